@@ -1,0 +1,141 @@
+"""Agents: create, update, status, password."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+
+from kefu.actions.sessions import revoke_sessions
+from kefu.actions.tx import Tx
+from kefu.db.tables import Agent, Team, TeamMember
+from kefu.domain.actors import Actor
+from kefu.domain.enums import AgentStatus, Role
+from kefu.domain.errors import Conflict, Forbidden, InvalidInput
+from kefu.domain.events import AgentCreated, AgentStatusChanged, AgentUpdated
+from kefu.domain.ids import new_id
+from kefu.domain.views import AgentView
+from kefu.queries.access import access_agent, require_role
+from kefu.queries.views import load_agent_view
+
+
+async def create_agent(
+    tx: Tx,
+    actor: Actor | None,
+    *,
+    email: str,
+    name: str,
+    password_hash: str | None,
+    role: Role = Role.agent,
+    capacity: int = 20,
+    languages: Sequence[str] = (),
+    team_ids: Sequence[uuid.UUID] = (),
+) -> AgentView:
+    """Create an agent. ``actor`` None means the installer (CLI, demo) acting for the owner."""
+    if actor is not None:
+        require_role(actor, Role.admin)
+    taken = await tx.session.scalar(
+        select(Agent.id).where(Agent.workspace_id == tx.workspace_id, Agent.email == email)
+    )
+    if taken is not None:
+        raise Conflict("an agent with this email exists", code="email_taken")
+    agent = Agent(
+        workspace_id=tx.workspace_id,
+        id=new_id(),
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        role=role.value,
+        status=AgentStatus.offline.value,
+        capacity=capacity,
+        active=True,
+        languages=list(languages),
+        created_at=tx.now,
+    )
+    tx.session.add(agent)
+    await tx.session.flush()
+    await _set_teams(tx, agent.id, team_ids)
+    view = await load_agent_view(tx.session, agent)
+    tx.emit(AgentCreated(agent=view))
+    return view
+
+
+async def update_agent(
+    tx: Tx,
+    actor: Actor,
+    agent_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    role: Role | None = None,
+    capacity: int | None = None,
+    languages: Sequence[str] | None = None,
+    active: bool | None = None,
+    team_ids: Sequence[uuid.UUID] | None = None,
+) -> AgentView:
+    admin = require_role(actor, Role.admin)
+    agent = await access_agent(tx.session, actor, agent_id)
+    if agent.id == admin.agent_id and (role not in (None, Role.admin) or active is False):
+        raise Forbidden("admins cannot demote or deactivate themselves", code="self_demotion")
+    if name is not None:
+        agent.name = name
+    if role is not None:
+        agent.role = role.value
+    if capacity is not None:
+        agent.capacity = capacity
+    if languages is not None:
+        agent.languages = list(languages)
+    if active is not None:
+        agent.active = active
+        if not active:
+            await revoke_sessions(tx, agent_id=agent.id)
+    await tx.session.flush()
+    if team_ids is not None:
+        await _set_teams(tx, agent.id, team_ids)
+    view = await load_agent_view(tx.session, agent)
+    tx.emit(AgentUpdated(agent=view))
+    return view
+
+
+async def set_agent_status(tx: Tx, actor: Actor, status: AgentStatus) -> AgentStatus:
+    """An agent sets their own availability."""
+    me = require_role(actor, Role.agent)
+    agent = await access_agent(tx.session, actor, me.agent_id)
+    if agent.status != status.value:
+        agent.status = status.value
+        tx.emit(AgentStatusChanged(agent_id=agent.id, status=status))
+    return status
+
+
+async def set_password(
+    tx: Tx, actor: Actor, agent_id: uuid.UUID, password_hash: str, *, keep: uuid.UUID | None
+) -> None:
+    """Change a password; every other session of that agent ends (``keep`` survives)."""
+    me = require_role(actor, Role.agent)
+    if me.agent_id != agent_id:
+        require_role(actor, Role.admin)
+    agent = await access_agent(tx.session, actor, agent_id)
+    agent.password_hash = password_hash
+    await revoke_sessions(tx, agent_id=agent.id, keep=keep)
+
+
+async def _set_teams(tx: Tx, agent_id: uuid.UUID, team_ids: Sequence[uuid.UUID]) -> None:
+    wanted = set(team_ids)
+    if wanted:
+        found = set(
+            (
+                await tx.session.execute(
+                    select(Team.id).where(Team.workspace_id == tx.workspace_id, Team.id.in_(wanted))
+                )
+            ).scalars()
+        )
+        if found != wanted:
+            raise InvalidInput("unknown team", code="unknown_team")
+    await tx.session.execute(
+        delete(TeamMember).where(
+            TeamMember.workspace_id == tx.workspace_id, TeamMember.agent_id == agent_id
+        )
+    )
+    for team_id in sorted(wanted):
+        tx.session.add(TeamMember(workspace_id=tx.workspace_id, team_id=team_id, agent_id=agent_id))
+    await tx.session.flush()

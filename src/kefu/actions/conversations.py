@@ -1,0 +1,306 @@
+"""Conversation lifecycle: start, assign, status, tags, priority, read state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete
+
+from kefu.actions.jobs import enqueue_job
+from kefu.actions.tx import Tx
+from kefu.db.tables import Conversation, ConversationTag, Inbox
+from kefu.domain.actors import Actor, AgentActor, CustomerActor
+from kefu.domain.enums import ConversationStatus, Priority, Role, SenderKind, Visibility
+from kefu.domain.errors import Forbidden, InvalidInput, NotFound
+from kefu.domain.events import (
+    ConversationAssigned,
+    ConversationCreated,
+    ConversationOpened,
+    ConversationPriorityChanged,
+    ConversationStatusChanged,
+    ConversationTagsChanged,
+    MessagesRead,
+)
+from kefu.domain.ids import new_id
+from kefu.domain.views import ConversationView
+from kefu.queries.access import access_agent, access_conversation, access_team, require_role
+from kefu.queries.views import agent_ref, conversation_view, load_conversation_view
+
+MAX_TAGS = 20
+
+# Which status an agent may move a conversation to, from which status.
+_ALLOWED: dict[ConversationStatus, frozenset[ConversationStatus]] = {
+    ConversationStatus.bot: frozenset({ConversationStatus.queued, ConversationStatus.resolved}),
+    ConversationStatus.queued: frozenset(
+        {ConversationStatus.open, ConversationStatus.resolved, ConversationStatus.bot}
+    ),
+    ConversationStatus.open: frozenset(
+        {
+            ConversationStatus.pending,
+            ConversationStatus.snoozed,
+            ConversationStatus.resolved,
+            ConversationStatus.queued,
+        }
+    ),
+    ConversationStatus.pending: frozenset(
+        {ConversationStatus.open, ConversationStatus.snoozed, ConversationStatus.resolved}
+    ),
+    ConversationStatus.snoozed: frozenset(
+        {ConversationStatus.open, ConversationStatus.pending, ConversationStatus.resolved}
+    ),
+    ConversationStatus.resolved: frozenset({ConversationStatus.open, ConversationStatus.queued}),
+}
+
+
+async def start_conversation(
+    tx: Tx, actor: CustomerActor, *, source: str | None = None
+) -> ConversationView:
+    """A customer opens a new conversation in their inbox; it waits in the inbox team's queue."""
+    inbox = await tx.session.get(Inbox, (actor.workspace_id, actor.inbox_id))
+    if inbox is None:
+        raise NotFound("inbox not found")
+    conv = Conversation(
+        workspace_id=tx.workspace_id,
+        id=new_id(),
+        inbox_id=inbox.id,
+        contact_id=actor.contact_id,
+        status=ConversationStatus.queued.value,
+        team_id=inbox.team_id,
+        priority=Priority.normal.value,
+        source=source,
+        last_seq=0,
+        customer_read_seq=0,
+        agent_read_seq=0,
+        created_at=tx.now,
+        updated_at=tx.now,
+        last_activity_at=tx.now,
+    )
+    tx.session.add(conv)
+    await tx.session.flush()
+    view = conversation_view(conv, [])
+    tx.emit(
+        ConversationCreated(conversation=view), conversation_id=conv.id, contact_id=conv.contact_id
+    )
+    tx.emit(
+        ConversationOpened(
+            conversation_id=conv.id, inbox_id=conv.inbox_id, status=view.status, created_at=tx.now
+        ),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.public,
+    )
+    return view
+
+
+async def assign_conversation(
+    tx: Tx,
+    actor: Actor,
+    conversation_id: uuid.UUID,
+    *,
+    assignee_id: uuid.UUID | None,
+    team_id: uuid.UUID | None = None,
+) -> ConversationView:
+    """Give the conversation to an agent (it opens), or take it back to the queue."""
+    me = require_role(actor, Role.agent)
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if assignee_id is not None and assignee_id != me.agent_id:
+        require_role(actor, Role.agent)  # any agent may hand a chat to a colleague
+    assignee = await access_agent(tx.session, actor, assignee_id) if assignee_id else None
+    if assignee is not None and not assignee.active:
+        raise InvalidInput("that agent is deactivated", code="agent_inactive")
+    if team_id is not None:
+        await access_team(tx.session, actor, team_id)
+        conv.team_id = team_id
+    conv.assignee_id = assignee.id if assignee else None
+    if assignee is not None and conv.status in (ConversationStatus.queued, ConversationStatus.bot):
+        conv.status = ConversationStatus.open.value
+    elif assignee is None and conv.status == ConversationStatus.open:
+        conv.status = ConversationStatus.queued.value
+    conv.updated_at = conv.last_activity_at = tx.now
+    await tx.session.flush()
+    tx.emit(
+        ConversationAssigned(
+            conversation_id=conv.id,
+            assignee=agent_ref(assignee) if assignee else None,
+            team_id=conv.team_id,
+            status=ConversationStatus(conv.status),
+            updated_at=tx.now,
+        ),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.public,
+    )
+    return await load_conversation_view(tx.session, conv)
+
+
+async def set_conversation_status(
+    tx: Tx,
+    actor: Actor,
+    conversation_id: uuid.UUID,
+    status: ConversationStatus,
+    *,
+    snoozed_until: datetime | None = None,
+) -> ConversationView:
+    require_role(actor, Role.agent)
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    await change_status(tx, conv, status, snoozed_until=snoozed_until)
+    return await load_conversation_view(tx.session, conv)
+
+
+async def change_status(
+    tx: Tx,
+    conv: Conversation,
+    status: ConversationStatus,
+    *,
+    snoozed_until: datetime | None = None,
+) -> None:
+    """Move ``conv`` to ``status`` and record it. Expects the caller's open transaction."""
+    previous = ConversationStatus(conv.status)
+    if status == previous:
+        return
+    if status not in _ALLOWED[previous]:
+        raise InvalidInput(
+            f"a {previous.value} conversation cannot become {status.value}",
+            code="invalid_transition",
+        )
+    if status == ConversationStatus.snoozed:
+        if snoozed_until is None or snoozed_until <= tx.now:
+            raise InvalidInput("snoozing needs a time in the future", code="snooze_time")
+        conv.snoozed_until = snoozed_until
+    else:
+        conv.snoozed_until = None
+    if status == ConversationStatus.open and conv.assignee_id is None:
+        raise InvalidInput("assign the conversation to open it", code="needs_assignee")
+    if status == ConversationStatus.snoozed:
+        assert conv.snoozed_until is not None
+        await enqueue_job(
+            tx,
+            "conversation.unsnooze",
+            {"conversation_id": str(conv.id), "until": conv.snoozed_until.isoformat()},
+            run_at=conv.snoozed_until,
+            dedupe_key=f"unsnooze:{conv.id}",
+        )
+    conv.resolved_at = tx.now if status == ConversationStatus.resolved else None
+    conv.status = status.value
+    conv.updated_at = conv.last_activity_at = tx.now
+    await tx.session.flush()
+    tx.emit(
+        ConversationStatusChanged(
+            conversation_id=conv.id,
+            status=status,
+            previous=previous,
+            snoozed_until=conv.snoozed_until,
+            resolved_at=conv.resolved_at,
+            updated_at=tx.now,
+        ),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.public,
+    )
+
+
+async def set_conversation_tags(
+    tx: Tx, actor: Actor, conversation_id: uuid.UUID, tags: Sequence[str]
+) -> ConversationView:
+    require_role(actor, Role.agent)
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    wanted = sorted(set(tags))
+    if len(wanted) > MAX_TAGS:
+        raise InvalidInput(f"at most {MAX_TAGS} tags", code="too_many_tags")
+    await tx.session.execute(
+        delete(ConversationTag).where(
+            ConversationTag.workspace_id == tx.workspace_id,
+            ConversationTag.conversation_id == conv.id,
+        )
+    )
+    for tag in wanted:
+        tx.session.add(
+            ConversationTag(workspace_id=tx.workspace_id, conversation_id=conv.id, tag=tag)
+        )
+    conv.updated_at = tx.now
+    await tx.session.flush()
+    tx.emit(
+        ConversationTagsChanged(conversation_id=conv.id, tags=wanted, updated_at=tx.now),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+    )
+    return conversation_view(conv, wanted)
+
+
+async def set_conversation_priority(
+    tx: Tx, actor: Actor, conversation_id: uuid.UUID, priority: Priority
+) -> ConversationView:
+    require_role(actor, Role.agent)
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if conv.priority != priority.value:
+        conv.priority = priority.value
+        conv.updated_at = tx.now
+        await tx.session.flush()
+        tx.emit(
+            ConversationPriorityChanged(
+                conversation_id=conv.id, priority=priority, updated_at=tx.now
+            ),
+            conversation_id=conv.id,
+            contact_id=conv.contact_id,
+        )
+    return await load_conversation_view(tx.session, conv)
+
+
+async def mark_read(tx: Tx, actor: Actor, conversation_id: uuid.UUID, seq: int) -> int:
+    """Record that ``actor``'s side has read up to ``seq``; returns the read position."""
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if seq < 0 or seq > conv.last_seq:
+        raise InvalidInput("seq is beyond the last message", code="invalid_seq")
+    if isinstance(actor, CustomerActor):
+        reader, current = SenderKind.customer, conv.customer_read_seq
+    elif isinstance(actor, AgentActor):
+        reader, current = SenderKind.agent, conv.agent_read_seq
+    else:
+        raise Forbidden("only customers and agents read messages")
+    if seq <= current:
+        return current
+    if reader == SenderKind.customer:
+        conv.customer_read_seq = seq
+    else:
+        conv.agent_read_seq = seq
+    await tx.session.flush()
+    tx.emit(
+        MessagesRead(conversation_id=conv.id, reader=reader, seq=seq),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.public,
+    )
+    return seq
+
+
+async def unsnooze(tx: Tx, actor: Actor, conversation_id: uuid.UUID, until: datetime) -> bool:
+    """Wake a snoozed conversation whose time has come (a job runs this)."""
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if conv.status != ConversationStatus.snoozed or conv.snoozed_until != until:
+        return False  # woken or re-snoozed meanwhile
+    target = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
+    await _force_status(tx, conv, target)
+    return True
+
+
+async def _force_status(tx: Tx, conv: Conversation, status: ConversationStatus) -> None:
+    previous = ConversationStatus(conv.status)
+    conv.status = status.value
+    conv.snoozed_until = None
+    conv.updated_at = conv.last_activity_at = tx.now
+    await tx.session.flush()
+    tx.emit(
+        ConversationStatusChanged(
+            conversation_id=conv.id,
+            status=status,
+            previous=previous,
+            snoozed_until=None,
+            resolved_at=conv.resolved_at,
+            updated_at=tx.now,
+        ),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.public,
+    )

@@ -1,0 +1,52 @@
+"""Durable jobs: enqueued in the caller's transaction, so a crash loses none."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from kefu.actions.tx import Tx
+from kefu.db.tables import Job
+from kefu.domain.enums import JobState
+from kefu.domain.ids import new_id
+
+
+async def enqueue_job(
+    tx: Tx,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = 8,
+) -> None:
+    """Add a job to the open transaction; a pending job with the same ``dedupe_key`` is
+    rescheduled instead of doubled."""
+    if dedupe_key is not None:
+        existing = await tx.session.scalar(
+            select(Job).where(Job.workspace_id == tx.workspace_id, Job.dedupe_key == dedupe_key)
+        )
+        if existing is not None:
+            existing.payload = payload
+            existing.run_at = run_at or tx.now
+            existing.state = JobState.pending.value
+            existing.attempts = 0
+            existing.updated_at = tx.now
+            return
+    tx.session.add(
+        Job(
+            workspace_id=tx.workspace_id,
+            id=new_id(),
+            kind=kind,
+            payload=payload,
+            state=JobState.pending.value,
+            run_at=run_at or tx.now,
+            attempts=0,
+            max_attempts=max_attempts,
+            dedupe_key=dedupe_key,
+            created_at=tx.now,
+            updated_at=tx.now,
+        )
+    )

@@ -1,0 +1,123 @@
+"""Sending messages and internal notes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from kefu.actions.conversations import change_status
+from kefu.actions.tx import Tx
+from kefu.db.tables import Message
+from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
+from kefu.domain.enums import ConversationStatus, DeliveryState, MessageType, Visibility
+from kefu.domain.errors import Forbidden, InvalidInput
+from kefu.domain.events import MessageCreated
+from kefu.domain.ids import new_id
+from kefu.domain.views import MessageView
+from kefu.queries.access import access_conversation
+from kefu.queries.views import message_view
+
+CUSTOMER_TYPES = frozenset(
+    {
+        MessageType.text,
+        MessageType.image,
+        MessageType.file,
+        MessageType.audio,
+        MessageType.video,
+        MessageType.location,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message: MessageView
+    duplicate: bool  # True when client_msg_id named a message sent before
+
+
+async def send_message(
+    tx: Tx,
+    actor: Actor,
+    conversation_id: uuid.UUID,
+    *,
+    content: str,
+    type: MessageType = MessageType.text,
+    payload: dict[str, Any] | None = None,
+    client_msg_id: str | None = None,
+) -> Sent:
+    """Append a message to a conversation at its next ``seq``.
+
+    Idempotent on ``client_msg_id`` per conversation and sender: a retry returns the message
+    the first attempt stored, never a second one. Every writer of the workspace holds its event
+    lock (see :mod:`kefu.actions.tx`), so the existence check and the insert cannot interleave
+    with another writer's.
+    """
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    _check_allowed(actor, type)
+    if client_msg_id is not None:
+        existing = await tx.session.scalar(
+            select(Message).where(
+                Message.workspace_id == tx.workspace_id,
+                Message.conversation_id == conv.id,
+                Message.sender_kind == actor.sender_kind.value,
+                Message.sender_id == actor.sender_id,
+                Message.client_msg_id == client_msg_id,
+            )
+        )
+        if existing is not None:
+            return Sent(message_view(existing), duplicate=True)
+    if not content.strip() and type == MessageType.text:
+        raise InvalidInput("a text message needs content", code="empty_message")
+
+    if isinstance(actor, CustomerActor) and conv.status == ConversationStatus.resolved:
+        reopened = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
+        await change_status(tx, conv, reopened)
+
+    conv.last_seq += 1
+    conv.last_message_at = conv.last_activity_at = conv.updated_at = tx.now
+    first_response = (
+        isinstance(actor, AgentActor)
+        and type != MessageType.note
+        and conv.first_response_at is None
+    )
+    if first_response:
+        conv.first_response_at = tx.now
+    msg = Message(
+        workspace_id=tx.workspace_id,
+        id=new_id(),
+        conversation_id=conv.id,
+        seq=conv.last_seq,
+        sender_kind=actor.sender_kind.value,
+        sender_id=actor.sender_id,
+        sender_name=actor.name,
+        type=type.value,
+        content=content,
+        payload=payload,
+        client_msg_id=client_msg_id,
+        delivery=DeliveryState.stored.value,
+        created_at=tx.now,
+    )
+    tx.session.add(msg)
+    await tx.session.flush()
+    view = message_view(msg)
+    tx.emit(
+        MessageCreated(
+            message=view,
+            conversation_status=ConversationStatus(conv.status),
+            first_response_at=tx.now if first_response else None,
+        ),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.agents if type == MessageType.note else Visibility.public,
+    )
+    return Sent(view, duplicate=False)
+
+
+def _check_allowed(actor: Actor, type: MessageType) -> None:
+    if isinstance(actor, CustomerActor) and type not in CUSTOMER_TYPES:
+        raise InvalidInput(f"customers cannot send {type.value} messages", code="invalid_type")
+    if isinstance(actor, SystemActor) and type == MessageType.note:
+        raise Forbidden("notes are written by agents")

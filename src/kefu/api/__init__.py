@@ -1,0 +1,1 @@
+"""HTTP routes only: parse, call one action or query, serialise."""

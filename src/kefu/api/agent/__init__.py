@@ -1,0 +1,1 @@
+"""The agent API, ``/api/v1``."""

@@ -1,0 +1,124 @@
+"""Sign-in, sign-out, WebSocket tickets and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from functools import partial
+
+from fastapi import APIRouter, Request, Response
+
+from kefu.actions.agents import set_password
+from kefu.actions.sessions import AGENT_SESSION, API_TOKEN, open_session, revoke_sessions
+from kefu.api.deps import SESSION_COOKIE, CurrentAgent, KefuDep, ReadSession, agent_of
+from kefu.api.schemas import ApiTokenIn, ApiTokenOut, LoginIn, LoginOut, PasswordIn, TicketOut
+from kefu.domain.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
+from kefu.domain.views import AgentView
+from kefu.queries.access import access_agent
+from kefu.queries.directory import find_agents_by_email
+from kefu.queries.views import load_agent_view
+from kefu.security.passwords import hash_password_async, verify_password_async
+from kefu.security.tickets import TICKET_PREFIX, issue_ticket
+
+router = APIRouter(tags=["auth"])
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/auth/login", response_model=LoginOut)
+async def login(body: LoginIn, request: Request, response: Response, kefu: KefuDep) -> LoginOut:
+    limit = kefu.settings.login_attempts_per_minute
+    if not (
+        await kefu.limiter.hit(f"login:ip:{client_ip(request)}", limit * 3, 60)
+        and await kefu.limiter.hit(f"login:email:{body.email}", limit, 60)
+    ):
+        raise RateLimited("too many sign-in attempts; wait a minute")
+    async with kefu.db.read() as session:
+        candidates = await find_agents_by_email(session, body.email, body.workspace)
+    if len(candidates) > 1:
+        raise InvalidInput("this email belongs to several workspaces", code="workspace_required")
+    agent = candidates[0] if candidates else None
+    ok = await verify_password_async(agent.password_hash if agent else None, body.password)
+    if agent is None or not ok or not agent.active:
+        raise Unauthenticated("wrong email or password", code="bad_credentials")
+    issued = await kefu.write(
+        agent.workspace_id,
+        partial(
+            open_session,
+            kind=AGENT_SESSION,
+            agent_id=agent.id,
+            lifetime=timedelta(days=kefu.settings.session_days),
+        ),
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        issued.token,
+        max_age=kefu.settings.session_days * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    async with kefu.db.read() as session:
+        view = await load_agent_view(session, agent)
+    return LoginOut(token=issued.token, agent=view, workspace_id=agent.workspace_id)
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(me: CurrentAgent, response: Response, kefu: KefuDep) -> None:
+    await kefu.write(me.actor.workspace_id, partial(revoke_sessions, session_id=me.session_id))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/auth/me", response_model=AgentView)
+async def me(me: CurrentAgent, session: ReadSession) -> AgentView:
+    agent = await access_agent(session, me.actor, agent_of(me).agent_id)
+    return await load_agent_view(session, agent)
+
+
+@router.post("/auth/password", status_code=204)
+async def change_password(body: PasswordIn, me: CurrentAgent, kefu: KefuDep) -> None:
+    actor = agent_of(me)
+    async with kefu.db.read() as session:
+        agent = await access_agent(session, actor, actor.agent_id)
+    if not await verify_password_async(agent.password_hash, body.current_password):
+        raise Unauthenticated("the current password is wrong", code="bad_credentials")
+    hashed = await hash_password_async(body.new_password)
+    await kefu.write(
+        actor.workspace_id,
+        partial(
+            set_password,
+            actor=actor,
+            agent_id=actor.agent_id,
+            password_hash=hashed,
+            keep=me.session_id,
+        ),
+    )
+
+
+@router.post("/realtime/ticket", response_model=TicketOut)
+async def ticket(me: CurrentAgent, kefu: KefuDep) -> TicketOut:
+    t = issue_ticket(kefu.settings.secret_key, me.actor.workspace_id, me.session_id)
+    return TicketOut(ticket=t, subprotocol=TICKET_PREFIX + t, expires_in=60)
+
+
+@router.post("/auth/tokens", response_model=ApiTokenOut, status_code=201)
+async def create_token(body: ApiTokenIn, me: CurrentAgent, kefu: KefuDep) -> ApiTokenOut:
+    actor = agent_of(me)
+    issued = await kefu.write(
+        actor.workspace_id,
+        partial(open_session, kind=API_TOKEN, agent_id=actor.agent_id, name=body.name),
+    )
+    return ApiTokenOut(id=issued.session_id, token=issued.token, name=body.name)
+
+
+@router.delete("/auth/tokens/{token_id}", status_code=204)
+async def delete_token(token_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> None:
+    ended = await kefu.write(
+        me.actor.workspace_id,
+        partial(revoke_sessions, session_id=token_id, agent_id=agent_of(me).agent_id),
+    )
+    if not ended:
+        raise NotFound("token not found")

@@ -1,0 +1,267 @@
+"""Visitor sessions, conversations and messages as a customer sees them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.actions.contacts import Identity, resolve_contact, update_contact
+from kefu.actions.conversations import mark_read, start_conversation
+from kefu.actions.messages import Sent, send_message
+from kefu.actions.sessions import VISITOR, open_session
+from kefu.actions.tx import Tx
+from kefu.api.deps import CurrentCustomer, KefuDep, ReadSession, customer_of, origin_allowed
+from kefu.api.schemas import MessageList, ReadIn, ReadOut, SendIn, SendOut, Strict, TicketOut
+from kefu.db.tables import Conversation
+from kefu.domain.actors import CustomerActor
+from kefu.domain.enums import IdentityKind
+from kefu.domain.errors import Forbidden, RateLimited, Unauthenticated
+from kefu.domain.text import Attributes, Email, Name, ShortText
+from kefu.domain.views import CustomerConversationView
+from kefu.queries.access import access_conversation, get_inbox_by_key
+from kefu.queries.conversations import ConversationFilter, list_conversations, list_messages
+from kefu.queries.views import customer_conversation_view, load_agent_ref
+from kefu.security.identity import VerifiedUser, verify_hmac, verify_jwt
+from kefu.security.tickets import TICKET_PREFIX, issue_ticket
+
+router = APIRouter(tags=["client"])
+
+
+class UserClaim(Strict):
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+    name: Name | None = None
+    email: Email | None = None
+    hash: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
+
+
+class SessionIn(Strict):
+    inbox_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    visitor_token: str | None = Field(
+        default=None, min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$"
+    )
+    user: UserClaim | None = None
+    user_jwt: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _one_claim(self) -> SessionIn:
+        if self.user is not None and self.user_jwt is not None:
+            raise ValueError("give user or user_jwt, not both")
+        return self
+
+
+class InboxPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    greeting: str | None
+
+
+class SessionOut(BaseModel):
+    token: str
+    visitor_token: str
+    contact_id: uuid.UUID
+    verified: bool
+    inbox: InboxPublic
+
+
+class StartIn(Strict):
+    source: ShortText | None = None
+    message: SendIn | None = None
+
+
+class StartOut(BaseModel):
+    conversation: CustomerConversationView
+    message: SendOut | None
+
+
+class ContactIn(Strict):
+    name: Name | None = None
+    email: Email | None = None
+    attributes: Attributes | None = None
+
+
+class ConversationList(BaseModel):
+    items: list[CustomerConversationView]
+
+
+def _visitor_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@router.post("/sessions", response_model=SessionOut, status_code=201)
+async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep) -> SessionOut:
+    ip = request.client.host if request.client else "unknown"
+    if not await kefu.limiter.hit(f"visitor:ip:{ip}", 60, 60):
+        raise RateLimited("too many new sessions from this address")
+    async with kefu.db.read() as session:
+        inbox = await get_inbox_by_key(session, body.inbox_key)
+    if not origin_allowed(request, kefu, list(inbox.allowed_origins)):
+        raise Forbidden("this site may not open chats in this inbox", code="bad_origin")
+    user: VerifiedUser | None = None
+    if body.user is not None:
+        user = verify_hmac(inbox.identity_secret, body.user.id, body.user.hash)
+        user = VerifiedUser(user.user_id, body.user.name, body.user.email)
+    elif body.user_jwt is not None:
+        user = verify_jwt(inbox.identity_secret, body.user_jwt)
+    if inbox.require_identity and user is None:
+        raise Unauthenticated("this inbox needs a verified user", code="identity_required")
+    visitor_token = body.visitor_token or secrets.token_urlsafe(24)
+    identities: list[Identity] = []
+    if user is not None:
+        identities.append((IdentityKind.external, user.user_id))
+    identities.append((IdentityKind.visitor, _visitor_digest(visitor_token)))
+
+    async def _open(tx: Tx) -> tuple[uuid.UUID, str]:
+        contact = await resolve_contact(
+            tx, identities, name=user.name if user else None, email=user.email if user else None
+        )
+        issued = await open_session(
+            tx,
+            kind=VISITOR,
+            contact_id=contact.id,
+            inbox_id=inbox.id,
+            lifetime=timedelta(days=kefu.settings.visitor_session_days),
+        )
+        return contact.id, issued.token
+
+    contact_id, token = await kefu.write(inbox.workspace_id, _open)
+    return SessionOut(
+        token=token,
+        visitor_token=visitor_token,
+        contact_id=contact_id,
+        verified=user is not None,
+        inbox=InboxPublic(id=inbox.id, name=inbox.name, greeting=inbox.greeting),
+    )
+
+
+@router.post("/realtime/ticket", response_model=TicketOut)
+async def ticket(me: CurrentCustomer, kefu: KefuDep) -> TicketOut:
+    t = issue_ticket(kefu.settings.secret_key, me.actor.workspace_id, me.session_id)
+    return TicketOut(ticket=t, subprotocol=TICKET_PREFIX + t, expires_in=60)
+
+
+async def _customer_view(
+    session: AsyncSession, actor: CustomerActor, conv: Conversation
+) -> CustomerConversationView:
+    ref = await load_agent_ref(session, actor.workspace_id, conv.assignee_id)
+    return customer_conversation_view(conv, ref)
+
+
+@router.get("/conversations", response_model=ConversationList)
+async def my_conversations(me: CurrentCustomer, session: ReadSession) -> ConversationList:
+    actor = customer_of(me)
+    page = await list_conversations(session, actor, ConversationFilter(), limit=50)
+    items = []
+    for c in page.items:
+        conv = await access_conversation(session, actor, c.id)
+        items.append(await _customer_view(session, actor, conv))
+    return ConversationList(items=items)
+
+
+@router.post("/conversations", response_model=StartOut, status_code=201)
+async def start(body: StartIn, me: CurrentCustomer, kefu: KefuDep) -> StartOut:
+    actor = customer_of(me)
+
+    async def _start(tx: Tx) -> tuple[uuid.UUID, Sent | None]:
+        conv = await start_conversation(tx, actor, source=body.source)
+        sent = None
+        if body.message is not None:
+            m = body.message
+            sent = await send_message(
+                tx,
+                actor,
+                conv.id,
+                content=m.content,
+                type=m.type,
+                payload=m.payload,
+                client_msg_id=m.client_msg_id,
+            )
+        return conv.id, sent
+
+    conv_id, sent = await kefu.write(actor.workspace_id, _start)
+    async with kefu.db.read() as session:
+        conv = await access_conversation(session, actor, conv_id)
+        view = await _customer_view(session, actor, conv)
+    out = SendOut(message=sent.message, duplicate=sent.duplicate) if sent else None
+    return StartOut(conversation=view, message=out)
+
+
+@router.get("/conversations/{conversation_id}", response_model=CustomerConversationView)
+async def conversation(
+    conversation_id: uuid.UUID, me: CurrentCustomer, session: ReadSession
+) -> CustomerConversationView:
+    actor = customer_of(me)
+    conv = await access_conversation(session, actor, conversation_id)
+    return await _customer_view(session, actor, conv)
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=MessageList)
+async def messages(
+    conversation_id: uuid.UUID,
+    me: CurrentCustomer,
+    session: ReadSession,
+    after_seq: Annotated[int | None, Query(ge=0)] = None,
+    before_seq: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> MessageList:
+    await access_conversation(session, me.actor, conversation_id)
+    items = await list_messages(
+        session,
+        me.actor,
+        conversation_id,
+        after_seq=after_seq,
+        before_seq=before_seq,
+        limit=limit,
+    )
+    return MessageList(items=items)
+
+
+@router.post("/conversations/{conversation_id}/messages", response_model=SendOut)
+async def send(
+    conversation_id: uuid.UUID, body: SendIn, me: CurrentCustomer, kefu: KefuDep
+) -> SendOut:
+    sent = await kefu.write(
+        me.actor.workspace_id,
+        partial(
+            send_message,
+            actor=me.actor,
+            conversation_id=conversation_id,
+            content=body.content,
+            type=body.type,
+            payload=body.payload,
+            client_msg_id=body.client_msg_id,
+        ),
+    )
+    return SendOut(message=sent.message, duplicate=sent.duplicate)
+
+
+@router.post("/conversations/{conversation_id}/read", response_model=ReadOut)
+async def read(
+    conversation_id: uuid.UUID, body: ReadIn, me: CurrentCustomer, kefu: KefuDep
+) -> ReadOut:
+    seq = await kefu.write(
+        me.actor.workspace_id,
+        partial(mark_read, actor=me.actor, conversation_id=conversation_id, seq=body.seq),
+    )
+    return ReadOut(seq=seq)
+
+
+@router.patch("/contact", status_code=204)
+async def set_contact(body: ContactIn, me: CurrentCustomer, kefu: KefuDep) -> None:
+    actor = customer_of(me)
+    await kefu.write(
+        actor.workspace_id,
+        partial(
+            update_contact,
+            actor=actor,
+            contact_id=actor.contact_id,
+            **body.model_dump(exclude_unset=True),
+        ),
+    )

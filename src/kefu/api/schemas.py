@@ -1,0 +1,161 @@
+"""Request bodies: strict (unknown fields refused) and bounded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.domain.enums import ChannelKind, ConversationStatus, MessageType, Priority, Role
+from kefu.domain.text import (
+    Attributes,
+    Body,
+    ClientMsgId,
+    Email,
+    Language,
+    Name,
+    Password,
+    Payload,
+    ShortText,
+    Slug,
+    Tag,
+)
+from kefu.domain.views import AgentView, ContactView, ConversationView, MessageView
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(Strict):
+    email: Email
+    password: str = Field(min_length=1, max_length=256)
+    workspace: Slug | None = None
+
+
+class LoginOut(BaseModel):
+    token: str
+    agent: AgentView
+    workspace_id: uuid.UUID
+
+
+class TicketOut(BaseModel):
+    ticket: str
+    subprotocol: str
+    expires_in: int
+
+
+class ApiTokenIn(Strict):
+    name: Name
+
+
+class ApiTokenOut(BaseModel):
+    id: uuid.UUID
+    token: str
+    name: str
+
+
+class PasswordIn(Strict):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: Password
+
+
+class StatusIn(Strict):
+    status: str = Field(pattern="^(online|away|offline)$")
+
+
+class AgentCreateIn(Strict):
+    email: Email
+    name: Name
+    password: Password
+    role: Role = Role.agent
+    capacity: int = Field(default=20, ge=0, le=200)
+    languages: list[Language] = Field(default_factory=list, max_length=20)
+    team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+
+
+class AgentUpdateIn(Strict):
+    name: Name | None = None
+    role: Role | None = None
+    capacity: int | None = Field(default=None, ge=0, le=200)
+    languages: list[Language] | None = Field(default=None, max_length=20)
+    active: bool | None = None
+    team_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
+
+
+class TeamIn(Strict):
+    name: Name
+    member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+
+
+class TeamUpdateIn(Strict):
+    name: Name | None = None
+    member_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
+
+
+class InboxIn(Strict):
+    name: Name
+    channel: ChannelKind = ChannelKind.web
+    team_id: uuid.UUID | None = None
+    require_identity: bool = False
+    allowed_origins: list[ShortText] = Field(default_factory=list, max_length=50)
+    greeting: Body | None = None
+
+
+class SendIn(Strict):
+    content: Body = ""
+    type: MessageType = MessageType.text
+    payload: Payload | None = None
+    client_msg_id: ClientMsgId | None = None
+
+
+class SendOut(BaseModel):
+    message: MessageView
+    duplicate: bool
+
+
+class AssignIn(Strict):
+    assignee_id: uuid.UUID | None
+    team_id: uuid.UUID | None = None
+
+
+class ConversationStatusIn(Strict):
+    status: ConversationStatus
+    snoozed_until: datetime | None = None
+
+
+class TagsIn(Strict):
+    tags: list[Tag] = Field(max_length=20)
+
+
+class PriorityIn(Strict):
+    priority: Priority
+
+
+class ReadIn(Strict):
+    seq: int = Field(ge=0)
+
+
+class ReadOut(BaseModel):
+    seq: int
+
+
+class ContactUpdateIn(Strict):
+    name: Name | None = None
+    email: Email | None = None
+    phone: ShortText | None = None
+    attributes: Attributes | None = None
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationView]
+    next_cursor: str | None
+
+
+class ContactList(BaseModel):
+    items: list[ContactView]
+
+
+class MessageList(BaseModel):
+    items: list[MessageView]

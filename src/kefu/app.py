@@ -1,0 +1,67 @@
+"""The FastAPI application: routers, the WebSocket gateway, error mapping, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from kefu import __version__
+from kefu.api.agent import auth, conversations, directory
+from kefu.api.client import routes as client_routes
+from kefu.api.errors import BodyLimit, install_error_handlers
+from kefu.api.health import router as health_router
+from kefu.config import Settings, get_settings
+from kefu.jobs.runner import Worker
+from kefu.realtime.gateway import websocket_endpoint
+from kefu.runtime import Kefu
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        kefu = Kefu(settings)
+        await kefu.start()
+        app.state.kefu = kefu
+        worker_task = None
+        if settings.run_worker:
+            worker_task = asyncio.get_running_loop().create_task(Worker(kefu).forever())
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                worker_task.cancel()
+                await asyncio.gather(worker_task, return_exceptions=True)
+            await kefu.close()
+
+    app = FastAPI(
+        title="kefu",
+        version=__version__,
+        description="Self-hosted, IM-first customer service: agent and client APIs.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    agent_api = APIRouter(prefix="/api/v1")
+    for module in (auth, conversations, directory):
+        agent_api.include_router(module.router)
+    app.include_router(agent_api)
+    app.include_router(client_routes.router, prefix="/api/client/v1")
+    app.include_router(health_router)
+    app.add_api_websocket_route("/ws", websocket_endpoint)
+
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type"],
+        )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

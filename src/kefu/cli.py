@@ -1,0 +1,136 @@
+"""The ``kefu`` command: serve, demo, migrate, worker, workspace."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kefu.config import Settings
+
+app = typer.Typer(help="kefu: self-hosted, IM-first customer service.", no_args_is_help=True)
+console = Console()
+
+
+def _settings(**overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValueError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _uvicorn(settings: Settings) -> None:
+    import uvicorn
+
+    from kefu.app import create_app
+    from kefu.logs import configure_logging
+
+    configure_logging(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop" if os.name != "nt" else "asyncio",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=settings.max_ws_frame_bytes,
+        ws_ping_interval=settings.heartbeat_seconds,
+        ws_ping_timeout=settings.heartbeat_seconds,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from kefu.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.effective_database_url)
+    console.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+) -> None:
+    """Run the server (HTTP, WebSocket and, unless KEFU_RUN_WORKER=false, the job worker)."""
+    settings = _settings(host=host, port=port)
+    if migrate_first:
+        from kefu.db.migrate import upgrade
+
+        upgrade(settings.effective_database_url)
+    _uvicorn(settings)
+
+
+@app.command()
+def worker() -> None:
+    """Run only the job worker (scale-out deployments run several)."""
+    from kefu.jobs.runner import Worker
+    from kefu.runtime import Kefu
+
+    settings = _settings()
+
+    async def _main() -> None:
+        kefu = Kefu(settings)
+        try:
+            await Worker(kefu).forever()
+        finally:
+            await kefu.close()
+
+    asyncio.run(_main())
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="port (default KEFU_PORT or 8000)")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="where the SQLite file lives")] = None,
+) -> None:
+    """Start on a fresh SQLite database with a demo workspace, and print how to sign in."""
+    os.environ.setdefault("KEFU_MODE", "demo")
+    settings = _settings(mode=os.environ["KEFU_MODE"], host=host, port=port, data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db_file = settings.data_dir / "kefu.db"
+    if settings.database_url is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    from kefu.db.migrate import upgrade
+    from kefu.demo import seed_demo
+    from kefu.runtime import Kefu
+
+    upgrade(settings.effective_database_url)
+
+    async def _seed() -> object:
+        kefu = Kefu(settings)
+        try:
+            return await seed_demo(kefu)
+        finally:
+            await kefu.close()
+
+    accounts = asyncio.run(_seed())
+    base = f"http://{settings.host}:{settings.port}"
+    table = Table(title="kefu demo", show_header=False)
+    table.add_row("API docs", f"{base}/docs")
+    table.add_row("health", f"{base}/healthz")
+    table.add_row("admin", f"{accounts.admin_email}")  # type: ignore[attr-defined]
+    table.add_row("agents", ", ".join(accounts.agent_emails))  # type: ignore[attr-defined]
+    table.add_row("password", accounts.admin_password)  # type: ignore[attr-defined]
+    table.add_row("inbox key", accounts.inbox_key)  # type: ignore[attr-defined]
+    console.print(table)
+    _uvicorn(settings)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,78 @@
+"""All settings in one place, read from the environment with the prefix ``KEFU_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me"  # noqa: S105 - the sentinel that is refused outside dev/demo
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=None, extra="ignore")
+
+    mode: Literal["production", "dev", "demo", "test"] = "production"
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str = DEFAULT_SECRET
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    allowed_origins: list[str] = Field(default_factory=list)
+    public_url: str | None = None
+    log_json: bool = False
+    log_level: str = "info"
+
+    # limits
+    max_body_bytes: int = 256 * 1024
+    max_ws_frame_bytes: int = 64 * 1024
+    max_message_chars: int = 10_000
+    ws_rate_per_second: float = 20.0
+    ws_rate_burst: int = 60
+    ws_queue_size: int = 1_000
+    login_attempts_per_minute: int = 10
+
+    # realtime / retention
+    event_retention_hours: float = 72.0
+    replay_page_size: int = 500
+    heartbeat_seconds: float = 25.0
+
+    # sessions
+    session_days: int = 14
+    visitor_session_days: int = 90
+
+    # group commit
+    commit_batch_max: int = 256
+
+    # background work in the same process (one-process installs)
+    run_worker: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.mode == "production" and (
+            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "KEFU_SECRET_KEY must be set to a random value of at least 32 characters "
+                "(only dev, demo and test modes may run with the default)"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'kefu.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

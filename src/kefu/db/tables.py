@@ -1,0 +1,300 @@
+"""The schema. Every workspace-owned table leads with ``workspace_id`` in its primary key,
+unique constraints and foreign keys, so the data can later be distributed by workspace."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kefu.db.types import JSONType, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _ws_fk() -> Mapped[uuid.UUID]:
+    return mapped_column(Uuid, ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    event_pos: Mapped[int] = mapped_column(BigInteger, default=0)
+    event_floor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "email"),
+        Index("ix_agents_email", "email"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="offline")
+    capacity: Mapped[int] = mapped_column(Integer, default=20)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "team_id"], ["teams.workspace_id", "teams.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["workspace_id", "agent_id"], ["agents.workspace_id", "agents.id"], ondelete="CASCADE"
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    agent_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+
+class Inbox(Base):
+    __tablename__ = "inboxes"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id", "team_id"], ["teams.workspace_id", "teams.id"]),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    # The public key a widget or app names its inbox by; looked up before any workspace is known.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    require_identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    identity_secret: Mapped[str] = mapped_column(String(128))
+    allowed_origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    greeting: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactIdentity(Base):
+    __tablename__ = "contact_identities"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "contact_id"],
+            ["contacts.workspace_id", "contacts.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_contact_identities_contact", "workspace_id", "contact_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id", "inbox_id"], ["inboxes.workspace_id", "inboxes.id"]),
+        ForeignKeyConstraint(
+            ["workspace_id", "contact_id"], ["contacts.workspace_id", "contacts.id"]
+        ),
+        ForeignKeyConstraint(["workspace_id", "assignee_id"], ["agents.workspace_id", "agents.id"]),
+        ForeignKeyConstraint(["workspace_id", "team_id"], ["teams.workspace_id", "teams.id"]),
+        Index("ix_conversations_list", "workspace_id", "last_activity_at", "id"),
+        Index("ix_conversations_status", "workspace_id", "status", "last_activity_at"),
+        Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status"),
+        Index("ix_conversations_contact", "workspace_id", "contact_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    contact_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    source: Mapped[str | None] = mapped_column(String(200))
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    customer_read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    agent_read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConversationTag(Base):
+    __tablename__ = "conversation_tags"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "conversation_id"],
+            ["conversations.workspace_id", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_conversation_tags_tag", "workspace_id", "tag"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    conversation_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "conversation_id"],
+            ["conversations.workspace_id", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("workspace_id", "conversation_id", "seq"),
+        UniqueConstraint(
+            "workspace_id", "conversation_id", "sender_kind", "sender_id", "client_msg_id"
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    sender_kind: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    client_msg_id: Mapped[str | None] = mapped_column(String(64))
+    delivery: Mapped[str] = mapped_column(String(16), default="stored")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """The workspace's event stream. ``position`` is gap-free per workspace."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_created", "workspace_id", "created_at"),)
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    visibility: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuthSession(Base):
+    """A login (web session or API token) of an agent, or a customer's visitor session."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id", "agent_id"], ["agents.workspace_id", "agents.id"]),
+        ForeignKeyConstraint(
+            ["workspace_id", "contact_id"], ["contacts.workspace_id", "contacts.id"]
+        ),
+        ForeignKeyConstraint(["workspace_id", "inbox_id"], ["inboxes.workspace_id", "inboxes.id"]),
+        Index("ix_auth_sessions_agent", "workspace_id", "agent_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # sha256 of the bearer secret; the secret itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    inbox_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Job(Base):
+    """Durable background work, written in the same transaction as its cause."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "dedupe_key"),
+        Index("ix_jobs_due", "state", "run_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,70 @@
+"""Seeding a demo workspace: an admin, two agents, a team and a web inbox."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import partial
+
+from kefu.actions.agents import create_agent
+from kefu.actions.inboxes import create_inbox
+from kefu.actions.teams import create_team
+from kefu.actions.tx import Tx
+from kefu.actions.workspaces import create_workspace
+from kefu.domain.enums import ChannelKind, Role
+from kefu.runtime import Kefu
+from kefu.security.passwords import hash_password
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    admin_email: str
+    admin_password: str
+    agent_emails: tuple[str, ...]
+    agent_password: str
+    inbox_key: str
+
+
+async def seed_demo(kefu: Kefu) -> DemoAccounts:
+    password = os.environ.get("KEFU_DEMO_PASSWORD") or secrets.token_urlsafe(12)
+    hashed = hash_password(password)
+    ws_id = await kefu.write(None, partial(create_workspace, name="Demo Company", slug="demo"))
+
+    async def _people(tx: Tx) -> str:
+        team = await create_team(tx, None, name="Support")
+        await create_agent(
+            tx,
+            None,
+            email="admin@demo.kefu",
+            name="Ada Admin",
+            password_hash=hashed,
+            role=Role.admin,
+            team_ids=[team.id],
+            languages=["en", "zh"],
+        )
+        for email, name in (("li@demo.kefu", "Li Wei"), ("sato@demo.kefu", "Sato Yui")):
+            await create_agent(
+                tx,
+                None,
+                email=email,
+                name=name,
+                password_hash=hashed,
+                role=Role.agent,
+                team_ids=[team.id],
+                languages=["en", "zh", "ja"],
+            )
+        inbox = await create_inbox(
+            tx,
+            None,
+            name="Web site",
+            channel=ChannelKind.web,
+            team_id=team.id,
+            greeting="Hi! How can we help?",
+        )
+        return inbox.key
+
+    key = await kefu.write(ws_id, _people)
+    return DemoAccounts(
+        "admin@demo.kefu", password, ("li@demo.kefu", "sato@demo.kefu"), password, key
+    )

@@ -1,0 +1,1 @@
+"""Plain domain types: enums, ids, typed events and errors. No I/O here."""

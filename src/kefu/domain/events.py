@@ -1,0 +1,214 @@
+"""Typed events: one model per type, strict shape, JSON Schemas exported for clients.
+
+An event is what an action records with its rows in the same transaction. Its ``position`` is
+per workspace and gap-free; a client that knows its last position can ask for what follows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from kefu.domain.enums import AgentStatus, ConversationStatus, Priority, SenderKind
+from kefu.domain.views import (
+    AgentRef,
+    AgentView,
+    ContactView,
+    ConversationView,
+    InboxView,
+    MessageView,
+    TeamView,
+)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentCreated(_Event):
+    type: Literal["agent.created"] = "agent.created"
+    agent: AgentView
+
+
+class AgentUpdated(_Event):
+    type: Literal["agent.updated"] = "agent.updated"
+    agent: AgentView
+
+
+class AgentStatusChanged(_Event):
+    type: Literal["agent.status_changed"] = "agent.status_changed"
+    agent_id: uuid.UUID
+    status: AgentStatus
+
+
+class TeamCreated(_Event):
+    type: Literal["team.created"] = "team.created"
+    team: TeamView
+
+
+class TeamUpdated(_Event):
+    type: Literal["team.updated"] = "team.updated"
+    team: TeamView
+
+
+class InboxCreated(_Event):
+    type: Literal["inbox.created"] = "inbox.created"
+    inbox: InboxView
+
+
+class ContactCreated(_Event):
+    type: Literal["contact.created"] = "contact.created"
+    contact: ContactView
+
+
+class ContactUpdated(_Event):
+    type: Literal["contact.updated"] = "contact.updated"
+    contact: ContactView
+
+
+class ConversationCreated(_Event):
+    type: Literal["conversation.created"] = "conversation.created"
+    conversation: ConversationView
+
+
+class ConversationOpened(_Event):
+    """The customer-visible announcement of a new conversation (no internal fields)."""
+
+    type: Literal["conversation.started"] = "conversation.started"
+    conversation_id: uuid.UUID
+    inbox_id: uuid.UUID
+    status: ConversationStatus
+    created_at: datetime
+
+
+class MessageCreated(_Event):
+    type: Literal["message.created"] = "message.created"
+    message: MessageView
+    conversation_status: ConversationStatus
+    first_response_at: datetime | None = None
+
+
+class MessagesRead(_Event):
+    type: Literal["message.read"] = "message.read"
+    conversation_id: uuid.UUID
+    reader: SenderKind
+    seq: int
+
+
+class ConversationAssigned(_Event):
+    type: Literal["conversation.assigned"] = "conversation.assigned"
+    conversation_id: uuid.UUID
+    assignee: AgentRef | None
+    team_id: uuid.UUID | None
+    status: ConversationStatus
+    updated_at: datetime
+
+
+class ConversationStatusChanged(_Event):
+    type: Literal["conversation.status_changed"] = "conversation.status_changed"
+    conversation_id: uuid.UUID
+    status: ConversationStatus
+    previous: ConversationStatus
+    snoozed_until: datetime | None
+    resolved_at: datetime | None
+    updated_at: datetime
+
+
+class ConversationTagsChanged(_Event):
+    type: Literal["conversation.tags_changed"] = "conversation.tags_changed"
+    conversation_id: uuid.UUID
+    tags: list[str]
+    updated_at: datetime
+
+
+class ConversationPriorityChanged(_Event):
+    type: Literal["conversation.priority_changed"] = "conversation.priority_changed"
+    conversation_id: uuid.UUID
+    priority: Priority
+    updated_at: datetime
+
+
+class SessionsRevoked(_Event):
+    """Sessions ended (sign-out, password change, deactivation): their sockets close."""
+
+    type: Literal["session.revoked"] = "session.revoked"
+    session_ids: list[uuid.UUID]
+
+
+Event = Annotated[
+    AgentCreated
+    | AgentUpdated
+    | AgentStatusChanged
+    | TeamCreated
+    | TeamUpdated
+    | InboxCreated
+    | ContactCreated
+    | ContactUpdated
+    | ConversationCreated
+    | ConversationOpened
+    | MessageCreated
+    | MessagesRead
+    | ConversationAssigned
+    | ConversationStatusChanged
+    | ConversationTagsChanged
+    | ConversationPriorityChanged
+    | SessionsRevoked,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+EVENT_TYPES: tuple[type[_Event], ...] = (
+    AgentCreated,
+    AgentUpdated,
+    AgentStatusChanged,
+    TeamCreated,
+    TeamUpdated,
+    InboxCreated,
+    ContactCreated,
+    ContactUpdated,
+    ConversationCreated,
+    ConversationOpened,
+    MessageCreated,
+    MessagesRead,
+    ConversationAssigned,
+    ConversationStatusChanged,
+    ConversationTagsChanged,
+    ConversationPriorityChanged,
+    SessionsRevoked,
+)
+
+
+def event_json_schemas() -> dict[str, Any]:
+    """The JSON Schema of every event type, keyed by type name (exported for clients)."""
+    out: dict[str, Any] = {}
+    for model in EVENT_TYPES:
+        name = model.model_fields["type"].default
+        out[str(name)] = model.model_json_schema()
+    return out
+
+
+class Envelope(BaseModel):
+    """An event with its place in the workspace's stream, as sent to clients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    position: int
+    at: datetime
+    event: Event
+
+
+class Typing(BaseModel):
+    """An ephemeral signal: never stored, never replayed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["typing"] = "typing"
+    conversation_id: uuid.UUID
+    sender_kind: SenderKind
+    sender_id: uuid.UUID
+    sender_name: str | None
+    typing: bool

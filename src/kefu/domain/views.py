@@ -1,0 +1,127 @@
+"""What clients see of each object: the shapes shared by the HTTP API and the events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from kefu.domain.enums import (
+    AgentStatus,
+    ChannelKind,
+    ConversationStatus,
+    DeliveryState,
+    IdentityKind,
+    MessageType,
+    Priority,
+    Role,
+    SenderKind,
+)
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class AgentRef(View):
+    """The public face of an agent: what a customer may see."""
+
+    id: uuid.UUID
+    name: str
+    avatar_url: str | None = None
+
+
+class AgentView(View):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    status: AgentStatus
+    capacity: int
+    active: bool
+    team_ids: list[uuid.UUID]
+    languages: list[str]
+    avatar_url: str | None = None
+
+
+class TeamView(View):
+    id: uuid.UUID
+    name: str
+    member_ids: list[uuid.UUID]
+
+
+class InboxView(View):
+    id: uuid.UUID
+    name: str
+    channel: ChannelKind
+    key: str
+    team_id: uuid.UUID | None
+    require_identity: bool
+    allowed_origins: list[str]
+    greeting: str | None
+
+
+class IdentityView(View):
+    kind: IdentityKind
+    value: str
+
+
+class ContactView(View):
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+    identities: list[IdentityView]
+    attributes: dict[str, Any]
+    created_at: datetime
+
+
+class ConversationView(View):
+    id: uuid.UUID
+    inbox_id: uuid.UUID
+    contact_id: uuid.UUID
+    status: ConversationStatus
+    assignee_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    priority: Priority
+    tags: list[str]
+    source: str | None
+    last_seq: int
+    customer_read_seq: int
+    agent_read_seq: int
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    snoozed_until: datetime | None
+
+
+class CustomerConversationView(View):
+    """A conversation as its customer sees it: no tags, team or priority."""
+
+    id: uuid.UUID
+    inbox_id: uuid.UUID
+    status: ConversationStatus
+    assignee: AgentRef | None
+    last_seq: int
+    customer_read_seq: int
+    agent_read_seq: int
+    created_at: datetime
+
+
+class MessageView(View):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    seq: int
+    sender_kind: SenderKind
+    sender_id: uuid.UUID | None
+    sender_name: str | None
+    type: MessageType
+    content: str
+    payload: dict[str, Any] | None
+    client_msg_id: str | None
+    delivery: DeliveryState
+    created_at: datetime

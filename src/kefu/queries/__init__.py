@@ -1,0 +1,1 @@
+"""Read-only queries (``get_*``, ``list_*``) and the access checks shared by HTTP and WebSocket."""

@@ -1,0 +1,80 @@
+"""Loading-plus-permission helpers. Missing and forbidden are the same answer: not found."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.db.tables import Agent, Contact, Conversation, Inbox, Team
+from kefu.domain.actors import Actor, AgentActor, CustomerActor
+from kefu.domain.enums import Role, Visibility
+from kefu.domain.errors import Forbidden, NotFound
+
+
+async def access_conversation(
+    session: AsyncSession, actor: Actor, conversation_id: uuid.UUID
+) -> Conversation:
+    """The conversation if ``actor`` may see it; :class:`NotFound` otherwise."""
+    row = await session.get(Conversation, (actor.workspace_id, conversation_id))
+    if row is None or not can_see_conversation(actor, row.contact_id):
+        raise NotFound("conversation not found")
+    return row
+
+
+def can_see_conversation(actor: Actor, contact_id: uuid.UUID | None) -> bool:
+    if isinstance(actor, CustomerActor):
+        return contact_id == actor.contact_id
+    return True
+
+
+def can_see_event(actor: Actor, contact_id: uuid.UUID | None, visibility: Visibility | str) -> bool:
+    """The one rule for events, used by replay queries and live fan-out alike."""
+    if isinstance(actor, CustomerActor):
+        return visibility == Visibility.public and contact_id == actor.contact_id
+    return True
+
+
+async def access_contact(session: AsyncSession, actor: Actor, contact_id: uuid.UUID) -> Contact:
+    row = await session.get(Contact, (actor.workspace_id, contact_id))
+    if row is None or (isinstance(actor, CustomerActor) and row.id != actor.contact_id):
+        raise NotFound("contact not found")
+    return row
+
+
+async def access_agent(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> Agent:
+    row = await session.get(Agent, (actor.workspace_id, agent_id))
+    if row is None or isinstance(actor, CustomerActor):
+        raise NotFound("agent not found")
+    return row
+
+
+async def access_team(session: AsyncSession, actor: Actor, team_id: uuid.UUID) -> Team:
+    row = await session.get(Team, (actor.workspace_id, team_id))
+    if row is None or isinstance(actor, CustomerActor):
+        raise NotFound("team not found")
+    return row
+
+
+async def access_inbox(session: AsyncSession, actor: Actor, inbox_id: uuid.UUID) -> Inbox:
+    row = await session.get(Inbox, (actor.workspace_id, inbox_id))
+    if row is None or isinstance(actor, CustomerActor):
+        raise NotFound("inbox not found")
+    return row
+
+
+async def get_inbox_by_key(session: AsyncSession, key: str) -> Inbox:
+    row = (await session.execute(select(Inbox).where(Inbox.key == key))).scalar_one_or_none()
+    if row is None:
+        raise NotFound("inbox not found")
+    return row
+
+
+def require_role(actor: Actor, role: Role) -> AgentActor:
+    """The agent actor if it holds ``role`` or a higher one; :class:`Forbidden` otherwise."""
+    if not isinstance(actor, AgentActor):
+        raise Forbidden("agents only")
+    if not actor.at_least(role):
+        raise Forbidden(f"needs the {role.value} role")
+    return actor

@@ -1,0 +1,162 @@
+"""Conversation and message listings for agents and customers."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.db.tables import Contact, Conversation, ConversationTag, Message
+from kefu.domain.actors import Actor, CustomerActor
+from kefu.domain.enums import ConversationStatus, MessageType, Priority
+from kefu.domain.errors import InvalidInput
+from kefu.domain.views import ConversationView, MessageView
+from kefu.queries.views import conversation_view, message_view, tags_of
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilter:
+    status: Sequence[ConversationStatus] = ()
+    assignee_id: uuid.UUID | None = None
+    unassigned: bool = False
+    team_id: uuid.UUID | None = None
+    inbox_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    tag: str | None = None
+    priority: Priority | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[ConversationView]
+    next_cursor: str | None
+
+
+def encode_cursor(at: datetime, id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), str(id)])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, id = orjson.loads(raw)
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError
+        return parsed, uuid.UUID(id)
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidInput("invalid cursor", code="invalid_cursor") from None
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def list_conversations(
+    session: AsyncSession,
+    actor: Actor,
+    f: ConversationFilter,
+    *,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> Page:
+    """Newest activity first; ``cursor`` continues where the last page ended."""
+    c = Conversation
+    cond = [c.workspace_id == actor.workspace_id]
+    if isinstance(actor, CustomerActor):
+        cond.append(c.contact_id == actor.contact_id)
+    if f.status:
+        cond.append(c.status.in_([s.value for s in f.status]))
+    if f.assignee_id is not None:
+        cond.append(c.assignee_id == f.assignee_id)
+    if f.unassigned:
+        cond.append(c.assignee_id.is_(None))
+    if f.team_id is not None:
+        cond.append(c.team_id == f.team_id)
+    if f.inbox_id is not None:
+        cond.append(c.inbox_id == f.inbox_id)
+    if f.contact_id is not None:
+        cond.append(c.contact_id == f.contact_id)
+    if f.priority is not None:
+        cond.append(c.priority == f.priority.value)
+    if f.tag is not None:
+        cond.append(
+            exists().where(
+                ConversationTag.workspace_id == c.workspace_id,
+                ConversationTag.conversation_id == c.id,
+                ConversationTag.tag == f.tag,
+            )
+        )
+    if f.q:
+        pattern = _like(f.q.lower())
+        cond.append(
+            or_(
+                exists().where(
+                    Contact.workspace_id == c.workspace_id,
+                    Contact.id == c.contact_id,
+                    or_(
+                        Contact.name.ilike(pattern, escape="\\"),
+                        Contact.email.ilike(pattern, escape="\\"),
+                    ),
+                ),
+                exists().where(
+                    Message.workspace_id == c.workspace_id,
+                    Message.conversation_id == c.id,
+                    Message.content.ilike(pattern, escape="\\"),
+                ),
+            )
+        )
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        cond.append(or_(c.last_activity_at < at, and_(c.last_activity_at == at, c.id < last_id)))
+    rows = list(
+        (
+            await session.execute(
+                select(c)
+                .where(*cond)
+                .order_by(c.last_activity_at.desc(), c.id.desc())
+                .limit(limit + 1)
+            )
+        ).scalars()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    tags = await tags_of(session, actor.workspace_id, [r.id for r in rows])
+    items = [conversation_view(r, tags.get(r.id, [])) for r in rows]
+    last = rows[-1] if rows else None
+    return Page(items, encode_cursor(last.last_activity_at, last.id) if more and last else None)
+
+
+async def list_messages(
+    session: AsyncSession,
+    actor: Actor,
+    conversation_id: uuid.UUID,
+    *,
+    after_seq: int | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[MessageView]:
+    """Messages in ``seq`` order. Without bounds: the latest ``limit``. Customers never see
+    internal notes. Expects the caller to have checked access to the conversation."""
+    m = Message
+    cond = [m.workspace_id == actor.workspace_id, m.conversation_id == conversation_id]
+    if isinstance(actor, CustomerActor):
+        cond.append(m.type != MessageType.note.value)
+    if after_seq is not None:
+        cond.append(m.seq > after_seq)
+    if before_seq is not None:
+        cond.append(m.seq < before_seq)
+    newest_first = after_seq is None
+    stmt = select(m).where(*cond).order_by(m.seq.desc() if newest_first else m.seq).limit(limit)
+    rows = list((await session.execute(stmt)).scalars())
+    if newest_first:
+        rows.reverse()
+    return [message_view(r) for r in rows]

@@ -1,0 +1,212 @@
+"""The doorbell between nodes. The database is the truth; the bus only says "look".
+
+A bus message for events carries the committed rows themselves so a node can usually deliver
+without a query; a node that sees a gap (a lost or late message) reads the gap from the database.
+Signals (typing) are ephemeral: never stored, lost if nobody listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+
+from kefu.actions.tx import CommittedEvent
+from kefu.domain.enums import Visibility
+
+log = logging.getLogger(__name__)
+
+EventsHandler = Callable[[uuid.UUID, list[CommittedEvent]], Awaitable[None]]
+SignalHandler = Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]]
+
+
+class Bus(Protocol):
+    node_id: str
+
+    async def start(self, on_events: EventsHandler, on_signal: SignalHandler) -> None: ...
+    async def close(self) -> None: ...
+    async def publish_events(self, events: Sequence[CommittedEvent]) -> None: ...
+    async def publish_signal(self, workspace_id: uuid.UUID, signal: dict[str, Any]) -> None: ...
+    async def subscribe(self, workspace_id: uuid.UUID) -> None: ...
+    async def unsubscribe(self, workspace_id: uuid.UUID) -> None: ...
+    @property
+    def healthy(self) -> bool: ...
+
+
+def _by_workspace(events: Sequence[CommittedEvent]) -> dict[uuid.UUID, list[CommittedEvent]]:
+    out: dict[uuid.UUID, list[CommittedEvent]] = {}
+    for e in events:
+        out.setdefault(e.workspace_id, []).append(e)
+    return out
+
+
+class MemoryBus:
+    """One process: publish calls the handlers directly."""
+
+    def __init__(self) -> None:
+        self.node_id = uuid.uuid4().hex[:12]
+        self._on_events: EventsHandler | None = None
+        self._on_signal: SignalHandler | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return True
+
+    async def start(self, on_events: EventsHandler, on_signal: SignalHandler) -> None:
+        self._on_events, self._on_signal = on_events, on_signal
+
+    async def close(self) -> None:
+        self._on_events = self._on_signal = None
+
+    async def publish_events(self, events: Sequence[CommittedEvent]) -> None:
+        if self._on_events is not None:
+            for ws_id, group in _by_workspace(events).items():
+                await self._on_events(ws_id, group)
+
+    async def publish_signal(self, workspace_id: uuid.UUID, signal: dict[str, Any]) -> None:
+        if self._on_signal is not None:
+            await self._on_signal(workspace_id, signal)
+
+    async def subscribe(self, workspace_id: uuid.UUID) -> None:
+        return None
+
+    async def unsubscribe(self, workspace_id: uuid.UUID) -> None:
+        return None
+
+
+def channel_name(workspace_id: uuid.UUID) -> str:
+    return f"kefu:ws:{workspace_id}"
+
+
+def encode_events(node_id: str, events: Sequence[CommittedEvent]) -> bytes:
+    rows = [
+        [
+            e.position,
+            e.type,
+            str(e.conversation_id) if e.conversation_id else None,
+            str(e.contact_id) if e.contact_id else None,
+            e.visibility.value,
+            e.payload,
+            e.at.isoformat(),
+        ]
+        for e in events
+    ]
+    return orjson.dumps({"n": node_id, "e": rows})
+
+
+def decode_events(workspace_id: uuid.UUID, rows: list[list[Any]]) -> list[CommittedEvent]:
+    return [
+        CommittedEvent(
+            workspace_id=workspace_id,
+            position=int(r[0]),
+            type=str(r[1]),
+            conversation_id=uuid.UUID(r[2]) if r[2] else None,
+            contact_id=uuid.UUID(r[3]) if r[3] else None,
+            visibility=Visibility(r[4]),
+            payload=str(r[5]),
+            at=datetime.fromisoformat(r[6]),
+        )
+        for r in rows
+    ]
+
+
+class RedisBus:
+    """Redis pub/sub, one channel per workspace. Local delivery does not wait for Redis."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.node_id = uuid.uuid4().hex[:12]
+        self._redis = aioredis.Redis.from_url(url, health_check_interval=10)
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._channels: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._on_events: EventsHandler | None = None
+        self._on_signal: SignalHandler | None = None
+        self._healthy = False
+        self.reconnected: asyncio.Event = asyncio.Event()
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
+
+    async def start(self, on_events: EventsHandler, on_signal: SignalHandler) -> None:
+        self._on_events, self._on_signal = on_events, on_signal
+        await self._redis.ping()
+        self._healthy = True
+        # A placeholder subscription keeps the reader alive before the first workspace joins.
+        await self._pubsub.subscribe("kefu:node:" + self.node_id)
+        self._task = asyncio.get_running_loop().create_task(self._read(), name="kefu-redis-bus")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._pubsub.aclose()
+        await self._redis.aclose()
+
+    async def publish_events(self, events: Sequence[CommittedEvent]) -> None:
+        for ws_id, group in _by_workspace(events).items():
+            if self._on_events is not None:
+                await self._on_events(ws_id, group)
+            await self._redis.publish(channel_name(ws_id), encode_events(self.node_id, group))
+
+    async def publish_signal(self, workspace_id: uuid.UUID, signal: dict[str, Any]) -> None:
+        if self._on_signal is not None:
+            await self._on_signal(workspace_id, signal)
+        await self._redis.publish(
+            channel_name(workspace_id), orjson.dumps({"n": self.node_id, "s": signal})
+        )
+
+    async def subscribe(self, workspace_id: uuid.UUID) -> None:
+        name = channel_name(workspace_id)
+        if name not in self._channels:
+            self._channels.add(name)
+            await self._pubsub.subscribe(name)
+
+    async def unsubscribe(self, workspace_id: uuid.UUID) -> None:
+        name = channel_name(workspace_id)
+        if name in self._channels:
+            self._channels.discard(name)
+            await self._pubsub.unsubscribe(name)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    self._healthy = True
+                    await self._dispatch(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._healthy = False
+                log.warning("redis bus connection lost; reconnecting", exc_info=True)
+                await asyncio.sleep(0.5)
+                self.reconnected.set()
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "message":
+            return
+        channel = message["channel"].decode()
+        if not channel.startswith("kefu:ws:"):
+            return
+        ws_id = uuid.UUID(channel.removeprefix("kefu:ws:"))
+        try:
+            body = orjson.loads(message["data"])
+            if body.get("n") == self.node_id:
+                return  # delivered locally already
+            if "e" in body and self._on_events is not None:
+                await self._on_events(ws_id, decode_events(ws_id, body["e"]))
+            elif "s" in body and self._on_signal is not None:
+                await self._on_signal(ws_id, body["s"])
+        except Exception:
+            log.exception("bad bus message on %s", channel)
+
+
+def make_bus(redis_url: str | None) -> Bus:
+    return RedisBus(redis_url) if redis_url else MemoryBus()

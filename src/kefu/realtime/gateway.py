@@ -1,0 +1,360 @@
+"""The WebSocket gateway at ``/ws``, for agents and customers alike.
+
+Frames are JSON objects with a ``type``. Client: ``hello {since?}``, ``send``, ``typing``,
+``read``, ``ping``. Server: ``ready {position}``, ``resync_required``, ``event``, ``ack``,
+``error``, ``typing``, ``pong``. What a socket receives is decided by the same access rule as
+the HTTP API (:func:`kefu.queries.access.can_see_event`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from functools import partial
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from kefu.actions.conversations import mark_read
+from kefu.actions.messages import send_message
+from kefu.api.deps import SESSION_COOKIE, bearer_token, origin_allowed
+from kefu.db.tables import Inbox
+from kefu.domain.actors import AgentActor, CustomerActor
+from kefu.domain.enums import MessageType
+from kefu.domain.errors import KefuError, TooLarge, Unauthenticated
+from kefu.domain.text import Body, ClientMsgId, Payload
+from kefu.queries.access import access_conversation
+from kefu.realtime.hub import WorkspaceHub, event_frame
+from kefu.realtime.stream import read_events, stream_bounds
+from kefu.runtime import Kefu
+from kefu.security.principals import (
+    Principal,
+    principal_for_session_id,
+    principal_for_token,
+)
+from kefu.security.ratelimit import TokenBucket
+from kefu.security.tickets import TICKET_PREFIX, read_ticket
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "kefu.v1"
+MAX_BAD_FRAMES = 10
+MAX_INFLIGHT_SENDS = 64
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Hello(_Frame):
+    type: Literal["hello"]
+    since: int | None = Field(default=None, ge=0)
+
+
+class Send(_Frame):
+    type: Literal["send"]
+    client_msg_id: ClientMsgId
+    conversation_id: uuid.UUID
+    content: Body = ""
+    msg_type: MessageType = MessageType.text
+    payload: Payload | None = None
+
+
+class TypingIn(_Frame):
+    type: Literal["typing"]
+    conversation_id: uuid.UUID
+    typing: bool = True
+    private: bool = False
+
+
+class Read(_Frame):
+    type: Literal["read"]
+    conversation_id: uuid.UUID
+    seq: int = Field(ge=0)
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+    nonce: str | None = Field(default=None, max_length=64)
+
+
+ClientFrame = Annotated[Hello | Send | TypingIn | Read | Ping, Field(discriminator="type")]
+_FRAMES: TypeAdapter[Hello | Send | TypingIn | Read | Ping] = TypeAdapter(ClientFrame)
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return orjson.dumps(obj).decode()
+
+
+class Connection:
+    """One socket: its actor, its stream position, and a small outbound buffer."""
+
+    def __init__(self, ws: WebSocket, principal: Principal, kefu: Kefu) -> None:
+        self.ws = ws
+        self.kefu = kefu
+        self.actor: AgentActor | CustomerActor = principal.actor
+        self.session_id: uuid.UUID | None = principal.session_id
+        self.pos = 0
+        self.live = False
+        self.hub: WorkspaceHub | None = None
+        self._out: deque[str] = deque()
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing: tuple[int, str] | None = None
+        self._inflight = asyncio.Semaphore(MAX_INFLIGHT_SENDS)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.bucket = TokenBucket(kefu.settings.ws_rate_per_second, kefu.settings.ws_rate_burst)
+        self.bad_frames = 0
+        self.hello_done = False
+
+    def push(self, frame: str) -> None:
+        if self._closing is not None:
+            return
+        if len(self._out) >= self.kefu.settings.ws_queue_size:
+            # A consumer this slow resumes from the database instead of holding memory.
+            self.close_soon(4008, "too slow: reconnect and resume")
+            return
+        self._out.append(frame)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self._closing is None:
+            self._closing = (code, reason)
+            self._out.clear()
+            self._spawn(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            try:
+                await self.ws.close(code, reason)
+            except Exception:  # noqa: S110 - the peer is gone already
+                pass
+
+    async def _flush(self) -> None:
+        try:
+            while self._out:
+                await self.ws.send_text(self._out.popleft())
+        except Exception:
+            self._out.clear()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def error(self, code: str, message: str, client_msg_id: str | None = None) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if client_msg_id is not None:
+            frame["client_msg_id"] = client_msg_id
+        self.push(_dumps(frame))
+
+    # --- the protocol ---------------------------------------------------------------
+
+    async def hello(self, frame: Hello) -> None:
+        if self.hub is None:
+            self.hub = await self.kefu.hubs.join(self)
+        self.live = False
+        async with self.kefu.db.read() as session:
+            floor, head = await stream_bounds(session, self.actor.workspace_id)
+        since = head if frame.since is None else frame.since
+        if since < floor or since > head:
+            self.push(_dumps({"type": "resync_required", "position": head}))
+            return
+        self.pos = since
+        await self._replay()
+        self.hello_done = True
+        self.push(_dumps({"type": "ready", "position": self.pos}))
+
+    async def _replay(self) -> None:
+        """Send what was missed, then join the live stream with no gap and no repeat."""
+        assert self.hub is not None
+        page = self.kefu.settings.replay_page_size
+        while True:
+            upto = self.hub.delivered
+            if self.pos >= upto:
+                self.live = True  # no await between the check and this: nothing slips by
+                return
+            async with self.kefu.db.read() as session:
+                rows = await read_events(
+                    session,
+                    self.actor.workspace_id,
+                    after=self.pos,
+                    upto=upto,
+                    actor=self.actor,
+                    limit=page,
+                )
+            for e in rows:
+                self.push(event_frame(e))
+            self.pos = rows[-1].position if len(rows) == page else upto
+
+    async def send(self, frame: Send) -> None:
+        async with self._inflight:
+            try:
+                sent = await self.kefu.write(
+                    self.actor.workspace_id,
+                    partial(
+                        send_message,
+                        actor=self.actor,
+                        conversation_id=frame.conversation_id,
+                        content=frame.content,
+                        type=frame.msg_type,
+                        payload=frame.payload,
+                        client_msg_id=frame.client_msg_id,
+                    ),
+                )
+            except KefuError as exc:
+                self.error(exc.code, exc.message, frame.client_msg_id)
+                return
+            except Exception:
+                log.exception("send failed")
+                self.error("internal_error", "the message was not stored", frame.client_msg_id)
+                return
+            self.push(
+                _dumps(
+                    {
+                        "type": "ack",
+                        "client_msg_id": frame.client_msg_id,
+                        "message_id": str(sent.message.id),
+                        "conversation_id": str(sent.message.conversation_id),
+                        "seq": sent.message.seq,
+                        "duplicate": sent.duplicate,
+                    }
+                )
+            )
+
+    async def read(self, frame: Read) -> None:
+        try:
+            await self.kefu.write(
+                self.actor.workspace_id,
+                partial(
+                    mark_read,
+                    actor=self.actor,
+                    conversation_id=frame.conversation_id,
+                    seq=frame.seq,
+                ),
+            )
+        except KefuError as exc:
+            self.error(exc.code, exc.message)
+
+    async def typing(self, frame: TypingIn) -> None:
+        try:
+            async with self.kefu.db.read() as session:
+                conv = await access_conversation(session, self.actor, frame.conversation_id)
+        except KefuError as exc:
+            self.error(exc.code, exc.message)
+            return
+        private = frame.private and isinstance(self.actor, AgentActor)
+        signal = {
+            "contact_id": str(conv.contact_id),
+            "private": private,
+            "sender_kind": self.actor.sender_kind.value,
+            "sender_id": str(self.actor.sender_id),
+            "frame": {
+                "type": "typing",
+                "conversation_id": str(conv.id),
+                "sender_kind": self.actor.sender_kind.value,
+                "sender_name": self.actor.name,
+                "typing": frame.typing,
+            },
+        }
+        await self.kefu.bus.publish_signal(self.actor.workspace_id, signal)
+
+    async def handle(self, raw: str) -> None:
+        if not self.bucket.take():
+            self.error("rate_limited", "slow down")
+            self.bad_frames += 1
+            return
+        try:
+            data = orjson.loads(raw)
+            frame = _FRAMES.validate_python(data)
+        except (orjson.JSONDecodeError, ValidationError, RecursionError):
+            self.bad_frames += 1
+            self.error("invalid_frame", "frames are JSON objects with a known type")
+            return
+        if isinstance(frame, Ping):
+            self.push(_dumps({"type": "pong", "nonce": frame.nonce}))
+        elif isinstance(frame, Hello):
+            await self.hello(frame)
+        elif not self.hello_done:
+            self.error("hello_first", "send hello before anything else")
+        elif isinstance(frame, Send):
+            self._spawn(self.send(frame))
+        elif isinstance(frame, Read):
+            self._spawn(self.read(frame))
+        else:
+            await self.typing(frame)
+
+    async def finish(self) -> None:
+        if self.hub is not None:
+            await self.kefu.hubs.leave(self)
+        for task in list(self._tasks):
+            task.cancel()
+
+
+async def _authenticate(ws: WebSocket, kefu: Kefu) -> tuple[Principal, str | None]:
+    """Who is connecting: a ticket in the subprotocol list, a bearer header, or the cookie."""
+    if "token" in ws.query_params or "ticket" in ws.query_params:
+        raise Unauthenticated("credentials in the URL are refused; use a ticket subprotocol")
+    offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p]
+    chosen = SUBPROTOCOL if SUBPROTOCOL in offered else None
+    async with kefu.db.read() as session:
+        for proto in offered:
+            if proto.startswith(TICKET_PREFIX):
+                ws_id, sid = read_ticket(kefu.settings.secret_key, proto[len(TICKET_PREFIX) :])
+                return await principal_for_session_id(session, ws_id, sid), chosen
+        token = bearer_token(ws)
+        if token:
+            return await principal_for_token(session, token), chosen
+        cookie = ws.cookies.get(SESSION_COOKIE)
+        if cookie:
+            return await principal_for_token(session, cookie), chosen
+    raise Unauthenticated("sign in first")
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    kefu: Kefu = ws.app.state.kefu
+    try:
+        principal, subprotocol = await _authenticate(ws, kefu)
+    except KefuError:
+        await ws.close(1008, "unauthenticated")
+        return
+    if not origin_allowed(ws, kefu, await _inbox_origins(kefu, principal)):
+        await ws.close(1008, "origin not allowed")
+        return
+    await ws.accept(subprotocol=subprotocol)
+    conn = Connection(ws, principal, kefu)
+    limit = kefu.settings.max_ws_frame_bytes
+    try:
+        while conn._closing is None:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                conn.bad_frames += 1
+                conn.error("invalid_frame", "binary frames are not accepted")
+            elif len(text) > limit:
+                raise TooLarge("frame too large")
+            else:
+                await conn.handle(text)
+            if conn.bad_frames > MAX_BAD_FRAMES:
+                conn.close_soon(1008, "too many invalid frames")
+    except WebSocketDisconnect:
+        pass
+    except TooLarge:
+        conn.close_soon(1009, "frame too large")
+    finally:
+        await conn.finish()
+
+
+async def _inbox_origins(kefu: Kefu, principal: Principal) -> list[str]:
+    """A customer's socket may also come from the origins their inbox allows."""
+    if not isinstance(principal.actor, CustomerActor):
+        return []
+    async with kefu.db.read() as session:
+        inbox = await session.get(Inbox, (principal.actor.workspace_id, principal.actor.inbox_id))
+    return list(inbox.allowed_origins) if inbox is not None else []

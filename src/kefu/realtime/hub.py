@@ -1,0 +1,212 @@
+"""Per-workspace fan-out on one node, delivering every event once and in position order.
+
+Bus messages may arrive late, twice, or not at all. A hub tracks the last position it has
+delivered; it skips what it has seen and fills any gap from the database before going on.
+Because commit order equals position order (see :mod:`kefu.actions.tx`), everything below a
+position that arrived is already readable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import orjson
+
+from kefu.actions.tx import CommittedEvent
+from kefu.db.engine import Database
+from kefu.domain.actors import Actor, CustomerActor
+from kefu.domain.enums import Visibility
+from kefu.queries.access import can_see_event
+from kefu.realtime.bus import Bus
+from kefu.realtime.stream import heads, read_events, stream_bounds
+
+log = logging.getLogger(__name__)
+
+
+class Subscriber(Protocol):
+    """What a hub needs of a connection."""
+
+    actor: Actor
+    session_id: uuid.UUID | None
+    pos: int
+    live: bool
+
+    def push(self, frame: str) -> None: ...
+    def close_soon(self, code: int, reason: str) -> None: ...
+
+
+def event_frame(e: CommittedEvent) -> str:
+    return (
+        f'{{"type":"event","position":{e.position},"at":"{e.at.isoformat()}","event":{e.payload}}}'
+    )
+
+
+class WorkspaceHub:
+    def __init__(self, workspace_id: uuid.UUID, db: Database) -> None:
+        self.workspace_id = workspace_id
+        self.db = db
+        self.delivered = -1  # unknown until started
+        self.subscribers: set[Subscriber] = set()
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        async with self.db.read() as session:
+            _, head = await stream_bounds(session, self.workspace_id)
+        self.delivered = max(self.delivered, head)
+
+    async def on_events(self, events: Iterable[CommittedEvent]) -> None:
+        async with self._lock:
+            for e in sorted(events, key=lambda e: e.position):
+                if self.delivered < 0 or e.position <= self.delivered:
+                    continue
+                if e.position > self.delivered + 1:
+                    await self._fill(e.position - 1)
+                self._dispatch(e)
+
+    async def catch_up_to(self, head: int) -> None:
+        """Deliver everything up to ``head`` (a doorbell may have been lost)."""
+        async with self._lock:
+            if 0 <= self.delivered < head:
+                await self._fill(head)
+
+    async def _fill(self, upto: int) -> None:
+        while self.delivered < upto:
+            async with self.db.read() as session:
+                rows = await read_events(
+                    session, self.workspace_id, after=self.delivered, upto=upto, limit=1000
+                )
+            if not rows:
+                log.warning("event gap %d..%d not readable yet", self.delivered, upto)
+                return
+            for e in rows:
+                self._dispatch(e)
+
+    def _dispatch(self, e: CommittedEvent) -> None:
+        self.delivered = e.position
+        if e.visibility == Visibility.system:
+            self._system(e)
+            return
+        frame: str | None = None
+        for sub in self.subscribers:
+            if not sub.live or e.position <= sub.pos:
+                continue
+            sub.pos = e.position
+            if can_see_event(sub.actor, e.contact_id, e.visibility):
+                frame = frame or event_frame(e)
+                sub.push(frame)
+
+    def _system(self, e: CommittedEvent) -> None:
+        body = orjson.loads(e.payload)
+        if body.get("type") == "session.revoked":
+            ended = set(body.get("session_ids", []))
+            for sub in list(self.subscribers):
+                if sub.session_id is not None and str(sub.session_id) in ended:
+                    sub.close_soon(4001, "session ended")
+        for sub in self.subscribers:
+            if sub.live and e.position > sub.pos:
+                sub.pos = e.position
+
+    def on_signal(self, signal: dict[str, Any]) -> None:
+        frame: str | None = None
+        contact = signal.get("contact_id")
+        private = bool(signal.get("private"))
+        for sub in self.subscribers:
+            if not sub.live:
+                continue
+            if isinstance(sub.actor, CustomerActor):
+                if private or contact != str(sub.actor.contact_id):
+                    continue
+                if signal.get("sender_kind") == "customer":
+                    continue
+            if str(signal.get("sender_id")) == str(getattr(sub.actor, "agent_id", None)):
+                continue
+            frame = frame or orjson.dumps(signal["frame"]).decode()
+            sub.push(frame)
+
+
+class Hubs:
+    """This node's hubs, one per workspace with connected sockets."""
+
+    def __init__(self, db: Database, bus: Bus, *, poll_seconds: float = 2.0) -> None:
+        self.db = db
+        self.bus = bus
+        self.poll_seconds = poll_seconds
+        self._hubs: dict[uuid.UUID, WorkspaceHub] = {}
+        self._starting: dict[uuid.UUID, asyncio.Task[WorkspaceHub]] = {}
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.bus.start(self._on_events, self._on_signal)
+        self._poller = asyncio.get_running_loop().create_task(self._poll(), name="kefu-hub-poll")
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+        await self.bus.close()
+
+    def get(self, workspace_id: uuid.UUID) -> WorkspaceHub | None:
+        return self._hubs.get(workspace_id)
+
+    async def join(self, sub: Subscriber) -> WorkspaceHub:
+        ws_id = sub.actor.workspace_id
+        hub = self._hubs.get(ws_id)
+        if hub is None:
+            task = self._starting.get(ws_id)
+            if task is None:
+                task = asyncio.get_running_loop().create_task(self._open(ws_id))
+                self._starting[ws_id] = task
+            hub = await task
+        hub.subscribers.add(sub)
+        return hub
+
+    async def leave(self, sub: Subscriber) -> None:
+        ws_id = sub.actor.workspace_id
+        hub = self._hubs.get(ws_id)
+        if hub is None:
+            return
+        hub.subscribers.discard(sub)
+        if not hub.subscribers and ws_id not in self._starting:
+            del self._hubs[ws_id]
+            await self.bus.unsubscribe(ws_id)
+
+    async def _open(self, ws_id: uuid.UUID) -> WorkspaceHub:
+        try:
+            hub = WorkspaceHub(ws_id, self.db)
+            self._hubs[ws_id] = hub
+            await self.bus.subscribe(ws_id)  # subscribe first, then read the head
+            await hub.start()
+            return hub
+        finally:
+            self._starting.pop(ws_id, None)
+
+    async def _on_events(self, ws_id: uuid.UUID, events: list[CommittedEvent]) -> None:
+        hub = self._hubs.get(ws_id)
+        if hub is not None:
+            await hub.on_events(events)
+
+    async def _on_signal(self, ws_id: uuid.UUID, signal: dict[str, Any]) -> None:
+        hub = self._hubs.get(ws_id)
+        if hub is not None:
+            hub.on_signal(signal)
+
+    async def _poll(self) -> None:
+        """The safety net under the doorbell: catch up any hub whose bus message was lost."""
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            ids = list(self._hubs)
+            if not ids:
+                continue
+            try:
+                async with self.db.read() as session:
+                    latest = await heads(session, ids)
+                for ws_id, head in latest.items():
+                    hub = self._hubs.get(ws_id)
+                    if hub is not None and hub.delivered < head:
+                        await hub.catch_up_to(head)
+            except Exception:
+                log.exception("hub poll failed")

@@ -1,0 +1,67 @@
+"""Reading the event stream back from the database (replay and gap filling)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.actions.tx import CommittedEvent
+from kefu.db.tables import Event, Workspace
+from kefu.domain.actors import Actor, CustomerActor
+from kefu.domain.enums import Visibility
+
+
+def _row(e: Event) -> CommittedEvent:
+    return CommittedEvent(
+        workspace_id=e.workspace_id,
+        position=e.position,
+        type=e.type,
+        conversation_id=e.conversation_id,
+        contact_id=e.contact_id,
+        visibility=Visibility(e.visibility),
+        payload=e.payload,
+        at=e.created_at,
+    )
+
+
+async def read_events(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    after: int,
+    upto: int | None = None,
+    actor: Actor | None = None,
+    limit: int = 1000,
+) -> Sequence[CommittedEvent]:
+    """Events after ``after`` (up to ``upto``), in order; only what ``actor`` may see."""
+    cond = [Event.workspace_id == workspace_id, Event.position > after]
+    if upto is not None:
+        cond.append(Event.position <= upto)
+    if isinstance(actor, CustomerActor):
+        cond.append(
+            and_(Event.contact_id == actor.contact_id, Event.visibility == Visibility.public.value)
+        )
+    elif actor is not None:
+        cond.append(Event.visibility != Visibility.system.value)
+    rows = await session.execute(select(Event).where(*cond).order_by(Event.position).limit(limit))
+    return [_row(e) for e in rows.scalars()]
+
+
+async def stream_bounds(session: AsyncSession, workspace_id: uuid.UUID) -> tuple[int, int]:
+    """(floor, head): positions at or below ``floor`` were pruned; ``head`` is the latest."""
+    row = (
+        await session.execute(
+            select(Workspace.event_floor, Workspace.event_pos).where(Workspace.id == workspace_id)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def heads(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = await session.execute(
+        select(Workspace.id, Workspace.event_pos).where(Workspace.id.in_(ids))
+    )
+    return {ws: int(pos) for ws, pos in rows}

@@ -1,0 +1,42 @@
+"""The running server's parts, built once per process and shared by routes and sockets."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from kefu.actions.tx import Tx, Writer
+from kefu.config import Settings
+from kefu.db.engine import Database
+from kefu.realtime.bus import make_bus
+from kefu.realtime.hub import Hubs
+from kefu.security.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+
+T = TypeVar("T")
+
+
+class Kefu:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.effective_database_url)
+        self.bus = make_bus(settings.redis_url)
+        self.hubs = Hubs(self.db, self.bus)
+        self.writer = Writer(self.db, self.bus.publish_events, batch_max=settings.commit_batch_max)
+        self.limiter: Limiter = (
+            RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
+        )
+
+    async def start(self) -> None:
+        await self.hubs.start()
+
+    async def close(self) -> None:
+        await self.writer.close()
+        await self.hubs.close()
+        if isinstance(self.limiter, RedisLimiter):
+            await self.limiter.close()
+        await self.db.dispose()
+
+    async def write(self, workspace_id: uuid.UUID | None, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run an action in a (batched) write transaction; its events publish after commit."""
+        return await self.writer.run(workspace_id, fn)

@@ -1,0 +1,126 @@
+"""The client-side state and the one reducer that applies events to it.
+
+The web clients keep the same shape and apply events the same way; the event tests use this
+reducer to prove that "state before + events" equals a fresh fetch after every action.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from kefu.domain.events import (
+    AgentCreated,
+    AgentStatusChanged,
+    AgentUpdated,
+    ContactCreated,
+    ContactUpdated,
+    ConversationAssigned,
+    ConversationCreated,
+    ConversationOpened,
+    ConversationPriorityChanged,
+    ConversationStatusChanged,
+    ConversationTagsChanged,
+    Event,
+    InboxCreated,
+    MessageCreated,
+    MessagesRead,
+    SessionsRevoked,
+    TeamCreated,
+    TeamUpdated,
+)
+from kefu.domain.enums import SenderKind
+from kefu.domain.views import (
+    AgentView,
+    ContactView,
+    ConversationView,
+    InboxView,
+    MessageView,
+    TeamView,
+)
+
+
+@dataclass
+class State:
+    agents: dict[uuid.UUID, AgentView] = field(default_factory=dict)
+    teams: dict[uuid.UUID, TeamView] = field(default_factory=dict)
+    inboxes: dict[uuid.UUID, InboxView] = field(default_factory=dict)
+    contacts: dict[uuid.UUID, ContactView] = field(default_factory=dict)
+    conversations: dict[uuid.UUID, ConversationView] = field(default_factory=dict)
+    messages: dict[uuid.UUID, dict[int, MessageView]] = field(default_factory=dict)
+
+
+def apply(state: State, event: Event) -> None:
+    """Apply one event in place. Unknown conversations are ignored (not loaded here)."""
+    match event:
+        case AgentCreated(agent=a) | AgentUpdated(agent=a):
+            state.agents[a.id] = a
+        case AgentStatusChanged(agent_id=agent_id, status=status):
+            if agent_id in state.agents:
+                state.agents[agent_id] = state.agents[agent_id].model_copy(
+                    update={"status": status}
+                )
+        case TeamCreated(team=t) | TeamUpdated(team=t):
+            state.teams[t.id] = t
+        case InboxCreated(inbox=i):
+            state.inboxes[i.id] = i
+        case ContactCreated(contact=c) | ContactUpdated(contact=c):
+            state.contacts[c.id] = c
+        case ConversationCreated(conversation=c):
+            state.conversations[c.id] = c
+            state.messages.setdefault(c.id, {})
+        case MessageCreated():
+            _message(state, event)
+        case _:
+            _conversation_change(state, event)
+
+
+def _message(state: State, event: MessageCreated) -> None:
+    m = event.message
+    state.messages.setdefault(m.conversation_id, {})[m.seq] = m
+    conv = state.conversations.get(m.conversation_id)
+    if conv is None:
+        return
+    update: dict[str, object] = {
+        "last_seq": max(conv.last_seq, m.seq),
+        "last_message_at": m.created_at,
+        "updated_at": m.created_at,
+        "status": event.conversation_status,
+    }
+    if event.first_response_at is not None:
+        update["first_response_at"] = event.first_response_at
+    state.conversations[conv.id] = conv.model_copy(update=update)
+
+
+def _conversation_change(state: State, event: Event) -> None:
+    if isinstance(event, ConversationOpened | SessionsRevoked):
+        return
+    conv = state.conversations.get(getattr(event, "conversation_id", None))  # type: ignore[arg-type]
+    if conv is None:
+        return
+    update: dict[str, object]
+    match event:
+        case MessagesRead(reader=reader, seq=seq):
+            key = "customer_read_seq" if reader == SenderKind.customer else "agent_read_seq"
+            update = {key: max(getattr(conv, key), seq)}
+        case ConversationAssigned():
+            update = {
+                "assignee_id": event.assignee.id if event.assignee else None,
+                "team_id": event.team_id,
+                "status": event.status,
+                "updated_at": event.updated_at,
+            }
+        case ConversationStatusChanged():
+            update = {
+                "status": event.status,
+                "snoozed_until": event.snoozed_until,
+                "resolved_at": event.resolved_at,
+                "updated_at": event.updated_at,
+            }
+        case ConversationTagsChanged():
+            update = {"tags": event.tags, "updated_at": event.updated_at}
+        case ConversationPriorityChanged():
+            update = {"priority": event.priority, "updated_at": event.updated_at}
+        case _:
+            return
+    state.conversations[conv.id] = conv.model_copy(update=update)

@@ -1,0 +1,122 @@
+"""The WebSocket gateway end to end over loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.support import LiveServer, login, make_world, open_socket, visitor
+
+pytestmark = pytest.mark.realtime
+
+
+async def test_customer_and_agent_exchange_messages_live(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        agent_token = await login(anon, world.agents[0].email)
+        v = await visitor(anon, world.inbox.key)
+    async with server.http(agent_token) as agent_http, server.http(v["token"]) as cust_http:
+        async with (
+            open_socket(server.ws_url, agent_http) as agent_ws,
+            open_socket(server.ws_url, cust_http, customer=True) as cust_ws,
+        ):
+            await agent_ws.hello()
+            await cust_ws.hello()
+            r = await cust_http.post(
+                "/api/client/v1/conversations",
+                json={"message": {"content": "hello, I need help", "client_msg_id": "c1"}},
+            )
+            assert r.status_code == 201, r.text
+            conv_id = r.json()["conversation"]["id"]
+            ev = await agent_ws.until(
+                lambda f: f["type"] == "event" and f["event"]["type"] == "message.created"
+            )
+            assert ev["event"]["message"]["content"] == "hello, I need help"
+            assert ev["event"]["message"]["seq"] == 1
+
+            await agent_ws.send(
+                {"type": "send", "client_msg_id": "a1", "conversation_id": conv_id,
+                 "content": "Hi! Looking into it."}
+            )
+            ack = await agent_ws.until(lambda f: f["type"] == "ack")
+            assert ack["seq"] == 2 and ack["client_msg_id"] == "a1"
+            got = await cust_ws.until(
+                lambda f: f["type"] == "event"
+                and f["event"]["type"] == "message.created"
+                and f["event"]["message"]["sender_kind"] == "agent"
+            )
+            assert got["event"]["message"]["content"] == "Hi! Looking into it."
+            # The customer never sees agent-only events such as conversation.created.
+            assert not cust_ws.events("conversation.created")
+
+
+async def test_resume_replays_exactly_what_was_missed(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        agent_token = await login(anon, world.agents[0].email)
+        v = await visitor(anon, world.inbox.key)
+    async with server.http(agent_token) as agent_http, server.http(v["token"]) as cust_http:
+        r = await cust_http.post("/api/client/v1/conversations", json={})
+        conv_id = r.json()["conversation"]["id"]
+        async with open_socket(server.ws_url, agent_http) as ws:
+            ready = await ws.hello()
+            start = ready["position"]
+        for i in range(5):
+            r = await cust_http.post(
+                f"/api/client/v1/conversations/{conv_id}/messages",
+                json={"content": f"m{i}", "client_msg_id": f"m{i}"},
+            )
+            assert r.status_code == 200
+        async with open_socket(server.ws_url, agent_http) as ws:
+            ready = await ws.hello(since=start)
+            seqs = [e["event"]["message"]["seq"] for e in ws.events("message.created")]
+            positions = [e["position"] for e in ws.events()]
+        assert seqs == [1, 2, 3, 4, 5]
+        assert positions == sorted(set(positions))
+        assert ready["position"] == positions[-1]
+
+
+async def test_same_client_msg_id_gives_one_message(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        v = await visitor(anon, world.inbox.key)
+    async with server.http(v["token"]) as cust_http:
+        r = await cust_http.post("/api/client/v1/conversations", json={})
+        conv_id = r.json()["conversation"]["id"]
+        async with open_socket(server.ws_url, cust_http, customer=True) as ws:
+            await ws.hello()
+            for _ in range(3):
+                await ws.send(
+                    {"type": "send", "client_msg_id": "same", "conversation_id": conv_id,
+                     "content": "once"}
+                )
+            acks = [await ws.until(lambda f: f["type"] == "ack") for _ in range(3)]
+        assert {a["message_id"] for a in acks} == {acks[0]["message_id"]}
+        assert [a["seq"] for a in acks] == [1, 1, 1]
+        r = await cust_http.get(f"/api/client/v1/conversations/{conv_id}/messages")
+        assert [m["content"] for m in r.json()["items"]] == ["once"]
+
+
+async def test_typing_is_relayed_without_being_stored(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        agent_token = await login(anon, world.agents[0].email)
+        v = await visitor(anon, world.inbox.key)
+    async with server.http(agent_token) as agent_http, server.http(v["token"]) as cust_http:
+        r = await cust_http.post("/api/client/v1/conversations", json={})
+        conv_id = r.json()["conversation"]["id"]
+        async with (
+            open_socket(server.ws_url, agent_http) as agent_ws,
+            open_socket(server.ws_url, cust_http, customer=True) as cust_ws,
+        ):
+            await agent_ws.hello()
+            ready = await cust_ws.hello()
+            await agent_ws.send({"type": "typing", "conversation_id": conv_id, "typing": True})
+            typing = await cust_ws.until(lambda f: f["type"] == "typing")
+            assert typing["sender_kind"] == "agent" and typing["typing"] is True
+            await asyncio.sleep(0.1)
+        async with open_socket(server.ws_url, cust_http, customer=True) as again:
+            replay = await again.hello(since=ready["position"])
+            assert not [f for f in again.frames if f["type"] == "typing"]
+            assert replay["type"] == "ready"

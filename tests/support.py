@@ -95,12 +95,21 @@ async def make_world(kefu: Kefu, *, agents: int = 2, require_identity: bool = Fa
     async def _people(tx: Tx) -> World:
         team = await create_team(tx, None, name="Support")
         admin = await create_agent(
-            tx, None, email=f"admin@{slug}.test", name="Admin", password_hash=_HASH,
-            role=Role.admin, team_ids=[team.id],
+            tx,
+            None,
+            email=f"admin@{slug}.test",
+            name="Admin",
+            password_hash=_HASH,
+            role=Role.admin,
+            team_ids=[team.id],
         )
         people = [
             await create_agent(
-                tx, None, email=f"agent{i}@{slug}.test", name=f"Agent {i}", password_hash=_HASH,
+                tx,
+                None,
+                email=f"agent{i}@{slug}.test",
+                name=f"Agent {i}",
+                password_hash=_HASH,
                 team_ids=[team.id],
             )
             for i in range(agents)
@@ -161,7 +170,8 @@ class Socket:
 
     def events(self, type: str | None = None) -> list[dict[str, Any]]:
         return [
-            f for f in self.frames
+            f
+            for f in self.frames
             if f["type"] == "event" and (type is None or f["event"]["type"] == type)
         ]
 

@@ -36,15 +36,21 @@ async def test_customer_and_agent_exchange_messages_live(server: LiveServer) -> 
             assert ev["event"]["message"]["seq"] == 1
 
             await agent_ws.send(
-                {"type": "send", "client_msg_id": "a1", "conversation_id": conv_id,
-                 "content": "Hi! Looking into it."}
+                {
+                    "type": "send",
+                    "client_msg_id": "a1",
+                    "conversation_id": conv_id,
+                    "content": "Hi! Looking into it.",
+                }
             )
             ack = await agent_ws.until(lambda f: f["type"] == "ack")
             assert ack["seq"] == 2 and ack["client_msg_id"] == "a1"
             got = await cust_ws.until(
-                lambda f: f["type"] == "event"
-                and f["event"]["type"] == "message.created"
-                and f["event"]["message"]["sender_kind"] == "agent"
+                lambda f: (
+                    f["type"] == "event"
+                    and f["event"]["type"] == "message.created"
+                    and f["event"]["message"]["sender_kind"] == "agent"
+                )
             )
             assert got["event"]["message"]["content"] == "Hi! Looking into it."
             # The customer never sees agent-only events such as conversation.created.
@@ -88,8 +94,12 @@ async def test_same_client_msg_id_gives_one_message(server: LiveServer) -> None:
             await ws.hello()
             for _ in range(3):
                 await ws.send(
-                    {"type": "send", "client_msg_id": "same", "conversation_id": conv_id,
-                     "content": "once"}
+                    {
+                        "type": "send",
+                        "client_msg_id": "same",
+                        "conversation_id": conv_id,
+                        "content": "once",
+                    }
                 )
             acks = [await ws.until(lambda f: f["type"] == "ack") for _ in range(3)]
         assert {a["message_id"] for a in acks} == {acks[0]["message_id"]}

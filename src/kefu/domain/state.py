@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from kefu.domain.enums import SenderKind
 from kefu.domain.events import (
     AgentCreated,
     AgentStatusChanged,
@@ -29,7 +30,6 @@ from kefu.domain.events import (
     TeamCreated,
     TeamUpdated,
 )
-from kefu.domain.enums import SenderKind
 from kefu.domain.views import (
     AgentView,
     ContactView,

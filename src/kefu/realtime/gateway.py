@@ -9,6 +9,7 @@ the HTTP API (:func:`kefu.queries.access.can_see_event`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import deque
@@ -129,10 +130,8 @@ class Connection:
 
     async def _close(self, code: int, reason: str) -> None:
         if self.ws.application_state == WebSocketState.CONNECTED:
-            try:
+            with contextlib.suppress(Exception):  # the peer may be gone already
                 await self.ws.close(code, reason)
-            except Exception:  # noqa: S110 - the peer is gone already
-                pass
 
     async def _flush(self) -> None:
         try:

@@ -30,11 +30,13 @@ log = logging.getLogger(__name__)
 class Subscriber(Protocol):
     """What a hub needs of a connection."""
 
-    actor: Actor
-    session_id: uuid.UUID | None
     pos: int
     live: bool
 
+    @property
+    def actor(self) -> Actor: ...
+    @property
+    def session_id(self) -> uuid.UUID | None: ...
     def push(self, frame: str) -> None: ...
     def close_soon(self, code: int, reason: str) -> None: ...
 

@@ -43,8 +43,8 @@ def _with_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new, migrated database on the backend under test; dropped afterwards."""
     if TEST_DB:
         name = f"kefu_test_{uuid.uuid4().hex[:10]}"
         asyncio.run(_pg_admin(TEST_DB, f'CREATE DATABASE "{name}"'))
@@ -57,6 +57,17 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         url = f"sqlite+aiosqlite:///{path}"
         upgrade(url)
         yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from fresh_database(tmp_path_factory)
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of its own, for tests that drop or break the schema."""
+    yield from fresh_database(tmp_path_factory)
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ def apply(state: State, event: Event) -> None:
     match event:
         case AgentCreated(agent=a) | AgentUpdated(agent=a):
             state.agents[a.id] = a
+            _sync_teams_of_agent(state, a)
         case AgentStatusChanged(agent_id=agent_id, status=status):
             if agent_id in state.agents:
                 state.agents[agent_id] = state.agents[agent_id].model_copy(
@@ -62,6 +63,7 @@ def apply(state: State, event: Event) -> None:
                 )
         case TeamCreated(team=t) | TeamUpdated(team=t):
             state.teams[t.id] = t
+            _sync_agents_of_team(state, t)
         case InboxCreated(inbox=i):
             state.inboxes[i.id] = i
         case ContactCreated(contact=c) | ContactUpdated(contact=c):
@@ -73,6 +75,25 @@ def apply(state: State, event: Event) -> None:
             _message(state, event)
         case _:
             _conversation_change(state, event)
+
+
+def _sync_teams_of_agent(state: State, agent: AgentView) -> None:
+    """Membership is one fact seen from two sides: keep the teams' side in step."""
+    for team in list(state.teams.values()):
+        members = set(team.member_ids) - {agent.id}
+        if team.id in agent.team_ids:
+            members.add(agent.id)
+        if members != set(team.member_ids):
+            state.teams[team.id] = team.model_copy(update={"member_ids": sorted(members)})
+
+
+def _sync_agents_of_team(state: State, team: TeamView) -> None:
+    for agent in list(state.agents.values()):
+        teams = set(agent.team_ids) - {team.id}
+        if agent.id in team.member_ids:
+            teams.add(team.id)
+        if teams != set(agent.team_ids):
+            state.agents[agent.id] = agent.model_copy(update={"team_ids": sorted(teams)})
 
 
 def _message(state: State, event: MessageCreated) -> None:

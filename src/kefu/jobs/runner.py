@@ -53,8 +53,16 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Worker:
-    def __init__(self, kefu: Kefu, *, batch: int = 20, idle_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        kefu: Kefu,
+        *,
+        batch: int = 20,
+        idle_seconds: float = 1.0,
+        workspace_id: uuid.UUID | None = None,
+    ) -> None:
         self.kefu = kefu
+        self.workspace_id = workspace_id  # drain one workspace only (maintenance, tests)
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.name = f"{socket.gethostname()}:{uuid.uuid4().hex[:6]}"
@@ -74,6 +82,8 @@ class Worker:
                 .order_by(Job.run_at)
                 .limit(self.batch)
             )
+            if self.workspace_id is not None:
+                stmt = stmt.where(Job.workspace_id == self.workspace_id)
             if not self.kefu.db.is_sqlite:
                 stmt = stmt.with_for_update(skip_locked=True)
             jobs = list((await session.execute(stmt)).scalars())

@@ -1,0 +1,155 @@
+"""The client API: visitor sessions, identity verification, history by seq."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+import uuid
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from kefu.db.tables import Contact, Inbox
+from tests.support import LiveServer, make_world, visitor
+
+pytestmark = pytest.mark.storage
+
+
+async def _secret(server: LiveServer, inbox_id: object) -> str:
+    async with server.kefu.db.read() as s:
+        secret = await s.scalar(select(Inbox.identity_secret).where(Inbox.id == inbox_id))
+    assert secret
+    return secret
+
+
+async def test_anonymous_visitor_keeps_their_history_with_the_visitor_token(
+    server: LiveServer,
+) -> None:
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        first = await visitor(anon, world.inbox.key)
+        again = await visitor(anon, world.inbox.key, visitor_token=first["visitor_token"])
+        other = await visitor(anon, world.inbox.key)
+    assert first["contact_id"] == again["contact_id"] != other["contact_id"]
+    assert first["verified"] is False
+    async with server.http(first["token"]) as c1, server.http(again["token"]) as c2:
+        r = await c1.post(
+            "/api/client/v1/conversations",
+            json={"source": "campaign:spring", "message": {"content": "hi", "client_msg_id": "x"}},
+        )
+        assert r.status_code == 201
+        conv = r.json()["conversation"]
+        listed = await c2.get("/api/client/v1/conversations")
+        assert [c["id"] for c in listed.json()["items"]] == [conv["id"]]
+        history = await c2.get(f"/api/client/v1/conversations/{conv['id']}/messages?after_seq=0")
+        assert [m["content"] for m in history.json()["items"]] == ["hi"]
+
+
+async def test_hmac_identity(server: LiveServer) -> None:
+    world = await make_world(server.kefu, require_identity=True)
+    secret = await _secret(server, world.inbox.id)
+    good = hmac.new(secret.encode(), b"user-42", hashlib.sha256).hexdigest()
+    async with server.http() as anon:
+        r = await anon.post("/api/client/v1/sessions", json={"inbox_key": world.inbox.key})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "identity_required"
+        bad = await anon.post(
+            "/api/client/v1/sessions",
+            json={"inbox_key": world.inbox.key, "user": {"id": "user-43", "hash": good}},
+        )
+        assert bad.status_code == 401 and bad.json()["error"]["code"] == "identity_invalid"
+        ok = await visitor(
+            anon, world.inbox.key, user={"id": "user-42", "name": "Mei", "hash": good}
+        )
+        again = await visitor(anon, world.inbox.key, user={"id": "user-42", "hash": good})
+    assert ok["verified"] is True and ok["contact_id"] == again["contact_id"]
+
+
+async def test_jwt_identity(server: LiveServer) -> None:
+    world = await make_world(server.kefu, require_identity=True)
+    secret = await _secret(server, world.inbox.id)
+    now = int(time.time())
+    token = jwt.encode(
+        {"sub": "u-7", "name": "Sato", "email": "sato@x.test", "exp": now + 300}, secret, "HS256"
+    )
+    expired = jwt.encode({"sub": "u-7", "exp": now - 10}, secret, "HS256")
+    forged = jwt.encode({"sub": "u-7", "exp": now + 300}, "not-the-secret" * 3, "HS256")
+    unsigned = jwt.encode({"sub": "u-7", "exp": now + 300}, None, "none")
+    async with server.http() as anon:
+        ok = await visitor(anon, world.inbox.key, user_jwt=token)
+        assert ok["verified"]
+        for bad in (expired, forged, unsigned):
+            r = await anon.post(
+                "/api/client/v1/sessions", json={"inbox_key": world.inbox.key, "user_jwt": bad}
+            )
+            assert r.status_code == 401, bad
+    async with server.http(ok["token"]) as c:
+        await c.post("/api/client/v1/conversations", json={})
+    async with server.kefu.db.read() as s:
+        from kefu.db.tables import Contact
+
+        contact = await s.get(
+            Contact, (world.workspace_id, __import__("uuid").UUID(ok["contact_id"]))
+        )
+    assert contact is not None and contact.name == "Sato" and contact.email == "sato@x.test"
+
+
+async def test_unknown_inbox_key(server: LiveServer) -> None:
+    async with server.http() as anon:
+        r = await anon.post("/api/client/v1/sessions", json={"inbox_key": "no-such-inbox-key"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+async def test_inbox_origin_allow_list(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    admin_headers = {}
+    async with server.http() as anon:
+        r = await anon.post(
+            "/api/v1/auth/login", json={"email": world.admin.email, "password": world.password}
+        )
+        admin_headers = {"authorization": f"Bearer {r.json()['token']}"}
+        made = await anon.post(
+            "/api/v1/inboxes",
+            json={"name": "Shop", "allowed_origins": ["https://shop.example"]},
+            headers=admin_headers,
+        )
+        key = made.json()["key"]
+        ok = await anon.post(
+            "/api/client/v1/sessions",
+            json={"inbox_key": key},
+            headers={"origin": "https://shop.example"},
+        )
+        assert ok.status_code == 201
+        bad = await anon.post(
+            "/api/client/v1/sessions",
+            json={"inbox_key": key},
+            headers={"origin": "https://evil.example"},
+        )
+        assert bad.status_code == 403 and bad.json()["error"]["code"] == "bad_origin"
+
+
+async def test_customers_never_see_internal_notes(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        v = await visitor(anon, world.inbox.key)
+        r = await anon.post(
+            "/api/v1/auth/login", json={"email": world.agents[0].email, "password": world.password}
+        )
+        agent_token = r.json()["token"]
+    async with server.http(v["token"]) as cust, server.http(agent_token) as agent:
+        conv = (await cust.post("/api/client/v1/conversations", json={})).json()["conversation"]
+        await agent.post(
+            f"/api/v1/conversations/{conv['id']}/messages",
+            json={"content": "customer seems upset", "type": "note"},
+        )
+        await agent.post(f"/api/v1/conversations/{conv['id']}/messages", json={"content": "Hi!"})
+        seen = (await cust.get(f"/api/client/v1/conversations/{conv['id']}/messages")).json()
+        assert [m["content"] for m in seen["items"]] == ["Hi!"]
+        internal = (await agent.get(f"/api/v1/conversations/{conv['id']}/messages")).json()
+        assert [m["content"] for m in internal["items"]] == ["customer seems upset", "Hi!"]
+        r = await cust.post(
+            f"/api/client/v1/conversations/{conv['id']}/messages",
+            json={"content": "x", "type": "note"},
+        )
+        assert r.status_code == 422

@@ -1,0 +1,135 @@
+"""The job runner: due jobs run once, failures back off, leases expire, retention prunes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from sqlalchemy import select, update
+
+from kefu.actions.conversations import assign_conversation, set_conversation_status
+from kefu.actions.jobs import enqueue_job
+from kefu.db.tables import Conversation, Job
+from kefu.db.types import utcnow
+from kefu.domain.actors import AgentActor
+from kefu.domain.enums import ConversationStatus, JobState, Role
+from kefu.jobs import runner
+from kefu.jobs.runner import Worker, backoff
+from kefu.runtime import Kefu
+from tests.actions.test_events import conversation, customer
+from tests.support import make_world
+
+pytestmark = pytest.mark.storage
+
+
+async def _job(kefu: Kefu, ws: uuid.UUID, kind: str) -> Job:
+    async with kefu.db.read() as s:
+        job = await s.scalar(select(Job).where(Job.workspace_id == ws, Job.kind == kind))
+    assert job is not None
+    return job
+
+
+async def test_snoozed_conversation_wakes_when_due(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    who = await customer(kefu, world)
+    conv_id = await conversation(kefu, world, who)
+    agent = AgentActor(world.workspace_id, world.agents[0].id, Role.agent, "A")
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            assign_conversation, actor=agent, conversation_id=conv_id, assignee_id=agent.agent_id
+        ),
+    )
+    until = utcnow() + timedelta(minutes=5)
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            set_conversation_status,
+            actor=agent,
+            conversation_id=conv_id,
+            status=ConversationStatus.snoozed,
+            snoozed_until=until,
+        ),
+    )
+    worker = Worker(kefu, workspace_id=world.workspace_id)
+    assert await worker.run_due() == 0  # not due yet
+    async with kefu.db.write_session() as s, s.begin():
+        await s.execute(
+            update(Job)
+            .where(Job.workspace_id == world.workspace_id)
+            .values(run_at=utcnow() - timedelta(seconds=1))
+        )
+    assert await worker.run_due() == 1
+    async with kefu.db.read() as s:
+        conv = await s.get(Conversation, (world.workspace_id, conv_id))
+    assert conv is not None and conv.status == ConversationStatus.open
+    assert (await _job(kefu, world.workspace_id, "conversation.unsnooze")).state == "done"
+    assert await worker.run_due() == 0  # done jobs never run again
+
+
+async def test_failing_job_backs_off_then_fails(
+    kefu: Kefu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await make_world(kefu)
+    calls: list[int] = []
+
+    async def flaky(_: Kefu, job: Job) -> None:
+        calls.append(job.attempts)
+        raise ConnectionError("provider down")
+
+    monkeypatch.setitem(runner.HANDLERS, "test.flaky", flaky)
+    await kefu.write(
+        world.workspace_id, partial(enqueue_job, kind="test.flaky", payload={}, max_attempts=3)
+    )
+    worker = Worker(kefu, workspace_id=world.workspace_id)
+    for attempt in (1, 2, 3):
+        assert await worker.run_due() == 1
+        job = await _job(kefu, world.workspace_id, "test.flaky")
+        assert "provider down" in (job.last_error or "")
+        if attempt < 3:
+            assert job.state == JobState.pending
+            assert job.run_at > utcnow() + backoff(attempt) - timedelta(seconds=5)
+            async with kefu.db.write_session() as s, s.begin():
+                await s.execute(update(Job).where(Job.id == job.id).values(run_at=utcnow()))
+    assert calls == [1, 2, 3]
+    assert (await _job(kefu, world.workspace_id, "test.flaky")).state == JobState.failed
+
+
+async def test_expired_lease_is_taken_over(kefu: Kefu, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = await make_world(kefu)
+    ran: list[str] = []
+
+    async def ok(_: Kefu, job: Job) -> None:
+        ran.append(job.locked_by or "")
+
+    monkeypatch.setitem(runner.HANDLERS, "test.ok", ok)
+    await kefu.write(world.workspace_id, partial(enqueue_job, kind="test.ok", payload={}))
+    crashed = Worker(kefu, workspace_id=world.workspace_id)
+    claimed = await crashed.claim()  # claims, then "dies" without finishing
+    assert len(claimed) == 1
+    other = Worker(kefu, workspace_id=world.workspace_id)
+    assert await other.run_due() == 0  # the lease still holds
+    async with kefu.db.write_session() as s, s.begin():
+        await s.execute(
+            update(Job)
+            .where(Job.id == claimed[0].id)
+            .values(locked_until=utcnow() - timedelta(seconds=1))
+        )
+    assert await other.run_due() == 1
+    assert ran == [other.name]
+
+
+async def test_dedupe_key_reschedules_instead_of_doubling(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    for _ in range(3):
+        await kefu.write(
+            world.workspace_id,
+            partial(enqueue_job, kind="test.once", payload={"n": 1}, dedupe_key="only-one"),
+        )
+    async with kefu.db.read() as s:
+        jobs = list(
+            (await s.execute(select(Job).where(Job.workspace_id == world.workspace_id))).scalars()
+        )
+    assert len(jobs) == 1

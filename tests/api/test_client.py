@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-import uuid
 
 import jwt
 import pytest
 from sqlalchemy import select
 
-from kefu.db.tables import Contact, Inbox
+from kefu.db.tables import Inbox
 from tests.support import LiveServer, make_world, visitor
 
 pytestmark = pytest.mark.storage

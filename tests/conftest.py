@@ -20,6 +20,16 @@ TEST_DB = os.environ.get("KEFU_TEST_DATABASE_URL")
 TEST_REDIS = os.environ.get("KEFU_TEST_REDIS_URL")
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not (TEST_DB and TEST_REDIS):
+        terminalreporter.write_line(
+            "note: this run used SQLite and the in-process bus; the PostgreSQL + Redis and "
+            "multi-node suites were skipped or ran on SQLite. Run them with `make test-pg` "
+            "(or set KEFU_TEST_DATABASE_URL and KEFU_TEST_REDIS_URL); .ci/run does both.",
+            yellow=True,
+        )
+
+
 def pytest_report_header() -> list[str]:
     return [
         f"kefu database: {'PostgreSQL ' + TEST_DB if TEST_DB else 'SQLite (temporary file)'}",

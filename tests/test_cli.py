@@ -113,3 +113,28 @@ def test_migrate_and_refuse_default_secret(tmp_path: Path) -> None:
     )
     assert refused.returncode == 2
     assert "KEFU_SECRET_KEY" in refused.stdout + refused.stderr
+
+
+def test_workspace_create_makes_a_usable_workspace(tmp_path: Path) -> None:
+    env = _env(tmp_path, KEFU_MODE="dev")
+    assert subprocess.run([KEFU, "migrate"], env=env, capture_output=True).returncode == 0
+    args = [
+        KEFU,
+        "workspace",
+        "create",
+        "--name",
+        "Acme",
+        "--slug",
+        "acme",
+        "--admin-email",
+        "Owner@Acme.test",
+        "--password",
+        "owner password 1",
+    ]
+    made = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "web inbox key" in made.stdout
+    again = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert again.returncode == 1 and "slug_taken" in again.stdout
+    bad = subprocess.run([*args[:6], "x y", *args[7:]], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "slug" in bad.stdout

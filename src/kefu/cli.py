@@ -45,7 +45,8 @@ def _uvicorn(settings: Settings) -> None:
         ws_ping_timeout=settings.heartbeat_seconds,
         log_config=None,
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
 
 
@@ -94,28 +95,31 @@ def worker() -> None:
 
 @app.command()
 def demo(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    host: Annotated[str | None, typer.Option(help="address (default KEFU_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default KEFU_PORT or 8000)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where the SQLite file lives")] = None,
 ) -> None:
-    """Start on a fresh SQLite database with a demo workspace, and print how to sign in."""
+    """Start on a fresh SQLite database with a demo workspace, and print how to sign in.
+
+    With KEFU_DATABASE_URL set, that database is kept: the demo workspace is added once.
+    """
     os.environ.setdefault("KEFU_MODE", "demo")
     settings = _settings(mode=os.environ["KEFU_MODE"], host=host, port=port, data_dir=data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db_file = settings.data_dir / "kefu.db"
     if settings.database_url is None:
+        db_file = settings.data_dir / "kefu.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     from kefu.db.migrate import upgrade
-    from kefu.demo import seed_demo
+    from kefu.demo import DemoAccounts, demo_exists, seed_demo
     from kefu.runtime import Kefu
 
     upgrade(settings.effective_database_url)
 
-    async def _seed() -> object:
+    async def _seed() -> DemoAccounts | None:
         kefu = Kefu(settings)
         try:
-            return await seed_demo(kefu)
+            return None if await demo_exists(kefu) else await seed_demo(kefu)
         finally:
             await kefu.close()
 
@@ -124,12 +128,66 @@ def demo(
     table = Table(title="kefu demo", show_header=False)
     table.add_row("API docs", f"{base}/docs")
     table.add_row("health", f"{base}/healthz")
-    table.add_row("admin", f"{accounts.admin_email}")  # type: ignore[attr-defined]
-    table.add_row("agents", ", ".join(accounts.agent_emails))  # type: ignore[attr-defined]
-    table.add_row("password", accounts.admin_password)  # type: ignore[attr-defined]
-    table.add_row("inbox key", accounts.inbox_key)  # type: ignore[attr-defined]
+    if accounts is None:
+        table.add_row("workspace", "the demo workspace exists already; its passwords are unchanged")
+    else:
+        table.add_row("admin", accounts.admin_email)
+        table.add_row("agents", ", ".join(accounts.agent_emails))
+        table.add_row("password", accounts.admin_password)
+        table.add_row("inbox key", accounts.inbox_key)
     console.print(table)
     _uvicorn(settings)
+
+
+workspace_app = typer.Typer(help="Workspaces (companies) on this installation.")
+app.add_typer(workspace_app, name="workspace")
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: Annotated[str, typer.Option(help="the company's name")],
+    slug: Annotated[str, typer.Option(help="short unique name, e.g. acme")],
+    admin_email: Annotated[str, typer.Option(help="the first admin's email")],
+    admin_name: Annotated[str, typer.Option(help="the first admin's name")] = "Admin",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a workspace with its first admin, a team and a web inbox."""
+    from pydantic import ValidationError
+
+    from kefu.bootstrap import NewWorkspace, create_owner_workspace
+    from kefu.domain.errors import KefuError
+    from kefu.runtime import Kefu
+
+    try:
+        spec = NewWorkspace(
+            name=name,
+            slug=slug,
+            admin_email=admin_email,
+            admin_name=admin_name,
+            password=password,
+        )
+    except ValidationError as exc:
+        console.print(
+            f"[red]invalid input:[/red] {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
+        )
+        raise typer.Exit(2) from None
+    settings = _settings()
+
+    async def _create() -> tuple[str, str]:
+        kefu = Kefu(settings)
+        try:
+            return await create_owner_workspace(kefu, spec)
+        finally:
+            await kefu.close()
+
+    try:
+        ws_id, inbox_key = asyncio.run(_create())
+    except KefuError as exc:
+        console.print(f"[red]{exc.code}:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    console.print(f"workspace {slug} created ({ws_id}); web inbox key: {inbox_key}")
 
 
 if __name__ == "__main__":

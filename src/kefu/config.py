@@ -23,14 +23,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     allowed_origins: list[str] = Field(default_factory=list)
-    public_url: str | None = None
+    # Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed
+    # (comma-separated IPs or "*"); unset: such headers are ignored.
+    forwarded_allow_ips: str | None = None
     log_json: bool = False
     log_level: str = "info"
 
     # limits
     max_body_bytes: int = 256 * 1024
     max_ws_frame_bytes: int = 64 * 1024
-    max_message_chars: int = 10_000
     ws_rate_per_second: float = 20.0
     ws_rate_burst: int = 60
     ws_queue_size: int = 1_000

@@ -7,14 +7,19 @@ import secrets
 from dataclasses import dataclass
 from functools import partial
 
+from sqlalchemy import select
+
 from kefu.actions.agents import create_agent
 from kefu.actions.inboxes import create_inbox
 from kefu.actions.teams import create_team
 from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
+from kefu.db.tables import Workspace
 from kefu.domain.enums import ChannelKind, Role
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
+
+DEMO_SLUG = "demo"
 
 
 @dataclass(frozen=True)
@@ -26,10 +31,16 @@ class DemoAccounts:
     inbox_key: str
 
 
+async def demo_exists(kefu: Kefu) -> bool:
+    async with kefu.db.read() as session:
+        found = await session.scalar(select(Workspace.id).where(Workspace.slug == DEMO_SLUG))
+    return found is not None
+
+
 async def seed_demo(kefu: Kefu) -> DemoAccounts:
     password = os.environ.get("KEFU_DEMO_PASSWORD") or secrets.token_urlsafe(12)
     hashed = hash_password(password)
-    ws_id = await kefu.write(None, partial(create_workspace, name="Demo Company", slug="demo"))
+    ws_id = await kefu.write(None, partial(create_workspace, name="Demo Company", slug=DEMO_SLUG))
 
     async def _people(tx: Tx) -> str:
         team = await create_team(tx, None, name="Support")

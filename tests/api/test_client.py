@@ -11,15 +11,27 @@ import pytest
 from sqlalchemy import select
 
 from kefu.db.tables import Inbox
-from tests.support import LiveServer, make_world, visitor
+from tests.support import LiveServer, World, login, make_world, visitor
 
 pytestmark = pytest.mark.storage
 
 
-async def _secret(server: LiveServer, inbox_id: object) -> str:
+async def _secret(server: LiveServer, world: World) -> str:
+    """The identity secret, as an admin reads it to configure their backend."""
+    async with server.http() as anon:
+        admin = await login(anon, world.admin.email)
+        agent = await login(anon, world.agents[0].email)
+    async with server.http(agent) as client:
+        r = await client.get(f"/api/v1/inboxes/{world.inbox.id}/secret")
+        assert r.status_code == 403
+    async with server.http(admin) as client:
+        r = await client.get(f"/api/v1/inboxes/{world.inbox.id}/secret")
+        assert r.status_code == 200
+    secret: str = r.json()["identity_secret"]
     async with server.kefu.db.read() as s:
-        secret = await s.scalar(select(Inbox.identity_secret).where(Inbox.id == inbox_id))
-    assert secret
+        assert secret == await s.scalar(
+            select(Inbox.identity_secret).where(Inbox.id == world.inbox.id)
+        )
     return secret
 
 
@@ -48,7 +60,7 @@ async def test_anonymous_visitor_keeps_their_history_with_the_visitor_token(
 
 async def test_hmac_identity(server: LiveServer) -> None:
     world = await make_world(server.kefu, require_identity=True)
-    secret = await _secret(server, world.inbox.id)
+    secret = await _secret(server, world)
     good = hmac.new(secret.encode(), b"user-42", hashlib.sha256).hexdigest()
     async with server.http() as anon:
         r = await anon.post("/api/client/v1/sessions", json={"inbox_key": world.inbox.key})
@@ -67,7 +79,7 @@ async def test_hmac_identity(server: LiveServer) -> None:
 
 async def test_jwt_identity(server: LiveServer) -> None:
     world = await make_world(server.kefu, require_identity=True)
-    secret = await _secret(server, world.inbox.id)
+    secret = await _secret(server, world)
     now = int(time.time())
     token = jwt.encode(
         {"sub": "u-7", "name": "Sato", "email": "sato@x.test", "exp": now + 300}, secret, "HS256"
@@ -144,7 +156,7 @@ async def test_customers_never_see_internal_notes(server: LiveServer) -> None:
         )
         await agent.post(f"/api/v1/conversations/{conv['id']}/messages", json={"content": "Hi!"})
         seen = (await cust.get(f"/api/client/v1/conversations/{conv['id']}/messages")).json()
-        assert [m["content"] for m in seen["items"]] == ["Hi!"]
+        assert [(m["content"], m["seq"]) for m in seen["items"]] == [("Hi!", 1)]
         internal = (await agent.get(f"/api/v1/conversations/{conv['id']}/messages")).json()
         assert [m["content"] for m in internal["items"]] == ["customer seems upset", "Hi!"]
         r = await cust.post(

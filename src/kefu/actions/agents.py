@@ -12,7 +12,7 @@ from kefu.actions.tx import Tx
 from kefu.db.tables import Agent, Team, TeamMember
 from kefu.domain.actors import Actor
 from kefu.domain.enums import AgentStatus, Role
-from kefu.domain.errors import Conflict, Forbidden, InvalidInput
+from kefu.domain.errors import Conflict, Forbidden, NotFound
 from kefu.domain.events import AgentCreated, AgentStatusChanged, AgentUpdated
 from kefu.domain.ids import new_id
 from kefu.domain.views import AgentView
@@ -130,7 +130,7 @@ async def _set_teams(tx: Tx, agent_id: uuid.UUID, team_ids: Sequence[uuid.UUID])
             ).scalars()
         )
         if found != wanted:
-            raise InvalidInput("unknown team", code="unknown_team")
+            raise NotFound("team not found")
     await tx.session.execute(
         delete(TeamMember).where(
             TeamMember.workspace_id == tx.workspace_id, TeamMember.agent_id == agent_id

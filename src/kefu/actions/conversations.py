@@ -21,6 +21,7 @@ from kefu.domain.events import (
     ConversationPriorityChanged,
     ConversationStatusChanged,
     ConversationTagsChanged,
+    ConversationTeamChanged,
     MessagesRead,
 )
 from kefu.domain.ids import new_id
@@ -52,6 +53,9 @@ _ALLOWED: dict[ConversationStatus, frozenset[ConversationStatus]] = {
     ),
     ConversationStatus.resolved: frozenset({ConversationStatus.open, ConversationStatus.queued}),
 }
+# A customer's message may wake a conversation from these states whatever the table says.
+_ALLOWED[ConversationStatus.pending] |= {ConversationStatus.queued}
+_ALLOWED[ConversationStatus.snoozed] |= {ConversationStatus.queued}
 
 
 async def start_conversation(
@@ -105,11 +109,11 @@ async def assign_conversation(
     """Give the conversation to an agent (it opens), or take it back to the queue."""
     me = require_role(actor, Role.agent)
     conv = await access_conversation(tx.session, actor, conversation_id)
-    if assignee_id is not None and assignee_id != me.agent_id:
-        require_role(actor, Role.agent)  # any agent may hand a chat to a colleague
+    del me  # any agent may take a chat or hand it to a colleague
     assignee = await access_agent(tx.session, actor, assignee_id) if assignee_id else None
     if assignee is not None and not assignee.active:
         raise InvalidInput("that agent is deactivated", code="agent_inactive")
+    team_changed = team_id is not None and team_id != conv.team_id
     if team_id is not None:
         await access_team(tx.session, actor, team_id)
         conv.team_id = team_id
@@ -124,7 +128,6 @@ async def assign_conversation(
         ConversationAssigned(
             conversation_id=conv.id,
             assignee=agent_ref(assignee) if assignee else None,
-            team_id=conv.team_id,
             status=ConversationStatus(conv.status),
             updated_at=tx.now,
         ),
@@ -132,6 +135,14 @@ async def assign_conversation(
         contact_id=conv.contact_id,
         visibility=Visibility.public,
     )
+    if team_changed:
+        tx.emit(
+            ConversationTeamChanged(
+                conversation_id=conv.id, team_id=conv.team_id, updated_at=tx.now
+            ),
+            conversation_id=conv.id,
+            contact_id=conv.contact_id,
+        )
     return await load_conversation_view(tx.session, conv)
 
 

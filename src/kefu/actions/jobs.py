@@ -22,8 +22,9 @@ async def enqueue_job(
     dedupe_key: str | None = None,
     max_attempts: int = 8,
 ) -> None:
-    """Add a job to the open transaction; a pending job with the same ``dedupe_key`` is
-    rescheduled instead of doubled."""
+    """Add a job to the open transaction. A job with the same ``dedupe_key`` is rescheduled
+    instead of doubled, whatever its state: a worker running the old one loses its lease (its
+    finish no longer matches), so the new schedule stands; handlers check state anyway."""
     if dedupe_key is not None:
         existing = await tx.session.scalar(
             select(Job).where(Job.workspace_id == tx.workspace_id, Job.dedupe_key == dedupe_key)
@@ -33,6 +34,8 @@ async def enqueue_job(
             existing.run_at = run_at or tx.now
             existing.state = JobState.pending.value
             existing.attempts = 0
+            existing.last_error = None
+            existing.locked_by = existing.locked_until = None
             existing.updated_at = tx.now
             return
     tx.session.add(

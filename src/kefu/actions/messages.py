@@ -32,6 +32,12 @@ CUSTOMER_TYPES = frozenset(
 )
 
 
+# A customer writing to a conversation in these states brings a person back to it.
+_WAKES_ON_CUSTOMER = frozenset(
+    {ConversationStatus.resolved, ConversationStatus.pending, ConversationStatus.snoozed}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Sent:
     message: MessageView
@@ -48,7 +54,7 @@ async def send_message(
     payload: dict[str, Any] | None = None,
     client_msg_id: str | None = None,
 ) -> Sent:
-    """Append a message to a conversation at its next ``seq``.
+    """Append a message to a conversation at its next ``seq`` (a note: after the last one).
 
     Idempotent on ``client_msg_id`` per conversation and sender: a retry returns the message
     the first attempt stored, never a second one. Every writer of the workspace holds its event
@@ -72,24 +78,28 @@ async def send_message(
     if not content.strip() and type == MessageType.text:
         raise InvalidInput("a text message needs content", code="empty_message")
 
-    if isinstance(actor, CustomerActor) and conv.status == ConversationStatus.resolved:
-        reopened = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
-        await change_status(tx, conv, reopened)
+    if isinstance(actor, CustomerActor) and conv.status in _WAKES_ON_CUSTOMER:
+        woken = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
+        await change_status(tx, conv, woken)
 
-    conv.last_seq += 1
-    conv.last_message_at = conv.last_activity_at = conv.updated_at = tx.now
-    first_response = (
-        isinstance(actor, AgentActor)
-        and type != MessageType.note
-        and conv.first_response_at is None
-    )
+    note = type == MessageType.note
+    if note:
+        seq, after_seq, sort_key = None, conv.last_seq, 2 * conv.last_seq + 1
+    else:
+        conv.last_seq += 1
+        seq, after_seq, sort_key = conv.last_seq, None, 2 * conv.last_seq
+        conv.last_message_at = tx.now
+    conv.last_activity_at = conv.updated_at = tx.now
+    first_response = isinstance(actor, AgentActor) and not note and conv.first_response_at is None
     if first_response:
         conv.first_response_at = tx.now
     msg = Message(
         workspace_id=tx.workspace_id,
         id=new_id(),
         conversation_id=conv.id,
-        seq=conv.last_seq,
+        seq=seq,
+        after_seq=after_seq,
+        sort_key=sort_key,
         sender_kind=actor.sender_kind.value,
         sender_id=actor.sender_id,
         sender_name=actor.name,

@@ -67,6 +67,7 @@ async def revoke_sessions(
     session_id: uuid.UUID | None = None,
     agent_id: uuid.UUID | None = None,
     keep: uuid.UUID | None = None,
+    kind: str | None = None,
 ) -> list[uuid.UUID]:
     """End one session, or every session of an agent but ``keep``; their sockets close."""
     if session_id is None and agent_id is None:
@@ -80,6 +81,8 @@ async def revoke_sessions(
         stmt = stmt.where(AuthSession.agent_id == agent_id)
     if keep is not None:
         stmt = stmt.where(AuthSession.id != keep)
+    if kind is not None:
+        stmt = stmt.where(AuthSession.kind == kind)
     ended = list(
         (
             await tx.session.execute(stmt.values(revoked_at=tx.now).returning(AuthSession.id))

@@ -11,7 +11,7 @@ from kefu.actions.tx import Tx
 from kefu.db.tables import Agent, Team, TeamMember
 from kefu.domain.actors import Actor
 from kefu.domain.enums import Role
-from kefu.domain.errors import Conflict, InvalidInput
+from kefu.domain.errors import Conflict, NotFound
 from kefu.domain.events import TeamCreated, TeamUpdated
 from kefu.domain.ids import new_id
 from kefu.domain.views import TeamView
@@ -76,7 +76,7 @@ async def _set_members(tx: Tx, team_id: uuid.UUID, member_ids: Sequence[uuid.UUI
             ).scalars()
         )
         if found != wanted:
-            raise InvalidInput("unknown agent", code="unknown_agent")
+            raise NotFound("agent not found")
     await tx.session.execute(
         delete(TeamMember).where(
             TeamMember.workspace_id == tx.workspace_id, TeamMember.team_id == team_id

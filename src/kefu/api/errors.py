@@ -99,7 +99,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    raise _TooLarge(self.limit)
             return message
 
         try:
@@ -112,5 +112,12 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """Raised from ``receive`` once a body without a (truthful) length passes the limit.
+
+    An HTTP exception, so that a route's body parser passes it on as it is instead of turning
+    it into "400 error parsing the body"; the handler above then answers 413 ``too_large``.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is over {limit} bytes")

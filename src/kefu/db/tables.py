@@ -215,12 +215,18 @@ class Message(Base):
         UniqueConstraint(
             "workspace_id", "conversation_id", "sender_kind", "sender_id", "client_msg_id"
         ),
+        Index("ix_messages_thread", "workspace_id", "conversation_id", "sort_key"),
     )
 
     workspace_id: Mapped[uuid.UUID] = _ws_fk()
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     conversation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    seq: Mapped[int] = mapped_column(BigInteger)
+    # The thread's public sequence (gap-free, what customers see). Internal notes sit outside
+    # it: their ``seq`` is NULL and ``after_seq`` is the last message they follow.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    after_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # Agents' thread order: 2*seq for messages, 2*after_seq+1 for notes.
+    sort_key: Mapped[int] = mapped_column(BigInteger)
     sender_kind: Mapped[str] = mapped_column(String(16))
     sender_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     sender_name: Mapped[str | None] = mapped_column(String(200))

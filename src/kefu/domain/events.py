@@ -99,11 +99,19 @@ class MessagesRead(_Event):
 
 
 class ConversationAssigned(_Event):
+    """Seen by the customer too: who answers them (name and avatar only)."""
+
     type: Literal["conversation.assigned"] = "conversation.assigned"
     conversation_id: uuid.UUID
     assignee: AgentRef | None
-    team_id: uuid.UUID | None
     status: ConversationStatus
+    updated_at: datetime
+
+
+class ConversationTeamChanged(_Event):
+    type: Literal["conversation.team_changed"] = "conversation.team_changed"
+    conversation_id: uuid.UUID
+    team_id: uuid.UUID | None
     updated_at: datetime
 
 
@@ -152,6 +160,7 @@ Event = Annotated[
     | MessageCreated
     | MessagesRead
     | ConversationAssigned
+    | ConversationTeamChanged
     | ConversationStatusChanged
     | ConversationTagsChanged
     | ConversationPriorityChanged
@@ -175,6 +184,7 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     MessageCreated,
     MessagesRead,
     ConversationAssigned,
+    ConversationTeamChanged,
     ConversationStatusChanged,
     ConversationTagsChanged,
     ConversationPriorityChanged,
@@ -199,16 +209,3 @@ class Envelope(BaseModel):
     position: int
     at: datetime
     event: Event
-
-
-class Typing(BaseModel):
-    """An ephemeral signal: never stored, never replayed."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["typing"] = "typing"
-    conversation_id: uuid.UUID
-    sender_kind: SenderKind
-    sender_id: uuid.UUID
-    sender_name: str | None
-    typing: bool

@@ -22,6 +22,7 @@ from kefu.domain.events import (
     ConversationPriorityChanged,
     ConversationStatusChanged,
     ConversationTagsChanged,
+    ConversationTeamChanged,
     Event,
     InboxCreated,
     MessageCreated,
@@ -47,7 +48,8 @@ class State:
     inboxes: dict[uuid.UUID, InboxView] = field(default_factory=dict)
     contacts: dict[uuid.UUID, ContactView] = field(default_factory=dict)
     conversations: dict[uuid.UUID, ConversationView] = field(default_factory=dict)
-    messages: dict[uuid.UUID, dict[int, MessageView]] = field(default_factory=dict)
+    # conversation id -> message id -> message (notes have no seq, so ids are the key)
+    messages: dict[uuid.UUID, dict[uuid.UUID, MessageView]] = field(default_factory=dict)
 
 
 def apply(state: State, event: Event) -> None:
@@ -98,16 +100,13 @@ def _sync_agents_of_team(state: State, team: TeamView) -> None:
 
 def _message(state: State, event: MessageCreated) -> None:
     m = event.message
-    state.messages.setdefault(m.conversation_id, {})[m.seq] = m
+    state.messages.setdefault(m.conversation_id, {})[m.id] = m
     conv = state.conversations.get(m.conversation_id)
     if conv is None:
         return
-    update: dict[str, object] = {
-        "last_seq": max(conv.last_seq, m.seq),
-        "last_message_at": m.created_at,
-        "updated_at": m.created_at,
-        "status": event.conversation_status,
-    }
+    update: dict[str, object] = {"updated_at": m.created_at, "status": event.conversation_status}
+    if m.seq is not None:
+        update |= {"last_seq": max(conv.last_seq, m.seq), "last_message_at": m.created_at}
     if event.first_response_at is not None:
         update["first_response_at"] = event.first_response_at
     state.conversations[conv.id] = conv.model_copy(update=update)
@@ -127,10 +126,11 @@ def _conversation_change(state: State, event: Event) -> None:
         case ConversationAssigned():
             update = {
                 "assignee_id": event.assignee.id if event.assignee else None,
-                "team_id": event.team_id,
                 "status": event.status,
                 "updated_at": event.updated_at,
             }
+        case ConversationTeamChanged():
+            update = {"team_id": event.team_id, "updated_at": event.updated_at}
         case ConversationStatusChanged():
             update = {
                 "status": event.status,

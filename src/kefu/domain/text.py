@@ -60,6 +60,10 @@ Body = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_body
 ClientMsgId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.:]+$")
 ]
+# A user id from the customer's own system (identity verification), kept exactly as given.
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=TAG_RE)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9\-]{1,62}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]

@@ -115,7 +115,8 @@ class CustomerConversationView(View):
 class MessageView(View):
     id: uuid.UUID
     conversation_id: uuid.UUID
-    seq: int
+    seq: int | None  # None for internal notes, which stand outside the public sequence
+    after_seq: int | None = None  # for notes: the last message they follow
     sender_kind: SenderKind
     sender_id: uuid.UUID | None
     sender_name: str | None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.tables import Contact, Conversation, ConversationTag, Message
 from kefu.domain.actors import Actor, CustomerActor
-from kefu.domain.enums import ConversationStatus, MessageType, Priority
+from kefu.domain.enums import ConversationStatus, Priority
 from kefu.domain.errors import InvalidInput
 from kefu.domain.views import ConversationView, MessageView
 from kefu.queries.views import conversation_view, message_view, tags_of
@@ -144,18 +144,20 @@ async def list_messages(
     before_seq: int | None = None,
     limit: int = 50,
 ) -> list[MessageView]:
-    """Messages in ``seq`` order. Without bounds: the latest ``limit``. Customers never see
-    internal notes. Expects the caller to have checked access to the conversation."""
+    """The thread in order. Without bounds: the latest ``limit``. Customers never see internal
+    notes; for agents a note written after message *k* follows *k*: ``after_seq=k`` includes
+    it, ``before_seq=k+1`` does too. Expects the caller to have checked access."""
     m = Message
     cond = [m.workspace_id == actor.workspace_id, m.conversation_id == conversation_id]
     if isinstance(actor, CustomerActor):
-        cond.append(m.type != MessageType.note.value)
+        cond.append(m.seq.is_not(None))
     if after_seq is not None:
-        cond.append(m.seq > after_seq)
+        cond.append(m.sort_key > 2 * after_seq)
     if before_seq is not None:
-        cond.append(m.seq < before_seq)
+        cond.append(m.sort_key < 2 * before_seq)
     newest_first = after_seq is None
-    stmt = select(m).where(*cond).order_by(m.seq.desc() if newest_first else m.seq).limit(limit)
+    order = (m.sort_key.desc(), m.id.desc()) if newest_first else (m.sort_key, m.id)
+    stmt = select(m).where(*cond).order_by(*order).limit(limit)
     rows = list((await session.execute(stmt)).scalars())
     if newest_first:
         rows.reverse()

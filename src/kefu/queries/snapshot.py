@@ -37,5 +37,5 @@ async def snapshot(session: AsyncSession, workspace_id: uuid.UUID) -> State:
     for m in (
         await session.execute(select(Message).where(Message.workspace_id == workspace_id))
     ).scalars():
-        state.messages[m.conversation_id][m.seq] = message_view(m)
+        state.messages[m.conversation_id][m.id] = message_view(m)
     return state

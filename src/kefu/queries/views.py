@@ -49,6 +49,7 @@ def message_view(m: Message) -> MessageView:
         id=m.id,
         conversation_id=m.conversation_id,
         seq=m.seq,
+        after_seq=m.after_seq,
         sender_kind=SenderKind(m.sender_kind),
         sender_id=m.sender_id,
         sender_name=m.sender_name,

@@ -105,6 +105,7 @@ class Connection:
         self._out: deque[str] = deque()
         self._flusher: asyncio.Task[None] | None = None
         self._closing: tuple[int, str] | None = None
+        self._closer: asyncio.Task[None] | None = None
         self._inflight = asyncio.Semaphore(MAX_INFLIGHT_SENDS)
         self._tasks: set[asyncio.Task[None]] = set()
         self.bucket = TokenBucket(kefu.settings.ws_rate_per_second, kefu.settings.ws_rate_burst)
@@ -126,7 +127,7 @@ class Connection:
         if self._closing is None:
             self._closing = (code, reason)
             self._out.clear()
-            self._spawn(self._close(code, reason))
+            self._closer = self._spawn(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
         if self.ws.application_state == WebSocketState.CONNECTED:
@@ -140,10 +141,11 @@ class Connection:
         except Exception:
             self._out.clear()
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def error(self, code: str, message: str, client_msg_id: str | None = None) -> None:
         frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
@@ -291,12 +293,16 @@ class Connection:
         if self.hub is not None:
             await self.kefu.hubs.leave(self)
         for task in list(self._tasks):
-            task.cancel()
+            if task is not self._closer:
+                task.cancel()
+        if self._closer is not None:  # a close the server decided on is still sent
+            await self._closer
 
 
 async def _authenticate(ws: WebSocket, kefu: Kefu) -> tuple[Principal, str | None]:
     """Who is connecting: a ticket in the subprotocol list, a bearer header, or the cookie."""
     if "token" in ws.query_params or "ticket" in ws.query_params:
+        ws.scope["query_string"] = b""  # the server logs the refused URL: keep the secret out
         raise Unauthenticated("credentials in the URL are refused; use a ticket subprotocol")
     offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p]
     chosen = SUBPROTOCOL if SUBPROTOCOL in offered else None

@@ -157,12 +157,15 @@ class Hubs:
     async def join(self, sub: Subscriber) -> WorkspaceHub:
         ws_id = sub.actor.workspace_id
         hub = self._hubs.get(ws_id)
-        if hub is None:
-            task = self._starting.get(ws_id)
-            if task is None:
-                task = asyncio.get_running_loop().create_task(self._open(ws_id))
-                self._starting[ws_id] = task
-            hub = await task
+        # A hub that is still starting does not know its position yet: wait for it, or the
+        # socket would go live without replaying what it missed.
+        task = self._starting.get(ws_id)
+        if hub is None and task is None:
+            task = asyncio.get_running_loop().create_task(self._open(ws_id))
+            self._starting[ws_id] = task
+        if task is not None:
+            hub = await asyncio.shield(task)  # one joiner going away must not fail the others
+        assert hub is not None
         hub.subscribers.add(sub)
         return hub
 
@@ -177,12 +180,16 @@ class Hubs:
             await self.bus.unsubscribe(ws_id)
 
     async def _open(self, ws_id: uuid.UUID) -> WorkspaceHub:
+        hub = WorkspaceHub(ws_id, self.db)
         try:
-            hub = WorkspaceHub(ws_id, self.db)
             self._hubs[ws_id] = hub
             await self.bus.subscribe(ws_id)  # subscribe first, then read the head
             await hub.start()
             return hub
+        except BaseException:
+            if self._hubs.get(ws_id) is hub:  # never leave a hub that did not start behind
+                del self._hubs[ws_id]
+            raise
         finally:
             self._starting.pop(ws_id, None)
 

@@ -11,8 +11,14 @@ import hmac
 from dataclasses import dataclass
 
 import jwt
+from pydantic import TypeAdapter, ValidationError
 
 from kefu.domain.errors import Unauthenticated
+from kefu.domain.text import Email, ExternalId, Name
+
+_USER_ID: TypeAdapter[str] = TypeAdapter(ExternalId)
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
+_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +42,16 @@ def verify_jwt(secret: str, token: str) -> VerifiedUser:
         )
     except jwt.PyJWTError:
         raise Unauthenticated("identity verification failed", code="identity_invalid") from None
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not 0 < len(sub) <= 200:
+    sub = _valid(_USER_ID, claims.get("sub"))
+    if sub is None:
         raise Unauthenticated("identity verification failed", code="identity_invalid")
-    name, email = claims.get("name"), claims.get("email")
-    return VerifiedUser(
-        sub,
-        name if isinstance(name, str) and len(name) <= 200 else None,
-        email if isinstance(email, str) and len(email) <= 320 else None,
-    )
+    # The signature vouches for who the user is, not for what the strings hold: a name or
+    # email that the API itself would refuse is dropped, as an over-long one always was.
+    return VerifiedUser(sub, _valid(_NAME, claims.get("name")), _valid(_EMAIL, claims.get("email")))
+
+
+def _valid(adapter: TypeAdapter[str], value: object) -> str | None:
+    try:
+        return adapter.validate_python(value, strict=True)
+    except ValidationError:
+        return None

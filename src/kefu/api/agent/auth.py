@@ -118,7 +118,9 @@ async def create_token(body: ApiTokenIn, me: CurrentAgent, kefu: KefuDep) -> Api
 async def delete_token(token_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> None:
     ended = await kefu.write(
         me.actor.workspace_id,
-        partial(revoke_sessions, session_id=token_id, agent_id=agent_of(me).agent_id),
+        partial(
+            revoke_sessions, session_id=token_id, agent_id=agent_of(me).agent_id, kind=API_TOKEN
+        ),
     )
     if not ended:
         raise NotFound("token not found")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -44,7 +44,7 @@ async def conversations(
     me: CurrentAgent,
     session: ReadSession,
     status: Annotated[list[ConversationStatus], Query(max_length=6)] = [],  # noqa: B006
-    assignee: Annotated[str | None, Query(pattern=r"^(me|none|[0-9a-fA-F-]{32,36})$")] = None,
+    assignee: Literal["me", "none"] | uuid.UUID | None = None,
     team_id: uuid.UUID | None = None,
     inbox_id: uuid.UUID | None = None,
     contact_id: uuid.UUID | None = None,
@@ -55,11 +55,9 @@ async def conversations(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ConversationPage:
     actor = agent_of(me)
-    assignee_id = None
-    if assignee == "me":
-        assignee_id = actor.agent_id
-    elif assignee not in (None, "none"):
-        assignee_id = uuid.UUID(assignee)
+    assignee_id = actor.agent_id if assignee == "me" else None
+    if isinstance(assignee, uuid.UUID):
+        assignee_id = assignee
     f = ConversationFilter(
         status=status,
         assignee_id=assignee_id,

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from kefu.actions.agents import create_agent, set_agent_status, update_agent
 from kefu.actions.contacts import update_contact
@@ -112,6 +113,19 @@ async def inboxes(me: CurrentAgent, session: ReadSession) -> list[InboxView]:
 @router.get("/inboxes/{inbox_id}", response_model=InboxView)
 async def inbox(inbox_id: uuid.UUID, me: CurrentAgent, session: ReadSession) -> InboxView:
     return inbox_view(await access_inbox(session, me.actor, inbox_id))
+
+
+class InboxSecret(BaseModel):
+    identity_secret: str
+
+
+@router.get("/inboxes/{inbox_id}/secret", response_model=InboxSecret)
+async def inbox_secret(inbox_id: uuid.UUID, me: CurrentAgent, session: ReadSession) -> InboxSecret:
+    """The key a company's backend signs user ids with (HMAC or JWT); admins only."""
+    require_role(me.actor, Role.admin)
+    return InboxSecret(
+        identity_secret=(await access_inbox(session, me.actor, inbox_id)).identity_secret
+    )
 
 
 @router.post("/inboxes", response_model=InboxView, status_code=201)

@@ -24,7 +24,7 @@ from kefu.db.tables import Conversation
 from kefu.domain.actors import CustomerActor
 from kefu.domain.enums import IdentityKind
 from kefu.domain.errors import Forbidden, RateLimited, Unauthenticated
-from kefu.domain.text import Attributes, Email, Name, ShortText
+from kefu.domain.text import Attributes, Email, ExternalId, Name, ShortText
 from kefu.domain.views import CustomerConversationView
 from kefu.queries.access import access_conversation, get_inbox_by_key
 from kefu.queries.conversations import ConversationFilter, list_conversations, list_messages
@@ -36,7 +36,7 @@ router = APIRouter(tags=["client"])
 
 
 class UserClaim(Strict):
-    id: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+    id: ExternalId
     name: Name | None = None
     email: Email | None = None
     hash: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")

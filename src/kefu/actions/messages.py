@@ -57,26 +57,34 @@ async def send_message(
     """Append a message to a conversation at its next ``seq`` (a note: after the last one).
 
     Idempotent on ``client_msg_id`` per conversation and sender: a retry returns the message
-    the first attempt stored, never a second one. Every writer of the workspace holds its event
-    lock (see :mod:`kefu.actions.tx`), so the existence check and the insert cannot interleave
-    with another writer's.
+    the first attempt stored, never a second one. Within a batch the key is remembered in
+    ``tx.scratch``; against earlier batches the unique key catches a repeat on the optimistic
+    pass and the careful pass looks it up. Every writer of the workspace holds its event lock
+    (see :mod:`kefu.actions.tx`), so the lookup and the insert cannot interleave with another
+    writer's.
     """
     conv = await access_conversation(tx.session, actor, conversation_id)
     _check_allowed(actor, type)
-    if client_msg_id is not None:
-        existing = await tx.session.scalar(
-            select(Message).where(
-                Message.workspace_id == tx.workspace_id,
-                Message.conversation_id == conv.id,
-                Message.sender_kind == actor.sender_kind.value,
-                Message.sender_id == actor.sender_id,
-                Message.client_msg_id == client_msg_id,
-            )
-        )
-        if existing is not None:
-            return Sent(message_view(existing), duplicate=True)
     if not content.strip() and type == MessageType.text:
         raise InvalidInput("a text message needs content", code="empty_message")
+    key = None
+    if client_msg_id is not None:
+        key = ("message", conv.id, actor.sender_kind, actor.sender_id, client_msg_id)
+        earlier: MessageView | None = tx.scratch.get(key)
+        if earlier is None and tx.careful:
+            # The optimistic pass leaves this to the unique key; a conflict sends it here.
+            row = await tx.session.scalar(
+                select(Message).where(
+                    Message.workspace_id == tx.workspace_id,
+                    Message.conversation_id == conv.id,
+                    Message.sender_kind == actor.sender_kind.value,
+                    Message.sender_id == actor.sender_id,
+                    Message.client_msg_id == client_msg_id,
+                )
+            )
+            earlier = message_view(row) if row is not None else None
+        if earlier is not None:
+            return Sent(earlier, duplicate=True)
 
     if isinstance(actor, CustomerActor) and conv.status in _WAKES_ON_CUSTOMER:
         woken = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
@@ -110,9 +118,10 @@ async def send_message(
         delivery=DeliveryState.stored.value,
         created_at=tx.now,
     )
-    tx.session.add(msg)
-    await tx.session.flush()
+    tx.session.add(msg)  # flushed with the rest of the batch
     view = message_view(msg)
+    if key is not None:
+        tx.scratch[key] = view
     tx.emit(
         MessageCreated(
             message=view,

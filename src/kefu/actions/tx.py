@@ -2,8 +2,14 @@
 
 Every write goes through :class:`Writer`. Requests that arrive while a transaction is being
 committed are gathered into the next one (group commit), so one fsync serves many actions.
-Each action runs inside its own savepoint: one that fails is rolled back alone and its caller
-gets the error, the others in the batch commit.
+
+A batch first runs optimistically: every action in one transaction, no savepoints, writes
+flushed together at the end (one multi-row INSERT per table). Should any action fail, or the
+final flush hit a constraint (a retried ``client_msg_id`` that only the unique key catches),
+the whole transaction is rolled back and the batch runs again carefully: each action in its own
+savepoint, checking what the optimistic pass left to constraints, so one that fails is rolled
+back alone and its caller gets the error while the others commit. Actions are therefore
+written to be re-runnable: they touch nothing but the session and ``Tx`` before commit.
 
 Event positions come from a counter row per workspace (``workspaces.event_pos``), locked at
 the start of the transaction. Every writer of a workspace takes that lock first (workspaces in
@@ -24,6 +30,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.engine import Database
@@ -62,10 +69,17 @@ class Tx:
         positions: dict[uuid.UUID, int],
         events: list[CommittedEvent],
         now: datetime,
+        *,
+        careful: bool = True,
+        scratch: dict[Any, Any] | None = None,
     ) -> None:
         self.session = session
         self.workspace_id = workspace_id
         self.now = now
+        # False on the optimistic pass: checks that a unique key also makes may be left to it.
+        self.careful = careful
+        # Shared by the actions of one batch (e.g. idempotency keys not yet flushed).
+        self.scratch: dict[Any, Any] = {} if scratch is None else scratch
         self._positions = positions
         self._events = events
         self.after_commit: list[Callable[[], Awaitable[None]]] = []
@@ -120,6 +134,8 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.items = 0
+        self.optimistic = 0  # batches committed on the first, optimistic pass
+        self.careful = 0  # batches that had to run again with a savepoint per action
 
     async def run(self, workspace_id: uuid.UUID | None, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """Run ``fn`` in a write transaction of ``workspace_id``; return once it committed."""
@@ -150,19 +166,12 @@ class Writer:
                         req.future.set_exception(exc)
 
     async def _commit(self, batch: list[_Request[Any]]) -> None:
-        events: list[CommittedEvent] = []
-        outcomes: list[tuple[_Request[Any], Any, BaseException | None]] = []
-        now = utcnow()
-        async with self.db.write_session() as session, session.begin():
-            positions = await _lock_workspaces(session, batch)
-            for req in batch:
-                outcomes.append(await _run_one(session, req, positions, events, now))
-            if events:
-                await session.execute(insert(EventRow), [_event_row(e) for e in events])
-                for ws_id, pos in positions.items():
-                    await session.execute(
-                        update(Workspace).where(Workspace.id == ws_id).values(event_pos=pos)
-                    )
+        try:
+            outcomes, events = await self._attempt(batch, careful=False)
+            self.optimistic += 1
+        except _Retry:
+            outcomes, events = await self._attempt(batch, careful=True)
+            self.careful += 1
         self.batches += 1
         self.items += len(batch)
         for req, result, error in outcomes:
@@ -182,6 +191,48 @@ class Writer:
                 for hook in req.after_commit:
                     await hook()
 
+    async def _attempt(
+        self, batch: list[_Request[Any]], *, careful: bool
+    ) -> tuple[list[tuple[_Request[Any], Any, BaseException | None]], list[CommittedEvent]]:
+        events: list[CommittedEvent] = []
+        outcomes: list[tuple[_Request[Any], Any, BaseException | None]] = []
+        now = utcnow()
+        scratch: dict[Any, Any] = {}
+        session = self.db.write_session()
+        try:
+            await session.begin()
+            positions = await _lock_workspaces(session, batch)
+            for req in batch:
+                req.after_commit.clear()
+                run = _run_careful if careful else _run_optimistic
+                outcome = await run(session, req, positions, events, now, scratch)
+                if outcome[2] is not None and not careful:
+                    raise _Retry
+                outcomes.append(outcome)
+            try:
+                await session.flush()
+            except IntegrityError:
+                if careful:
+                    raise
+                raise _Retry from None
+            if events:
+                await session.execute(insert(EventRow), [_event_row(e) for e in events])
+                for ws_id, pos in positions.items():
+                    await session.execute(
+                        update(Workspace).where(Workspace.id == ws_id).values(event_pos=pos)
+                    )
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+        return outcomes, events
+
+
+class _Retry(Exception):
+    """The optimistic pass failed somewhere: run the batch again, carefully."""
+
 
 async def _lock_workspaces(
     session: AsyncSession, batch: list[_Request[Any]]
@@ -200,17 +251,18 @@ async def _lock_workspaces(
     return positions
 
 
-async def _run_one(
+async def _run_careful(
     session: AsyncSession,
     req: _Request[Any],
     positions: dict[uuid.UUID, int],
     events: list[CommittedEvent],
     now: datetime,
+    scratch: dict[Any, Any],
 ) -> tuple[_Request[Any], Any, BaseException | None]:
     if req.workspace_id is not None and req.workspace_id not in positions:
         return req, None, NotFound("workspace not found")
     saved, mark = dict(positions), len(events)
-    tx = Tx(session, req.workspace_id or uuid.UUID(int=0), positions, events, now)
+    tx = Tx(session, req.workspace_id or _NO_WORKSPACE, positions, events, now, scratch=scratch)
     try:
         async with session.begin_nested():
             result = await req.fn(tx)
@@ -223,6 +275,37 @@ async def _run_one(
         return req, None, exc
     req.after_commit.extend(tx.after_commit)
     return req, result, None
+
+
+async def _run_optimistic(
+    session: AsyncSession,
+    req: _Request[Any],
+    positions: dict[uuid.UUID, int],
+    events: list[CommittedEvent],
+    now: datetime,
+    scratch: dict[Any, Any],
+) -> tuple[_Request[Any], Any, BaseException | None]:
+    if req.workspace_id is not None and req.workspace_id not in positions:
+        return req, None, NotFound("workspace not found")
+    tx = Tx(
+        session,
+        req.workspace_id or _NO_WORKSPACE,
+        positions,
+        events,
+        now,
+        careful=False,
+        scratch=scratch,
+    )
+    try:
+        with session.no_autoflush:
+            result = await req.fn(tx)
+    except Exception as exc:
+        return req, None, exc
+    req.after_commit.extend(tx.after_commit)
+    return req, result, None
+
+
+_NO_WORKSPACE = uuid.UUID(int=0)
 
 
 def _event_row(e: CommittedEvent) -> dict[str, Any]:

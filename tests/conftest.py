@@ -90,6 +90,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         run_worker=False,
         secret_key="test-secret-" + "x" * 40,
         login_attempts_per_minute=1000,
+        visitor_sessions_per_minute=100_000,
     )
 
 

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     ws_rate_burst: int = 60
     ws_queue_size: int = 1_000
     login_attempts_per_minute: int = 10
+    visitor_sessions_per_minute: int = 60  # new visitor sessions per client address
 
     # realtime / retention
     event_retention_hours: float = 72.0

@@ -510,3 +510,30 @@ def test_event_schemas_snapshot() -> None:
     assert orjson.loads(snap.read_bytes()) == orjson.loads(current), (
         "event schemas changed: review the change, then delete the snapshot to re-record it"
     )
+
+
+async def test_open_conversation_is_idempotent_on_its_first_message(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    who = await customer(kefu, world)
+    first = messages.FirstMessage("hello", client_msg_id="first-1")
+    conv_id, sent = await check(
+        kefu,
+        world,
+        partial(messages.open_conversation, actor=who, source="app", first=first),
+        expect=["conversation.created", "conversation.started", "message.created"],
+    )
+    again_id, again = await check(
+        kefu,
+        world,
+        partial(messages.open_conversation, actor=who, source="app", first=first),
+        expect=[],
+    )
+    assert again_id == conv_id and again is not None and sent is not None
+    assert again.duplicate and again.message.id == sent.message.id
+    bare_id, none = await check(
+        kefu,
+        world,
+        partial(messages.open_conversation, actor=who, source=None, first=None),
+        expect=["conversation.created", "conversation.started"],
+    )
+    assert none is None and bare_id != conv_id

@@ -8,11 +8,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kefu.actions.conversations import change_status
+from kefu.actions.conversations import change_status, start_conversation
 from kefu.actions.tx import Tx
-from kefu.db.tables import Message
+from kefu.db.tables import Conversation, Message
 from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
-from kefu.domain.enums import ConversationStatus, DeliveryState, MessageType, Visibility
+from kefu.domain.enums import (
+    ConversationStatus,
+    DeliveryState,
+    MessageType,
+    SenderKind,
+    Visibility,
+)
 from kefu.domain.errors import Forbidden, InvalidInput
 from kefu.domain.events import MessageCreated
 from kefu.domain.ids import new_id
@@ -133,6 +139,64 @@ async def send_message(
         visibility=Visibility.agents if type == MessageType.note else Visibility.public,
     )
     return Sent(view, duplicate=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstMessage:
+    content: str
+    type: MessageType = MessageType.text
+    payload: dict[str, Any] | None = None
+    client_msg_id: str | None = None
+
+
+async def open_conversation(
+    tx: Tx, actor: CustomerActor, *, source: str | None, first: FirstMessage | None
+) -> tuple[uuid.UUID, Sent | None]:
+    """A customer starts a conversation, usually with its first message.
+
+    Retrying with the same first ``client_msg_id`` returns the conversation the first attempt
+    opened instead of opening another.
+    """
+    key = None
+    if first is not None and first.client_msg_id is not None:
+        key = ("open", actor.contact_id, actor.inbox_id, first.client_msg_id)
+        earlier: tuple[uuid.UUID, Sent] | None = tx.scratch.get(key)
+        if earlier is None:
+            row = await tx.session.scalar(
+                select(Message)
+                .join(
+                    Conversation,
+                    (Conversation.workspace_id == Message.workspace_id)
+                    & (Conversation.id == Message.conversation_id),
+                )
+                .where(
+                    Message.workspace_id == tx.workspace_id,
+                    Message.sender_kind == SenderKind.customer.value,
+                    Message.sender_id == actor.contact_id,
+                    Message.client_msg_id == first.client_msg_id,
+                    Conversation.inbox_id == actor.inbox_id,
+                )
+                .limit(1)
+            )
+            if row is not None:
+                earlier = row.conversation_id, Sent(message_view(row), duplicate=True)
+        if earlier is not None:
+            return earlier[0], Sent(earlier[1].message, duplicate=True)
+    conv = await start_conversation(tx, actor, source=source)
+    if first is None:
+        return conv.id, None
+    sent = await send_message(
+        tx,
+        actor,
+        conv.id,
+        content=first.content,
+        type=first.type,
+        payload=first.payload,
+        client_msg_id=first.client_msg_id,
+    )
+    if key is not None:
+        tx.scratch[key] = (conv.id, sent)
+    return conv.id, sent
 
 
 def _check_allowed(actor: Actor, type: MessageType) -> None:

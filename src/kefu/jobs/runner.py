@@ -146,7 +146,7 @@ class Worker:
             await self.kefu.write(ws_id, partial(prune_events, before=before))
 
     async def forever(self) -> None:
-        last_prune = 0.0
+        last_prune = float("-inf")
         loop = asyncio.get_running_loop()
         while True:
             try:

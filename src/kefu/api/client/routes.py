@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions.contacts import Identity, resolve_contact, update_contact
-from kefu.actions.conversations import mark_read, start_conversation
-from kefu.actions.messages import Sent, send_message
+from kefu.actions.conversations import mark_read
+from kefu.actions.messages import FirstMessage, open_conversation, send_message
 from kefu.actions.sessions import VISITOR, open_session
 from kefu.actions.tx import Tx
 from kefu.api.deps import CurrentCustomer, KefuDep, ReadSession, customer_of, origin_allowed
@@ -98,7 +98,8 @@ def _visitor_digest(token: str) -> str:
 @router.post("/sessions", response_model=SessionOut, status_code=201)
 async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep) -> SessionOut:
     ip = request.client.host if request.client else "unknown"
-    if not await kefu.limiter.hit(f"visitor:ip:{ip}", 60, 60):
+    limit = kefu.settings.visitor_sessions_per_minute
+    if not await kefu.limiter.hit(f"visitor:ip:{ip}", limit, 60):
         raise RateLimited("too many new sessions from this address")
     async with kefu.db.read() as session:
         inbox = await get_inbox_by_key(session, body.inbox_key)
@@ -169,23 +170,11 @@ async def my_conversations(me: CurrentCustomer, session: ReadSession) -> Convers
 async def start(body: StartIn, me: CurrentCustomer, kefu: KefuDep) -> StartOut:
     actor = customer_of(me)
 
-    async def _start(tx: Tx) -> tuple[uuid.UUID, Sent | None]:
-        conv = await start_conversation(tx, actor, source=body.source)
-        sent = None
-        if body.message is not None:
-            m = body.message
-            sent = await send_message(
-                tx,
-                actor,
-                conv.id,
-                content=m.content,
-                type=m.type,
-                payload=m.payload,
-                client_msg_id=m.client_msg_id,
-            )
-        return conv.id, sent
-
-    conv_id, sent = await kefu.write(actor.workspace_id, _start)
+    m = body.message
+    first = FirstMessage(m.content, m.type, m.payload, m.client_msg_id) if m is not None else None
+    conv_id, sent = await kefu.write(
+        actor.workspace_id, partial(open_conversation, actor=actor, source=body.source, first=first)
+    )
     async with kefu.db.read() as session:
         conv = await access_conversation(session, actor, conv_id)
         view = await _customer_view(session, actor, conv)

@@ -1,0 +1,23 @@
+"""The multi-node suite's fixture: ``cluster`` starts real ``kefu serve`` processes on the
+test session's database (and Redis, when configured) and stops every one it started."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kefu.config import Settings
+from tests.multinode.nodes import Cluster
+
+
+@pytest.fixture
+def cluster(settings: Settings, tmp_path: Path) -> Iterator[Cluster]:
+    workdir = tmp_path / "nodes"
+    workdir.mkdir()
+    c = Cluster(settings, workdir)
+    try:
+        yield c
+    finally:
+        c.stop_all()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from pydantic import BaseModel, ConfigDict
 
 from kefu.actions.agents import create_agent
@@ -30,9 +28,11 @@ class NewWorkspace(BaseModel):
 async def create_owner_workspace(kefu: Kefu, spec: NewWorkspace) -> tuple[str, str]:
     """Returns the workspace id and the key of its web inbox."""
     hashed = await hash_password_async(spec.password)
-    ws_id = await kefu.write(None, partial(create_workspace, name=spec.name, slug=spec.slug))
 
-    async def _people(tx: Tx) -> str:
+    async def _everything(tx: Tx) -> tuple[str, str]:
+        """One transaction: a failure leaves no half-made workspace behind."""
+        ws_id = await create_workspace(tx, name=spec.name, slug=spec.slug)
+        tx.adopt_workspace(ws_id)
         team = await create_team(tx, None, name="Support")
         await create_agent(
             tx,
@@ -44,6 +44,6 @@ async def create_owner_workspace(kefu: Kefu, spec: NewWorkspace) -> tuple[str, s
             team_ids=[team.id],
         )
         inbox = await create_inbox(tx, None, name="Web site", team_id=team.id)
-        return inbox.key
+        return str(ws_id), inbox.key
 
-    return str(ws_id), await kefu.write(ws_id, _people)
+    return await kefu.write(None, _everything)

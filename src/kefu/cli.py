@@ -148,10 +148,13 @@ def workspace_create(
     name: Annotated[str, typer.Option(help="the company's name")],
     slug: Annotated[str, typer.Option(help="short unique name, e.g. acme")],
     admin_email: Annotated[str, typer.Option(help="the first admin's email")],
-    admin_name: Annotated[str, typer.Option(help="the first admin's name")] = "Admin",
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
-    ] = "",
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="asked when not given"
+        ),
+    ],
+    admin_name: Annotated[str, typer.Option(help="the first admin's name")] = "Admin",
 ) -> None:
     """Create a workspace with its first admin, a team and a web inbox."""
     from pydantic import ValidationError
@@ -169,11 +172,13 @@ def workspace_create(
             password=password,
         )
     except ValidationError as exc:
-        console.print(
-            f"[red]invalid input:[/red] {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
-        )
+        first = exc.errors()[0]
+        console.print(f"invalid input: {first['loc'][0]}: {first['msg']}", markup=False)
         raise typer.Exit(2) from None
     settings = _settings()
+    from kefu.db.migrate import upgrade
+
+    upgrade(settings.effective_database_url)
 
     async def _create() -> tuple[str, str]:
         kefu = Kefu(settings)
@@ -185,7 +190,7 @@ def workspace_create(
     try:
         ws_id, inbox_key = asyncio.run(_create())
     except KefuError as exc:
-        console.print(f"[red]{exc.code}:[/red] {exc.message}")
+        console.print(f"{exc.code}: {exc.message}", markup=False)
         raise typer.Exit(1) from None
     console.print(f"workspace {slug} created ({ws_id}); web inbox key: {inbox_key}")
 

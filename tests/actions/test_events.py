@@ -31,6 +31,7 @@ from kefu.domain.enums import (
     Priority,
     Role,
 )
+from kefu.domain.errors import InvalidInput
 from kefu.domain.events import EVENT_ADAPTER, event_json_schemas
 from kefu.domain.state import apply
 from kefu.queries.snapshot import snapshot
@@ -477,6 +478,8 @@ def test_every_action_has_an_event_test() -> None:
     # A helper on an already-locked row, covered through set_conversation_status and
     # send_message (a customer reopening a resolved conversation).
     names.discard("change_status")
+    # Likewise, through unsnooze and a customer writing to a waiting conversation.
+    names.discard("wake")
     source = Path(__file__).read_text()
     missing = {n for n in names if f".{n}," not in source and f".{n}(" not in source}
     assert not missing, f"actions without an event test: {sorted(missing)}"
@@ -537,3 +540,80 @@ async def test_open_conversation_is_idempotent_on_its_first_message(kefu: Kefu) 
         expect=["conversation.created", "conversation.started"],
     )
     assert none is None and bare_id != conv_id
+
+
+async def test_a_customer_message_wakes_a_waiting_conversation(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    agent = agent_actor(world, Role.agent)
+    who = await customer(kefu, world)
+    conv = await conversation(kefu, world, who)
+    for status, assignee, woken in (
+        (ConversationStatus.pending, world.agents[0].id, ConversationStatus.open),
+        (ConversationStatus.snoozed, None, ConversationStatus.queued),
+    ):
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                conversations.assign_conversation,
+                actor=agent,
+                conversation_id=conv,
+                assignee_id=world.agents[0].id,
+            ),
+        )
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                conversations.set_conversation_status,
+                actor=agent,
+                conversation_id=conv,
+                status=status,
+                snoozed_until=utcnow() + timedelta(hours=1),
+            ),
+        )
+        if assignee is None:
+            async with kefu.db.write_session() as s, s.begin():  # an unassigned snooze
+                from sqlalchemy import update
+
+                from kefu.db.tables import Conversation
+
+                await s.execute(
+                    update(Conversation).where(Conversation.id == conv).values(assignee_id=None)
+                )
+        await check(
+            kefu,
+            world,
+            partial(messages.send_message, actor=who, conversation_id=conv, content="hello?"),
+            expect=["conversation.status_changed", "message.created"],
+        )
+        async with kefu.db.read() as s:
+            state = await snapshot(s, world.workspace_id)
+        assert state.conversations[conv].status == woken
+    # Agents still follow the transition table: pending cannot be sent to the queue by hand.
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            conversations.assign_conversation,
+            actor=agent,
+            conversation_id=conv,
+            assignee_id=world.agents[0].id,
+        ),
+    )
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            conversations.set_conversation_status,
+            actor=agent,
+            conversation_id=conv,
+            status=ConversationStatus.pending,
+        ),
+    )
+    with pytest.raises(InvalidInput):
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                conversations.set_conversation_status,
+                actor=agent,
+                conversation_id=conv,
+                status=ConversationStatus.queued,
+            ),
+        )

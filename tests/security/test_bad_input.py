@@ -1,5 +1,5 @@
 """Bad inputs over real sockets: every refusal has the stable error body, stores nothing, and
-leaves the server serving (SECURITY.md, "Bad inputs the suite throws")."""
+leaves the server serving (see docs/security.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Isolation by construction: another workspace's ids, and another customer's, answer 404 and
-change nothing, over HTTP and over the WebSocket (SECURITY.md, "What kefu promises").
+change nothing, over HTTP and over the WebSocket (see docs/security.md).
 
 The HTTP matrix is generated from the application's own route table: a route with path
 parameters that the tables below do not cover fails the suite until it is added."""

@@ -53,9 +53,6 @@ _ALLOWED: dict[ConversationStatus, frozenset[ConversationStatus]] = {
     ),
     ConversationStatus.resolved: frozenset({ConversationStatus.open, ConversationStatus.queued}),
 }
-# A customer's message may wake a conversation from these states whatever the table says.
-_ALLOWED[ConversationStatus.pending] |= {ConversationStatus.queued}
-_ALLOWED[ConversationStatus.snoozed] |= {ConversationStatus.queued}
 
 
 async def start_conversation(
@@ -291,24 +288,26 @@ async def unsnooze(tx: Tx, actor: Actor, conversation_id: uuid.UUID, until: date
     conv = await access_conversation(tx.session, actor, conversation_id)
     if conv.status != ConversationStatus.snoozed or conv.snoozed_until != until:
         return False  # woken or re-snoozed meanwhile
-    target = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
-    await _force_status(tx, conv, target)
+    await wake(tx, conv)
     return True
 
 
-async def _force_status(tx: Tx, conv: Conversation, status: ConversationStatus) -> None:
+async def wake(tx: Tx, conv: Conversation) -> None:
+    """Bring a person back: open with its assignee, else back to the queue. A system move
+    (timer, customer message) outside the agents' transition table. Expects an open
+    transaction."""
+    status = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
     previous = ConversationStatus(conv.status)
     conv.status = status.value
-    conv.snoozed_until = None
+    conv.snoozed_until = conv.resolved_at = None
     conv.updated_at = conv.last_activity_at = tx.now
-    await tx.session.flush()
     tx.emit(
         ConversationStatusChanged(
             conversation_id=conv.id,
             status=status,
             previous=previous,
             snoozed_until=None,
-            resolved_at=conv.resolved_at,
+            resolved_at=None,
             updated_at=tx.now,
         ),
         conversation_id=conv.id,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kefu.actions.conversations import change_status, start_conversation
+from kefu.actions.conversations import start_conversation, wake
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, Message
 from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
@@ -93,8 +93,7 @@ async def send_message(
             return Sent(earlier, duplicate=True)
 
     if isinstance(actor, CustomerActor) and conv.status in _WAKES_ON_CUSTOMER:
-        woken = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
-        await change_status(tx, conv, woken)
+        await wake(tx, conv)
 
     note = type == MessageType.note
     if note:
@@ -174,8 +173,10 @@ async def open_conversation(
                     Message.sender_kind == SenderKind.customer.value,
                     Message.sender_id == actor.contact_id,
                     Message.client_msg_id == first.client_msg_id,
+                    Message.seq == 1,  # only a conversation's opening message counts
                     Conversation.inbox_id == actor.inbox_id,
                 )
+                .order_by(Message.sort_key)
                 .limit(1)
             )
             if row is not None:

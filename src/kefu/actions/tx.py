@@ -84,6 +84,12 @@ class Tx:
         self._events = events
         self.after_commit: list[Callable[[], Awaitable[None]]] = []
 
+    def adopt_workspace(self, workspace_id: uuid.UUID) -> None:
+        """Act for a workspace this transaction has just created (nobody else can see it, so
+        its event counter needs no lock)."""
+        self._positions.setdefault(workspace_id, 0)
+        self.workspace_id = workspace_id
+
     def emit(
         self,
         event: BaseModel,
@@ -261,7 +267,7 @@ async def _run_careful(
 ) -> tuple[_Request[Any], Any, BaseException | None]:
     if req.workspace_id is not None and req.workspace_id not in positions:
         return req, None, NotFound("workspace not found")
-    saved, mark = dict(positions), len(events)
+    saved, mark, saved_scratch = dict(positions), len(events), dict(scratch)
     tx = Tx(session, req.workspace_id or _NO_WORKSPACE, positions, events, now, scratch=scratch)
     try:
         async with session.begin_nested():
@@ -269,6 +275,8 @@ async def _run_careful(
     except Exception as exc:
         positions.clear()
         positions.update(saved)
+        scratch.clear()
+        scratch.update(saved_scratch)
         del events[mark:]
         if not isinstance(exc, KefuError):
             log.exception("action failed")

@@ -216,6 +216,7 @@ class Message(Base):
             "workspace_id", "conversation_id", "sender_kind", "sender_id", "client_msg_id"
         ),
         Index("ix_messages_thread", "workspace_id", "conversation_id", "sort_key"),
+        Index("ix_messages_sender", "workspace_id", "sender_id", "client_msg_id"),
     )
 
     workspace_id: Mapped[uuid.UUID] = _ws_fk()

@@ -16,13 +16,27 @@ TeamId = NewType("TeamId", uuid.UUID)
 MessageId = NewType("MessageId", uuid.UUID)
 
 
+_last_ms = 0
+_counter = 0
+
+
 def new_id() -> uuid.UUID:
-    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version, variant, 74 random bits."""
+    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, a 12-bit counter, 62 random bits.
+
+    Within one process ids only grow: the counter (RFC 9562, method 1) orders ids of the same
+    millisecond, and a clock that steps back keeps the last millisecond.
+    """
+    global _last_ms, _counter
     ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80
+    if ms > _last_ms:
+        _last_ms, _counter = ms, int.from_bytes(os.urandom(1), "big")
+    else:
+        _counter += 1
+        if _counter > 0xFFF:
+            _last_ms, _counter = _last_ms + 1, 0
+    value = (_last_ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
-    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= _counter << 64
     value |= 0b10 << 62
-    value |= rand & ((1 << 62) - 1)
+    value |= int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     return uuid.UUID(int=value)

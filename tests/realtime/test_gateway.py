@@ -130,3 +130,30 @@ async def test_typing_is_relayed_without_being_stored(server: LiveServer) -> Non
             replay = await again.hello(since=ready["position"])
             assert not [f for f in again.frames if f["type"] == "typing"]
             assert replay["type"] == "ready"
+
+
+async def test_pong_carries_a_safe_resume_position(server: LiveServer) -> None:
+    """A customer who sees nothing for a while still learns how far the stream has gone, so a
+    later resume does not rescan events it may never see."""
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        agent_token = await login(anon, world.agents[0].email)
+        v = await visitor(anon, world.inbox.key)
+    async with server.http(agent_token) as agent_http, server.http(v["token"]) as cust_http:
+        conv_id = (await cust_http.post("/api/client/v1/conversations", json={})).json()[
+            "conversation"
+        ]["id"]
+        async with open_socket(server.ws_url, cust_http, customer=True) as ws:
+            ready = await ws.hello()
+            r = await agent_http.post(
+                f"/api/v1/conversations/{conv_id}/messages",
+                json={"content": "private remark", "type": "note"},
+            )
+            assert r.status_code == 200
+            await ws.send({"type": "ping", "nonce": "n1"})
+            pong = await ws.until(lambda f: f["type"] == "pong")
+            assert pong["nonce"] == "n1" and pong["position"] > ready["position"]
+            assert not ws.events()  # the note itself never reached the customer
+        async with open_socket(server.ws_url, cust_http, customer=True) as again:
+            resumed = await again.hello(since=pong["position"])
+            assert resumed["type"] == "ready" and not again.events()

@@ -26,16 +26,16 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.engine import Database
+from kefu.db.tables import Base, Workspace
 from kefu.db.tables import Event as EventRow
-from kefu.db.tables import Workspace
 from kefu.db.types import utcnow
 from kefu.domain.enums import Visibility
 from kefu.domain.errors import KefuError, NotFound
@@ -83,6 +83,14 @@ class Tx:
         self._positions = positions
         self._events = events
         self.after_commit: list[Callable[[], Awaitable[None]]] = []
+
+    async def insert(self, model: type[Base], row: dict[str, Any]) -> None:
+        """Insert a plain row: at once on the careful pass, else with the batch's other rows of
+        that table in one statement after the ORM flush (so the rows it refers to exist)."""
+        if self.careful:
+            await self.session.execute(insert(_table(model)), [row])
+        else:
+            self.scratch.setdefault(_DEFERRED, {}).setdefault(model, []).append(row)
 
     def adopt_workspace(self, workspace_id: uuid.UUID) -> None:
         """Act for a workspace this transaction has just created (nobody else can see it, so
@@ -217,12 +225,14 @@ class Writer:
                 outcomes.append(outcome)
             try:
                 await session.flush()
+                for model, rows in scratch.get(_DEFERRED, {}).items():
+                    await session.execute(insert(_table(model)), rows)
             except IntegrityError:
                 if careful:
                     raise
                 raise _Retry from None
             if events:
-                await session.execute(insert(EventRow), [_event_row(e) for e in events])
+                await session.execute(insert(_table(EventRow)), [_event_row(e) for e in events])
                 for ws_id, pos in positions.items():
                     await session.execute(
                         update(Workspace).where(Workspace.id == ws_id).values(event_pos=pos)
@@ -314,6 +324,14 @@ async def _run_optimistic(
 
 
 _NO_WORKSPACE = uuid.UUID(int=0)
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of a mapped class: plain inserts skip the ORM's per-row work."""
+    return cast(Table, model.__table__)
+
+
+_DEFERRED = object()  # the scratch key of rows waiting for the batch's end
 
 
 def _event_row(e: CommittedEvent) -> dict[str, Any]:

@@ -112,6 +112,14 @@ class Connection:
         self.bad_frames = 0
         self.hello_done = False
 
+    @property
+    def safe_position(self) -> int:
+        """A position to resume from: everything this socket may see up to it is already in
+        its outbound buffer, ahead of the frame that carries it."""
+        if self.live and self.hub is not None:
+            return max(self.pos, self.hub.delivered)
+        return self.pos
+
     def push(self, frame: str) -> None:
         if self._closing is not None:
             return
@@ -277,7 +285,9 @@ class Connection:
             self.error("invalid_frame", "frames are JSON objects with a known type")
             return
         if isinstance(frame, Ping):
-            self.push(_dumps({"type": "pong", "nonce": frame.nonce}))
+            self.push(
+                _dumps({"type": "pong", "nonce": frame.nonce, "position": self.safe_position})
+            )
         elif isinstance(frame, Hello):
             await self.hello(frame)
         elif not self.hello_done:

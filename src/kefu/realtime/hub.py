@@ -52,7 +52,9 @@ class WorkspaceHub:
         self.workspace_id = workspace_id
         self.db = db
         self.delivered = -1  # unknown until started
-        self.subscribers: set[Subscriber] = set()
+        # Indexed by audience, so an event costs its recipients, not every socket.
+        self.staff: set[Subscriber] = set()
+        self.customers: dict[uuid.UUID, set[Subscriber]] = {}
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
@@ -97,17 +99,45 @@ class WorkspaceHub:
             await asyncio.sleep(0.05 * misses)
         return True
 
+    @property
+    def subscribers(self) -> set[Subscriber]:
+        return self.staff.union(*self.customers.values())
+
+    def add(self, sub: Subscriber) -> None:
+        if isinstance(sub.actor, CustomerActor):
+            self.customers.setdefault(sub.actor.contact_id, set()).add(sub)
+        else:
+            self.staff.add(sub)
+
+    def discard(self, sub: Subscriber) -> None:
+        if isinstance(sub.actor, CustomerActor):
+            group = self.customers.get(sub.actor.contact_id)
+            if group is not None:
+                group.discard(sub)
+                if not group:
+                    del self.customers[sub.actor.contact_id]
+        else:
+            self.staff.discard(sub)
+
+    def __bool__(self) -> bool:
+        return bool(self.staff or self.customers)
+
+    def _audience(self, e: CommittedEvent) -> Iterable[Subscriber]:
+        if e.visibility == Visibility.public and e.contact_id in self.customers:
+            return (*self.staff, *self.customers[e.contact_id])
+        return self.staff
+
     def _dispatch(self, e: CommittedEvent) -> None:
         self.delivered = e.position
         if e.visibility == Visibility.system:
             self._system(e)
             return
         frame: str | None = None
-        for sub in self.subscribers:
+        for sub in self._audience(e):
             if not sub.live or e.position <= sub.pos:
                 continue
             sub.pos = e.position
-            if can_see_event(sub.actor, e.contact_id, e.visibility):
+            if can_see_event(sub.actor, e.contact_id, e.visibility):  # the one rule, again
                 frame = frame or event_frame(e)
                 sub.push(frame)
 
@@ -115,25 +145,20 @@ class WorkspaceHub:
         body = orjson.loads(e.payload)
         if body.get("type") == "session.revoked":
             ended = set(body.get("session_ids", []))
-            for sub in list(self.subscribers):
+            for sub in self.subscribers:
                 if sub.session_id is not None and str(sub.session_id) in ended:
                     sub.close_soon(4001, "session ended")
-        for sub in self.subscribers:
-            if sub.live and e.position > sub.pos:
-                sub.pos = e.position
 
     def on_signal(self, signal: dict[str, Any]) -> None:
         frame: str | None = None
-        contact = signal.get("contact_id")
         private = bool(signal.get("private"))
-        for sub in self.subscribers:
+        audience: Iterable[Subscriber] = self.staff
+        if not private and signal.get("sender_kind") != "customer":
+            contact = uuid.UUID(str(signal.get("contact_id")))
+            audience = (*self.staff, *self.customers.get(contact, ()))
+        for sub in audience:
             if not sub.live:
                 continue
-            if isinstance(sub.actor, CustomerActor):
-                if private or contact != str(sub.actor.contact_id):
-                    continue
-                if signal.get("sender_kind") == "customer":
-                    continue
             if str(signal.get("sender_id")) == str(getattr(sub.actor, "agent_id", None)):
                 continue
             frame = frame or orjson.dumps(signal["frame"]).decode()
@@ -176,7 +201,7 @@ class Hubs:
         if task is not None:
             hub = await asyncio.shield(task)  # one joiner going away must not fail the others
         assert hub is not None
-        hub.subscribers.add(sub)
+        hub.add(sub)
         return hub
 
     async def leave(self, sub: Subscriber) -> None:
@@ -184,8 +209,8 @@ class Hubs:
         hub = self._hubs.get(ws_id)
         if hub is None:
             return
-        hub.subscribers.discard(sub)
-        if not hub.subscribers and ws_id not in self._starting:
+        hub.discard(sub)
+        if not hub and ws_id not in self._starting:
             del self._hubs[ws_id]
             await self.bus.unsubscribe(ws_id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from kefu.actions.tx import Tx, Writer
@@ -37,6 +37,13 @@ class Kefu:
             await self.limiter.close()
         await self.db.dispose()
 
-    async def write(self, workspace_id: uuid.UUID | None, fn: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run an action in a (batched) write transaction; its events publish after commit."""
-        return await self.writer.run(workspace_id, fn)
+    async def write(
+        self,
+        workspace_id: uuid.UUID | None,
+        fn: Callable[[Tx], Awaitable[T]],
+        *,
+        conversations: Sequence[uuid.UUID] = (),
+    ) -> T:
+        """Run an action in a (batched) write transaction; its events publish after commit.
+        Naming the ``conversations`` it touches lets the batch load them together."""
+        return await self.writer.run(workspace_id, fn, conversations=conversations)

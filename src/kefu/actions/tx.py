@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.engine import Database
-from kefu.db.tables import Base, Workspace
+from kefu.db.tables import Base, Conversation, Workspace
 from kefu.db.tables import Event as EventRow
 from kefu.db.types import utcnow
 from kefu.domain.enums import Visibility
@@ -134,6 +134,7 @@ class _Request(Generic[T]):
     workspace_id: uuid.UUID | None
     fn: Callable[[Tx], Awaitable[T]]
     future: asyncio.Future[T]
+    conversations: Sequence[uuid.UUID] = ()
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -151,12 +152,21 @@ class Writer:
         self.optimistic = 0  # batches committed on the first, optimistic pass
         self.careful = 0  # batches that had to run again with a savepoint per action
 
-    async def run(self, workspace_id: uuid.UUID | None, fn: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run ``fn`` in a write transaction of ``workspace_id``; return once it committed."""
+    async def run(
+        self,
+        workspace_id: uuid.UUID | None,
+        fn: Callable[[Tx], Awaitable[T]],
+        *,
+        conversations: Sequence[uuid.UUID] = (),
+    ) -> T:
+        """Run ``fn`` in a write transaction of ``workspace_id``; return once it committed.
+
+        ``conversations`` names rows ``fn`` will load: the batch reads them all in one query.
+        """
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._loop(), name="kefu-writer")
-        req: _Request[T] = _Request(workspace_id, fn, loop.create_future())
+        req: _Request[T] = _Request(workspace_id, fn, loop.create_future(), conversations)
         self._queue.put_nowait(req)
         return await req.future
 
@@ -216,6 +226,7 @@ class Writer:
         try:
             await session.begin()
             positions = await _lock_workspaces(session, batch)
+            await _preload(session, batch)
             for req in batch:
                 req.after_commit.clear()
                 run = _run_careful if careful else _run_optimistic
@@ -265,6 +276,20 @@ async def _lock_workspaces(
         if pos is not None:
             positions[ws_id] = pos
     return positions
+
+
+async def _preload(session: AsyncSession, batch: list[_Request[Any]]) -> None:
+    """Load the conversations the batch named into the session, one query per workspace."""
+    wanted: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for req in batch:
+        if req.workspace_id is not None and req.conversations:
+            wanted.setdefault(req.workspace_id, set()).update(req.conversations)
+    for ws_id, ids in wanted.items():
+        await session.execute(
+            select(Conversation).where(
+                Conversation.workspace_id == ws_id, Conversation.id.in_(sorted(ids))
+            )
+        )
 
 
 async def _run_careful(

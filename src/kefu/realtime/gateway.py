@@ -214,6 +214,7 @@ class Connection:
                         payload=frame.payload,
                         client_msg_id=frame.client_msg_id,
                     ),
+                    conversations=(frame.conversation_id,),
                 )
             except KefuError as exc:
                 self.error(exc.code, exc.message, frame.client_msg_id)

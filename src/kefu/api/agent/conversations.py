@@ -117,6 +117,7 @@ async def send(
             payload=body.payload,
             client_msg_id=body.client_msg_id,
         ),
+        conversations=(conversation_id,),
     )
     return SendOut(message=sent.message, duplicate=sent.duplicate)
 

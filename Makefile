@@ -39,3 +39,15 @@ test-pg: install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+## Benchmarks (see benchmarks/README.md): `make bench` runs every scenario (several minutes),
+## `make bench-quick` the core ones in under a minute. Both write benchmarks/results/latest.json,
+## print a table and draw a chart. Extra flags: BENCH_ARGS="--profile" (py-spy on the server).
+.PHONY: bench bench-quick
+BENCH_ARGS ?=
+
+bench: install
+	$(BIN)/python -m benchmarks.run --full $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m benchmarks.run --quick $(BENCH_ARGS)

@@ -9,6 +9,7 @@ from functools import partial
 import pytest
 
 from kefu.actions.messages import Sent, send_message
+from kefu.actions.tx import Writer
 from kefu.domain.errors import NotFound
 from kefu.queries.snapshot import snapshot
 from kefu.realtime.stream import read_events, stream_bounds
@@ -88,3 +89,29 @@ async def test_a_repeat_in_a_batch_falls_back_to_the_careful_pass(kefu: Kefu) ->
         state = await snapshot(s, world.workspace_id)
     assert [r.position for r in rows] == [head + 1]  # one new message, no gap
     assert sorted(m.content for m in state.messages[conv].values()) == ["x", "y"]
+
+
+async def test_close_returns_even_if_a_publisher_swallows_cancellation(kefu: Kefu) -> None:
+    """Some client libraries catch CancelledError mid-call; shutdown must still finish."""
+    world = await make_world(kefu)
+    who = await customer(kefu, world)
+    conv = await conversation(kefu, world, who)
+    started = asyncio.Event()
+
+    async def stubborn(_: object) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(0.5)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.1)  # swallowed, as a network client might
+
+    writer = Writer(kefu.db, stubborn)
+    pending = asyncio.ensure_future(
+        writer.run(
+            world.workspace_id,
+            partial(send_message, actor=who, conversation_id=conv, content="bye"),
+        )
+    )
+    await started.wait()
+    await asyncio.wait_for(writer.close(), 5)
+    assert (await pending).message.seq == 1

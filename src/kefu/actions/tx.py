@@ -147,6 +147,7 @@ class Writer:
         self.batch_max = batch_max
         self._queue: asyncio.Queue[_Request[Any]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
         self.batches = 0
         self.items = 0
         self.optimistic = 0  # batches committed on the first, optimistic pass
@@ -171,13 +172,16 @@ class Writer:
         return await req.future
 
     async def close(self) -> None:
+        self._closed = True
         if self._task is not None:
+            # A library that swallows the cancellation (a Redis publish in flight) must not
+            # keep the loop alive: it checks the flag before waiting for more work.
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
     async def _loop(self) -> None:
-        while True:
+        while not self._closed:
             batch = [await self._queue.get()]
             while len(batch) < self.batch_max and not self._queue.empty():
                 batch.append(self._queue.get_nowait())

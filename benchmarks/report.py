@@ -1,0 +1,360 @@
+"""Budgets, the printed table and the chart (latency percentiles against offered load)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+GIB = 2**30
+
+
+def _get(d: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)
+    return d
+
+
+def throughput(results: dict[str, Any], *path: str) -> dict[str, Any] | None:
+    t = _get(results, "scenarios", *path, "phases", "throughput")
+    return t if isinstance(t, dict) else None
+
+
+def _budget(
+    name: str, target: str, measured: Any, met: bool | None, note: str = ""
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "target": target,
+        "measured": measured,
+        "met": met,
+        "status": "not measured" if met is None else ("met" if met else "missed"),
+        "note": note,
+    }
+
+
+def budgets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    ours = r.get("product_msgs_per_s")
+    ratio = r.get("ratio_vs_ws")
+    out.append(
+        _budget(
+            "persisted msgs/s ≥ 0.5 × B1 (floor 0.35)",
+            "ratio ≥ 0.5, never < 0.35",
+            ratio,
+            None if ratio is None else ratio >= 0.5,
+            "" if ratio is None else ("above the floor" if ratio >= 0.35 else "below the floor"),
+        )
+    )
+    b4 = _get(r, "baselines", "B4", "rows_per_s")
+    x_b4 = round(ours / b4, 2) if ours and b4 else None
+    out.append(
+        _budget("persisted msgs/s ≥ 3 × B4", "≥ 3", x_b4, None if x_b4 is None else x_b4 >= 3)
+    )
+    p99, base = r.get("p99_ms"), r.get("baseline_p99_ms")
+    x_p99 = round(p99 / base, 2) if p99 is not None and base else None
+    out.append(
+        _budget(
+            "p99 at half our max ≤ 3 × B1's p99 at that rate",
+            "≤ 3",
+            x_p99,
+            None if x_p99 is None else x_p99 <= 3,
+        )
+    )
+    out.append(
+        _budget("p99 at half our max ≤ 50 ms", "≤ 50 ms", p99, None if p99 is None else p99 <= 50)
+    )
+    per_gib = _get(r, "scenarios", "kefu_sqlite", "phases", "idle", "conns_per_gib")
+    out.append(
+        _budget(
+            "idle connections ≥ 30,000 per GiB",
+            "≥ 30,000",
+            per_gib,
+            None if per_gib is None else per_gib >= 30_000,
+        )
+    )
+    two = _get(r, "scenarios", "two_nodes", "per_node_ratio")
+    out.append(
+        _budget(
+            "two nodes ≥ 0.9 × one-node rate per node",
+            "≥ 0.9",
+            two,
+            None if two is None else two >= 0.9,
+            "PostgreSQL + Redis; all processes share the 2 cores",
+        )
+    )
+    storm = _get(r, "scenarios", "kefu_sqlite", "phases", "storm")
+    storm_s = storm.get("storm_seconds") if isinstance(storm, dict) else None
+    clients = storm.get("clients") if isinstance(storm, dict) else None
+    storm_ok = None
+    if storm_s is not None:
+        storm_ok = bool(storm_s <= 10 and not storm.get("timed_out") and clients >= 10_000)
+    out.append(
+        _budget(
+            "reconnect storm of 10,000 ≤ 10 s",
+            "≤ 10 s",
+            storm_s,
+            storm_ok,
+            (
+                f"{clients} clients, {storm.get('caught_up_within_budget')} caught up within 10 s"
+                + (", timed out" if storm.get("timed_out") else "")
+            )
+            if clients
+            else "",
+        )
+    )
+    lost, dup = r.get("lost"), r.get("duplicated")
+    out.append(
+        _budget(
+            "zero lost / duplicated",
+            "0 / 0",
+            f"{lost} / {dup}",
+            None if lost is None or dup is None else lost == 0 and dup == 0,
+        )
+    )
+    return out
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+def _fmt(v: Any, nd: int = 1) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 1 else f"{v:,.{nd}f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _grid(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    sep = "  ".join("-" * w for w in widths)
+    body = [
+        "  ".join(
+            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in cells
+    ]
+    return "\n".join([line, sep, *body])
+
+
+def series(results: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every measured load point (steps and fixed rates) per system, by offered load."""
+    systems = {
+        "kefu SQLite": ("kefu_sqlite",),
+        "B1 websockets relay": ("B1",),
+        "B2 Starlette relay": ("B2",),
+        "kefu PG 1 node": ("two_nodes", "nodes_1"),
+        "kefu PG 2 nodes": ("two_nodes", "nodes_2"),
+    }
+    out: dict[str, list[dict[str, Any]]] = {}
+    for label, path in systems.items():
+        t = throughput(results, *path)
+        if t is None:
+            continue
+        points = list(t.get("steps", [])) + list(t.get("at", {}).values())
+        out[label] = sorted(points, key=lambda s: s["offered_msgs_per_s"])
+    return out
+
+
+def table(r: dict[str, Any]) -> str:
+    parts = []
+    head = [
+        ["persisted msgs/s (kefu, 1 node SQLite)", r.get("product_msgs_per_s")],
+        ["B1 relay msgs/s", r.get("baseline_ws_msgs_per_s")],
+        ["ratio vs B1", r.get("ratio_vs_ws")],
+        ["p99 at half our max (ms)", r.get("p99_ms")],
+        ["B1 p99 at the same rate (ms)", r.get("baseline_p99_ms")],
+        ["rate used for both (msgs/s)", r.get("half_rate_msgs_per_s")],
+        ["lost", r.get("lost")],
+        ["duplicated", r.get("duplicated")],
+        ["idle bytes per connection", r.get("idle_bytes_per_conn")],
+    ]
+    parts.append(f"kefu benchmark — {r.get('mode')} run, {r.get('wall_seconds')} s\n")
+    parts.append(_grid(["headline", "value"], head))
+    for label, points in series(r).items():
+        rows = [
+            [
+                p["name"],
+                p["offered_msgs_per_s"],
+                p["persisted_msgs_per_s"],
+                p["p50_ms"],
+                p["p95_ms"],
+                p["p99_ms"],
+                p["server_cpu_pct"],
+                p["generator_cpu_pct"],
+                p.get("sustainable"),
+            ]
+            for p in points
+        ]
+        parts.append(f"\n{label}: latency customer send → agent event, by offered load")
+        parts.append(
+            _grid(
+                [
+                    "point",
+                    "offered/s",
+                    "done/s",
+                    "p50 ms",
+                    "p95 ms",
+                    "p99 ms",
+                    "srv cpu%",
+                    "gen cpu%",
+                    "ok",
+                ],
+                rows,
+            )
+        )
+    base = r.get("baselines", {})
+    rows = [
+        ["B1 bare websockets relay", r.get("baseline_ws_msgs_per_s"), "max sustainable msgs/s"],
+        ["B2 uvicorn + Starlette relay", _get(base, "B2", "msgs_per_s"), "max sustainable msgs/s"],
+        ["B3 sqlite3 executemany ×256", _get(base, "B3", "rows_per_s"), "rows/s, WAL, FULL"],
+        ["B4 sqlite3 one row per commit", _get(base, "B4", "rows_per_s"), "rows/s, WAL, FULL"],
+    ]
+    parts.append("\nbaselines")
+    parts.append(_grid(["baseline", "rate", "unit"], rows))
+
+    sc = r.get("scenarios", {})
+    rows = []
+    idle = _get(sc, "kefu_sqlite", "phases", "idle")
+    if isinstance(idle, dict):
+        rows.append(["idle sockets (kefu)", idle.get("sockets"), "sockets"])
+        rows.append(
+            ["  bytes per connection", idle.get("bytes_per_conn"), "server RSS delta / sockets"]
+        )
+        rows.append(["  connections per GiB", idle.get("conns_per_gib"), ""])
+    b1_idle = _get(sc, "B1", "phases", "idle")
+    if isinstance(b1_idle, dict):
+        rows.append(["  B1 relay bytes per connection", b1_idle.get("bytes_per_conn"), ""])
+    storm = _get(sc, "kefu_sqlite", "phases", "storm")
+    if isinstance(storm, dict):
+        rows.append(["reconnect storm clients", storm.get("clients"), "hello {since} after a drop"])
+        rows.append(
+            [
+                "  all caught up after",
+                storm.get("storm_seconds"),
+                "s (gave up: timed out)" if storm.get("timed_out") else "s",
+            ]
+        )
+        rows.append(
+            [
+                f"  caught up within {storm.get('budget_s', 10):g} s",
+                storm.get("caught_up_within_budget"),
+                "clients",
+            ]
+        )
+        rows.append(
+            [
+                "  p50 / p99 per client",
+                f"{storm.get('p50_client_s')} / {storm.get('p99_client_s')}",
+                "s",
+            ]
+        )
+        rows.append(["  not caught up", storm.get("not_caught_up"), ""])
+    two = sc.get("two_nodes")
+    if isinstance(two, dict) and "per_node_ratio" in two:
+        rows.append(["PostgreSQL one node", two.get("one_node_msgs_per_s"), "msgs/s"])
+        rows.append(["PostgreSQL two nodes", two.get("two_nodes_msgs_per_s"), "msgs/s (total)"])
+        rows.append(["  per node / one node", two.get("per_node_ratio"), ""])
+    elif isinstance(two, dict):
+        rows.append(["two nodes (PostgreSQL + Redis)", two.get("status"), two.get("reason", "")])
+    bot = sc.get("bot_on_off", {})
+    rows.append(["bot on / off", bot.get("status", "not applicable"), bot.get("reason", "")])
+    if rows:
+        parts.append("\nscenarios")
+        parts.append(_grid(["scenario", "value", "unit / note"], rows))
+
+    q = _get(sc, "listing", "queries")
+    if isinstance(q, dict):
+        n = _get(sc, "listing", "conversations")
+        parts.append(f"\nGET /api/v1/conversations at {n:,} conversations")
+        parts.append(
+            _grid(
+                ["query", "p50 ms", "p95 ms", "max ms", "items", "status"],
+                [
+                    [k, v["p50_ms"], v["p95_ms"], v["max_ms"], v["items"], v["status"]]
+                    for k, v in q.items()
+                    if isinstance(v, dict)
+                ],
+            )
+        )
+    parts.append("\nbudgets")
+    parts.append(
+        _grid(
+            ["budget", "measured", "status", "note"],
+            [[b["name"], b["measured"], b["status"], b["note"]] for b in r.get("budgets", [])],
+        )
+    )
+    failed = {
+        k: v.get("error")
+        for k, v in sc.items()
+        if isinstance(v, dict) and v.get("status") == "failed"
+    }
+    if failed:
+        parts.append("\nfailed scenarios")
+        parts += [f"  {k}: {str(v).splitlines()[0] if v else ''}" for k, v in failed.items()]
+    return "\n".join(parts)
+
+
+# --- the chart ----------------------------------------------------------------------------
+
+
+def chart(r: dict[str, Any], path: Path) -> Path | None:
+    data = series(r)
+    if not data:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
+    colors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"]
+    for (label, points), color in zip(data.items(), colors, strict=False):
+        pts = [p for p in points if p["p99_ms"] is not None]
+        x = [p["offered_msgs_per_s"] for p in pts]
+        for ax, key in ((axes[0], "p50_ms"), (axes[1], "p99_ms")):
+            ax.plot(x, [p[key] for p in pts], "o-", color=color, label=label)
+            bad = [p for p in pts if p.get("sustainable") is False]
+            ax.plot(
+                [p["offered_msgs_per_s"] for p in bad],
+                [p[key] for p in bad],
+                "x",
+                color=color,
+                markersize=10,
+            )
+    for ax, title in ((axes[0], "p50"), (axes[1], "p99")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("offered load (messages/s, all customers)")
+        ax.set_title(f"{title} latency, customer send → agent receives")
+        ax.axhline(50, color="grey", linestyle=":", linewidth=1)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("milliseconds (log)")
+    axes[1].text(
+        0.01,
+        0.02,
+        "dotted: 50 ms budget · ×: not sustainable",
+        transform=axes[1].transAxes,
+        fontsize=8,
+    )
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
+    m = r.get("machine", {})
+    fig.suptitle(
+        f"kefu {r.get('mode')} benchmark — {m.get('cpu_count')} CPUs, Python {m.get('python')}; "
+        "server and generator share the machine"
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,202 @@
+"""kefu itself: one node on SQLite (throughput, idle sockets, reconnect storm), and the agent's
+list and search queries at 100,000 conversations."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import urllib.parse
+import uuid
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import KefuDeploy, Proc, loadgen, log, seed, spawn
+from benchmarks.scenarios.profile import Profile
+
+
+def start_profiler(pid: int, out: Path, work: Path) -> Proc | None:
+    """py-spy sampling the server while it holds the GIL (where its CPU goes), if installed."""
+    import shutil
+
+    exe = shutil.which("py-spy") or str(Path(__import__("sys").executable).parent / "py-spy")
+    if not Path(exe).exists():
+        log("py-spy is not installed: no profile")
+        return None
+    args = [exe, "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--gil"]
+    args += ["--output", str(out), "--nonblocking"]
+    return spawn("py-spy", args, work)
+
+
+def stop_profiler(proc: Proc | None) -> None:
+    if proc is None:
+        return
+    if proc.running:
+        proc.popen.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        try:
+            proc.popen.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.stop()
+
+
+def verify_sqlite(db: Path, per_conv: dict[str, list[int]]) -> dict[str, Any]:
+    """What the database holds for the conversations the generator wrote to."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT conversation_id, count(*), max(seq) FROM messages "
+            "WHERE sender_kind = 'customer' GROUP BY conversation_id"
+        ).fetchall()
+    finally:
+        conn.close()
+    stored = {str(uuid.UUID(r[0])): (int(r[1]), int(r[2])) for r in rows}
+    return compare(stored, per_conv)
+
+
+def compare(stored: dict[str, tuple[int, int]], per_conv: dict[str, list[int]]) -> dict[str, Any]:
+    persisted = missing = unacked_rows = 0
+    for conv, (acked, _max_seq) in per_conv.items():
+        count, _ = stored.get(conv, (0, 0))
+        persisted += min(count, acked)
+        missing += max(0, acked - count)
+        unacked_rows += max(0, count - acked)
+    return {
+        "conversations": len(per_conv),
+        "acked": sum(v[0] for v in per_conv.values()),
+        "persisted_in_db": persisted,
+        "acked_but_missing_in_db": missing,
+        "in_db_but_not_acked": unacked_rows,
+    }
+
+
+def one_node_sqlite(p: Profile, work: Path, *, profile: Path | None) -> dict[str, Any]:
+    data = work / "sqlite"
+    data.mkdir()
+    db = data / "kefu.db"
+    deploy = KefuDeploy(database_url=f"sqlite+aiosqlite:///{db}", data_dir=data)
+    bulk = max(p.idle_sockets, p.storm_clients)
+    log(f"kefu/SQLite: seeding {p.customers} customers, {p.agents} agents, {bulk} idle visitors")
+    world = seed(
+        deploy,
+        work,
+        work / "world-sqlite.json",
+        agents=p.agents,
+        customers=p.customers,
+        bulk_customers=bulk,
+        bulk_conversations=p.storm_clients > 0,
+    )
+    server = deploy.start("kefu-sqlite", work)
+    base = {
+        "target": {"kind": "kefu", "nodes": [{"port": server.port}]},
+        "server_pids": [server.pid],
+        "world": world,
+        "content_chars": p.content_chars,
+        "http_pool": 32,
+        "timeout_s": 900,
+    }
+    sockets: list[dict[str, Any]] = []
+    if p.idle_sockets:
+        sockets.append(
+            {
+                "kind": "idle",
+                "count": p.idle_sockets,
+                "concurrency": 200,
+                "within_s": p.idle_within_s,
+                "keep": p.storm_clients > 0,
+            }
+        )
+    if p.storm_clients:
+        sockets.append(
+            {
+                "kind": "storm",
+                "count": p.storm_clients,
+                "agents": p.agents,
+                "missed_fraction": p.storm_missed_fraction,
+                "timeout_s": 120.0,
+                "concurrency": 1000,
+            }
+        )
+    profiler = None
+    try:
+        log(f"kefu/SQLite: server pid {server.pid} on :{server.port}")
+        first: dict[str, Any] = {}
+        if sockets:  # first, on the fresh server: memory per idle socket, then the storm
+            log("kefu/SQLite: " + " + ".join(f"{ph['kind']} ({ph['count']})" for ph in sockets))
+            first = loadgen(base | {"phases": sockets}, work, "loadgen-kefu-sockets", timeout=900)
+        # The profile (if asked for) covers the message path only.
+        profiler = start_profiler(server.pid, profile, work) if profile else None
+        log("kefu/SQLite: throughput")
+        result = loadgen(
+            base | {"phases": [p.throughput_phase()]}, work, "loadgen-kefu-sqlite", timeout=960
+        )
+        result["phases"] = first.get("phases", {}) | result["phases"]
+    finally:
+        stop_profiler(profiler)
+        server.stop()
+    accounting = result.get("accounting", {})
+    per_conv = accounting.pop("per_conversation", {})
+    result["db_check"] = verify_sqlite(db, per_conv)
+    result["seed_seconds"] = world.get("seed_seconds")
+    result["server_settings"] = deploy.settings_for_record()
+    return result
+
+
+LIST_QUERIES = [
+    ("newest", "", 1),
+    ("status=open", "status=open", 1),
+    ("status=queued+pending", "status=queued&status=pending", 1),
+    ("assignee=me", "assignee=me", 1),
+    ("assignee=none", "assignee=none", 1),
+    ("team", "team_id={team_id}", 1),
+    ("inbox", "inbox_id={inbox_id}", 1),
+    ("tag=vip", "tag=vip", 1),
+    ("priority=urgent", "priority=urgent", 1),
+    ("open+me+urgent", "status=open&assignee=me&priority=urgent", 1),
+    ("page 2 (cursor)", "", 2),
+    ("page 2 status=open", "status=open", 2),
+    ("q=contact name", "q={rare_name}", 1),
+    ("q=common word", "q={common_word}", 1),
+    ("q=no match", "q={absent_word}", 1),
+    ("q=word+status=open", "q={common_word}&status=open", 1),
+]
+
+
+def listing(p: Profile, work: Path) -> dict[str, Any]:
+    data = work / "listing"
+    data.mkdir()
+    deploy = KefuDeploy(database_url=f"sqlite+aiosqlite:///{data / 'kefu.db'}", data_dir=data)
+    log(f"listing: seeding {p.listing_conversations} conversations in bulk")
+    world = seed(
+        deploy, work, work / "world-listing.json", agents=p.agents, listing=p.listing_conversations
+    )
+    values = {k: urllib.parse.quote(str(v)) for k, v in world["listing"].items()}
+    values |= {"team_id": world["team_id"], "inbox_id": world["inbox_id"]}
+    queries = []
+    for name, query, pages in LIST_QUERIES:
+        q = query.format(**values)
+        queries.append([name, "/api/v1/conversations?limit=25" + (f"&{q}" if q else ""), pages])
+    server = deploy.start("kefu-listing", work)
+    try:
+        plan = {
+            "target": {"kind": "kefu", "nodes": [{"port": server.port}]},
+            "server_pids": [server.pid],
+            "world": world,
+            "phases": [
+                {
+                    "kind": "queries",
+                    "queries": queries,
+                    "repeat": p.listing_repeat,
+                    "budget_s": 90.0,
+                }
+            ],
+        }
+        log("listing: timing GET /api/v1/conversations")
+        result = loadgen(plan, work, "loadgen-listing", timeout=300)
+    finally:
+        server.stop()
+    return {
+        "conversations": world["listing"]["conversations"],
+        "messages": world["listing"]["messages"],
+        "seed_seconds": world.get("seed_seconds"),
+        "queries": result["phases"]["queries"],
+    }

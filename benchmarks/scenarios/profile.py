@@ -1,0 +1,105 @@
+"""The two sizes of run: quick (under a minute) and full (several minutes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    customers: int
+    agents: int
+    warmup_s: float
+    probe_s: float
+    probe_window: int
+    step_s: float
+    fractions: list[float]
+    drain_s: float
+    slo_p99_ms: float
+    idle_sockets: int
+    idle_within_s: float
+    storm_clients: int
+    storm_missed_fraction: float
+    listing_conversations: int
+    listing_repeat: int
+    multinode: bool
+    db_seconds: float
+    bisect: int
+    relay_step_s: float = 0.0  # 0: the same as step_s
+    relay_fractions: list[float] = field(default_factory=list)  # empty: the same as fractions
+    content_chars: int = 120
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def relay_phase(self, **over: Any) -> dict[str, Any]:
+        return self.throughput_phase(
+            step_s=self.relay_step_s or self.step_s,
+            fractions=self.relay_fractions or self.fractions,
+            **over,
+        )
+
+    def throughput_phase(self, **over: Any) -> dict[str, Any]:
+        spec = {
+            "kind": "throughput",
+            "customers": self.customers,
+            "agents": self.agents,
+            "warmup_s": self.warmup_s,
+            "warmup_rate": 100.0,
+            "probe_s": self.probe_s,
+            "probe_window": self.probe_window,
+            "step_s": self.step_s,
+            "fractions": self.fractions,
+            "drain_s": self.drain_s,
+            "slo_p99_ms": self.slo_p99_ms,
+            "bisect": self.bisect,
+        }
+        return spec | over
+
+
+QUICK = Profile(
+    name="quick",
+    customers=100,
+    agents=2,
+    warmup_s=0.6,
+    probe_s=1.2,
+    probe_window=4,
+    step_s=1.5,
+    fractions=[0.3, 0.6, 0.9],
+    drain_s=2.0,
+    slo_p99_ms=250.0,
+    idle_sockets=1000,
+    idle_within_s=15.0,
+    storm_clients=0,
+    storm_missed_fraction=1.0,
+    listing_conversations=0,
+    listing_repeat=0,
+    multinode=False,
+    db_seconds=0.6,
+    bisect=1,
+    relay_step_s=0.8,
+    relay_fractions=[0.6, 0.9, 1.2],
+)
+
+FULL = Profile(
+    name="full",
+    customers=400,
+    agents=4,
+    warmup_s=2.0,
+    probe_s=4.0,
+    probe_window=4,
+    step_s=5.0,
+    fractions=[0.2, 0.35, 0.5, 0.65, 0.8, 1.0, 1.2],
+    drain_s=5.0,
+    slo_p99_ms=250.0,
+    idle_sockets=10_000,
+    idle_within_s=240.0,
+    storm_clients=10_000,
+    storm_missed_fraction=0.2,
+    listing_conversations=100_000,
+    listing_repeat=10,
+    multinode=True,
+    db_seconds=4.0,
+    bisect=2,
+    relay_fractions=[0.3, 0.5, 0.7, 0.85, 1.0, 1.15, 1.3],
+)

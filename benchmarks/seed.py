@@ -1,0 +1,433 @@
+"""Seeding a benchmark database, in its own process, before the server under test starts.
+
+The workspace, its team, agents and inbox and the customers who will send messages are made
+through kefu's own actions (the same code the HTTP API runs). The large populations (idle and
+reconnecting sockets, the 100,000 conversations behind the list queries) are inserted in bulk
+with SQL into the real tables, because making them one action at a time would take longer than
+the benchmark itself. Bulk rows emit no events; nothing in the scenarios needs them to.
+
+    python -m benchmarks.seed --db-url URL --out world.json [--agents 2] [--customers 100]
+        [--bulk-customers 1500] [--bulk-conversations] [--listing 100000] [--migrate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import random
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import insert
+
+from kefu.actions.agents import create_agent
+from kefu.actions.contacts import resolve_contact
+from kefu.actions.inboxes import create_inbox
+from kefu.actions.sessions import VISITOR, open_session, token_digest
+from kefu.actions.teams import create_team
+from kefu.actions.tx import Tx
+from kefu.actions.workspaces import create_workspace
+from kefu.config import Settings
+from kefu.db.tables import (
+    AuthSession,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ConversationTag,
+    Message,
+)
+from kefu.domain.enums import IdentityKind, Role
+from kefu.domain.ids import new_id
+from kefu.runtime import Kefu
+from kefu.security.passwords import hash_password
+
+PASSWORD = "bench-password-1234"
+CHUNK = 2_000
+WORDS = [
+    "refund",
+    "order",
+    "delivery",
+    "invoice",
+    "password",
+    "login",
+    "account",
+    "shipping",
+    "return",
+    "broken",
+    "size",
+    "colour",
+    "payment",
+    "card",
+    "wallet",
+    "coupon",
+    "discount",
+    "upgrade",
+    "cancel",
+    "subscription",
+    "warranty",
+    "address",
+    "parcel",
+    "tracking",
+    "damaged",
+    "missing",
+    "exchange",
+    "receipt",
+    "voucher",
+    "points",
+    "membership",
+    "app",
+    "crash",
+    "update",
+]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chen",
+    "Dana",
+    "Eli",
+    "Fatima",
+    "Goro",
+    "Hana",
+    "Ivan",
+    "Jun",
+    "Kai",
+    "Lena",
+    "Mei",
+    "Nora",
+    "Omar",
+    "Priya",
+    "Quinn",
+]
+LAST = [
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Sato",
+    "Suzuki",
+    "Kim",
+    "Park",
+    "Smith",
+    "Garcia",
+    "Muller",
+    "Rossi",
+    "Silva",
+    "Khan",
+    "Ito",
+]
+
+
+def _visitor_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _people(tx: Tx, *, agents: int, slug: str, hashed: str) -> dict[str, Any]:
+    team = await create_team(tx, None, name="Support")
+    admin = await create_agent(
+        tx,
+        None,
+        email=f"admin@{slug}.bench",
+        name="Admin",
+        password_hash=hashed,
+        role=Role.admin,
+        team_ids=[team.id],
+    )
+    people = [
+        await create_agent(
+            tx,
+            None,
+            email=f"agent{i}@{slug}.bench",
+            name=f"Agent {i}",
+            password_hash=hashed,
+            team_ids=[team.id],
+            capacity=100_000,
+        )
+        for i in range(agents)
+    ]
+    inbox = await create_inbox(tx, None, name="Web", team_id=team.id)
+    return {
+        "team_id": str(team.id),
+        "admin": {"id": str(admin.id), "email": admin.email},
+        "agents": [{"id": str(a.id), "email": a.email} for a in people],
+        "inbox_id": str(inbox.id),
+        "inbox_key": inbox.key,
+    }
+
+
+async def _visitor(tx: Tx, *, inbox_id: uuid.UUID, n: int) -> dict[str, str]:
+    """What POST /api/client/v1/sessions does for a new visitor, minus HTTP."""
+    visitor_token = secrets.token_urlsafe(24)
+    contact = await resolve_contact(
+        tx, [(IdentityKind.visitor, _visitor_digest(visitor_token))], name=f"Customer {n}"
+    )
+    issued = await open_session(
+        tx, kind=VISITOR, contact_id=contact.id, inbox_id=inbox_id, lifetime=timedelta(days=1)
+    )
+    return {"token": issued.token, "contact_id": str(contact.id)}
+
+
+def _shaped(table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with only the columns the table has today (the schema moves; the seed follows)."""
+    cols = set(table.__table__.c.keys())
+    if not rows or set(rows[0]) <= cols:
+        return rows
+    return [{k: v for k, v in r.items() if k in cols} for r in rows]
+
+
+async def _bulk(kefu: Kefu, table: Any, rows: list[dict[str, Any]]) -> None:
+    rows = _shaped(table, rows)
+    for i in range(0, len(rows), CHUNK):
+        async with kefu.db.write_session() as session, session.begin():
+            await session.execute(insert(table), rows[i : i + CHUNK])
+
+
+async def _bulk_customers(
+    kefu: Kefu,
+    world: dict[str, Any],
+    count: int,
+    *,
+    conversations: bool,
+) -> list[dict[str, Any]]:
+    """Visitors with live sessions (and, for the reconnect storm, an open conversation each,
+    assigned round-robin to the agents)."""
+    ws_id = uuid.UUID(world["workspace_id"])
+    inbox_id = uuid.UUID(world["inbox_id"])
+    team_id = uuid.UUID(world["team_id"])
+    agents = [uuid.UUID(a["id"]) for a in world["agents"]]
+    now = datetime.now(UTC)
+    contacts, identities, sessions, convs, out = [], [], [], [], []
+    for i in range(count):
+        contact_id, token = new_id(), "kfv_" + secrets.token_urlsafe(32)
+        contacts.append(
+            {
+                "workspace_id": ws_id,
+                "id": contact_id,
+                "name": f"Visitor {i}",
+                "email": None,
+                "phone": None,
+                "attributes": {},
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        identities.append(
+            {
+                "workspace_id": ws_id,
+                "kind": IdentityKind.visitor.value,
+                "value": _visitor_digest(secrets.token_urlsafe(24)),
+                "contact_id": contact_id,
+                "created_at": now,
+            }
+        )
+        sessions.append(
+            {
+                "workspace_id": ws_id,
+                "id": new_id(),
+                "token_hash": token_digest(token),
+                "kind": VISITOR,
+                "name": None,
+                "agent_id": None,
+                "contact_id": contact_id,
+                "inbox_id": inbox_id,
+                "created_at": now,
+                "expires_at": now + timedelta(days=1),
+                "revoked_at": None,
+            }
+        )
+        item: dict[str, Any] = {"token": token, "contact_id": str(contact_id)}
+        if conversations:
+            conv_id, agent = new_id(), i % len(agents)
+            convs.append(
+                _conversation_row(ws_id, conv_id, inbox_id, contact_id, team_id, now)
+                | {"status": "open", "assignee_id": agents[agent]}
+            )
+            item |= {"conversation_id": str(conv_id), "agent": agent}
+        out.append(item)
+    await _bulk(kefu, Contact, contacts)
+    await _bulk(kefu, ContactIdentity, identities)
+    await _bulk(kefu, AuthSession, sessions)
+    await _bulk(kefu, Conversation, convs)
+    return out
+
+
+def _conversation_row(
+    ws_id: uuid.UUID,
+    conv_id: uuid.UUID,
+    inbox_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    team_id: uuid.UUID,
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "workspace_id": ws_id,
+        "id": conv_id,
+        "inbox_id": inbox_id,
+        "contact_id": contact_id,
+        "status": "queued",
+        "assignee_id": None,
+        "team_id": team_id,
+        "priority": "normal",
+        "source": None,
+        "last_seq": 0,
+        "customer_read_seq": 0,
+        "agent_read_seq": 0,
+        "created_at": at,
+        "updated_at": at,
+        "last_activity_at": at,
+        "last_message_at": None,
+        "first_response_at": None,
+        "resolved_at": None,
+        "snoozed_until": None,
+    }
+
+
+async def _listing(kefu: Kefu, world: dict[str, Any], count: int) -> dict[str, Any]:
+    """``count`` conversations spread over 90 days, each with a contact, one to three
+    messages, a status, an assignee for most, and a tag on some: shaped like a busy inbox."""
+    rng = random.Random(7)
+    ws_id = uuid.UUID(world["workspace_id"])
+    inbox_id = uuid.UUID(world["inbox_id"])
+    team_id = uuid.UUID(world["team_id"])
+    agents = [uuid.UUID(a["id"]) for a in world["agents"]]
+    statuses = ["resolved"] * 70 + ["open"] * 15 + ["queued"] * 5 + ["pending"] * 7 + ["bot"] * 3
+    priorities = ["normal"] * 85 + ["high"] * 10 + ["urgent"] * 3 + ["low"] * 2
+    start = datetime.now(UTC) - timedelta(days=90)
+    contacts, convs, msgs, tags = [], [], [], []
+    for i in range(count):
+        contact_id, conv_id = new_id(), new_id()
+        at = start + timedelta(seconds=rng.uniform(0, 90 * 86400))
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        contacts.append(
+            {
+                "workspace_id": ws_id,
+                "id": contact_id,
+                "name": f"{first} {last} {i}",
+                "email": f"{first.lower()}.{last.lower()}{i}@example.com",
+                "phone": None,
+                "attributes": {},
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        status = rng.choice(statuses)
+        row = _conversation_row(ws_id, conv_id, inbox_id, contact_id, team_id, at)
+        n_msgs = rng.randint(1, 3)
+        row |= {
+            "status": status,
+            "assignee_id": None if status in ("queued", "bot") else rng.choice(agents),
+            "priority": rng.choice(priorities),
+            "last_seq": n_msgs,
+            "last_message_at": at,
+            "resolved_at": at if status == "resolved" else None,
+        }
+        convs.append(row)
+        for seq in range(1, n_msgs + 1):
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
+            msgs.append(
+                {
+                    "workspace_id": ws_id,
+                    "id": new_id(),
+                    "conversation_id": conv_id,
+                    "seq": seq,
+                    "after_seq": None,
+                    "sort_key": 2 * seq,
+                    "sender_kind": "customer" if seq % 2 else "agent",
+                    "sender_id": contact_id if seq % 2 else row["assignee_id"],
+                    "sender_name": None,
+                    "type": "text",
+                    "content": f"{words} #{i}",
+                    "payload": None,
+                    "client_msg_id": None,
+                    "delivery": "stored",
+                    "created_at": at,
+                }
+            )
+        if i % 10 == 0:
+            tags.append(
+                {
+                    "workspace_id": ws_id,
+                    "conversation_id": conv_id,
+                    "tag": rng.choice(["vip", "bug"]),
+                }
+            )
+    await _bulk(kefu, Contact, contacts)
+    await _bulk(kefu, Conversation, convs)
+    await _bulk(kefu, Message, msgs)
+    await _bulk(kefu, ConversationTag, tags)
+    return {
+        "conversations": count,
+        "messages": len(msgs),
+        "tagged": len(tags),
+        # a contact name that matches exactly one conversation, and a word every inbox has
+        "rare_name": contacts[count // 2]["name"],
+        "common_word": "refund",
+        "absent_word": "zzqxj",
+    }
+
+
+async def seed(args: argparse.Namespace) -> dict[str, Any]:
+    # No Redis here: nobody is subscribed yet, and the seed's events need no doorbell.
+    settings = Settings(
+        mode="test", database_url=args.db_url, data_dir=Path(args.data_dir), redis_url=None
+    )
+    kefu = Kefu(settings)
+    t0 = time.perf_counter()
+    try:
+        slug = "bench-" + uuid.uuid4().hex[:8]
+        ws_id = await kefu.write(None, partial(create_workspace, name="Bench", slug=slug))
+        hashed = hash_password(PASSWORD)
+        world = await kefu.write(
+            ws_id, partial(_people, agents=args.agents, slug=slug, hashed=hashed)
+        )
+        world |= {"workspace_id": str(ws_id), "slug": slug, "password": PASSWORD}
+        inbox_id = uuid.UUID(world["inbox_id"])
+        customers = []
+        for i in range(0, args.customers, 200):  # concurrent writes share group commits
+            n = min(200, args.customers - i)
+            customers += await asyncio.gather(
+                *(
+                    kefu.write(ws_id, partial(_visitor, inbox_id=inbox_id, n=i + k))
+                    for k in range(n)
+                )
+            )
+        world["customers"] = customers
+        world["bulk_customers"] = await _bulk_customers(
+            kefu, world, args.bulk_customers, conversations=args.bulk_conversations
+        )
+        if args.listing:
+            world["listing"] = await _listing(kefu, world, args.listing)
+        world["seed_seconds"] = round(time.perf_counter() - t0, 2)
+        return world
+    finally:
+        await kefu.close()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--db-url", required=True)
+    p.add_argument("--data-dir", default=".")
+    p.add_argument("--out", required=True)
+    p.add_argument("--agents", type=int, default=2)
+    p.add_argument("--customers", type=int, default=0)
+    p.add_argument("--bulk-customers", type=int, default=0)
+    p.add_argument("--bulk-conversations", action="store_true")
+    p.add_argument("--listing", type=int, default=0)
+    p.add_argument("--migrate", action="store_true", help="bring the schema up to date first")
+    args = p.parse_args()
+    if args.migrate:
+        from kefu.db.migrate import upgrade
+
+        upgrade(args.db_url)
+    world = asyncio.run(seed(args))
+    Path(args.out).write_bytes(orjson.dumps(world))
+
+
+if __name__ == "__main__":
+    main()

@@ -605,7 +605,8 @@ async def _socket(env: Env, who: str = "admin") -> AsyncIterator[Socket]:
 async def _pong(ws: Socket, nonce: str) -> None:
     await ws.send({"type": "ping", "nonce": nonce})
     frame = await ws.until(lambda f: f["type"] in ("pong", "error") and f.get("nonce") == nonce)
-    assert frame == {"type": "pong", "nonce": nonce}
+    assert frame["type"] == "pong" and frame["nonce"] == nonce
+    assert isinstance(frame["position"], int)
 
 
 async def _error(ws: Socket) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from kefu.db.sqlite import connector
 
 
 def _sqlite_pragmas(dbapi_conn: Any, synchronous: str) -> None:
@@ -34,6 +36,7 @@ def _sqlite_pragmas(dbapi_conn: Any, synchronous: str) -> None:
 def _make_sqlite_engine(url: str, *, writer: bool, synchronous: str) -> AsyncEngine:
     engine = create_async_engine(
         url,
+        async_creator=connector(make_url(url).database or ":memory:"),
         poolclass=AsyncAdaptedQueuePool,
         pool_size=1 if writer else 4,
         max_overflow=0 if writer else 4,

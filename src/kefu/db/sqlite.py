@@ -1,0 +1,101 @@
+"""SQLite connections with one thread hop per statement.
+
+aiosqlite runs each call on the connection's own thread; SQLAlchemy's adapter makes four such
+calls per statement (open a cursor, execute, fetch, close), each waking the event loop through
+its self-pipe. Here a statement is one call that does all four on the thread, which cuts the
+cost of a statement by about three quarters. Everything else (transactions, isolation level,
+closing) is aiosqlite's own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Row = tuple[Any, ...]
+
+
+class OneHopCursor:
+    """The part of aiosqlite's cursor that SQLAlchemy's adapter uses."""
+
+    __slots__ = ("_conn", "_rows", "arraysize", "description", "lastrowid", "rowcount")
+
+    def __init__(self, conn: OneHopConnection) -> None:
+        self._conn = conn
+        self._rows: list[Row] = []
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+
+    async def __aenter__(self) -> OneHopCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def _run(self, call: Callable[[sqlite3.Cursor], object]) -> OneHopCursor:
+        raw = self._conn.raw
+
+        def run() -> tuple[Any, list[Row], int, int | None]:
+            cur = raw.cursor()
+            try:
+                call(cur)
+                desc = cur.description
+                return desc, (cur.fetchall() if desc else []), cur.rowcount, cur.lastrowid
+            finally:
+                cur.close()
+
+        result = await self._conn._execute(run)  # type: ignore[no-untyped-call]
+        self.description, self._rows, self.rowcount, self.lastrowid = result
+        return self
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> OneHopCursor:
+        if parameters is None:
+            return await self._run(lambda cur: cur.execute(sql))
+        return await self._run(lambda cur: cur.execute(sql, parameters))
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> OneHopCursor:
+        return await self._run(lambda cur: cur.executemany(sql, parameters))
+
+    async def fetchall(self) -> list[Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def fetchone(self) -> Row | None:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Row]:
+        n = size or self.arraysize
+        rows, self._rows = self._rows[:n], self._rows[n:]
+        return rows
+
+    async def close(self) -> None:
+        self._rows = []
+
+
+class OneHopConnection(aiosqlite.Connection):
+    @property
+    def raw(self) -> sqlite3.Connection:
+        return self._conn
+
+    def cursor(self) -> OneHopCursor:  # type: ignore[override]
+        return OneHopCursor(self)
+
+
+def connector(path: str) -> Callable[[], OneHopConnection]:
+    """An ``async_creator`` for SQLAlchemy: a started connection to the file at ``path``."""
+
+    async def create() -> OneHopConnection:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = OneHopConnection(lambda: sqlite3.connect(path, check_same_thread=False), 64)
+        conn._thread.daemon = True
+        await conn
+        return conn
+
+    return create  # type: ignore[return-value]

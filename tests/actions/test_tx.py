@@ -115,3 +115,37 @@ async def test_close_returns_even_if_a_publisher_swallows_cancellation(kefu: Kef
     await started.wait()
     await asyncio.wait_for(writer.close(), 5)
     assert (await pending).message.seq == 1
+
+
+async def test_named_conversations_are_loaded_once_per_batch(kefu: Kefu) -> None:
+    from sqlalchemy import event
+
+    world = await make_world(kefu)
+    who = await customer(kefu, world)
+    convs = [await conversation(kefu, world, who) for _ in range(5)]
+    statements: list[str] = []
+
+    def seen(_c: object, _cur: object, sql: str, *_: object) -> None:
+        statements.append(sql)
+
+    engine = kefu.db.write_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await asyncio.gather(
+            *[
+                kefu.write(
+                    world.workspace_id,
+                    partial(send_message, actor=who, conversation_id=c, content="hi"),
+                    conversations=(c,),
+                )
+                for c in convs
+            ]
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    loads = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith("SELECT") and "FROM conversations" in s
+    ]
+    assert len(loads) == 1, loads

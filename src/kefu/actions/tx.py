@@ -230,7 +230,7 @@ class Writer:
         try:
             await session.begin()
             positions = await _lock_workspaces(session, batch)
-            await _preload(session, batch)
+            await _preload(session, batch, scratch.setdefault(_PRELOADED, []))
             for req in batch:
                 req.after_commit.clear()
                 run = _run_careful if careful else _run_optimistic
@@ -282,18 +282,20 @@ async def _lock_workspaces(
     return positions
 
 
-async def _preload(session: AsyncSession, batch: list[_Request[Any]]) -> None:
+async def _preload(session: AsyncSession, batch: list[_Request[Any]], kept: list[Any]) -> None:
     """Load the conversations the batch named into the session, one query per workspace."""
     wanted: dict[uuid.UUID, set[uuid.UUID]] = {}
     for req in batch:
         if req.workspace_id is not None and req.conversations:
             wanted.setdefault(req.workspace_id, set()).update(req.conversations)
     for ws_id, ids in wanted.items():
-        await session.execute(
+        result = await session.execute(
             select(Conversation).where(
                 Conversation.workspace_id == ws_id, Conversation.id.in_(sorted(ids))
             )
         )
+        # The identity map holds objects weakly: the batch keeps them alive until it ends.
+        kept.extend(result.scalars().all())
 
 
 async def _run_careful(
@@ -361,6 +363,7 @@ def _table(model: type[Base]) -> Table:
 
 
 _DEFERRED = object()  # the scratch key of rows waiting for the batch's end
+_PRELOADED = object()  # the scratch key of the rows the batch loaded up front
 
 
 def _event_row(e: CommittedEvent) -> dict[str, Any]:

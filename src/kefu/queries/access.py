@@ -71,6 +71,15 @@ async def get_inbox_by_key(session: AsyncSession, key: str) -> Inbox:
     return row
 
 
+async def extra_origins(session: AsyncSession, actor: Actor) -> list[str]:
+    """Origins a customer's browser may connect from besides the server's own: the allow-list
+    of the inbox their session belongs to. Agents have none beyond the settings'."""
+    if not isinstance(actor, CustomerActor):
+        return []
+    inbox = await session.get(Inbox, (actor.workspace_id, actor.inbox_id))
+    return list(inbox.allowed_origins) if inbox is not None else []
+
+
 def require_role(actor: Actor, role: Role) -> AgentActor:
     """The agent actor if it holds ``role`` or a higher one; :class:`Forbidden` otherwise."""
     if not isinstance(actor, AgentActor):

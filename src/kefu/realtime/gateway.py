@@ -18,17 +18,17 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from kefu.actions.conversations import mark_read
 from kefu.actions.messages import send_message
 from kefu.api.deps import SESSION_COOKIE, bearer_token, origin_allowed
-from kefu.db.tables import Inbox
 from kefu.domain.actors import AgentActor, CustomerActor
 from kefu.domain.enums import MessageType
 from kefu.domain.errors import KefuError, TooLarge, Unauthenticated
 from kefu.domain.text import Body, ClientMsgId, Payload
-from kefu.queries.access import access_conversation
+from kefu.queries.access import access_conversation, extra_origins
 from kefu.realtime.hub import WorkspaceHub, event_frame
 from kefu.realtime.stream import read_events, stream_bounds
 from kefu.runtime import Kefu
@@ -310,35 +310,40 @@ class Connection:
             await self._closer
 
 
-async def _authenticate(ws: WebSocket, kefu: Kefu) -> tuple[Principal, str | None]:
-    """Who is connecting: a ticket in the subprotocol list, a bearer header, or the cookie."""
+async def _authenticate(ws: WebSocket, kefu: Kefu) -> tuple[Principal, str | None, list[str]]:
+    """Who is connecting (a ticket in the subprotocol list, a bearer header, or the cookie),
+    the subprotocol to answer with, and the extra origins the principal may connect from."""
     if "token" in ws.query_params or "ticket" in ws.query_params:
         ws.scope["query_string"] = b""  # the server logs the refused URL: keep the secret out
         raise Unauthenticated("credentials in the URL are refused; use a ticket subprotocol")
     offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p]
     chosen = SUBPROTOCOL if SUBPROTOCOL in offered else None
     async with kefu.db.read() as session:
-        for proto in offered:
-            if proto.startswith(TICKET_PREFIX):
-                ws_id, sid = read_ticket(kefu.settings.secret_key, proto[len(TICKET_PREFIX) :])
-                return await principal_for_session_id(session, ws_id, sid), chosen
-        token = bearer_token(ws)
-        if token:
-            return await principal_for_token(session, token), chosen
-        cookie = ws.cookies.get(SESSION_COOKIE)
-        if cookie:
-            return await principal_for_token(session, cookie), chosen
+        principal = await _principal(ws, kefu, session, offered)
+        return principal, chosen, await extra_origins(session, principal.actor)
+
+
+async def _principal(
+    ws: WebSocket, kefu: Kefu, session: AsyncSession, offered: list[str]
+) -> Principal:
+    for proto in offered:
+        if proto.startswith(TICKET_PREFIX):
+            ws_id, sid = read_ticket(kefu.settings.secret_key, proto[len(TICKET_PREFIX) :])
+            return await principal_for_session_id(session, ws_id, sid)
+    token = bearer_token(ws) or ws.cookies.get(SESSION_COOKIE)
+    if token:
+        return await principal_for_token(session, token)
     raise Unauthenticated("sign in first")
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
     kefu: Kefu = ws.app.state.kefu
     try:
-        principal, subprotocol = await _authenticate(ws, kefu)
+        principal, subprotocol, origins = await _authenticate(ws, kefu)
     except KefuError:
         await ws.close(1008, "unauthenticated")
         return
-    if not origin_allowed(ws, kefu, await _inbox_origins(kefu, principal)):
+    if not origin_allowed(ws, kefu, origins):
         await ws.close(1008, "origin not allowed")
         return
     await ws.accept(subprotocol=subprotocol)
@@ -365,12 +370,3 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         conn.close_soon(1009, "frame too large")
     finally:
         await conn.finish()
-
-
-async def _inbox_origins(kefu: Kefu, principal: Principal) -> list[str]:
-    """A customer's socket may also come from the origins their inbox allows."""
-    if not isinstance(principal.actor, CustomerActor):
-        return []
-    async with kefu.db.read() as session:
-        inbox = await session.get(Inbox, (principal.actor.workspace_id, principal.actor.inbox_id))
-    return list(inbox.allowed_origins) if inbox is not None else []

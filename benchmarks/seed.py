@@ -27,13 +27,11 @@ from typing import Any
 import orjson
 from sqlalchemy import insert
 
-from kefu.actions.agents import create_agent
 from kefu.actions.contacts import resolve_contact
-from kefu.actions.inboxes import create_inbox
 from kefu.actions.sessions import VISITOR, open_session, token_digest
-from kefu.actions.teams import create_team
 from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
+from kefu.bootstrap import Person, create_staff
 from kefu.config import Settings
 from kefu.db.tables import (
     AuthSession,
@@ -43,7 +41,7 @@ from kefu.db.tables import (
     ConversationTag,
     Message,
 )
-from kefu.domain.enums import IdentityKind, Role
+from kefu.domain.enums import IdentityKind
 from kefu.domain.ids import new_id
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
@@ -129,29 +127,15 @@ def _visitor_digest(token: str) -> str:
 
 
 async def _people(tx: Tx, *, agents: int, slug: str, hashed: str) -> dict[str, Any]:
-    team = await create_team(tx, None, name="Support")
-    admin = await create_agent(
+    staff = await create_staff(
         tx,
-        None,
-        email=f"admin@{slug}.bench",
-        name="Admin",
+        admin=Person(f"admin@{slug}.bench", "Admin"),
+        agents=[Person(f"agent{i}@{slug}.bench", f"Agent {i}") for i in range(agents)],
         password_hash=hashed,
-        role=Role.admin,
-        team_ids=[team.id],
+        capacity=100_000,
+        inbox_name="Web",
     )
-    people = [
-        await create_agent(
-            tx,
-            None,
-            email=f"agent{i}@{slug}.bench",
-            name=f"Agent {i}",
-            password_hash=hashed,
-            team_ids=[team.id],
-            capacity=100_000,
-        )
-        for i in range(agents)
-    ]
-    inbox = await create_inbox(tx, None, name="Web", team_id=team.id)
+    team, admin, people, inbox = staff.team, staff.admin, staff.agents, staff.inbox
     return {
         "team_id": str(team.id),
         "admin": {"id": str(admin.id), "email": admin.email},

@@ -16,14 +16,11 @@ import orjson
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
-from kefu.actions.agents import create_agent
-from kefu.actions.inboxes import create_inbox
-from kefu.actions.teams import create_team
 from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
 from kefu.app import create_app
+from kefu.bootstrap import Person, create_staff
 from kefu.config import Settings
-from kefu.domain.enums import Role
 from kefu.domain.views import AgentView, InboxView, TeamView
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
@@ -93,31 +90,15 @@ async def make_world(kefu: Kefu, *, agents: int = 2, require_identity: bool = Fa
     ws_id = await kefu.write(None, partial(create_workspace, name=slug.upper(), slug=slug))
 
     async def _people(tx: Tx) -> World:
-        team = await create_team(tx, None, name="Support")
-        admin = await create_agent(
+        staff = await create_staff(
             tx,
-            None,
-            email=f"admin@{slug}.test",
-            name="Admin",
+            admin=Person(f"admin@{slug}.test", "Admin"),
+            agents=[Person(f"agent{i}@{slug}.test", f"Agent {i}") for i in range(agents)],
             password_hash=_HASH,
-            role=Role.admin,
-            team_ids=[team.id],
+            inbox_name="Web",
+            require_identity=require_identity,
         )
-        people = [
-            await create_agent(
-                tx,
-                None,
-                email=f"agent{i}@{slug}.test",
-                name=f"Agent {i}",
-                password_hash=_HASH,
-                team_ids=[team.id],
-            )
-            for i in range(agents)
-        ]
-        inbox = await create_inbox(
-            tx, None, name="Web", team_id=team.id, require_identity=require_identity
-        )
-        return World(ws_id, slug, admin, people, team, inbox)
+        return World(ws_id, slug, staff.admin, staff.agents, staff.team, staff.inbox)
 
     return await kefu.write(ws_id, _people)
 

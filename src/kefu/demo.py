@@ -9,13 +9,10 @@ from functools import partial
 
 from sqlalchemy import select
 
-from kefu.actions.agents import create_agent
-from kefu.actions.inboxes import create_inbox
-from kefu.actions.teams import create_team
 from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
+from kefu.bootstrap import Person, create_staff
 from kefu.db.tables import Workspace
-from kefu.domain.enums import ChannelKind, Role
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
 
@@ -43,37 +40,15 @@ async def seed_demo(kefu: Kefu) -> DemoAccounts:
     ws_id = await kefu.write(None, partial(create_workspace, name="Demo Company", slug=DEMO_SLUG))
 
     async def _people(tx: Tx) -> str:
-        team = await create_team(tx, None, name="Support")
-        await create_agent(
+        staff = await create_staff(
             tx,
-            None,
-            email="admin@demo.kefu",
-            name="Ada Admin",
+            admin=Person("admin@demo.kefu", "Ada Admin"),
+            agents=[Person("li@demo.kefu", "Li Wei"), Person("sato@demo.kefu", "Sato Yui")],
             password_hash=hashed,
-            role=Role.admin,
-            team_ids=[team.id],
-            languages=["en", "zh"],
-        )
-        for email, name in (("li@demo.kefu", "Li Wei"), ("sato@demo.kefu", "Sato Yui")):
-            await create_agent(
-                tx,
-                None,
-                email=email,
-                name=name,
-                password_hash=hashed,
-                role=Role.agent,
-                team_ids=[team.id],
-                languages=["en", "zh", "ja"],
-            )
-        inbox = await create_inbox(
-            tx,
-            None,
-            name="Web site",
-            channel=ChannelKind.web,
-            team_id=team.id,
+            languages=["en", "zh", "ja"],
             greeting="Hi! How can we help?",
         )
-        return inbox.key
+        return staff.inbox.key
 
     key = await kefu.write(ws_id, _people)
     return DemoAccounts(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kefu import __version__
-from kefu.api.agent import auth, conversations, directory
+from kefu.api.agent import auth, conversations, directory, identities
 from kefu.api.client import routes as client_routes
 from kefu.api.errors import BodyLimit, install_error_handlers
 from kefu.api.health import router as health_router
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     agent_api = APIRouter(prefix="/api/v1")
-    for module in (auth, conversations, directory):
+    for module in (auth, conversations, directory, identities):
         agent_api.include_router(module.router)
     app.include_router(agent_api)
     app.include_router(client_routes.router, prefix="/api/client/v1")

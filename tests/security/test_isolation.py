@@ -63,6 +63,16 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
         {"name": "Renamed", "email": "x@example.test"},
         {"attributes": {"plan": "free"}},
     ],
+    ("GET", "/api/v1/contacts/{contact_id}/conversations"): [None],
+    ("GET", "/api/v1/contacts/{contact_id}/merge-suggestions"): [None],
+    ("POST", "/api/v1/contacts/{contact_id}/identities"): [
+        {"kind": "email", "value": "iso@example.test"}
+    ],
+    ("DELETE", "/api/v1/contacts/{contact_id}/identities"): [
+        {"kind": "email", "value": "iso@example.test"}
+    ],
+    # Last: with the workspace's own ids it merges the other customer into the first.
+    ("POST", "/api/v1/contacts/{contact_id}/merge"): [{"source_id": "<own_other_contact_id>"}],
 }
 
 # Every customer route with path parameters.
@@ -222,7 +232,11 @@ def _fill(path: str, ids: dict[str, str]) -> str:
 def _body(body: dict[str, Any] | None, own: Side) -> dict[str, Any] | None:
     if body is None:
         return None
-    return {k: str(own.world.agents[0].id) if v == "<own_agent_id>" else v for k, v in body.items()}
+    own_ids = {
+        "<own_agent_id>": str(own.world.agents[0].id),
+        "<own_other_contact_id>": own.other_contact_id,
+    }
+    return {k: own_ids.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
 
 
 def _http_routes(settings: Settings) -> list[tuple[str, str, APIRoute]]:

@@ -14,12 +14,14 @@ from kefu.domain.actors import Actor
 from kefu.domain.enums import IdentityKind
 from kefu.domain.errors import InvalidInput
 from kefu.domain.events import ContactCreated, ContactUpdated
+from kefu.domain.identities import normalize_identity
 from kefu.domain.ids import new_id
 from kefu.domain.views import ContactView
 from kefu.queries.access import access_contact
 from kefu.queries.views import load_contact_view
 
 Identity = tuple[IdentityKind, str]
+_CANONICAL = frozenset({IdentityKind.email, IdentityKind.phone})
 
 
 async def resolve_contact(
@@ -32,8 +34,11 @@ async def resolve_contact(
     """The contact that owns any of ``identities`` (adding the others to it), or a new one.
 
     Channels and client sessions call this: a customer who comes back through another channel
-    with a known identity lands in the same contact, so agents see one history.
+    with a known identity lands in the same contact, so agents see one history. Email
+    addresses and phone numbers are compared in their canonical spelling
+    (:mod:`kefu.domain.identities`).
     """
+    identities = [(k, normalize_identity(k, v) if k in _CANONICAL else v) for k, v in identities]
     known = (
         await tx.session.execute(
             select(ContactIdentity).where(

@@ -151,6 +151,28 @@ class ContactIdentity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ContactMerge(Base):
+    """A contact merged into another: the source's id and its fields as they were, so a merge
+    is idempotent and nothing the source held is lost (its other rows moved to the target)."""
+
+    __tablename__ = "contact_merges"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "target_id"],
+            ["contacts.workspace_id", "contacts.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_contact_merges_target", "workspace_id", "target_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    source_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    target_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    merged_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    source: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (

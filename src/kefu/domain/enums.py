@@ -77,6 +77,7 @@ class IdentityKind(StrEnum):
     phone = "phone"
     wechat_openid = "wechat_openid"
     wechat_unionid = "wechat_unionid"
+    wecom_external = "wecom_external"  # a WeCom external_userid
     telegram = "telegram"
 
 

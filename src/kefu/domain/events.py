@@ -69,6 +69,16 @@ class ContactUpdated(_Event):
     contact: ContactView
 
 
+class ContactMerged(_Event):
+    """``source_id`` was merged into ``contact``: its conversations (``conversation_ids``),
+    identities and customer messages now belong to ``contact``, and ``source_id`` is gone."""
+
+    type: Literal["contact.merged"] = "contact.merged"
+    source_id: uuid.UUID
+    contact: ContactView
+    conversation_ids: list[uuid.UUID]
+
+
 class ConversationCreated(_Event):
     type: Literal["conversation.created"] = "conversation.created"
     conversation: ConversationView
@@ -155,6 +165,7 @@ Event = Annotated[
     | InboxCreated
     | ContactCreated
     | ContactUpdated
+    | ContactMerged
     | ConversationCreated
     | ConversationOpened
     | MessageCreated
@@ -179,6 +190,7 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     InboxCreated,
     ContactCreated,
     ContactUpdated,
+    ContactMerged,
     ConversationCreated,
     ConversationOpened,
     MessageCreated,

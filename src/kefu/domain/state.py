@@ -15,6 +15,7 @@ from kefu.domain.events import (
     AgentStatusChanged,
     AgentUpdated,
     ContactCreated,
+    ContactMerged,
     ContactUpdated,
     ConversationAssigned,
     ConversationCreated,
@@ -70,6 +71,8 @@ def apply(state: State, event: Event) -> None:
             state.inboxes[i.id] = i
         case ContactCreated(contact=c) | ContactUpdated(contact=c):
             state.contacts[c.id] = c
+        case ContactMerged():
+            _merge(state, event)
         case ConversationCreated(conversation=c):
             state.conversations[c.id] = c
             state.messages.setdefault(c.id, {})
@@ -77,6 +80,20 @@ def apply(state: State, event: Event) -> None:
             _message(state, event)
         case _:
             _conversation_change(state, event)
+
+
+def _merge(state: State, event: ContactMerged) -> None:
+    """The source's conversations and customer messages now name the merged contact."""
+    target = event.contact.id
+    state.contacts.pop(event.source_id, None)
+    state.contacts[target] = event.contact
+    for cid in event.conversation_ids:
+        conv = state.conversations.get(cid)
+        if conv is not None:
+            state.conversations[cid] = conv.model_copy(update={"contact_id": target})
+        for mid, m in state.messages.get(cid, {}).items():
+            if m.sender_kind == SenderKind.customer and m.sender_id == event.source_id:
+                state.messages[cid][mid] = m.model_copy(update={"sender_id": target})
 
 
 def _sync_teams_of_agent(state: State, agent: AgentView) -> None:

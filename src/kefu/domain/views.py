@@ -78,6 +78,14 @@ class ContactView(View):
     created_at: datetime
 
 
+class MergeSuggestion(View):
+    """Contacts that share an email address or phone number: probably one person."""
+
+    kind: IdentityKind
+    value: str
+    contacts: list[ContactView]
+
+
 class ConversationView(View):
     id: uuid.UUID
     inbox_id: uuid.UUID

@@ -195,5 +195,22 @@ def workspace_create(
     console.print(f"workspace {slug} created ({ws_id}); web inbox key: {inbox_key}")
 
 
+bot_app = typer.Typer(help="The knowledge-base bot.")
+app.add_typer(bot_app, name="bot")
+
+
+@bot_app.command("eval")
+def bot_eval(
+    kb: Annotated[Path, typer.Option(help="knowledge base CSV: text,category")],
+    test: Annotated[Path, typer.Option(help="test questions CSV: text,category")],
+    backend: Annotated[str, typer.Option(help="tfidf or embeddings")] = "tfidf",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Train on a knowledge base and measure answers and hand-offs on test questions."""
+    from kefu.bot.cli import run_eval
+
+    raise typer.Exit(run_eval(kb, test, backend, as_json))
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,120 @@
+"""The default matcher: character and word n-gram TF-IDF with a linear SVM.
+
+Character n-grams within word boundaries (``char_wb``) cover Chinese and Japanese without a
+word segmenter; word uni- and bigrams add word order for languages with spaces. Text is
+NFKC-normalised (full-width forms, compatibility characters) and case-folded first.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from kefu.bot.matcher import ANSWER_THRESHOLD, Example, Match, calibrate
+
+#: Longest question the matcher reads; the rest is ignored (bounds the cost of one query).
+MAX_QUERY_CHARS = 1000
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text[:MAX_QUERY_CHARS]).casefold()
+
+
+def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    chars = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(1, 4),
+        preprocessor=normalise,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    words = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        preprocessor=normalise,
+        token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regular expression, not a secret)
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    return chars, words
+
+
+@dataclass(frozen=True, slots=True)
+class TfidfModel:
+    chars: TfidfVectorizer
+    words: TfidfVectorizer
+    weights: npt.NDArray[np.float32]  # features × categories
+    bias: npt.NDArray[np.float32]  # categories
+    labels: tuple[str, ...]
+    threshold: float = ANSWER_THRESHOLD
+
+    @property
+    def categories(self) -> Sequence[str]:
+        return self.labels
+
+    def scores(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        x = sparse.hstack([self.chars.transform(texts), self.words.transform(texts)]).tocsr()
+        out: npt.NDArray[np.float32] = np.asarray(x @ self.weights) + self.bias
+        return out
+
+    def score_one(self, text: str) -> npt.NDArray[np.float32]:
+        """The scores of one question, without scikit-learn's per-call input checks (fast)."""
+        out = self.bias.copy()
+        offset = 0
+        for vectorizer in (self.chars, self.words):
+            idx, val = _features(vectorizer, text)
+            if len(idx):
+                out += val @ self.weights[idx + offset]
+            offset += len(vectorizer.vocabulary_)
+        return out
+
+    def match(self, text: str) -> Match:
+        row = self.score_one(text)
+        best, second = np.argsort(row)[::-1][:2]
+        top = float(row[best])
+        confidence = calibrate(top, top - float(row[second]))
+        return Match(self.labels[best], confidence, self.threshold)
+
+
+def _features(
+    vectorizer: TfidfVectorizer, text: str
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """Sublinear-tf × idf, L2-normalised: what ``vectorizer.transform([text])`` computes."""
+    vocabulary: dict[str, int] = vectorizer.vocabulary_
+    counts = Counter(
+        i for i in (vocabulary.get(t) for t in vectorizer.build_analyzer()(text)) if i is not None
+    )
+    if not counts:
+        return np.empty(0, np.intp), np.empty(0, np.float32)
+    idx = np.fromiter(counts.keys(), np.intp, len(counts))
+    tf = np.fromiter(counts.values(), np.float32, len(counts))
+    val = (1.0 + np.log(tf)) * vectorizer.idf_[idx]
+    val /= np.linalg.norm(val)
+    return idx, val.astype(np.float32)
+
+
+def train_tfidf(examples: Sequence[Example], c: float = 0.5) -> TfidfModel:
+    texts = [ex.text for ex in examples]
+    chars, words = _vectorizers()
+    x = sparse.hstack([chars.fit_transform(texts), words.fit_transform(texts)]).tocsr()
+    svm = LinearSVC(C=c, tol=1e-2, max_iter=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        svm.fit(x, [ex.category for ex in examples])
+    coef = np.asarray(svm.coef_, dtype=np.float32)
+    bias = np.asarray(svm.intercept_, dtype=np.float32)
+    if coef.shape[0] == 1:  # two categories: one decision function, positive = second class
+        coef = np.vstack([-coef, coef])
+        bias = np.concatenate([-bias, bias])
+    labels = tuple(str(label) for label in svm.classes_)
+    return TfidfModel(chars, words, np.ascontiguousarray(coef.T), bias, labels)

@@ -1,0 +1,57 @@
+"""The default matcher on the Chinese and Japanese FAQ fixtures (our own sentences)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kefu.bot.evaluation import read_examples
+from kefu.bot.matcher import ANSWER_THRESHOLD, Example, TrainingError, clean_examples, train
+from kefu.bot.tfidf import TfidfModel
+
+DATA = Path(__file__).parent / "data"
+
+
+def _model(lang: str) -> TfidfModel:
+    model = train(read_examples(DATA / f"faq_{lang}_kb.csv"))
+    assert isinstance(model, TfidfModel)
+    return model
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja"])
+def test_faq_top1_at_least_90_percent(lang: str) -> None:
+    model = _model(lang)
+    test = [ex for ex in read_examples(DATA / f"faq_{lang}_test.csv") if ex.category != "oos"]
+    right = sum(model.match(ex.text).category == ex.category for ex in test)
+    assert right / len(test) >= 0.9
+
+
+def test_fast_path_scores_equal_scikit_learns_transform() -> None:
+    model = _model("zh")
+    texts = ["退款多久能到账", "ＡＢＣ全角 refund?", "", "完全没见过的字"]
+    batch = model.scores(texts)
+    for text, row in zip(texts, batch, strict=True):
+        assert np.allclose(model.score_one(text), row, atol=1e-5)
+
+
+def test_confidence_is_a_probability_and_uses_the_production_threshold() -> None:
+    model = _model("zh")
+    sure = model.match("忘记密码了怎么办")
+    assert sure.category == "password" and sure.answer
+    assert 0.0 < sure.confidence < 1.0 and sure.threshold == ANSWER_THRESHOLD
+    unsure = model.match("火星上有没有水")
+    assert unsure.confidence < sure.confidence
+
+
+def test_full_width_and_case_are_normalised() -> None:
+    model = train([Example("Reset my PASSWORD", "pw"), Example("where is my parcel", "ship")] * 2)
+    assert model.match("ｒｅｓｅｔ ｐａｓｓｗｏｒｄ").category == "pw"
+
+
+def test_cleaning_and_training_errors() -> None:
+    rows = [Example("  a  b ", "x"), Example("a b", "x"), Example(" ", "y"), Example("c", "")]
+    assert clean_examples(rows) == [Example("a b", "x")]
+    with pytest.raises(TrainingError):
+        train(rows)

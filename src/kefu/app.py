@@ -10,10 +10,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kefu import __version__
-from kefu.api.agent import auth, conversations, directory, identities
+from kefu.api.agent import auth, channels, conversations, directory, identities
 from kefu.api.client import routes as client_routes
 from kefu.api.errors import BodyLimit, install_error_handlers
 from kefu.api.health import router as health_router
+from kefu.api.hooks import routes as hook_routes
 from kefu.config import Settings, get_settings
 from kefu.jobs.runner import Worker
 from kefu.realtime.gateway import websocket_endpoint
@@ -48,11 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     agent_api = APIRouter(prefix="/api/v1")
-    for module in (auth, conversations, directory, identities):
+    for module in (auth, conversations, directory, identities, channels):
         agent_api.include_router(module.router)
     app.include_router(agent_api)
     app.include_router(client_routes.router, prefix="/api/client/v1")
     app.include_router(health_router)
+    app.router.routes.append(hook_routes.route)
     app.add_api_websocket_route("/ws", websocket_endpoint)
 
     if settings.allowed_origins:

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # group commit
     commit_batch_max: int = 256
 
+    # channels: networks outgoing channel requests (provider APIs, inbound media) may reach
+    # although they are private, loopback or link-local (JSON list of CIDRs; empty: none)
+    fetch_allow_networks: list[str] = Field(default_factory=list)
+
     # background work in the same process (one-process installs)
     run_worker: bool = True
 

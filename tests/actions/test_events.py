@@ -413,7 +413,7 @@ async def test_rejected_action_leaves_no_trace(kefu: Kefu) -> None:
 
 
 # Modules of kefu.actions that are machinery rather than actions with events of their own.
-_NOT_ACTIONS = {"tx", "jobs", "retention", "workspaces"}
+_NOT_ACTIONS = {"tx", "jobs", "retention", "workspaces", "delivery"}
 
 
 def test_every_action_has_an_event_test() -> None:

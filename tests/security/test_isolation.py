@@ -58,6 +58,10 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("PATCH", "/api/v1/teams/{team_id}"): [{"name": "Renamed"}, {"member_ids": []}],
     ("GET", "/api/v1/inboxes/{inbox_id}"): [None],
     ("GET", "/api/v1/inboxes/{inbox_id}/secret"): [None],
+    ("GET", "/api/v1/inboxes/{inbox_id}/channel"): [None],
+    ("PUT", "/api/v1/inboxes/{inbox_id}/channel"): [
+        {"settings": {"url": "https://example.test/"}, "secrets": {"token": "leak"}}
+    ],
     ("GET", "/api/v1/contacts/{contact_id}"): [None],
     ("PATCH", "/api/v1/contacts/{contact_id}"): [
         {"name": "Renamed", "email": "x@example.test"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +13,15 @@ from kefu.actions.tx import Tx
 from kefu.db.tables import Job
 from kefu.domain.enums import JobState
 from kefu.domain.ids import new_id
+
+# The idle workers of this process: told after a commit that added jobs, so they need not
+# wait for their next poll.
+job_signals: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
+
+
+async def _wake_workers() -> None:
+    for signal in list(job_signals):
+        signal.set()
 
 
 async def enqueue_job(
@@ -25,6 +36,8 @@ async def enqueue_job(
     """Add a job to the open transaction. A job with the same ``dedupe_key`` is rescheduled
     instead of doubled, whatever its state: a worker running the old one loses its lease (its
     finish no longer matches), so the new schedule stands; handlers check state anyway."""
+    if _wake_workers not in tx.after_commit:
+        tx.after_commit.append(_wake_workers)
     if dedupe_key is not None:
         existing = await tx.session.scalar(
             select(Job).where(Job.workspace_id == tx.workspace_id, Job.dedupe_key == dedupe_key)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kefu.actions.conversations import start_conversation, wake
+from kefu.actions.delivery import Plan, plan_delivery, schedule_delivery
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, Message
 from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
@@ -104,6 +105,10 @@ async def send_message(
         conv.last_message_at = tx.now
     conv.last_activity_at = conv.updated_at = tx.now
     first_response = isinstance(actor, AgentActor) and not note and conv.first_response_at is None
+    # Outgoing messages of external channels leave through a delivery job (or fail at once).
+    plan = Plan(DeliveryState.stored)
+    if not note and not isinstance(actor, CustomerActor):
+        plan = await plan_delivery(tx, conv)
     if first_response:
         conv.first_response_at = tx.now
     view = MessageView(
@@ -118,7 +123,8 @@ async def send_message(
         content=content,
         payload=payload,
         client_msg_id=client_msg_id,
-        delivery=DeliveryState.stored,
+        delivery=plan.delivery,
+        delivery_error=plan.error,
         created_at=tx.now,
     )
     # The hot path: a plain row, inserted with the batch's other messages in one statement.
@@ -138,7 +144,8 @@ async def send_message(
             "content": content,
             "payload": payload,
             "client_msg_id": client_msg_id,
-            "delivery": DeliveryState.stored.value,
+            "delivery": plan.delivery.value,
+            "delivery_error": plan.error,
             "created_at": tx.now,
         },
     )
@@ -154,6 +161,7 @@ async def send_message(
         contact_id=conv.contact_id,
         visibility=Visibility.agents if type == MessageType.note else Visibility.public,
     )
+    await schedule_delivery(tx, conv, view.id, plan)
     return Sent(view, duplicate=False)
 
 

@@ -207,6 +207,10 @@ class Conversation(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # External channels: where replies go (chat id, openid, address) and the open messaging
+    # window ({"opened_by", "closes_at", "remaining"}) of providers that have one.
+    channel_address: Mapped[str | None] = mapped_column(String(320))
+    channel_window: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class ConversationTag(Base):
@@ -258,6 +262,7 @@ class Message(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     delivery: Mapped[str] = mapped_column(String(16), default="stored")
+    delivery_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -327,3 +332,49 @@ class Job(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def _inbox_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["workspace_id", "inbox_id"], ["inboxes.workspace_id", "inboxes.id"], ondelete="CASCADE"
+    )
+
+
+class InboxChannel(Base):
+    """An inbox's channel configuration. ``secrets`` are never returned once set."""
+
+    __tablename__ = "inbox_channels"
+    __table_args__ = (_inbox_fk(),)
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    secrets: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboundReceipt(Base):
+    """One row per provider item: a provider's retry finds it and stores nothing more."""
+
+    __tablename__ = "inbound_receipts"
+    __table_args__ = (_inbox_fk(), Index("ix_inbound_receipts_created", "created_at"))
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChannelToken(Base):
+    """A provider's access token, shared by every node (WeChat allows one live token)."""
+
+    __tablename__ = "channel_tokens"
+    __table_args__ = (_inbox_fk(),)
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    token: Mapped[str] = mapped_column(String(1000))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

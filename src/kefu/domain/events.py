@@ -12,7 +12,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from kefu.domain.enums import AgentStatus, ConversationStatus, Priority, SenderKind
+from kefu.domain.enums import (
+    AgentStatus,
+    ChannelKind,
+    ConversationStatus,
+    DeliveryState,
+    Priority,
+    SenderKind,
+)
 from kefu.domain.views import (
     AgentRef,
     AgentView,
@@ -21,6 +28,7 @@ from kefu.domain.views import (
     InboxView,
     MessageView,
     TeamView,
+    WindowView,
 )
 
 
@@ -149,6 +157,35 @@ class ConversationPriorityChanged(_Event):
     updated_at: datetime
 
 
+class MessageDeliveryChanged(_Event):
+    """An external channel took (``sent``) or refused (``failed``, with the provider's reason)
+    a message."""
+
+    type: Literal["message.delivery_changed"] = "message.delivery_changed"
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    delivery: DeliveryState
+    delivery_error: str | None
+
+
+class ConversationWindowChanged(_Event):
+    """The provider's messaging window of the conversation opened, was used, or closed."""
+
+    type: Literal["conversation.window_changed"] = "conversation.window_changed"
+    conversation_id: uuid.UUID
+    window: WindowView | None
+
+
+class InboxChannelConfigured(_Event):
+    """An inbox's channel settings changed; secrets appear only as the names that are set."""
+
+    type: Literal["inbox.channel_configured"] = "inbox.channel_configured"
+    inbox_id: uuid.UUID
+    channel: ChannelKind
+    settings: dict[str, Any]
+    secrets_set: list[str]
+
+
 class SessionsRevoked(_Event):
     """Sessions ended (sign-out, password change, deactivation): their sockets close."""
 
@@ -175,6 +212,9 @@ Event = Annotated[
     | ConversationStatusChanged
     | ConversationTagsChanged
     | ConversationPriorityChanged
+    | MessageDeliveryChanged
+    | ConversationWindowChanged
+    | InboxChannelConfigured
     | SessionsRevoked,
     Field(discriminator="type"),
 ]
@@ -200,6 +240,9 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     ConversationStatusChanged,
     ConversationTagsChanged,
     ConversationPriorityChanged,
+    MessageDeliveryChanged,
+    ConversationWindowChanged,
+    InboxChannelConfigured,
     SessionsRevoked,
 )
 

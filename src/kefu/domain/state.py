@@ -24,9 +24,12 @@ from kefu.domain.events import (
     ConversationStatusChanged,
     ConversationTagsChanged,
     ConversationTeamChanged,
+    ConversationWindowChanged,
     Event,
+    InboxChannelConfigured,
     InboxCreated,
     MessageCreated,
+    MessageDeliveryChanged,
     MessagesRead,
     SessionsRevoked,
     TeamCreated,
@@ -78,6 +81,8 @@ def apply(state: State, event: Event) -> None:
             state.messages.setdefault(c.id, {})
         case MessageCreated():
             _message(state, event)
+        case MessageDeliveryChanged():
+            _delivery(state, event)
         case _:
             _conversation_change(state, event)
 
@@ -129,8 +134,16 @@ def _message(state: State, event: MessageCreated) -> None:
     state.conversations[conv.id] = conv.model_copy(update=update)
 
 
+def _delivery(state: State, event: MessageDeliveryChanged) -> None:
+    m = state.messages.get(event.conversation_id, {}).get(event.message_id)
+    if m is not None:
+        state.messages[m.conversation_id][m.id] = m.model_copy(
+            update={"delivery": event.delivery, "delivery_error": event.delivery_error}
+        )
+
+
 def _conversation_change(state: State, event: Event) -> None:
-    if isinstance(event, ConversationOpened | SessionsRevoked):
+    if isinstance(event, ConversationOpened | SessionsRevoked | InboxChannelConfigured):
         return
     conv = state.conversations.get(getattr(event, "conversation_id", None))  # type: ignore[arg-type]
     if conv is None:
@@ -159,6 +172,8 @@ def _conversation_change(state: State, event: Event) -> None:
             update = {"tags": event.tags, "updated_at": event.updated_at}
         case ConversationPriorityChanged():
             update = {"priority": event.priority, "updated_at": event.updated_at}
+        case ConversationWindowChanged():
+            update = {"window": event.window}
         case _:
             return
     state.conversations[conv.id] = conv.model_copy(update=update)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -86,6 +86,14 @@ class MergeSuggestion(View):
     contacts: list[ContactView]
 
 
+class WindowView(View):
+    """A conversation's open messaging window (channels that have one, e.g. WeChat)."""
+
+    opened_by: Literal["message", "event"]
+    closes_at: datetime
+    remaining: int  # sends left before the customer must write again
+
+
 class ConversationView(View):
     id: uuid.UUID
     inbox_id: uuid.UUID
@@ -105,6 +113,7 @@ class ConversationView(View):
     first_response_at: datetime | None
     resolved_at: datetime | None
     snoozed_until: datetime | None
+    window: WindowView | None = None
 
 
 class CustomerConversationView(View):
@@ -133,4 +142,5 @@ class MessageView(View):
     payload: dict[str, Any] | None
     client_msg_id: str | None
     delivery: DeliveryState
+    delivery_error: str | None = None  # the provider's reason when delivery failed
     created_at: datetime

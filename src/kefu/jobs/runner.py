@@ -8,6 +8,7 @@ worker takes it. Handlers are therefore idempotent (they check state before acti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import uuid
@@ -19,11 +20,13 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from kefu.actions.conversations import unsnooze
+from kefu.actions.jobs import job_signals
 from kefu.actions.retention import prune_events
 from kefu.db.tables import Job, Workspace
 from kefu.db.types import utcnow
 from kefu.domain.actors import SystemActor
 from kefu.domain.enums import JobState
+from kefu.jobs import channels
 from kefu.runtime import Kefu
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,11 @@ async def _unsnooze(kefu: Kefu, job: Job) -> None:
     )
 
 
-HANDLERS: dict[str, Handler] = {"conversation.unsnooze": _unsnooze}
+HANDLERS: dict[str, Handler] = {
+    "conversation.unsnooze": _unsnooze,
+    "channel.ingest": channels.ingest,
+    "channel.deliver": channels.deliver,
+}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -148,13 +155,17 @@ class Worker:
     async def forever(self) -> None:
         last_prune = float("-inf")
         loop = asyncio.get_running_loop()
+        signal = asyncio.Event()  # set when this process enqueues a job
+        job_signals.add(signal)
         while True:
             try:
                 if loop.time() - last_prune > 600:
                     await self.prune()
                     last_prune = loop.time()
+                signal.clear()
                 if await self.run_due() == 0:
-                    await asyncio.sleep(self.idle_seconds)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(signal.wait(), self.idle_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -41,6 +41,7 @@ from kefu.domain.views import (
     InboxView,
     MessageView,
     TeamView,
+    WindowView,
 )
 
 
@@ -58,6 +59,7 @@ def message_view(m: Message) -> MessageView:
         payload=m.payload,
         client_msg_id=m.client_msg_id,
         delivery=DeliveryState(m.delivery),
+        delivery_error=m.delivery_error,
         created_at=m.created_at,
     )
 
@@ -82,6 +84,7 @@ def conversation_view(c: Conversation, tags: Iterable[str]) -> ConversationView:
         first_response_at=c.first_response_at,
         resolved_at=c.resolved_at,
         snoozed_until=c.snoozed_until,
+        window=WindowView.model_validate(c.channel_window) if c.channel_window else None,
     )
 
 

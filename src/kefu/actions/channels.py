@@ -1,0 +1,197 @@
+"""External channels: inbox configuration, inbound items, delivery outcomes.
+
+Inbound traffic arrives in two steps. The webhook route verifies and parses the request, then
+:func:`accept_inbound` writes one receipt per provider item — keyed by (workspace, inbox,
+provider id), so a provider's retry stores nothing more — and an ``channel.ingest`` job, and the
+route answers the provider. The job runs :func:`ingest_inbound`: contact by identity, the
+contact's conversation in that inbox (continued, or opened), the customer's message, the
+messaging window. Its receipt is marked processed in the same transaction, so a job that runs
+twice adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from kefu.actions.contacts import resolve_contact
+from kefu.actions.conversations import start_conversation
+from kefu.actions.delivery import inbox_channel, set_window
+from kefu.actions.jobs import enqueue_job
+from kefu.actions.messages import send_message
+from kefu.actions.tx import Tx
+from kefu.db.tables import Conversation, InboundReceipt, InboxChannel, Message
+from kefu.domain.actors import Actor, CustomerActor
+from kefu.domain.enums import ChannelKind, DeliveryState, Role, Visibility
+from kefu.domain.errors import InvalidInput, NotFound
+from kefu.domain.events import InboxChannelConfigured, MessageDeliveryChanged
+from kefu.domain.inbound import Inbound
+from kefu.domain.views import WindowView
+from kefu.domain.window import RULES, touch_window
+from kefu.queries.access import access_inbox, require_role
+
+INGEST_JOB = "channel.ingest"
+MAX_SECRETS = 20
+
+
+async def configure_channel(
+    tx: Tx,
+    actor: Actor,
+    inbox_id: uuid.UUID,
+    *,
+    settings: Mapping[str, Any],
+    secrets: Mapping[str, str | None],
+) -> tuple[dict[str, Any], list[str]]:
+    """Set an inbox's channel settings, and the secrets given (``None`` removes one; a secret
+    not named keeps its value). Returns the settings and the names of the secrets now set."""
+    require_role(actor, Role.admin)
+    inbox = await access_inbox(tx.session, actor, inbox_id)
+    row = await tx.session.get(InboxChannel, (tx.workspace_id, inbox.id))
+    if row is None:
+        row = InboxChannel(
+            workspace_id=tx.workspace_id,
+            inbox_id=inbox.id,
+            settings={},
+            secrets={},
+            created_at=tx.now,
+            updated_at=tx.now,
+        )
+        tx.session.add(row)
+    kept = dict(row.secrets)
+    for name, value in secrets.items():
+        if value is None:
+            kept.pop(name, None)
+        else:
+            kept[name] = value
+    if len(kept) > MAX_SECRETS:
+        raise InvalidInput(f"at most {MAX_SECRETS} secrets", code="too_many_secrets")
+    row.settings, row.secrets, row.updated_at = dict(settings), kept, tx.now
+    await tx.session.flush()
+    names = sorted(kept)
+    tx.emit(
+        InboxChannelConfigured(
+            inbox_id=inbox.id,
+            channel=ChannelKind(inbox.channel),
+            settings=row.settings,
+            secrets_set=names,
+        )
+    )
+    return row.settings, names
+
+
+async def accept_inbound(tx: Tx, inbox_id: uuid.UUID, items: Sequence[Inbound]) -> list[bool]:
+    """Record the provider items not seen before and queue their processing; for each item,
+    whether it was new. Expects the inbox to belong to ``tx``'s workspace."""
+    fresh: list[bool] = []
+    seen: set[str] = tx.scratch.setdefault(("receipts", inbox_id), set())
+    for item in items:
+        key = item.provider_id
+        known = key in seen or (
+            await tx.session.get(InboundReceipt, (tx.workspace_id, inbox_id, key)) is not None
+        )
+        fresh.append(not known)
+        if known:
+            continue
+        seen.add(key)
+        tx.session.add(
+            InboundReceipt(
+                workspace_id=tx.workspace_id,
+                inbox_id=inbox_id,
+                provider_id=key,
+                created_at=tx.now,
+            )
+        )
+        await enqueue_job(
+            tx, INGEST_JOB, {"inbox_id": str(inbox_id), "item": item.model_dump(mode="json")}
+        )
+    return fresh
+
+
+async def ingest_inbound(tx: Tx, inbox_id: uuid.UUID, item: Inbound) -> uuid.UUID | None:
+    """Turn a received provider item into the customer's message (or window change) in the
+    contact's conversation of that inbox. Returns the message id, if a message was stored."""
+    receipt = await tx.session.get(InboundReceipt, (tx.workspace_id, inbox_id, item.provider_id))
+    if receipt is None:
+        raise NotFound("no receipt for this item")
+    if receipt.processed_at is not None:
+        return receipt.message_id
+    receipt.processed_at = tx.now
+    contact = await resolve_contact(tx, list(item.identities), name=item.name)
+    conv = await _latest_conversation(tx, inbox_id, contact.id)
+    if conv is None and (item.message is not None or item.window == "event"):
+        actor = CustomerActor(tx.workspace_id, contact.id, inbox_id, item.name)
+        view = await start_conversation(tx, actor, source=item.source)
+        conv = await tx.session.get(Conversation, (tx.workspace_id, view.id))
+    if conv is None:
+        return None
+    conv.channel_address = item.address
+    if item.message is not None:
+        actor = CustomerActor(tx.workspace_id, contact.id, inbox_id, item.name)
+        msg = item.message
+        sent = await send_message(
+            tx, actor, conv.id, content=msg.content, type=msg.type, payload=msg.payload
+        )
+        receipt.message_id = sent.message.id
+    rule = RULES.get(await inbox_channel(tx, inbox_id))
+    if rule is not None and item.window is not None:
+        current = WindowView.model_validate(conv.channel_window) if conv.channel_window else None
+        after = touch_window(rule, current, item.window, tx.now)
+        if after != current:
+            set_window(tx, conv, after)
+    await tx.session.flush()
+    return receipt.message_id
+
+
+async def _latest_conversation(
+    tx: Tx, inbox_id: uuid.UUID, contact_id: uuid.UUID
+) -> Conversation | None:
+    return await tx.session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.workspace_id == tx.workspace_id,
+            Conversation.contact_id == contact_id,
+            Conversation.inbox_id == inbox_id,
+        )
+        .order_by(Conversation.created_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+
+
+async def record_delivery(
+    tx: Tx,
+    message_id: uuid.UUID,
+    *,
+    delivery: DeliveryState,
+    error: str | None = None,
+    close_window: bool = False,
+) -> bool:
+    """Record a delivery job's outcome on its message, once: a message whose outcome is known
+    keeps it. ``close_window`` records that the provider said the window is closed."""
+    msg = await tx.session.scalar(
+        select(Message).where(Message.workspace_id == tx.workspace_id, Message.id == message_id)
+    )
+    if msg is None:
+        raise NotFound("message not found")
+    if msg.delivery != DeliveryState.stored:
+        return False
+    msg.delivery, msg.delivery_error = delivery.value, error
+    conv = await tx.session.get(Conversation, (tx.workspace_id, msg.conversation_id))
+    assert conv is not None
+    await tx.session.flush()
+    tx.emit(
+        MessageDeliveryChanged(
+            conversation_id=msg.conversation_id,
+            message_id=msg.id,
+            delivery=delivery,
+            delivery_error=error,
+        ),
+        conversation_id=msg.conversation_id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.agents,
+    )
+    if close_window and conv.channel_window is not None:
+        set_window(tx, conv, None)
+    return True

@@ -1,0 +1,1 @@
+"""Provider webhooks: ``/hooks/{channel}/{inbox key}``."""

@@ -1,0 +1,1 @@
+"""Messenger channels: one adapter module per provider, behind the contract in ``base``."""

@@ -1,0 +1,154 @@
+"""The channel contract.
+
+An adapter is a narrow, database-free plugin with two methods and one rule:
+
+* :meth:`Adapter.parse` turns a provider's webhook request into a :class:`Parsed` — the answer
+  to give the provider at once, and the customer items (:class:`Inbound`) it carried. It checks
+  the provider's signature and bounds every field; it raises :class:`BadSignature` or
+  :class:`BadRequest`, and then nothing is stored.
+* :meth:`Adapter.send` performs one outbound send (:class:`Outbound`) through the provider's
+  API and returns the provider's message id, or raises :class:`DeliveryFailed` with the
+  provider's reason and whether a retry may help.
+* :attr:`Adapter.window` is the provider's messaging-window rule, or ``None``.
+
+Everything else — de-duplication, contacts, conversations, jobs, delivery state — is done by
+``kefu.actions.channels`` and ``kefu.jobs.delivery`` around the adapter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from kefu.domain.enums import ChannelKind, MessageType
+from kefu.domain.errors import KefuError
+from kefu.domain.inbound import Inbound
+from kefu.domain.window import WindowRule
+
+# -- inbound ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HookRequest:
+    """A webhook request as the adapter sees it: no framework types."""
+
+    method: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class HookReply:
+    """What to answer the provider right away (before any processing)."""
+
+    status: int = 200
+    body: bytes = b""
+    media_type: str = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    reply: HookReply
+    items: tuple[Inbound, ...] = ()
+
+
+# -- outbound --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message to deliver. ``message_id`` is stable across retries (idempotency key)."""
+
+    message_id: uuid.UUID
+    address: str
+    type: MessageType
+    content: str
+    payload: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    provider_id: str | None = None
+
+
+class DeliveryFailed(Exception):
+    """The provider refused or could not be reached. ``retry`` says whether trying again later
+    may succeed; ``reason`` is shown to agents on the message; ``window_closed`` says the
+    provider refused because the messaging window is closed or used up."""
+
+    def __init__(self, reason: str, *, retry: bool, window_closed: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason[:500]
+        self.retry = retry
+        self.window_closed = window_closed
+
+
+class BadSignature(KefuError):
+    code = "bad_signature"
+    status = 403
+
+
+class BadRequest(KefuError):
+    code = "bad_request"
+    status = 400
+
+
+# -- configuration and send context ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """An inbox's channel settings; ``secrets`` never leave the server after they are set."""
+
+    inbox_id: uuid.UUID
+    settings: Mapping[str, Any]
+    secrets: Mapping[str, str]
+
+
+TokenFetch = Callable[[], Awaitable[tuple[str, int]]]  # -> (token, lifetime in seconds)
+
+
+class SendContext(Protocol):
+    """What an adapter may use while sending: an HTTP client (SSRF-guarded) and a shared cache
+    of the provider's access token (one per inbox, shared by every node)."""
+
+    @property
+    def http(self) -> httpx.AsyncClient: ...
+
+    async def token(self, fetch: TokenFetch, *, refresh: bool = False) -> str: ...
+
+
+# -- the adapter -----------------------------------------------------------------------------
+
+
+class Adapter(Protocol):
+    kind: ClassVar[ChannelKind]
+    # Setting and secret names the inbox's configuration must provide.
+    required_settings: ClassVar[tuple[str, ...]]
+    required_secrets: ClassVar[tuple[str, ...]]
+    window: ClassVar[WindowRule | None]
+
+    def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed: ...
+
+    async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered: ...
+
+
+@dataclass
+class Registry:
+    """The adapters this process knows, by channel kind."""
+
+    adapters: dict[ChannelKind, Adapter] = field(default_factory=dict)
+
+    def add(self, adapter: Adapter) -> None:
+        self.adapters[adapter.kind] = adapter
+
+    def get(self, kind: ChannelKind | str) -> Adapter | None:
+        try:
+            return self.adapters.get(ChannelKind(kind))
+        except ValueError:
+            return None

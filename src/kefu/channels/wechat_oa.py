@@ -1,0 +1,319 @@
+"""WeChat Official Account (service account) adapter.
+
+Inbound: URL verification (GET, echo ``echostr``); messages and events POSTed as XML in
+plaintext, compatible or safe mode (WXBizMsgCrypt, ``kefu.channels.wechat_crypto``), parsed with
+defusedxml (a DOCTYPE or entity is refused). Text, image, voice, video, location and link
+messages become customer messages; subscribe / SCAN (with a QR scene as the conversation's
+source) and menu CLICKs open the short window; unsubscribe closes it; VIEW is acknowledged.
+The answer is always ``success`` at once (the reply goes out later, through the API).
+
+Outbound: the customer-service message API (text, msgmenu, news, image by ``media_id``), with
+the account's access token cached and shared (refreshed once when WeChat calls it invalid).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from xml.etree.ElementTree import Element, ParseError
+
+import httpx
+import orjson
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from kefu.channels.base import (
+    BadRequest,
+    BadSignature,
+    ChannelConfig,
+    Delivered,
+    DeliveryFailed,
+    HookReply,
+    HookRequest,
+    Outbound,
+    Parsed,
+    SendContext,
+)
+from kefu.channels.wechat_crypto import CryptoError, MessageCrypt, check_signature
+from kefu.domain.enums import ChannelKind, IdentityKind, MessageType
+from kefu.domain.inbound import Inbound, InboundMessage, Media
+from kefu.domain.window import RULES, WindowRule
+
+API_BASE = "https://api.weixin.qq.com"
+MAX_SKEW = 300  # seconds a request's timestamp may differ from ours
+MODES = ("plaintext", "compatible", "safe")
+SUCCESS = HookReply(body=b"success")
+# Errors that mean the token is no longer valid: refresh it and try once more.
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+WINDOW_ERRORS = {
+    45015: "window_closed: WeChat 45015, the customer has not written within 48 hours "
+    "or has unfollowed",
+    45047: "window_exhausted: WeChat 45047, the number of replies since the customer's last "
+    "message is used up",
+}
+RETRY_ERRORS = frozenset({-1, 45009, 45011})  # busy, daily quota, frequency limit
+
+
+class WeChatOAAdapter:
+    kind: ClassVar[ChannelKind] = ChannelKind.wechat_oa
+    required_settings: ClassVar[tuple[str, ...]] = ("app_id",)
+    required_secrets: ClassVar[tuple[str, ...]] = ("token", "app_secret")
+    window: ClassVar[WindowRule | None] = RULES[ChannelKind.wechat_oa]
+
+    def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed:
+        q = request.query
+        token = config.secrets.get("token", "")
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        try:
+            check_signature(q.get("signature", ""), token, timestamp, nonce)
+        except CryptoError as exc:
+            raise BadSignature("the signature does not match") from exc
+        _check_fresh(timestamp)
+        if request.method == "GET":
+            return Parsed(HookReply(body=q.get("echostr", "").encode()))
+        root = _xml(request.body)
+        mode = str(config.settings.get("mode") or "plaintext")
+        if q.get("encrypt_type") == "aes":
+            if mode == "plaintext":
+                raise BadRequest("this inbox is in plaintext mode")
+            root = self._decrypt(root, q, config, token, timestamp, nonce)
+        elif mode == "safe":
+            raise BadSignature("this inbox accepts only encrypted messages")
+        item = parse_message(root)
+        return Parsed(SUCCESS, (item,) if item is not None else ())
+
+    def _decrypt(
+        self,
+        root: Element,
+        q: Mapping[str, str],
+        config: ChannelConfig,
+        token: str,
+        timestamp: str,
+        nonce: str,
+    ) -> Element:
+        encrypted = _text(root, "Encrypt")
+        try:
+            check_signature(q.get("msg_signature", ""), token, timestamp, nonce, encrypted)
+            crypt = MessageCrypt(
+                config.secrets.get("encoding_aes_key", ""), str(config.settings["app_id"])
+            )
+            return _xml(crypt.decrypt(encrypted))
+        except CryptoError as exc:
+            raise BadSignature("the encrypted message does not verify") from exc
+
+    async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered:
+        base = str(config.settings.get("api_base") or API_BASE).rstrip("/")
+        body = orjson.dumps(build_send(out))
+
+        async def fetch() -> tuple[str, int]:
+            return await fetch_token(ctx.http, base, config)
+
+        for refresh in (False, True):
+            token = await ctx.token(fetch, refresh=refresh)
+            answer = await _call(ctx.http, f"{base}/cgi-bin/message/custom/send", token, body)
+            code = int(answer.get("errcode") or 0)
+            if code == 0:
+                msgid = answer.get("msgid")
+                return Delivered(provider_id=str(msgid) if msgid is not None else None)
+            if code not in TOKEN_ERRORS:
+                break
+        reason = f"wechat {code}: {answer.get('errmsg', '')}"[:500]
+        if code in WINDOW_ERRORS:
+            raise DeliveryFailed(WINDOW_ERRORS[code], retry=False, window_closed=True)
+        raise DeliveryFailed(reason, retry=code in RETRY_ERRORS or code in TOKEN_ERRORS)
+
+
+# -- inbound ---------------------------------------------------------------------------------
+
+
+def _check_fresh(timestamp: str) -> None:
+    try:
+        skew = abs(time.time() - int(timestamp))
+    except ValueError as exc:
+        raise BadSignature("bad timestamp") from exc
+    if skew > MAX_SKEW:
+        raise BadSignature("stale timestamp")
+
+
+def _xml(body: bytes) -> Element:
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise BadRequest("malformed XML") from exc
+    if root.tag != "xml":
+        raise BadRequest("not a WeChat message")
+    return root
+
+
+def _text(root: Element, tag: str, limit: int = 20_000) -> str:
+    node = root.find(tag)
+    return (node.text or "")[:limit] if node is not None else ""
+
+
+def parse_message(root: Element) -> Inbound | None:
+    """The customer item of a decrypted WeChat message or event (``None``: nothing to store)."""
+    openid = _text(root, "FromUserName", 128)
+    msg_type = _text(root, "MsgType", 32)
+    created = _text(root, "CreateTime", 20)
+    if not openid or not created.isdigit():
+        raise BadRequest("FromUserName and CreateTime are required")
+    common: dict[str, Any] = {
+        "address": openid,
+        "identities": ((IdentityKind.wechat_openid, openid),),
+        "sent_at": datetime.fromtimestamp(int(created), UTC),
+    }
+    if msg_type == "event":
+        return _event(root, openid, created, common)
+    msg_id = _text(root, "MsgId", 32)
+    if not msg_id.isdigit():
+        raise BadRequest("MsgId is required")
+    message = _message(root, msg_type)
+    if message is None:
+        return None
+    return Inbound(provider_id=f"msg:{msg_id}", message=message, window="message", **common)
+
+
+def _message(root: Element, msg_type: str) -> InboundMessage | None:
+    if msg_type == "text":
+        menu_id = _text(root, "bizmsgmenuid", 64)  # a tapped msgmenu item
+        button = {"button": {"id": menu_id}} if menu_id else None
+        return InboundMessage(type=MessageType.text, content=_text(root, "Content"), payload=button)
+    if msg_type == "image":
+        media = Media(url=_text(root, "PicUrl", 2000) or None, media_id=_text(root, "MediaId", 500))
+        return InboundMessage(type=MessageType.image, content="image", media=media)
+    if msg_type == "voice":
+        media = Media(
+            media_id=_text(root, "MediaId", 500), mime=f"audio/{_text(root, 'Format', 20)}"
+        )
+        return InboundMessage(
+            type=MessageType.audio, content=_text(root, "Recognition") or "voice", media=media
+        )
+    if msg_type in ("video", "shortvideo"):
+        media = Media(media_id=_text(root, "MediaId", 500))
+        return InboundMessage(type=MessageType.video, content="video", media=media)
+    if msg_type == "location":
+        try:
+            lat, lng = float(_text(root, "Location_X", 32)), float(_text(root, "Location_Y", 32))
+        except ValueError as exc:
+            raise BadRequest("bad location") from exc
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise BadRequest("bad location")
+        payload: dict[str, Any] = {"latitude": lat, "longitude": lng}
+        label = _text(root, "Label", 500)
+        if label:
+            payload["name"] = label[:200]
+        return InboundMessage(
+            type=MessageType.location, content=label or f"{lat}, {lng}", payload=payload
+        )
+    if msg_type == "link":
+        parts = [
+            _text(root, "Title", 500),
+            _text(root, "Description", 2000),
+            _text(root, "Url", 2000),
+        ]
+        return InboundMessage(type=MessageType.text, content="\n".join(p for p in parts if p))
+    return None  # types WeChat may add later: acknowledged, not stored
+
+
+def _event(root: Element, openid: str, created: str, common: dict[str, Any]) -> Inbound | None:
+    event = _text(root, "Event", 64)
+    key = _text(root, "EventKey", 500)
+    pid = f"event:{openid}:{created}"
+    if event == "subscribe":
+        scene = key.removeprefix("qrscene_") if key.startswith("qrscene_") else None
+        source = f"qrscene:{scene}"[:200] if scene else "wechat:subscribe"
+        return Inbound(provider_id=pid, window="event", source=source, **common)
+    if event == "SCAN":
+        return Inbound(provider_id=pid, window="event", source=f"qrscene:{key}"[:200], **common)
+    if event == "unsubscribe":
+        return Inbound(provider_id=pid, window="closed", **common)
+    if event == "CLICK" and key:
+        message = InboundMessage(
+            type=MessageType.text, content=key, payload={"button": {"id": key[:64]}}
+        )
+        return Inbound(provider_id=pid, window="event", message=message, **common)
+    return None  # VIEW, LOCATION reports, kf session events …: acknowledged
+
+
+# -- outbound --------------------------------------------------------------------------------
+
+
+def build_send(out: Outbound) -> dict[str, Any]:
+    """The customer-service API body for ``out`` (docs/messages.md types mapped)."""
+    payload = dict(out.payload or {})
+    base: dict[str, Any] = {"touser": out.address}
+    buttons = [b for b in payload.get("buttons") or [] if isinstance(b, dict)]
+    replies = [b for b in buttons if b.get("action") != "url" and b.get("id") and b.get("label")]
+    links = [
+        b
+        for b in buttons
+        if b.get("action") == "url" and str(b.get("value", "")).startswith(("https://", "http://"))
+    ]
+    text = out.content
+    if links:
+        text += "".join(f'\n<a href="{b["value"]}">{b["label"]}</a>' for b in links)
+    if out.type == MessageType.card:
+        article = {
+            "title": str(payload.get("title") or out.content)[:64],
+            "description": str(payload.get("text") or "")[:120],
+            "url": str(payload.get("url") or ""),
+            "picurl": str(payload.get("image_url") or ""),
+        }
+        return base | {"msgtype": "news", "news": {"articles": [article]}}
+    if out.type in (MessageType.image, MessageType.audio, MessageType.video):
+        media_id = payload.get("media_id")
+        if not isinstance(media_id, str):
+            raise DeliveryFailed(
+                "unsupported: this file has not been uploaded to WeChat", retry=False
+            )
+        kind = {"image": "image", "audio": "voice", "video": "video"}[out.type.value]
+        return base | {"msgtype": kind, kind: {"media_id": media_id}}
+    if out.type not in (MessageType.text, MessageType.menu):
+        raise DeliveryFailed(
+            f"unsupported: WeChat cannot show {out.type.value} messages", retry=False
+        )
+    if replies:
+        items = [{"id": str(b["id"])[:64], "content": str(b["label"])[:80]} for b in replies]
+        return base | {
+            "msgtype": "msgmenu",
+            "msgmenu": {"head_content": text, "list": items, "tail_content": ""},
+        }
+    return base | {"msgtype": "text", "text": {"content": text}}
+
+
+async def fetch_token(http: httpx.AsyncClient, base: str, config: ChannelConfig) -> tuple[str, int]:
+    params = {
+        "grant_type": "client_credential",
+        "appid": str(config.settings["app_id"]),
+        "secret": config.secrets["app_secret"],
+    }
+    try:
+        r = await http.get(f"{base}/cgi-bin/token", params=params)
+        answer = r.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise DeliveryFailed(f"unreachable: token: {type(exc).__name__}", retry=True) from exc
+    if not isinstance(answer, dict) or not answer.get("access_token"):
+        code = answer.get("errcode") if isinstance(answer, dict) else None
+        raise DeliveryFailed(f"wechat token {code}: {str(answer)[:200]}", retry=code == -1)
+    return str(answer["access_token"]), int(answer.get("expires_in") or 7200)
+
+
+async def _call(http: httpx.AsyncClient, url: str, token: str, body: bytes) -> dict[str, Any]:
+    try:
+        r = await http.post(
+            url,
+            params={"access_token": token},
+            content=body,
+            headers={"content-type": "application/json; charset=utf-8"},
+        )
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"unreachable: {type(exc).__name__}", retry=True) from exc
+    if r.status_code >= 500:
+        raise DeliveryFailed(f"wechat HTTP {r.status_code}", retry=True)
+    try:
+        answer = r.json()
+    except ValueError as exc:
+        raise DeliveryFailed(f"wechat HTTP {r.status_code}: not JSON", retry=True) from exc
+    return answer if isinstance(answer, dict) else {"errcode": -1}

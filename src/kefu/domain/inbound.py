@@ -1,0 +1,50 @@
+"""What a channel adapter hands over from a provider: plain, bounded, serialisable items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.domain.enums import IdentityKind, MessageType
+from kefu.domain.window import WindowTouch
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Media(_Model):
+    """A file the customer sent, still at the provider: fetched later, never inline."""
+
+    url: str | None = Field(default=None, max_length=2000)  # fetched through the SSRF guard
+    media_id: str | None = Field(default=None, max_length=500)  # fetched through the API
+    name: str | None = Field(default=None, max_length=255)
+    mime: str | None = Field(default=None, max_length=100)
+    size: int | None = None
+
+
+class InboundMessage(_Model):
+    type: MessageType
+    content: str = Field(max_length=20_000)
+    payload: dict[str, Any] | None = None
+    media: Media | None = None
+
+
+class Inbound(_Model):
+    """One customer item from a provider: a message, or an event without one.
+
+    ``provider_id`` de-duplicates within the inbox (WeChat ``MsgId`` or ``FromUserName`` +
+    ``CreateTime``, Telegram ``update_id`` …). ``address`` is where replies go (a chat id, an
+    openid, a mail address); ``identities`` link the sender to one contact across channels.
+    """
+
+    provider_id: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=320)
+    identities: tuple[tuple[IdentityKind, str], ...] = Field(min_length=1)
+    name: str | None = Field(default=None, max_length=200)
+    message: InboundMessage | None = None
+    source: str | None = Field(default=None, max_length=200)  # where the customer came from
+    window: WindowTouch | None = None  # how this item changes the messaging window
+    sent_at: datetime | None = None

@@ -1,0 +1,271 @@
+"""Event tests of the channel actions: inbox channel settings, inbound receipts and ingest,
+delivery planning in send_message (windows included), delivery outcomes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from sqlalchemy import select, update
+
+from kefu.actions import channels, messages
+from kefu.actions.inboxes import create_inbox
+from kefu.actions.tx import Tx
+from kefu.db.tables import Conversation, Job
+from kefu.db.types import utcnow
+from kefu.domain.enums import ChannelKind, DeliveryState, IdentityKind, MessageType
+from kefu.domain.errors import Forbidden
+from kefu.domain.inbound import Inbound, InboundMessage
+from kefu.domain.views import InboxView
+from kefu.runtime import Kefu
+from tests.actions.eventcheck import agent_actor, check
+from tests.support import World, make_world
+
+pytestmark = pytest.mark.storage
+
+
+async def _inbox(kefu: Kefu, world: World, channel: ChannelKind) -> InboxView:
+    async def make(tx: Tx) -> InboxView:
+        return await create_inbox(tx, None, name=channel.value, channel=channel)
+
+    return await kefu.write(world.workspace_id, make)
+
+
+def _item(pid: str, text: str | None = "hi", window: str | None = "message") -> Inbound:
+    return Inbound.model_validate(
+        {
+            "provider_id": pid,
+            "address": "openid-1",
+            "identities": [(IdentityKind.wechat_openid, "openid-1")],
+            "name": "Wei",
+            "message": InboundMessage(type=MessageType.text, content=text) if text else None,
+            "source": "qrscene:spring",
+            "window": window,
+        }
+    )
+
+
+async def _receive(kefu: Kefu, world: World, inbox: InboxView, item: Inbound) -> uuid.UUID | None:
+    fresh = await check(
+        kefu,
+        world,
+        partial(channels.accept_inbound, inbox_id=inbox.id, items=[item]),
+        expect=[],
+    )
+    assert fresh == [True]
+    return await kefu.write(
+        world.workspace_id, partial(channels.ingest_inbound, inbox_id=inbox.id, item=item)
+    )
+
+
+async def test_configure_channel(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    inbox = await _inbox(kefu, world, ChannelKind.telegram)
+    settings, names = await check(
+        kefu,
+        world,
+        partial(
+            channels.configure_channel,
+            actor=agent_actor(world),
+            inbox_id=inbox.id,
+            settings={"api_base": "https://api.telegram.org"},
+            secrets={"bot_token": "1:abc", "secret_token": "s"},
+        ),
+        expect=["inbox.channel_configured"],
+    )
+    assert names == ["bot_token", "secret_token"] and settings["api_base"]
+    _, names = await kefu.write(
+        world.workspace_id,
+        partial(
+            channels.configure_channel,
+            actor=agent_actor(world),
+            inbox_id=inbox.id,
+            settings={},
+            secrets={"secret_token": None},
+        ),
+    )
+    assert names == ["bot_token"]
+    with pytest.raises(Forbidden):
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                channels.configure_channel,
+                actor=agent_actor(world, role=agent_actor(world).role.agent),
+                inbox_id=inbox.id,
+                settings={},
+                secrets={},
+            ),
+        )
+
+
+async def test_ingest_opens_the_window_and_replies_spend_it(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    inbox = await _inbox(kefu, world, ChannelKind.wechat_oa)
+    item = _item("msg-1")
+    await check(
+        kefu,
+        world,
+        partial(channels.accept_inbound, inbox_id=inbox.id, items=[item]),
+        expect=[],
+    )
+    again = await kefu.write(
+        world.workspace_id, partial(channels.accept_inbound, inbox_id=inbox.id, items=[item])
+    )
+    assert again == [False]
+    message_id = await check(
+        kefu,
+        world,
+        partial(channels.ingest_inbound, inbox_id=inbox.id, item=item),
+        expect=[
+            "contact.created",
+            "conversation.created",
+            "conversation.started",
+            "message.created",
+            "conversation.window_changed",
+        ],
+    )
+    # A job that runs twice adds nothing.
+    assert (
+        await check(
+            kefu,
+            world,
+            partial(channels.ingest_inbound, inbox_id=inbox.id, item=item),
+            expect=[],
+        )
+        == message_id
+    )
+    async with kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.inbox_id == inbox.id))
+    assert conv is not None and conv.source == "qrscene:spring"
+    assert conv.channel_address == "openid-1"
+    assert conv.channel_window is not None and conv.channel_window["remaining"] == 5
+
+    agent = agent_actor(world)
+    for n in range(5):
+        sent = await check(
+            kefu,
+            world,
+            partial(messages.send_message, actor=agent, conversation_id=conv.id, content=f"a{n}"),
+            expect=["message.created", "conversation.window_changed"],
+        )
+        assert sent.message.delivery == DeliveryState.stored
+    sixth = await check(
+        kefu,
+        world,
+        partial(messages.send_message, actor=agent, conversation_id=conv.id, content="a5"),
+        expect=["message.created"],
+    )
+    assert sixth.message.delivery == DeliveryState.failed
+    assert (sixth.message.delivery_error or "").startswith("window_exhausted")
+    async with kefu.db.read() as s:
+        jobs = (
+            await s.execute(select(Job.kind).where(Job.workspace_id == world.workspace_id))
+        ).scalars()
+        assert list(jobs).count("channel.deliver") == 5
+
+    # An internal note is never delivered and spends nothing.
+    await check(
+        kefu,
+        world,
+        partial(
+            messages.send_message,
+            actor=agent,
+            conversation_id=conv.id,
+            content="note",
+            type=MessageType.note,
+        ),
+        expect=["message.created"],
+    )
+
+    # The window expires: a send fails at once with a clear reason.
+    async with kefu.db.write_session() as s, s.begin():
+        window = dict(conv.channel_window or {})
+        window |= {"closes_at": (utcnow() - timedelta(seconds=1)).isoformat(), "remaining": 3}
+        await s.execute(
+            update(Conversation).where(Conversation.id == conv.id).values(channel_window=window)
+        )
+    late = await kefu.write(
+        world.workspace_id,
+        partial(messages.send_message, actor=agent, conversation_id=conv.id, content="late"),
+    )
+    assert (late.message.delivery_error or "").startswith("window_closed")
+
+    # The customer writes again: a fresh 48-hour window of five.
+    await _receive(kefu, world, inbox, _item("msg-2"))
+    async with kefu.db.read() as s:
+        conv2 = await s.get(Conversation, (world.workspace_id, conv.id))
+    assert conv2 is not None and conv2.channel_window is not None
+    assert conv2.channel_window["remaining"] == 5 and conv2.channel_window["opened_by"] == "message"
+
+
+async def test_events_open_a_short_window_and_unfollow_closes_it(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    inbox = await _inbox(kefu, world, ChannelKind.wechat_oa)
+    await _receive(kefu, world, inbox, _item("follow-1", text=None, window="event"))
+    async with kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.inbox_id == inbox.id))
+    assert conv is not None and conv.channel_window is not None
+    assert conv.channel_window["opened_by"] == "event" and conv.channel_window["remaining"] == 3
+    await _receive(kefu, world, inbox, _item("unfollow-1", text=None, window="closed"))
+    async with kefu.db.read() as s:
+        conv = await s.get(Conversation, (world.workspace_id, conv.id))
+    assert conv is not None and conv.channel_window is None
+    sent = await kefu.write(
+        world.workspace_id,
+        partial(
+            messages.send_message, actor=agent_actor(world), conversation_id=conv.id, content="x"
+        ),
+    )
+    assert (sent.message.delivery_error or "").startswith("window_closed")
+
+
+async def test_record_delivery_once(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    inbox = await _inbox(kefu, world, ChannelKind.telegram)
+    await _receive(kefu, world, inbox, _item("u-1"))
+    async with kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.inbox_id == inbox.id))
+    assert conv is not None and conv.channel_window is None  # no window on Telegram
+    sent = await check(
+        kefu,
+        world,
+        partial(
+            messages.send_message, actor=agent_actor(world), conversation_id=conv.id, content="ok"
+        ),
+        expect=["message.created"],
+    )
+    assert await check(
+        kefu,
+        world,
+        partial(
+            channels.record_delivery,
+            message_id=sent.message.id,
+            delivery=DeliveryState.failed,
+            error="blocked",
+        ),
+        expect=["message.delivery_changed"],
+    )
+    assert not await check(
+        kefu,
+        world,
+        partial(channels.record_delivery, message_id=sent.message.id, delivery=DeliveryState.sent),
+        expect=[],
+    )
+
+
+async def test_web_inbox_messages_get_no_delivery_job(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    from tests.actions.eventcheck import conversation, customer
+
+    who = await customer(kefu, world)
+    conv_id = await conversation(kefu, world, who)
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            messages.send_message, actor=agent_actor(world), conversation_id=conv_id, content="x"
+        ),
+    )
+    async with kefu.db.read() as s:
+        assert (await s.scalar(select(Job).where(Job.workspace_id == world.workspace_id))) is None

@@ -1,0 +1,405 @@
+"""WeChat Official Account: messages encrypted and signed with wechatpy go into our endpoint;
+a local server plays the WeChat API (token, customer-service send)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import wechatpy
+from defusedxml.ElementTree import fromstring
+from sqlalchemy import select, update
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import WeChatSigner
+
+from kefu.channels.wechat_oa import parse_message
+from kefu.config import Settings
+from kefu.db.tables import Conversation, InboundReceipt, Job, Message
+from kefu.db.types import utcnow
+from kefu.domain.enums import ChannelKind
+from kefu.domain.views import InboxView
+from kefu.jobs.runner import Worker
+from kefu.runtime import Kefu
+from tests.channels.fakes import channel_inbox, count_rows, serve
+from tests.support import LiveServer, start_server
+
+pytestmark = pytest.mark.storage
+
+TOKEN = "123456"
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+APP_ID = "wx49f0ab532d5d035a"
+OPENID = "oUser-openid-1"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"fetch_allow_networks": ["127.0.0.1/32"]})
+
+
+class WeChatApi:
+    """Plays api.weixin.qq.com: /cgi-bin/token and /cgi-bin/message/custom/send."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.sent: list[dict[str, Any]] = []
+        self.script: list[tuple[int, dict[str, Any]]] = []
+
+    async def token(self, request: Request) -> JSONResponse:
+        q = request.query_params
+        if (q.get("appid"), q.get("secret"), q.get("grant_type")) != (
+            APP_ID,
+            "app-secret",
+            "client_credential",
+        ):
+            return JSONResponse({"errcode": 40013, "errmsg": "invalid appid"})
+        self.tokens += 1
+        return JSONResponse({"access_token": f"tok-{self.tokens}", "expires_in": 7200})
+
+    async def send(self, request: Request) -> JSONResponse:
+        if request.query_params.get("access_token") != f"tok-{self.tokens}":
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        status, answer = (
+            self.script.pop(0) if self.script else (200, {"errcode": 0, "errmsg": "ok"})
+        )
+        if status == 200 and answer.get("errcode") == 0:
+            self.sent.append(await request.json())
+        return JSONResponse(answer, status_code=status)
+
+
+@pytest.fixture
+async def wechat_api() -> AsyncIterator[tuple[WeChatApi, str]]:
+    api = WeChatApi()
+    routes = [
+        Route("/cgi-bin/token", api.token),
+        Route("/cgi-bin/message/custom/send", api.send, methods=["POST"]),
+    ]
+    async with serve(Starlette(routes=routes)) as url:
+        yield api, url
+
+
+def _xml(msg_type: str, created: int, **fields: str) -> str:
+    body = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
+    return (
+        f"<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[{OPENID}]]>"
+        f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
+        f"{body}</xml>"
+    )
+
+
+def _signed(extra: dict[str, str] | None = None, token: str = TOKEN) -> dict[str, str]:
+    ts, nonce = str(int(time.time())), "461056294"
+    signer = WeChatSigner()
+    signer.add_data(token, ts, nonce)
+    return {"signature": signer.signature, "timestamp": ts, "nonce": nonce, "openid": OPENID} | (
+        extra or {}
+    )
+
+
+async def _post_safe(
+    server: LiveServer, inbox: InboxView, xml: str, *, tamper: bool = False
+) -> int:
+    params = _signed()
+    theirs = WeChatCrypto(TOKEN, AES_KEY, APP_ID).encrypt_message(
+        xml, params["nonce"], params["timestamp"]
+    )
+    enc = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt>", theirs)
+    sig = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]></MsgSignature>", theirs)
+    assert enc and sig
+    body = (
+        "<xml><ToUserName><![CDATA[gh_account]]></ToUserName>"
+        f"<Encrypt><![CDATA[{enc.group(1)}]]></Encrypt></xml>"
+    )
+    msig = sig.group(1) if not tamper else "0" * 40
+    params |= {"encrypt_type": "aes", "msg_signature": msig}
+    async with server.http() as c:
+        r = await c.post(f"/hooks/wechat_oa/{inbox.key}", params=params, content=body)
+    if r.status_code == 200:
+        assert r.text == "success"
+    return r.status_code
+
+
+async def _setup(server: LiveServer, url: str, mode: str = "safe") -> tuple[Any, InboxView, str]:
+    return await channel_inbox(
+        server,
+        ChannelKind.wechat_oa,
+        settings={"app_id": APP_ID, "mode": mode, "api_base": url},
+        secrets={"token": TOKEN, "app_secret": "app-secret", "encoding_aes_key": AES_KEY},
+    )
+
+
+async def _conversation(kefu: Kefu, ws: Any, inbox: InboxView) -> Conversation:
+    async with kefu.db.read() as s:
+        conv = await s.scalar(
+            select(Conversation).where(
+                Conversation.workspace_id == ws, Conversation.inbox_id == inbox.id
+            )
+        )
+    assert conv is not None
+    return conv
+
+
+async def _due_now(kefu: Kefu, ws: Any) -> None:
+    async with kefu.db.write_session() as s, s.begin():
+        await s.execute(update(Job).where(Job.workspace_id == ws).values(run_at=utcnow()))
+
+
+async def test_url_verification(server: LiveServer, wechat_api: tuple[WeChatApi, str]) -> None:
+    _, url = wechat_api
+    _, inbox, _ = await _setup(server, url)
+    async with server.http() as c:
+        r = await c.get(f"/hooks/wechat_oa/{inbox.key}", params=_signed({"echostr": "5837397520"}))
+        assert (r.status_code, r.text) == (200, "5837397520")
+        bad = await c.get(
+            f"/hooks/wechat_oa/{inbox.key}", params=_signed({"echostr": "1"}, token="x")
+        )
+        assert bad.status_code == 403
+        stale = _signed({"echostr": "1"})
+        stale["timestamp"] = str(int(stale["timestamp"]) - 3600)
+        assert (await c.get(f"/hooks/wechat_oa/{inbox.key}", params=stale)).status_code == 403
+
+
+async def test_safe_mode_inbound_replay_and_reply(
+    server: LiveServer, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    api, url = wechat_api
+    world, inbox, token = await _setup(server, url)
+    ws = world.workspace_id
+    worker = Worker(server.kefu, workspace_id=ws)
+    now = int(time.time())
+    follow = _xml("event", now - 5, Event="subscribe", EventKey="qrscene_spring", Ticket="t")
+    assert await _post_safe(server, inbox, follow) == 200
+    text = _xml("text", now, Content="你好, where is my order?", MsgId="23637352235060880")
+    assert await _post_safe(server, inbox, text) == 200
+    assert await _post_safe(server, inbox, text) == 200  # WeChat retries after 5 s
+    await worker.run_due()
+    assert await _post_safe(server, inbox, text) == 200
+    assert await _post_safe(server, inbox, follow) == 200
+    assert await worker.run_due() == 0
+    conv = await _conversation(server.kefu, ws, inbox)
+    assert conv.source == "qrscene:spring" and conv.channel_address == OPENID
+    assert conv.channel_window is not None and conv.channel_window["opened_by"] == "message"
+    assert conv.channel_window["remaining"] == 5
+    async with server.kefu.db.read() as s:
+        msgs = list((await s.execute(select(Message).where(Message.workspace_id == ws))).scalars())
+    assert [m.content for m in msgs] == ["你好, where is my order?"]
+
+    # The agent's reply: token fetched once, the API answers 500 then takes it → one send.
+    api.script = [(500, {})]
+    async with server.http(token) as c:
+        r = await c.post(f"/api/v1/conversations/{conv.id}/messages", json={"content": "马上查"})
+        assert r.status_code == 200
+        shown = (await c.get(f"/api/v1/conversations/{conv.id}")).json()
+    assert shown["window"]["remaining"] == 4
+    await worker.run_due()
+    await _due_now(server.kefu, ws)
+    await worker.run_due()
+    assert api.sent == [{"touser": OPENID, "msgtype": "text", "text": {"content": "马上查"}}]
+    # A menu reply becomes a msgmenu; the cached token is used (no second token call).
+    buttons = [
+        {"id": "track", "label": "Track", "action": "reply"},
+        {"id": "person", "label": "A person", "action": "reply"},
+    ]
+    async with server.http(token) as c:
+        await c.post(
+            f"/api/v1/conversations/{conv.id}/messages",
+            json={"content": "Choose:", "type": "menu", "payload": {"buttons": buttons}},
+        )
+    await worker.run_due()
+    assert api.tokens == 1
+    assert api.sent[-1]["msgmenu"] == {
+        "head_content": "Choose:",
+        "list": [{"id": "track", "content": "Track"}, {"id": "person", "content": "A person"}],
+        "tail_content": "",
+    }
+    # The customer taps a menu item: WeChat sends text with bizmsgmenuid.
+    tap = _xml("text", now + 1, Content="Track", MsgId="23637352235060881", bizmsgmenuid="track")
+    assert await _post_safe(server, inbox, tap) == 200
+    await worker.run_due()
+    async with server.http(token) as c:
+        thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+    assert [m["delivery"] for m in thread if m["sender_kind"] == "agent"] == ["sent", "sent"]
+    assert thread[-1]["payload"] == {"button": {"id": "track"}}
+
+    # WeChat says the token is invalid: refreshed once, then sent.
+    api.tokens += 1  # another node refreshed it meanwhile; ours is stale
+    async with server.http(token) as c:
+        await c.post(f"/api/v1/conversations/{conv.id}/messages", json={"content": "again"})
+    await worker.run_due()
+    assert api.sent[-1]["text"] == {"content": "again"}
+
+    # 45015 from WeChat: a clear failure, and the window is shown closed.
+    api.script = [
+        (
+            200,
+            {"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"},
+        )
+    ]
+    async with server.http(token) as c:
+        await c.post(f"/api/v1/conversations/{conv.id}/messages", json={"content": "late"})
+        await worker.run_due()
+        thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+        shown = (await c.get(f"/api/v1/conversations/{conv.id}")).json()
+    assert thread[-1]["delivery"] == "failed"
+    assert thread[-1]["delivery_error"].startswith("window_closed: WeChat 45015")
+    assert shown["window"] is None
+    async with server.http(token) as c:
+        r = await c.post(f"/api/v1/conversations/{conv.id}/messages", json={"content": "more"})
+    assert r.json()["message"]["delivery"] == "failed"
+    assert r.json()["message"]["delivery_error"].startswith("window_closed")
+
+
+async def test_bad_signatures_and_hostile_xml_store_nothing(
+    server: LiveServer, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    _, url = wechat_api
+    world, inbox, _ = await _setup(server, url)
+    ws = world.workspace_id
+    text = _xml("text", int(time.time()), Content="hi", MsgId="1")
+    assert await _post_safe(server, inbox, text, tamper=True) == 403
+    async with server.http() as c:
+        # Safe mode refuses plaintext, even correctly signed.
+        assert (
+            await c.post(f"/hooks/wechat_oa/{inbox.key}", params=_signed(), content=text)
+        ).status_code == 403
+        assert (await c.post(f"/hooks/wechat_oa/{inbox.key}", content=text)).status_code == 403
+    other, plain, _ = await _setup(server, url, mode="plaintext")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+        "<xml><FromUserName>&lol2;</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>"
+        "<Content>x</Content><MsgId>2</MsgId></xml>"
+    )
+    external = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml>&e;</xml>'
+    )
+    async with server.http() as c:
+        for body in (bomb, external, "<xml><unclosed>", "not xml", "<other/>"):
+            r = await c.post(f"/hooks/wechat_oa/{plain.key}", params=_signed(), content=body)
+            assert r.status_code == 400, body
+        ok = await c.post(f"/hooks/wechat_oa/{plain.key}", params=_signed(), content=text)
+        assert (ok.status_code, ok.text) == (200, "success")
+    assert await count_rows(server.kefu, InboundReceipt, ws) == 0
+    assert await count_rows(server.kefu, Job, ws) == 0
+    assert await count_rows(server.kefu, InboundReceipt, other.workspace_id) == 1  # the good one
+
+
+async def test_window_expiry_and_crash_before_send(
+    settings: Settings, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    api, url = wechat_api
+    async with start_server(settings) as first:
+        world, inbox, token = await _setup(first, url)
+        ws = world.workspace_id
+        assert (
+            await _post_safe(
+                first, inbox, _xml("event", int(time.time()), Event="CLICK", EventKey="MENU_HELP")
+            )
+            == 200
+        )
+        await Worker(first.kefu, workspace_id=ws).run_due()
+        conv = await _conversation(first.kefu, ws, inbox)
+        assert conv.channel_window is not None and conv.channel_window["remaining"] == 3
+        async with first.http(token) as c:
+            answers = [
+                (
+                    await c.post(
+                        f"/api/v1/conversations/{conv.id}/messages", json={"content": f"r{n}"}
+                    )
+                ).json()
+                for n in range(4)
+            ]
+        assert [a["message"]["delivery"] for a in answers] == ["stored"] * 3 + ["failed"]
+        assert answers[3]["message"]["delivery_error"].startswith("window_exhausted")
+        # The process stops before any worker ran: the three jobs survive it.
+    assert api.sent == []
+    kefu = Kefu(settings)
+    await kefu.start()
+    try:
+        await Worker(kefu, workspace_id=ws).run_due()
+    finally:
+        await kefu.close()
+    assert [s["text"]["content"] for s in api.sent] == ["r0", "r1", "r2"]
+
+
+@pytest.mark.parametrize(
+    ("xml", "type_", "content"),
+    [
+        (
+            _xml("image", 1, PicUrl="http://mmbiz.qpic.cn/x", MediaId="m1", MsgId="11"),
+            "image",
+            "image",
+        ),
+        (
+            _xml("voice", 1, MediaId="m2", Format="amr", Recognition="你好", MsgId="12"),
+            "audio",
+            "你好",
+        ),
+        (_xml("video", 1, MediaId="m3", ThumbMediaId="t3", MsgId="13"), "video", "video"),
+        (_xml("shortvideo", 1, MediaId="m4", ThumbMediaId="t4", MsgId="14"), "video", "video"),
+        (
+            _xml(
+                "location",
+                1,
+                Location_X="23.134521",
+                Location_Y="113.358803",
+                Scale="20",
+                Label="Guangzhou",
+                MsgId="15",
+            ),
+            "location",
+            "Guangzhou",
+        ),
+        (
+            _xml(
+                "link",
+                1,
+                Title="Order",
+                Description="Mine",
+                Url="https://example.com/o",
+                MsgId="16",
+            ),
+            "text",
+            "Order\nMine\nhttps://example.com/o",
+        ),
+    ],
+)
+def test_message_kinds_agree_with_wechatpy(xml: str, type_: str, content: str) -> None:
+    item = parse_message(fromstring(xml))
+    theirs = wechatpy.parse_message(xml)
+    assert item is not None and item.message is not None
+    assert (item.message.type, item.message.content) == (type_, content)
+    assert item.provider_id == f"msg:{theirs.id}"
+    assert item.address == theirs.source == OPENID
+    if type_ == "location":
+        assert item.message.payload == {
+            "latitude": float(theirs.location_x),
+            "longitude": float(theirs.location_y),
+            "name": theirs.label,
+        }
+    if type_ == "image":
+        assert item.message.media is not None and item.message.media.url == theirs.image
+
+
+@pytest.mark.parametrize(
+    ("xml", "window", "source"),
+    [
+        (_xml("event", 7, Event="subscribe"), "event", "wechat:subscribe"),
+        (_xml("event", 7, Event="subscribe", EventKey="qrscene_123"), "event", "qrscene:123"),
+        (_xml("event", 7, Event="SCAN", EventKey="123", Ticket="t"), "event", "qrscene:123"),
+        (_xml("event", 7, Event="unsubscribe"), "closed", None),
+    ],
+)
+def test_events_agree_with_wechatpy(xml: str, window: str, source: str | None) -> None:
+    item = parse_message(fromstring(xml))
+    theirs = wechatpy.parse_message(xml)
+    assert item is not None and item.window == window and item.source == source
+    assert item.provider_id == f"event:{theirs.source}:7"
+    if source and source != "wechat:subscribe":
+        assert source == f"qrscene:{theirs.scene_id}"
+    assert parse_message(fromstring(_xml("event", 7, Event="VIEW", EventKey="https://x"))) is None

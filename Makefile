@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 
-.PHONY: install run test lint typecheck test-pg clean
+.PHONY: install run test lint typecheck test-pg clean web chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +14,37 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) web chromium
+
+## Front ends: every web/<app> with a package.json is built with `npm ci && npm run build` into
+## src/kefu/static/<app>/ (generated, git-ignored), again only when a file under web/<app> changed.
+WEB_APPS := $(patsubst web/%/package.json,%,$(wildcard web/*/package.json))
+WEB_BUILT := $(WEB_APPS:%=src/kefu/static/%/.built)
+
+web: $(WEB_BUILT)
+
+web/%/node_modules/.package-lock.json: web/%/package-lock.json web/%/package.json
+	cd web/$* && npm ci --no-audit --no-fund --loglevel=error
+
+.SECONDEXPANSION:
+src/kefu/static/%/.built: web/%/node_modules/.package-lock.json \
+		$$(shell find web/$$* -path web/$$*/node_modules -prune -o -type f -print)
+	cd web/$* && npm run build --silent
+	@touch $@
+
+## Browser tests drive Debian's Chromium (never a downloaded browser build).
+CHROMIUM := /usr/bin/chromium
+AS_ROOT := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(AS_ROOT) apt-get -o DPkg::Lock::Timeout=600 update -qq
+	$(AS_ROOT) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+		install -y -qq --no-install-recommends chromium
 
 ## Start kefu with a demo workspace on SQLite (KEFU_PORT, KEFU_DATA_DIR, KEFU_DEMO_PASSWORD apply).
-run: install
+run: $(STAMP) web
 	$(BIN)/kefu demo --host $(HOST)
 
 lint: install
@@ -27,8 +54,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-## The whole suite on SQLite and the in-process bus (PostgreSQL/Redis suites: see `make test-pg`).
-test: lint typecheck
+## The whole suite on SQLite and the in-process bus (PostgreSQL/Redis suites: see `make test-pg`),
+## browser tests included (tests/browser: Playwright driving Debian's Chromium).
+test: lint typecheck web chromium
 	$(BIN)/pytest
 
 ## The suite again on PostgreSQL and Redis (the URLs below are the defaults .ci/run uses).
@@ -38,7 +66,7 @@ test-pg: install
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache src/kefu/static/*/ web/*/node_modules
 
 ## Benchmarks (see benchmarks/README.md): `make bench` runs every scenario (several minutes),
 ## `make bench-quick` the core ones in under a minute. Both write benchmarks/results/latest.json,

@@ -19,6 +19,7 @@ from kefu.config import Settings, get_settings
 from kefu.jobs.runner import Worker
 from kefu.realtime.gateway import websocket_endpoint
 from kefu.runtime import Kefu
+from kefu.web import widget as widget_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.router.routes.append(hook_routes.route)
     app.add_api_websocket_route("/ws", websocket_endpoint)
+    widget_web.install(app)
 
     if settings.allowed_origins:
         app.add_middleware(

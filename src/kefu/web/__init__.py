@@ -1,0 +1,1 @@
+"""Serving the browser front ends that ``make`` builds into ``kefu/static/``."""

@@ -1,0 +1,356 @@
+// The chat panel: header, thread, composer. It renders the client's state and never keeps
+// its own copy of the conversation.
+import type { KefuClient } from "../client/client";
+import type { Attachment, ChatItem, QueueInfo } from "../client/types";
+import { h } from "./dom";
+import { errorText, LOCALES, locale, t, type Locale } from "./i18n";
+import { body, type Button, type RenderContext } from "./render";
+
+const EMOJI = "😀 😂 😊 😍 🤔 😢 😡 👍 👎 🙏 👏 🎉 ❤️ 🔥 ✅ ❌ 👋 🙂 😅 😉 🤝 💡 📦 🚚".split(" ");
+const CHECK =
+  '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true"><path fill="currentColor" d="M8 0l2 2h3v3l2 2-2 2v3h-3l-2 2-2-2H3v-3L1 7l2-2V2h3zm-1.2 10.2l5-5-1.1-1.1-3.9 3.9-1.9-1.9-1.1 1.1z"/></svg>';
+
+export interface UiHooks {
+  close(): void;
+  localeChanged(l: Locale): void;
+  soundChanged(on: boolean): void;
+  upload(files: File[]): void;
+  prechat(fields: { name?: string; email?: string }): Promise<void>;
+}
+
+export class ChatUi implements RenderContext {
+  private nodes = new Map<string, { el: HTMLElement; sig: string }>();
+  private attachments = new Map<string, Promise<Attachment>>();
+  private log!: HTMLElement;
+  private status!: HTMLElement;
+  private heading!: HTMLElement;
+  private agent!: HTMLElement;
+  private banner!: HTMLElement;
+  private alertBox!: HTMLElement;
+  private typingEl!: HTMLElement;
+  private input!: HTMLTextAreaElement;
+  private composer!: HTMLFormElement;
+  private prechatForm: HTMLFormElement | null = null;
+  private typingTimer = 0;
+  queue: QueueInfo | null = null;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private client: KefuClient,
+    private readonly hooks: UiHooks,
+    private readonly opts: { framed: boolean; sound: boolean; prechat: string[] },
+  ) {
+    this.root.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && this.opts.framed) this.hooks.close();
+    });
+    this.build();
+  }
+
+  attachment(id: string): Promise<Attachment> {
+    const conv = this.client.thread.conversation;
+    let p = this.attachments.get(id);
+    if (!p && conv) {
+      p = this.client.api.attachment(conv.id, id);
+      p.catch(() => this.attachments.delete(id));
+      this.attachments.set(id, p);
+    }
+    return p ?? Promise.reject(new Error("no conversation"));
+  }
+
+  press(item: ChatItem, b: Button): void {
+    this.client.send(b.label, "text", { button: { message_id: item.id, id: b.id } });
+  }
+
+  preview(src: string, name: string): void {
+    const close = (): void => {
+      overlay.remove();
+      opener?.focus();
+    };
+    const opener = document.activeElement as HTMLElement | null;
+    const btn = h("button", { type: "button", class: "preview-close", "aria-label": t("closePreview"), onclick: close }, "×");
+    const overlay = h(
+      "div",
+      { class: "preview", role: "dialog", "aria-modal": "true", "aria-label": name },
+      h("img", { src, alt: name }),
+      btn,
+    );
+    overlay.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") {
+        ev.stopPropagation();
+        close();
+      }
+    });
+    overlay.addEventListener("click", (ev) => ev.target === overlay && close());
+    document.body.append(overlay);
+    btn.focus();
+  }
+
+  useClient(client: KefuClient): void {
+    this.client = client;
+    this.attachments.clear();
+    for (const { el } of this.nodes.values()) el.remove();
+    this.nodes.clear();
+    this.render();
+  }
+
+  /** Builds the static parts again (after a language change). */
+  build(): void {
+    const draft = this.input?.value ?? "";
+    const focused = this.input !== undefined && document.activeElement === this.input;
+    this.root.textContent = "";
+    this.nodes.clear();
+    this.status = h("span", { class: "status", role: "status" });
+    this.agent = h("div", { class: "agent" });
+    this.heading = h("h1", {});
+    const header = h(
+      "header",
+      {},
+      h("div", { class: "heading" }, this.heading, this.status),
+      this.agent,
+      this.opts.framed
+        ? h("button", { type: "button", class: "close", "aria-label": t("close"), onclick: () => this.hooks.close() }, "×")
+        : null,
+    );
+    this.banner = h("div", { class: "banner", role: "status", hidden: true });
+    this.alertBox = h("div", { class: "alert", role: "alert", hidden: true });
+    this.log = h("main", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("messages"), tabindex: "0" });
+    this.typingEl = h("div", { class: "typing", "aria-live": "polite" });
+    this.root.append(header, this.banner, this.alertBox, this.log, this.typingEl, this.buildComposer(), this.buildFooter());
+    this.input.value = draft;
+    if (focused) this.input.focus();
+    this.render();
+  }
+
+  private buildComposer(): HTMLElement {
+    const file = h("input", { type: "file", multiple: true, hidden: true, tabindex: "-1" });
+    file.addEventListener("change", () => {
+      const files = [...(file.files ?? [])];
+      file.value = "";
+      if (files.length) this.hooks.upload(files);
+    });
+    const picker = h("div", { class: "emoji-picker", role: "group", "aria-label": t("emoji"), hidden: true },
+      ...EMOJI.map((e) => h("button", { type: "button", onclick: () => this.insert(e) }, e)));
+    const emojiBtn = h("button", { type: "button", class: "icon", "aria-label": t("emoji"), "aria-expanded": "false" }, "🙂");
+    emojiBtn.addEventListener("click", () => {
+      picker.hidden = !picker.hidden;
+      emojiBtn.setAttribute("aria-expanded", String(!picker.hidden));
+      if (!picker.hidden) (picker.firstElementChild as HTMLElement | null)?.focus();
+    });
+    picker.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") {
+        ev.stopPropagation();
+        picker.hidden = true;
+        emojiBtn.setAttribute("aria-expanded", "false");
+        emojiBtn.focus();
+      }
+    });
+    this.input = h("textarea", { rows: "1", placeholder: t("placeholder"), "aria-label": t("placeholder"), maxlength: "10000" });
+    this.input.addEventListener("input", () => this.client.typing());
+    this.input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        this.composer.requestSubmit();
+      }
+    });
+    this.composer = h(
+      "form",
+      { class: "composer" },
+      picker,
+      h("button", { type: "button", class: "icon", "aria-label": t("attach"), onclick: () => file.click() }, "📎"),
+      file,
+      emojiBtn,
+      this.input,
+      h("button", { type: "submit", class: "send" }, t("send")),
+    );
+    this.composer.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = this.input.value.trim();
+      if (!text) return;
+      this.input.value = "";
+      this.client.send(text);
+      this.input.focus();
+    });
+    const wrap = h("div", { class: "bottom" }, this.composer);
+    this.prechatForm = this.buildPrechat();
+    if (this.prechatForm) wrap.prepend(this.prechatForm);
+    return wrap;
+  }
+
+  private buildPrechat(): HTMLFormElement | null {
+    const fields = this.opts.prechat.filter((f) => f === "name" || f === "email");
+    if (!fields.length || localStorage.getItem(this.prechatKey()) === "done") return null;
+    const inputs = fields.map((f) =>
+      h("input", { name: f, type: f === "email" ? "email" : "text", required: true, maxlength: f === "email" ? "320" : "200", autocomplete: f }),
+    );
+    const form = h(
+      "form",
+      { class: "prechat" },
+      h("p", {}, t("prechatIntro")),
+      ...inputs.map((i) => h("label", {}, h("span", {}, t(i.name as "name" | "email")), i)),
+      h("button", { type: "submit", class: "send" }, t("start")),
+    );
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const out: { name?: string; email?: string } = {};
+      for (const i of inputs) out[i.name as "name" | "email"] = i.value.trim();
+      this.hooks.prechat(out).then(() => {
+        localStorage.setItem(this.prechatKey(), "done");
+        form.remove();
+        this.prechatForm = null;
+        this.render();
+        this.input.focus();
+      }, (e: { code?: string }) => this.showError(e.code ?? "error"));
+    });
+    return form;
+  }
+
+  private prechatKey(): string {
+    return `kefu:${new URLSearchParams(location.search).get("key") ?? ""}:prechat`;
+  }
+
+  private buildFooter(): HTMLElement {
+    const select = h("select", { "aria-label": t("language") });
+    for (const [code, name] of Object.entries(LOCALES)) {
+      select.append(h("option", { value: code, selected: code === locale() }, name));
+    }
+    select.addEventListener("change", () => this.hooks.localeChanged(select.value as Locale));
+    const sound = h("input", { type: "checkbox", checked: this.opts.sound });
+    sound.addEventListener("change", () => {
+      this.opts.sound = sound.checked;
+      this.hooks.soundChanged(sound.checked);
+    });
+    return h("footer", {}, select, h("label", { class: "sound" }, sound, t("sound")));
+  }
+
+  private insert(text: string): void {
+    const i = this.input;
+    const at = i.selectionStart ?? i.value.length;
+    i.value = i.value.slice(0, at) + text + i.value.slice(i.selectionEnd ?? at);
+    i.selectionStart = i.selectionEnd = at + text.length;
+    i.focus();
+  }
+
+  showError(code: string | null): void {
+    this.alertBox.hidden = code === null;
+    this.alertBox.textContent = code === null ? "" : errorText(code);
+  }
+
+  showTyping(name: string | null, typing: boolean): void {
+    window.clearTimeout(this.typingTimer);
+    this.typingEl.textContent = typing ? t("typing", { name: name ?? t("someone") }) : "";
+    if (typing) this.typingTimer = window.setTimeout(() => (this.typingEl.textContent = ""), 6000);
+  }
+
+  showBanner(text: string | null): void {
+    this.banner.hidden = !text;
+    this.banner.textContent = text ?? "";
+  }
+
+  render(): void {
+    const c = this.client;
+    const conn = c.connection;
+    this.heading.textContent = c.session?.inbox.name ?? t("title");
+    this.status.textContent = conn === "online" ? t("online") : conn === "offline" ? t("offline")
+      : conn === "reconnecting" ? t("reconnecting") : conn === "connecting" ? t("connecting") : "";
+    this.root.dataset.connection = conn;
+    const blocked = conn === "error";
+    this.composer.hidden = blocked || this.prechatForm !== null;
+    this.renderAgent();
+    this.renderQueue();
+    this.renderThread();
+  }
+
+  private renderAgent(): void {
+    const a = this.client.thread.conversation?.assignee;
+    this.agent.textContent = "";
+    if (!a) return;
+    const avatar = a.avatar_url ? h("img", { class: "avatar", src: a.avatar_url, alt: "", referrerpolicy: "no-referrer" })
+      : h("span", { class: "avatar", "aria-hidden": "true" }, a.name.slice(0, 1).toUpperCase());
+    this.agent.append(avatar, h("span", { class: "agent-name" }, a.name), verifiedBadge());
+    if (a.public_id) this.agent.append(h("span", { class: "agent-id" }, t("agentId", { id: a.public_id })));
+  }
+
+  private renderQueue(): void {
+    const q = this.queue;
+    const conv = this.client.thread.conversation;
+    if (!q || !conv || q.conversation_id !== conv.id || conv.status !== "queued") {
+      this.showBanner(this.client.connection === "offline" ? t("offline") : null);
+      return;
+    }
+    const parts: string[] = [];
+    if (q.open_now === false) parts.push(t("closedNow"));
+    if (typeof q.position === "number") parts.push(t("queue", { n: q.position }));
+    if (typeof q.expected_wait_seconds === "number") {
+      parts.push(t("wait", { m: Math.max(1, Math.round(q.expected_wait_seconds / 60)) }));
+    }
+    this.showBanner(parts.join(" ") || null);
+  }
+
+  private renderThread(): void {
+    const c = this.client;
+    const near = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
+    const items = c.items();
+    const conv = c.thread.conversation;
+    const lastOwn = [...items].reverse().find((i) => i.sender_kind === "customer");
+    const wanted: HTMLElement[] = [];
+    if (c.thread.hasOlder()) {
+      wanted.push(this.keyed("earlier", "earlier", () =>
+        h("button", { type: "button", class: "earlier", onclick: () => void c.loadOlder() }, t("earlier"))));
+    } else {
+      const greeting = c.session?.inbox.greeting ?? t("greetingFallback");
+      wanted.push(this.keyed("greeting", greeting, () => h("div", { class: "msg from-agent greeting" }, h("p", { class: "text" }, greeting))));
+    }
+    let prev: ChatItem | null = null;
+    for (const item of items) {
+      let mark = "";
+      if (item === lastOwn) {
+        mark = item.status === "sent" && conv && item.seq !== null && item.seq <= conv.agent_read_seq ? "read" : item.status;
+      }
+      const showName = item.sender_kind !== "customer" && (prev?.sender_kind !== item.sender_kind || prev?.sender_name !== item.sender_name);
+      const sig = `${item.seq}|${item.status}|${item.error}|${mark}|${showName}`;
+      wanted.push(this.keyed(item.key, sig, () => this.bubble(item, mark, showName)));
+      prev = item;
+    }
+    const keep = new Set(wanted);
+    for (const [k, n] of this.nodes) if (!keep.has(n.el)) { n.el.remove(); this.nodes.delete(k); }
+    wanted.forEach((el, i) => {
+      if (this.log.children[i] !== el) this.log.insertBefore(el, this.log.children[i] ?? null);
+    });
+    if (near) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  private keyed(key: string, sig: string, make: () => HTMLElement): HTMLElement {
+    const hit = this.nodes.get(key);
+    if (hit && hit.sig === sig) return hit.el;
+    const el = make();
+    if (hit) hit.el.replaceWith(el);
+    this.nodes.set(key, { el, sig });
+    return el;
+  }
+
+  private bubble(item: ChatItem, mark: string, showName: boolean): HTMLElement {
+    const mine = item.sender_kind === "customer";
+    const el = h("div", { class: `msg ${mine ? "from-me" : "from-agent"} type-${item.type}`, "data-seq": item.seq === null ? null : String(item.seq), "data-status": item.status });
+    if (showName) {
+      const who = item.sender_kind === "bot" ? (item.sender_name ?? t("bot")) : (item.sender_name ?? t("agent"));
+      el.append(h("div", { class: "who" }, who, item.sender_kind === "agent" ? verifiedBadge() : null));
+    }
+    el.append(body(item, this));
+    if (mine && mark) {
+      const meta = h("div", { class: `meta meta-${mark}` }, mark === "failed" ? `${t("failed")} · ${errorText(item.error ?? "error")}` : t(mark as "sent" | "read" | "sending"));
+      if (mark === "failed") {
+        const cid = item.key.slice(2);
+        meta.append(" ", h("button", { type: "button", class: "link", onclick: () => this.client.retry(cid) }, t("retry")));
+      }
+      el.append(meta);
+    }
+    return el;
+  }
+}
+
+/** Drawn by the widget for messages the server says an agent sent; never from text. */
+function verifiedBadge(): HTMLElement {
+  const badge = h("span", { class: "verified", title: t("verified") }, h("span", { class: "sr" }, t("verified")));
+  badge.insertAdjacentHTML("afterbegin", CHECK);
+  return badge;
+}

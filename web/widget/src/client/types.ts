@@ -1,0 +1,100 @@
+// The shapes of kefu's client API (docs/api.md, docs/realtime.md, docs/messages.md).
+
+export type SenderKind = "customer" | "agent" | "bot" | "system";
+export type ConversationStatus = "bot" | "queued" | "open" | "pending" | "snoozed" | "resolved";
+export type JsonObject = { [key: string]: unknown };
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number | null;
+  after_seq: number | null;
+  sender_kind: SenderKind;
+  sender_id: string | null;
+  sender_name: string | null;
+  type: string;
+  content: string;
+  payload: JsonObject | null;
+  client_msg_id: string | null;
+  delivery: string;
+  created_at: string;
+}
+
+/** The agent who answers: name and avatar, plus a public ID when the server has one. */
+export interface AgentRef {
+  id: string;
+  name: string;
+  avatar_url: string | null;
+  public_id?: string | null;
+}
+
+export interface Conversation {
+  id: string;
+  inbox_id: string;
+  status: ConversationStatus;
+  assignee: AgentRef | null;
+  last_seq: number;
+  customer_read_seq: number;
+  agent_read_seq: number;
+  created_at: string;
+}
+
+export interface InboxInfo {
+  id: string;
+  name: string;
+  greeting: string | null;
+}
+
+export interface SessionInfo {
+  token: string;
+  visitor_token: string;
+  contact_id: string;
+  verified: boolean;
+  inbox: InboxInfo;
+}
+
+/** `conversation.queue_updated`: where the customer stands while waiting for an agent. */
+export interface QueueInfo {
+  conversation_id: string;
+  position: number | null;
+  expected_wait_seconds: number | null;
+  open_now?: boolean | null;
+  next_open_at?: string | null;
+}
+
+export interface Attachment {
+  attachment_id: string;
+  name: string;
+  mime: string;
+  size: number;
+  width?: number;
+  height?: number;
+  duration_ms?: number;
+  thumbnail?: boolean;
+  url?: string;
+  thumbnail_url?: string | null;
+  expires_at?: string;
+}
+
+/** A signed-in user your backend vouches for: an HMAC of the id, or a JWT. */
+export type UserClaim =
+  | { id: string; name?: string; email?: string; hash: string }
+  | { jwt: string };
+
+/** One line of the thread as the UI shows it: stored messages and the customer's own
+ * messages still on their way, under a key that stays the same once they are stored. */
+export interface ChatItem {
+  key: string;
+  id: string | null;
+  seq: number | null;
+  sender_kind: SenderKind;
+  sender_name: string | null;
+  type: string;
+  content: string;
+  payload: JsonObject | null;
+  created_at: string;
+  status: "sending" | "sent" | "failed";
+  error: string | null;
+}
+
+export type Connection = "idle" | "connecting" | "online" | "reconnecting" | "offline" | "error";

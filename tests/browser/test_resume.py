@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import HostSite, ThreadedServer
+from tests.browser.netproxy import TcpProxy
 from tests.browser.widget import embed, open_chat, send_text, setup
 
 
@@ -64,3 +65,33 @@ def test_messages_sent_by_the_agent_during_a_reload_are_all_there(
     expect(frame.locator(".msg[data-seq]")).to_have_count(61)
     seqs = frame.locator(".msg[data-seq]").evaluate_all("els => els.map(e => +e.dataset.seq)")
     assert seqs == list(range(1, 62))
+
+
+def test_connection_reset_mid_chat_reconnects_and_catches_up(
+    page: Page, kefu_live: ThreadedServer, host_site: HostSite
+) -> None:
+    s = setup(kefu_live, host_site)
+    proxy = TcpProxy(int(s.kefu_url.rsplit(":", 1)[1]))
+    try:
+        page.goto(embed(host_site, s, kefu_url=proxy.url))
+        frame = open_chat(page)
+        send_text(frame, "one")
+        expect(frame.locator(".from-me .meta")).to_have_text("Sent")
+        (conv,) = s.conversations()
+
+        proxy.cut()
+        expect(frame.locator("header .status")).to_have_text("Reconnecting…")
+        send_text(frame, "two")
+        for i in range(1, 4):
+            s.reply(conv["id"], f"answer {i}")
+        proxy.restore()
+
+        expect(frame.locator("header .status")).to_have_text("Online", timeout=30_000)
+        expected = ["one", "answer 1", "answer 2", "answer 3", "two"]
+        expect(frame.locator(".msg:not(.greeting) .text")).to_have_text(expected)
+        expect(frame.locator(".from-me").last.locator(".meta")).to_have_text("Sent")
+        seqs = frame.locator(".msg[data-seq]").evaluate_all("els => els.map(e => +e.dataset.seq)")
+        assert seqs == [1, 2, 3, 4, 5]
+        assert [m["content"] for m in s.messages(conv["id"])] == expected
+    finally:
+        proxy.close()

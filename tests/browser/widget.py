@@ -110,14 +110,23 @@ def setup(server: ThreadedServer, site: HostSite, *, require_identity: bool = Fa
     return Setup(world, r.json(), admin, login(url, world.agents[0].email), url)
 
 
-def embed(site: HostSite, s: Setup, *, path: str = "/", settings: str = "", **data: str) -> str:
-    """A host page with the one-line snippet (plus ``window.kefuSettings`` if given)."""
+def embed(
+    site: HostSite,
+    s: Setup,
+    *,
+    path: str = "/",
+    settings: str = "",
+    kefu_url: str | None = None,
+    **data: str,
+) -> str:
+    """A host page with the one-line snippet (plus ``window.kefuSettings`` if given); the
+    widget is loaded from ``kefu_url`` (kefu itself unless a proxy is given)."""
     attrs = " ".join(f'data-{k.replace("_", "-")}="{html.escape(v)}"' for k, v in data.items())
     pre = f"<script>window.kefuSettings = {settings};</script>" if settings else ""
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
 <style>* {{ color: red !important; font-size: 40px !important; }}</style></head>
 <body><h1>Our shop</h1>{pre}
-<script async src="{s.kefu_url}/widget/loader.js"
+<script async src="{kefu_url or s.kefu_url}/widget/loader.js"
   data-inbox-key="{s.inbox["key"]}" {attrs}></script>
 </body></html>"""
     return site.add(path, page)

@@ -35,6 +35,8 @@ export interface ClientOptions {
   source?: string | null;
   /** How long to wait for an `ack` before sending the same frame again (ms). */
   retryMs?: number;
+  /** How often to ping the server; an unanswered ping by the next one drops the socket (ms). */
+  pingMs?: number;
 }
 
 export interface ClientEvents {
@@ -68,6 +70,7 @@ export class KefuClient extends Emitter<ClientEvents> {
   private flushTimer: unknown = null;
   private stopped = true;
   private lastTyping = 0;
+  private awaitingPong = false;
   private readonly storage: KeyValueStorage;
 
   constructor(private readonly opts: ClientOptions) {
@@ -236,12 +239,23 @@ export class KefuClient extends Emitter<ClientEvents> {
     return true;
   }
 
+  /** A `ping` every 20 s keeps the resume position fresh; a socket that has not answered the
+   * previous one by then is taken for dead and replaced. */
   private keepAlive(): void {
     if (this.pingTimer !== null) timers.clearTimeout(this.pingTimer);
     this.pingTimer = timers.setTimeout(() => {
       this.pingTimer = null;
+      const ws = this.socket;
+      if (this.awaitingPong && ws) {
+        this.socket = null;
+        this.live = false;
+        ws.close(4000, "no pong");
+        this.scheduleReconnect();
+        return;
+      }
+      this.awaitingPong = true;
       if (this.sendFrame({ type: "ping" })) this.keepAlive();
-    }, 20000);
+    }, this.opts.pingMs ?? 20000);
   }
 
   private advance(position: unknown): void {
@@ -255,6 +269,7 @@ export class KefuClient extends Emitter<ClientEvents> {
       case "ready":
         this.advance(f.position);
         this.live = true;
+        this.awaitingPong = false;
         this.attempt = 0;
         this.setConnection("online");
         this.keepAlive();
@@ -266,6 +281,7 @@ export class KefuClient extends Emitter<ClientEvents> {
         this.sendFrame(this.position === null ? { type: "hello" } : { type: "hello", since: this.position });
         return;
       case "pong":
+        this.awaitingPong = false;
         this.advance(f.position);
         return;
       case "event":

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kefu import __version__
+from kefu.api import attachments
 from kefu.api.agent import auth, channels, conversations, directory, identities
 from kefu.api.client import routes as client_routes
 from kefu.api.errors import BodyLimit, install_error_handlers
@@ -52,8 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     agent_api = APIRouter(prefix="/api/v1")
     for module in (auth, conversations, directory, identities, channels):
         agent_api.include_router(module.router)
+    agent_api.include_router(attachments.agent_router)
     app.include_router(agent_api)
     app.include_router(client_routes.router, prefix="/api/client/v1")
+    app.include_router(attachments.client_router, prefix="/api/client/v1")
+    app.include_router(attachments.files_router)
     app.include_router(health_router)
     app.router.routes.append(hook_routes.route)
     app.add_api_websocket_route("/ws", websocket_endpoint)
@@ -67,5 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type"],
         )
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        uploads=attachments.UPLOAD_ROUTE,
+        upload_limit=settings.max_upload_bytes + attachments.MULTIPART_OVERHEAD,
+    )
     return app

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = 10
     visitor_sessions_per_minute: int = 60  # new visitor sessions per client address
 
+    # attachments (see docs/attachments.md)
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 40_000_000  # width x height (x frames), checked before decoding
+    attachment_url_seconds: int = 900  # lifetime of a signed download URL
+    uploads_per_minute: int = 30  # per customer or agent
+
     # realtime / retention
     event_retention_hours: float = 72.0
     replay_page_size: int = 500

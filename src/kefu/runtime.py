@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from kefu.actions.tx import Tx, Writer
+from kefu.attachments.storage import LocalStorage, Storage
 from kefu.config import Settings
 from kefu.db.engine import Database
 from kefu.realtime.bus import make_bus
@@ -23,6 +24,7 @@ class Kefu:
         self.bus = make_bus(settings.redis_url)
         self.hubs = Hubs(self.db, self.bus)
         self.writer = Writer(self.db, self.bus.publish_events, batch_max=settings.commit_batch_max)
+        self.storage: Storage = LocalStorage(settings.data_dir / "attachments")
         self.limiter: Limiter = (
             RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
         )

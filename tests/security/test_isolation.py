@@ -25,6 +25,7 @@ from kefu.db.tables import Base, Inbox
 from kefu.domain.state import State
 from kefu.queries.snapshot import snapshot
 from kefu.realtime.stream import stream_bounds
+from tests.attachments import samples
 from tests.support import LiveServer, Socket, World, login, make_world, open_socket, visitor
 
 pytestmark = [pytest.mark.storage, pytest.mark.realtime]
@@ -32,6 +33,9 @@ pytestmark = [pytest.mark.storage, pytest.mark.realtime]
 AGENT_PREFIX = "/api/v1/"
 CLIENT_PREFIX = "/api/client/v1/"
 SEND = {"content": "should never be stored", "client_msg_id": "iso-1"}
+# A body sent as a multipart file upload instead of JSON.
+UPLOAD: dict[str, Any] = {"<file>": "x.png"}
+PNG = samples.png((1, 1))
 
 # Every agent route with path parameters, and the bodies to try on it (None: no body).
 AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
@@ -67,6 +71,8 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
         {"name": "Renamed", "email": "x@example.test"},
         {"attributes": {"plan": "free"}},
     ],
+    ("POST", "/api/v1/conversations/{conversation_id}/attachments"): [UPLOAD],
+    ("GET", "/api/v1/conversations/{conversation_id}/attachments/{attachment_id}"): [None],
     ("GET", "/api/v1/contacts/{contact_id}/conversations"): [None],
     ("GET", "/api/v1/contacts/{contact_id}/merge-suggestions"): [None],
     ("POST", "/api/v1/contacts/{contact_id}/identities"): [
@@ -85,7 +91,12 @@ CLIENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("GET", "/api/client/v1/conversations/{conversation_id}/messages"): [None],
     ("POST", "/api/client/v1/conversations/{conversation_id}/messages"): [SEND],
     ("POST", "/api/client/v1/conversations/{conversation_id}/read"): [{"seq": 1}],
+    ("POST", "/api/client/v1/conversations/{conversation_id}/attachments"): [UPLOAD],
+    ("GET", "/api/client/v1/conversations/{conversation_id}/attachments/{attachment_id}"): [None],
 }
+
+# Routes opened by a signature instead of a session (tested in test_signed_links_…).
+SIGNED_ROUTES = {("GET", "/api/files/{workspace_id}/{conversation_id}/{attachment_id}")}
 
 
 @dataclass
@@ -104,10 +115,13 @@ class Side:
     token_id: str
     marker: str  # a word written only in this workspace's messages and names
     identity_secret: str
+    attachment: dict[str, Any]  # uploaded by ``customer`` to ``conversation_id``
     ids: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ids = {
+            "workspace_id": str(self.world.workspace_id),
+            "attachment_id": self.attachment["attachment_id"],
             "conversation_id": self.conversation_id,
             "agent_id": str(self.world.agents[0].id),
             "team_id": str(self.world.team.id),
@@ -134,6 +148,7 @@ class Side:
             self.token_id,
             self.marker,
             self.identity_secret,
+            self.attachment["attachment_id"],
         }
 
 
@@ -170,6 +185,12 @@ async def _side(server: LiveServer, name: str) -> Side:
         assert r.status_code == 200, r.text
         r = await c.put(f"/api/v1/conversations/{convs[0]}/tags", json={"tags": [marker]})
         assert r.status_code == 200, r.text
+    async with server.http(c1["token"]) as c:
+        r = await c.request(
+            "POST", f"/api/client/v1/conversations/{convs[0]}/attachments", **_kw(UPLOAD)
+        )
+        assert r.status_code == 201, r.text
+        attachment = r.json()
     async with server.http(admin) as c:
         r = await c.post("/api/v1/auth/tokens", json={"name": f"{marker} token"})
         assert r.status_code == 201, r.text
@@ -187,6 +208,7 @@ async def _side(server: LiveServer, name: str) -> Side:
         token_id,
         marker,
         inbox.identity_secret,
+        attachment,
     )
 
 
@@ -233,7 +255,16 @@ def _fill(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
 
 
+def _kw(body: dict[str, Any] | None) -> dict[str, Any]:
+    """The request arguments for ``body``: JSON, or a file upload for :data:`UPLOAD`."""
+    if body is UPLOAD:
+        return {"files": {"file": (body["<file>"], PNG, "image/png")}}
+    return {"json": body}
+
+
 def _body(body: dict[str, Any] | None, own: Side) -> dict[str, Any] | None:
+    if body is UPLOAD:
+        return body
     if body is None:
         return None
     own_ids = {
@@ -260,14 +291,16 @@ def test_matrix_covers_every_route_with_path_parameters(settings: Settings) -> N
     routes = _http_routes(settings)
     assert ("GET", "/api/v1/conversations") in {(m, p) for m, p, _ in routes}, "routes moved"
     with_params = {(m, p) for m, p, r in routes if r.dependant.path_params}
-    covered = set(AGENT_ROUTES) | set(CLIENT_ROUTES)
+    covered = set(AGENT_ROUTES) | set(CLIENT_ROUTES) | SIGNED_ROUTES
     assert with_params == covered, (
         f"add to the matrix: {sorted(with_params - covered)}; "
         f"remove from it: {sorted(covered - with_params)}"
     )
     assert all(p.startswith(AGENT_PREFIX) for _, p in AGENT_ROUTES)
     assert all(p.startswith(CLIENT_PREFIX) for _, p in CLIENT_ROUTES)
+    assert all(p.startswith("/api/files/") for _, p in SIGNED_ROUTES)
     names = {"conversation_id", "agent_id", "team_id", "inbox_id", "contact_id", "token_id"}
+    names |= {"workspace_id", "attachment_id"}
     for method, path, route in routes:
         for param in route.dependant.path_params:
             assert param.name in names, f"no foreign id to try for {param.name} in {path}"
@@ -281,10 +314,12 @@ async def test_agent_routes_with_foreign_ids_answer_404_and_change_nothing(pair:
         for (method, path), bodies in AGENT_ROUTES.items():
             for body in bodies:
                 for client in (admin_a, agent_a):
-                    r = await client.request(method, _fill(path, b.ids), json=_body(body, a))
+                    r = await client.request(method, _fill(path, b.ids), **_kw(_body(body, a)))
                     # A random id gets the very same answer: nothing tells the two apart.
                     random_ids = dict.fromkeys(b.ids, str(uuid.uuid4()))
-                    r2 = await client.request(method, _fill(path, random_ids), json=_body(body, a))
+                    r2 = await client.request(
+                        method, _fill(path, random_ids), **_kw(_body(body, a))
+                    )
                     assert (r.status_code, r.json()) == (r2.status_code, r2.json())
                     if client is admin_a:
                         assert_not_found(r)
@@ -297,7 +332,7 @@ async def test_agent_routes_with_foreign_ids_answer_404_and_change_nothing(pair:
     async with pair.server.http(a.admin) as admin_a:
         for (method, path), bodies in AGENT_ROUTES.items():
             for body in bodies:
-                r = await admin_a.request(method, _fill(path, a.ids), json=_body(body, a))
+                r = await admin_a.request(method, _fill(path, a.ids), **_kw(_body(body, a)))
                 assert r.status_code in (200, 201, 204), f"{method} {path}: {r.text}"
 
 
@@ -314,9 +349,8 @@ async def test_customer_routes_with_foreign_conversations_answer_404(pair: Pair)
             for body in bodies:
                 answers = []
                 for conv_id in foreign.values():
-                    r = await cust.request(
-                        method, _fill(path, {"conversation_id": conv_id}), json=body
-                    )
+                    ids = {"conversation_id": conv_id, "attachment_id": b.ids["attachment_id"]}
+                    r = await cust.request(method, _fill(path, ids), **_kw(body))
                     assert_not_found(r)
                     answers.append(r.json())
                 assert all(x == answers[0] for x in answers), answers
@@ -326,9 +360,7 @@ async def test_customer_routes_with_foreign_conversations_answer_404(pair: Pair)
     async with pair.server.http(b.customer) as cust:
         for (method, path), bodies in CLIENT_ROUTES.items():
             for body in bodies:
-                r = await cust.request(
-                    method, _fill(path, {"conversation_id": b.conversation_id}), json=body
-                )
+                r = await cust.request(method, _fill(path, b.ids), **_kw(body))
                 assert r.status_code in (200, 201, 204), f"{method} {path}: {r.text}"
 
 
@@ -337,12 +369,26 @@ async def test_customer_tokens_open_no_agent_route(pair: Pair) -> None:
     before = await persisted(pair)
     async with pair.server.http(b.customer) as cust:
         for (method, path), bodies in AGENT_ROUTES.items():
-            r = await cust.request(method, _fill(path, b.ids), json=bodies[0])
+            r = await cust.request(method, _fill(path, b.ids), **_kw(bodies[0]))
             assert r.status_code == 401, f"{method} {path}: {r.text}"
             assert r.json()["error"]["code"] == "unauthenticated"
         for path in ("/api/v1/conversations", "/api/v1/contacts", "/api/v1/agents"):
             assert (await cust.get(path)).status_code == 401
     assert await persisted(pair) == before
+
+
+async def test_signed_links_open_only_their_own_file(pair: Pair) -> None:
+    """A signed link with any id swapped for the other workspace's, or another customer's
+    conversation, answers 404 like a forged one; the link itself works."""
+    a, b = pair.a, pair.b
+    url = b.attachment["url"]
+    async with pair.server.http() as anon:
+        assert (await anon.get(url)).status_code == 200
+        for name in ("workspace_id", "conversation_id", "attachment_id"):
+            r = await anon.get(url.replace(b.ids[name], a.ids[name]))
+            assert (r.status_code, r.json()["error"]["code"]) == (404, "link_invalid"), name
+        r = await anon.get(url.replace(b.conversation_id, b.other_conversation_id))
+        assert (r.status_code, r.json()["error"]["code"]) == (404, "link_invalid")
 
 
 # --- foreign ids in bodies ----------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from kefu.actions.attachments import attachment_payload
 from kefu.actions.conversations import start_conversation, wake
 from kefu.actions.delivery import Plan, plan_delivery, schedule_delivery
 from kefu.actions.tx import Tx
@@ -38,6 +39,10 @@ CUSTOMER_TYPES = frozenset(
     }
 )
 
+
+ATTACHMENT_TYPES = frozenset(
+    {MessageType.image, MessageType.file, MessageType.audio, MessageType.video}
+)
 
 # A customer writing to a conversation in these states brings a person back to it.
 _WAKES_ON_CUSTOMER = frozenset(
@@ -92,6 +97,9 @@ async def send_message(
             earlier = message_view(row) if row is not None else None
         if earlier is not None:
             return Sent(earlier, duplicate=True)
+    if type in ATTACHMENT_TYPES:
+        payload = await attachment_payload(tx.session, conv, type, payload)
+        content = content.strip() or payload["name"]
 
     if isinstance(actor, CustomerActor) and conv.status in _WAKES_ON_CUSTOMER:
         await wake(tx, conv)

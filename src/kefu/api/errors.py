@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -73,23 +74,37 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes before any route reads them."""
+    """Refuse request bodies over ``limit`` bytes before any route reads them; paths matching
+    ``uploads`` may send up to ``upload_limit`` bytes. Counted while the body streams in."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        uploads: re.Pattern[str] | None = None,
+        upload_limit: int = 0,
+    ) -> None:
+        self.app, self.default_limit = app, limit
+        self.uploads, self.upload_limit = uploads, upload_limit
+
+    def _limit(self, scope: Scope) -> int:
+        if self.uploads is not None and self.uploads.match(scope.get("path", "")):
+            return max(self.upload_limit, self.default_limit)
+        return self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.limit
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await self._refuse(scope, receive, send)
+                    await self._refuse(scope, receive, send, limit)
                     return
         seen = 0
 
@@ -98,17 +113,17 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge(self.limit)
+                if seen > limit:
+                    raise _TooLarge(limit)
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "too_large", f"the request body is over {self.limit} bytes")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = error_response(413, "too_large", f"the request body is over {limit} bytes")
         await response(scope, receive, send)
 
 

@@ -378,3 +378,37 @@ class ChannelToken(Base):
     inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     token: Mapped[str] = mapped_column(String(1000))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Attachment(Base):
+    """A checked file uploaded to a conversation; the bytes live in storage under ``key``.
+
+    The storage object is written first and the row second, so a row always names a file; a
+    file without a row (a crash between the two) is removed by the worker's sweep.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "conversation_id"],
+            ["conversations.workspace_id", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_attachments_conversation", "workspace_id", "conversation_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    uploader_kind: Mapped[str] = mapped_column(String(16))
+    uploader_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    name: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(300))
+    thumb_key: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -57,6 +57,11 @@ class TooLarge(KefuError):
     ws_close = 1009
 
 
+class UnsupportedType(KefuError):
+    code = "unsupported_type"
+    status = 415
+
+
 class RateLimited(KefuError):
     code = "rate_limited"
     status = 429

@@ -27,6 +27,7 @@ from kefu.db.types import utcnow
 from kefu.domain.actors import SystemActor
 from kefu.domain.enums import JobState
 from kefu.jobs import channels
+from kefu.jobs.attachments import sweep_orphan_files
 from kefu.runtime import Kefu
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ class Worker:
             ids = list((await session.execute(select(Workspace.id))).scalars())
         for ws_id in ids:
             await self.kefu.write(ws_id, partial(prune_events, before=before))
+        await sweep_orphan_files(self.kefu)
 
     async def forever(self) -> None:
         last_prune = float("-inf")

@@ -1,0 +1,87 @@
+"""Files the attachment tests upload: real images made with Pillow, and hostile ones."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+
+from PIL import Image
+
+
+def jpeg(size: tuple[int, int] = (64, 48), *, exif: bool = False) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    out = io.BytesIO()
+    if exif:
+        tags = Image.Exif()
+        tags[0x010F] = "SpyCam"  # Make
+        tags[0x0112] = 6  # Orientation: rotate 90° to show upright
+        image.save(out, "JPEG", exif=tags.tobytes(), comment=b"secret comment")
+    else:
+        image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def png(size: tuple[int, int] = (32, 32)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, (0, 0, 255, 128)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_flood(width: int = 50_000, height: int = 50_000) -> bytes:
+    """A valid PNG header claiming width x height pixels, with a few bytes of data: a few
+    hundred bytes that would take gigabytes to decode."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + _chunk(b"IEND", b"")
+    )
+
+
+SVG_SCRIPT = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg">'
+    b"<script>alert(document.domain)</script></svg>"
+)
+SVG_BARE = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
+HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+POLYGLOT_TAIL = b"<html><body><script>alert(document.cookie)</script></body></html>"
+
+
+def jpeg_html_polyglot() -> bytes:
+    """A real JPEG whose comment and trailer carry HTML: a browser sniffing it would run it."""
+    image = Image.new("RGB", (16, 16), (1, 2, 3))
+    out = io.BytesIO()
+    image.save(out, "JPEG", comment=POLYGLOT_TAIL)
+    return out.getvalue() + POLYGLOT_TAIL
+
+
+def zip_of(entries: list[tuple[str, bytes]], *, symlink: str | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+        if symlink is not None:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = 0o120777 << 16
+            archive.writestr(info, "/etc/passwd")
+    return out.getvalue()
+
+
+def zip_bomb() -> bytes:
+    """40 MB of zeros in one entry: about 40 KB packed, a ratio near 1000."""
+    return zip_of([("zeros.bin", b"\x00" * (40 * 1024 * 1024))])
+
+
+def zip_many(count: int = 10_000) -> bytes:
+    return zip_of([(f"f{i}.txt", b"x") for i in range(count)])
+
+
+def pdf() -> bytes:
+    return b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_image_pixels: int = 40_000_000  # width x height (x frames), checked before decoding
     attachment_url_seconds: int = 900  # lifetime of a signed download URL
     uploads_per_minute: int = 30  # per customer or agent
+    verify_per_minute: int = 20  # agent ID checks at /verify per client address
 
     # realtime / retention
     event_retention_hours: float = 72.0

@@ -15,6 +15,7 @@ from kefu.domain.enums import AgentStatus, Role
 from kefu.domain.errors import Conflict, Forbidden, NotFound
 from kefu.domain.events import AgentCreated, AgentStatusChanged, AgentUpdated
 from kefu.domain.ids import new_id
+from kefu.domain.public_ids import new_public_id
 from kefu.domain.views import AgentView
 from kefu.queries.access import access_agent, require_role
 from kefu.queries.views import load_agent_view
@@ -51,6 +52,7 @@ async def create_agent(
         capacity=capacity,
         active=True,
         languages=list(languages),
+        public_id=new_public_id(),
         created_at=tx.now,
     )
     tx.session.add(agent)

@@ -70,6 +70,9 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
     avatar_url: Mapped[str | None] = mapped_column(String(500))
+    # What customers see and check at /verify; looked up before any workspace is known, so
+    # unique on its own like an inbox's key.
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

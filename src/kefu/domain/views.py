@@ -31,6 +31,7 @@ class AgentRef(View):
     id: uuid.UUID
     name: str
     avatar_url: str | None = None
+    public_id: str  # short, unguessable, stable; checked by customers at /verify
 
 
 class AgentView(View):
@@ -44,6 +45,7 @@ class AgentView(View):
     team_ids: list[uuid.UUID]
     languages: list[str]
     avatar_url: str | None = None
+    public_id: str
 
 
 class TeamView(View):

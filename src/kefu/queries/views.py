@@ -104,7 +104,7 @@ def customer_conversation_view(
 
 
 def agent_ref(a: Agent) -> AgentRef:
-    return AgentRef(id=a.id, name=a.name, avatar_url=a.avatar_url)
+    return AgentRef(id=a.id, name=a.name, avatar_url=a.avatar_url, public_id=a.public_id)
 
 
 def agent_view(a: Agent, team_ids: Iterable[uuid.UUID]) -> AgentView:
@@ -119,6 +119,7 @@ def agent_view(a: Agent, team_ids: Iterable[uuid.UUID]) -> AgentView:
         team_ids=sorted(team_ids),
         languages=list(a.languages),
         avatar_url=a.avatar_url,
+        public_id=a.public_id,
     )
 
 

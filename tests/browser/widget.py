@@ -75,6 +75,18 @@ class Setup:
             message: dict[str, Any] = r.json()["message"]
             return message
 
+    def upload(self, conversation_id: str, name: str, data: bytes, mime: str) -> dict[str, Any]:
+        """The agent uploads a file; the answer is the attachment's payload for a message."""
+        with self.agent() as c:
+            r = c.post(
+                f"/api/v1/conversations/{conversation_id}/attachments",
+                files={"file": (name, data, mime)},
+            )
+            r.raise_for_status()
+            view: dict[str, Any] = r.json()
+        keys = ("attachment_id", "name", "mime", "size", "width", "height", "duration_ms")
+        return {k: view[k] for k in keys if view.get(k) is not None}
+
     def assign_to_agent(self, conversation_id: str) -> None:
         with self.agent() as c:
             r = c.post(

@@ -7,6 +7,10 @@ import { errorText, LOCALES, locale, t, type Locale } from "./i18n";
 import { body, type Button, type RenderContext } from "./render";
 
 const EMOJI = "😀 😂 😊 😍 🤔 😢 😡 👍 👎 🙏 👏 🎉 ❤️ 🔥 ✅ ❌ 👋 🙂 😅 😉 🤝 💡 📦 🚚".split(" ");
+const CLIP =
+  '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M16.5 6.5l-8 8a2.1 2.1 0 0 0 3 3l8.5-8.5a4 4 0 0 0-5.7-5.7L5.6 11.9a6 6 0 0 0 8.5 8.5L21 13.5"/></svg>';
+const SMILE =
+  '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><circle cx="12" cy="12" r="9" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="9" cy="10" r="1.2" fill="currentColor"/><circle cx="15" cy="10" r="1.2" fill="currentColor"/><path d="M8 14.5a4.5 4.5 0 0 0 8 0" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>';
 const CHECK =
   '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true"><path fill="currentColor" d="M8 0l2 2h3v3l2 2-2 2v3h-3l-2 2-2-2H3v-3L1 7l2-2V2h3zm-1.2 10.2l5-5-1.1-1.1-3.9 3.9-1.9-1.9-1.1 1.1z"/></svg>';
 
@@ -130,7 +134,8 @@ export class ChatUi implements RenderContext {
     });
     const picker = h("div", { class: "emoji-picker", role: "group", "aria-label": t("emoji"), hidden: true },
       ...EMOJI.map((e) => h("button", { type: "button", onclick: () => this.insert(e) }, e)));
-    const emojiBtn = h("button", { type: "button", class: "icon", "aria-label": t("emoji"), "aria-expanded": "false" }, "🙂");
+    const emojiBtn = icon(SMILE, t("emoji"));
+    emojiBtn.setAttribute("aria-expanded", "false");
     emojiBtn.addEventListener("click", () => {
       picker.hidden = !picker.hidden;
       emojiBtn.setAttribute("aria-expanded", String(!picker.hidden));
@@ -156,7 +161,7 @@ export class ChatUi implements RenderContext {
       "form",
       { class: "composer" },
       picker,
-      h("button", { type: "button", class: "icon", "aria-label": t("attach"), onclick: () => file.click() }, "📎"),
+      icon(CLIP, t("attach"), () => file.click()),
       file,
       emojiBtn,
       this.input,
@@ -346,6 +351,12 @@ export class ChatUi implements RenderContext {
     }
     return el;
   }
+}
+
+function icon(svg: string, label: string, onclick?: () => void): HTMLButtonElement {
+  const b = h("button", { type: "button", class: "icon", "aria-label": label, onclick });
+  b.insertAdjacentHTML("afterbegin", svg);
+  return b;
 }
 
 /** Drawn by the widget for messages the server says an agent sent; never from text. */

@@ -54,6 +54,21 @@ def test_customer_and_agent_chat_live_and_history_survives_reload(
     expect(theirs.locator(".verified")).to_have_count(1)
     expect(frame.locator("header .agent-name")).to_have_text("Agent 0")
 
+    # The agent's public ID, checkable on kefu's own verification page.
+    with s.agent() as c:
+        public_id = c.get("/api/v1/auth/me").json()["public_id"]
+    agent_id = frame.locator("header a.agent-id")
+    expect(agent_id).to_have_text(f"ID {public_id}")
+    with page.context.expect_page() as opened:
+        agent_id.click()
+    verify = opened.value
+    verify.wait_for_load_state()
+    assert verify.url.startswith(f"{s.kefu_url}/verify?id=")
+    expect(verify.locator("body")).to_contain_text(
+        f"Agent 0 is an active agent of {s.world.slug.upper()}."
+    )
+    verify.close()
+
     page.reload()
     frame = open_chat(page)
     expect(frame.locator(".msg:not(.greeting)")).to_have_count(2)

@@ -272,7 +272,13 @@ export class ChatUi implements RenderContext {
     const avatar = a.avatar_url ? h("img", { class: "avatar", src: a.avatar_url, alt: "", referrerpolicy: "no-referrer" })
       : h("span", { class: "avatar", "aria-hidden": "true" }, a.name.slice(0, 1).toUpperCase());
     this.agent.append(avatar, h("span", { class: "agent-name" }, a.name), verifiedBadge());
-    if (a.public_id) this.agent.append(h("span", { class: "agent-id" }, t("agentId", { id: a.public_id })));
+    if (a.public_id) {
+      const href = `/verify?id=${encodeURIComponent(a.public_id)}&lang=${encodeURIComponent(locale())}`;
+      this.agent.append(
+        h("a", { class: "agent-id", href, target: "_blank", rel: "noopener", title: t("checkId") },
+          t("agentId", { id: a.public_id })),
+      );
+    }
   }
 
   private renderQueue(): void {

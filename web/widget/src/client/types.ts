@@ -20,12 +20,12 @@ export interface Message {
   created_at: string;
 }
 
-/** The agent who answers: name and avatar, plus a public ID when the server has one. */
+/** The agent who answers: name, avatar, and the public ID customers can check at /verify. */
 export interface AgentRef {
   id: string;
   name: string;
   avatar_url: string | null;
-  public_id?: string | null;
+  public_id: string | null;
 }
 
 export interface Conversation {

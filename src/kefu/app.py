@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kefu import __version__
 from kefu.api import attachments, verify
-from kefu.api.agent import auth, channels, conversations, directory, identities
+from kefu.api.agent import auth, channels, conversations, directory, identities, kb
 from kefu.api.client import routes as client_routes
 from kefu.api.errors import BodyLimit, install_error_handlers
 from kefu.api.health import router as health_router
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     agent_api = APIRouter(prefix="/api/v1")
-    for module in (auth, conversations, directory, identities, channels):
+    for module in (auth, conversations, directory, identities, channels, kb):
         agent_api.include_router(module.router)
     agent_api.include_router(attachments.agent_router)
     app.include_router(agent_api)

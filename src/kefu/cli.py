@@ -212,5 +212,34 @@ def bot_eval(
     raise typer.Exit(run_eval(kb, test, backend, as_json))
 
 
+kb_app = typer.Typer(help="Knowledge-base articles as CSV (text,category[,title,answer,…]).")
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("import")
+def kb_import(
+    file: Annotated[Path, typer.Argument(help="CSV: one row per example question")],
+    workspace: Annotated[str, typer.Option(help="the workspace's slug")],
+) -> None:
+    """Create or replace articles (matched on category and language); the bot retrains."""
+    from kefu.bot.cli import run_import
+    from kefu.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.effective_database_url)
+    raise typer.Exit(run_import(file, workspace, settings))
+
+
+@kb_app.command("export")
+def kb_export(
+    workspace: Annotated[str, typer.Option(help="the workspace's slug")],
+    file: Annotated[Path | None, typer.Argument(help="where to write (default stdout)")] = None,
+) -> None:
+    """Write every article as CSV, one row per example question."""
+    from kefu.bot.cli import run_export
+
+    raise typer.Exit(run_export(file, workspace, _settings()))
+
+
 if __name__ == "__main__":
     app()

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from kefu.actions.tx import Tx, Writer
 from kefu.attachments.storage import LocalStorage, Storage
+from kefu.bot.models import BotModels
 from kefu.config import Settings
 from kefu.db.engine import Database
 from kefu.realtime.bus import make_bus
@@ -25,6 +26,7 @@ class Kefu:
         self.hubs = Hubs(self.db, self.bus)
         self.writer = Writer(self.db, self.bus.publish_events, batch_max=settings.commit_batch_max)
         self.storage: Storage = LocalStorage(settings.data_dir / "attachments")
+        self.bot_models = BotModels(self.db)
         self.limiter: Limiter = (
             RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
         )
@@ -33,6 +35,7 @@ class Kefu:
         await self.hubs.start()
 
     async def close(self) -> None:
+        await self.bot_models.close()
         await self.writer.close()
         await self.hubs.close()
         if isinstance(self.limiter, RedisLimiter):

@@ -38,6 +38,8 @@ UPLOAD: dict[str, Any] = {"<file>": "x.png"}
 PNG = samples.png((1, 1))
 
 # Every agent route with path parameters, and the bodies to try on it (None: no body).
+ARTICLE = {"title": "Refunds", "category": "refund", "questions": ["where is my refund"]}
+
 AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): [None],
     ("GET", "/api/v1/conversations/{conversation_id}"): [None],
@@ -81,6 +83,11 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("DELETE", "/api/v1/contacts/{contact_id}/identities"): [
         {"kind": "email", "value": "iso@example.test"}
     ],
+    ("GET", "/api/v1/kb/articles/{article_id}"): [None],
+    ("PUT", "/api/v1/kb/articles/{article_id}"): [ARTICLE],
+    ("DELETE", "/api/v1/kb/articles/{article_id}"): [None],
+    ("GET", "/api/v1/inboxes/{inbox_id}/bot"): [None],
+    ("PUT", "/api/v1/inboxes/{inbox_id}/bot"): [{"enabled": False, "welcome": {"en": "Hi"}}],
     # Last: with the workspace's own ids it merges the other customer into the first.
     ("POST", "/api/v1/contacts/{contact_id}/merge"): [{"source_id": "<own_other_contact_id>"}],
 }
@@ -195,7 +202,10 @@ async def _side(server: LiveServer, name: str) -> Side:
         r = await c.post("/api/v1/auth/tokens", json={"name": f"{marker} token"})
         assert r.status_code == 201, r.text
         token_id = r.json()["id"]
-    return Side(
+        r = await c.post("/api/v1/kb/articles", json=ARTICLE | {"answer": marker})
+        assert r.status_code == 201, r.text
+        article_id = r.json()["id"]
+    side = Side(
         world,
         admin,
         agent,
@@ -210,6 +220,8 @@ async def _side(server: LiveServer, name: str) -> Side:
         inbox.identity_secret,
         attachment,
     )
+    side.ids["article_id"] = article_id
+    return side
 
 
 @dataclass
@@ -300,7 +312,7 @@ def test_matrix_covers_every_route_with_path_parameters(settings: Settings) -> N
     assert all(p.startswith(CLIENT_PREFIX) for _, p in CLIENT_ROUTES)
     assert all(p.startswith("/api/files/") for _, p in SIGNED_ROUTES)
     names = {"conversation_id", "agent_id", "team_id", "inbox_id", "contact_id", "token_id"}
-    names |= {"workspace_id", "attachment_id"}
+    names |= {"workspace_id", "attachment_id", "article_id"}
     for method, path, route in routes:
         for param in route.dependant.path_params:
             assert param.name in names, f"no foreign id to try for {param.name} in {path}"

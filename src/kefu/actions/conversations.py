@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import delete
 
-from kefu.actions.jobs import enqueue_job
+from kefu.actions.jobs import enqueue_job, schedule_bot
 from kefu.actions.tx import Tx
-from kefu.db.tables import Conversation, ConversationTag, Inbox
+from kefu.db.tables import BotSetting, Conversation, ConversationTag, Inbox
 from kefu.domain.actors import Actor, AgentActor, CustomerActor
 from kefu.domain.enums import ConversationStatus, Priority, Role, SenderKind, Visibility
 from kefu.domain.errors import Forbidden, InvalidInput, NotFound
@@ -58,16 +58,19 @@ _ALLOWED: dict[ConversationStatus, frozenset[ConversationStatus]] = {
 async def start_conversation(
     tx: Tx, actor: CustomerActor, *, source: str | None = None
 ) -> ConversationView:
-    """A customer opens a new conversation in their inbox; it waits in the inbox team's queue."""
+    """A customer opens a new conversation in their inbox. With the inbox's bot on it starts
+    with the bot (which greets through the ``bot.run`` job), else in the team's queue."""
     inbox = await tx.session.get(Inbox, (actor.workspace_id, actor.inbox_id))
     if inbox is None:
         raise NotFound("inbox not found")
+    bot = await tx.session.get(BotSetting, (actor.workspace_id, inbox.id))
+    with_bot = bot is not None and bot.enabled
     conv = Conversation(
         workspace_id=tx.workspace_id,
         id=new_id(),
         inbox_id=inbox.id,
         contact_id=actor.contact_id,
-        status=ConversationStatus.queued.value,
+        status=(ConversationStatus.bot if with_bot else ConversationStatus.queued).value,
         team_id=inbox.team_id,
         priority=Priority.normal.value,
         source=source,
@@ -92,6 +95,8 @@ async def start_conversation(
         contact_id=conv.contact_id,
         visibility=Visibility.public,
     )
+    if with_bot:
+        await schedule_bot(tx, conv.id)
     return view
 
 

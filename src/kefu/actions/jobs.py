@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
 from datetime import datetime
 from typing import Any
@@ -65,4 +66,15 @@ async def enqueue_job(
             created_at=tx.now,
             updated_at=tx.now,
         )
+    )
+
+
+async def schedule_bot(tx: Tx, conversation_id: uuid.UUID) -> None:
+    """Schedule the bot's turn in this transaction: one ``bot.run`` job per conversation,
+    rescheduled by every customer message until it runs."""
+    await enqueue_job(
+        tx,
+        "bot.run",
+        {"conversation_id": str(conversation_id)},
+        dedupe_key=f"bot:{conversation_id}",
     )

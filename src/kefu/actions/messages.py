@@ -11,6 +11,7 @@ from sqlalchemy import select
 from kefu.actions.attachments import attachment_payload
 from kefu.actions.conversations import start_conversation, wake
 from kefu.actions.delivery import Plan, plan_delivery, schedule_delivery
+from kefu.actions.jobs import schedule_bot
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, Message
 from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
@@ -159,6 +160,8 @@ async def send_message(
     )
     if key is not None:
         tx.scratch[key] = view
+    if isinstance(actor, CustomerActor) and conv.status == ConversationStatus.bot:
+        await schedule_bot(tx, conv.id)
     tx.emit(
         MessageCreated(
             message=view,

@@ -1,19 +1,32 @@
-"""The terminal side of ``kefu bot eval``: progress on stderr, results on stdout."""
+"""The terminal side of ``kefu bot eval`` and ``kefu kb import|export``: progress on stderr."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import select
 
 from kefu.bot.evaluation import DataError, EvalReport, evaluate, read_examples
 from kefu.bot.matcher import Backend, Example, TrainingError
 
+if TYPE_CHECKING:
+    from kefu.config import Settings
+    from kefu.domain.kb import ArticleInput
+    from kefu.runtime import Kefu
+
 BACKENDS = ("tfidf", "embeddings")
+IMPORT_BATCH = 25  # articles per write transaction
 
 
 def run_eval(kb_path: Path, test_path: Path, backend: str, as_json: bool) -> int:
@@ -59,3 +72,79 @@ def _table(report: EvalReport) -> Table:
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         table.add_row(key, shown)
     return table
+
+
+def run_import(path: Path, slug: str, settings: Settings) -> int:
+    """``kefu kb import``: create or replace the articles in ``path``; exit code."""
+    from kefu.bot.kbcsv import CsvError, parse_articles
+
+    err = Console(stderr=True)
+    try:
+        articles = parse_articles(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, CsvError) as exc:
+        err.print(f"{path}: {exc}", markup=False)
+        return 2
+    return asyncio.run(_import(err, slug, settings, articles))
+
+
+async def _import(err: Console, slug: str, settings: Settings, articles: list[ArticleInput]) -> int:
+    from kefu.actions.kb import import_articles
+
+    async with _workspace(err, slug, settings) as (kefu, ws_id):
+        if ws_id is None:
+            return 1
+        created = updated = 0
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeElapsedColumn(), console=err) as progress:
+            task = progress.add_task("importing articles", total=len(articles))
+            for start in range(0, len(articles), IMPORT_BATCH):
+                chunk = articles[start : start + IMPORT_BATCH]
+                c, u = await kefu.write(ws_id, partial(import_articles, actor=None, articles=chunk))
+                created, updated = created + c, updated + u
+                progress.advance(task, len(chunk))
+        Console().print(f"{created} articles created, {updated} updated")
+    return 0
+
+
+def run_export(path: Path | None, slug: str, settings: Settings) -> int:
+    """``kefu kb export``: write every article as CSV to ``path`` (stdout if None)."""
+    return asyncio.run(_export(Console(stderr=True), path, slug, settings))
+
+
+async def _export(err: Console, path: Path | None, slug: str, settings: Settings) -> int:
+    from kefu.bot.kbcsv import write_articles
+    from kefu.queries.kb import list_articles
+
+    async with _workspace(err, slug, settings) as (kefu, ws_id):
+        if ws_id is None:
+            return 1
+        with Progress(TextColumn("{task.description}"), BarColumn(), console=err) as progress:
+            task = progress.add_task("exporting articles", total=None)
+            async with kefu.db.read() as session:
+                articles = await list_articles(session, ws_id)
+            progress.update(task, total=1, completed=1)
+    data = write_articles(articles)
+    if path is None:
+        sys.stdout.write(data)
+    else:
+        await asyncio.to_thread(path.write_text, data, encoding="utf-8")
+    err.print(f"{len(articles)} articles exported", markup=False)
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _workspace(
+    err: Console, slug: str, settings: Settings
+) -> AsyncIterator[tuple[Kefu, uuid.UUID | None]]:
+    from kefu.db.tables import Workspace
+    from kefu.runtime import Kefu
+
+    kefu = Kefu(settings)
+    try:
+        async with kefu.db.read() as session:
+            ws_id = await session.scalar(select(Workspace.id).where(Workspace.slug == slug))
+        if ws_id is None:
+            err.print(f"no workspace {slug!r}", markup=False)
+        yield kefu, ws_id
+    finally:
+        await kefu.close()

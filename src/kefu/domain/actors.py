@@ -60,4 +60,20 @@ class SystemActor:
         return None
 
 
-Actor = AgentActor | CustomerActor | SystemActor
+@dataclass(frozen=True, slots=True)
+class BotActor:
+    """The knowledge-base bot, speaking in conversations whose status is ``bot``."""
+
+    workspace_id: uuid.UUID
+    name: str = "Bot"
+
+    @property
+    def sender_kind(self) -> SenderKind:
+        return SenderKind.bot
+
+    @property
+    def sender_id(self) -> None:
+        return None
+
+
+Actor = AgentActor | CustomerActor | SystemActor | BotActor

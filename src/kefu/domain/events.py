@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from kefu.domain.bot import BotSettingsView
 from kefu.domain.enums import (
     AgentStatus,
     ChannelKind,
@@ -20,6 +21,7 @@ from kefu.domain.enums import (
     Priority,
     SenderKind,
 )
+from kefu.domain.kb import ArticleView
 from kefu.domain.views import (
     AgentRef,
     AgentView,
@@ -186,6 +188,43 @@ class InboxChannelConfigured(_Event):
     secrets_set: list[str]
 
 
+class KbArticleCreated(_Event):
+    type: Literal["kb.article_created"] = "kb.article_created"
+    article: ArticleView
+
+
+class KbArticleUpdated(_Event):
+    type: Literal["kb.article_updated"] = "kb.article_updated"
+    article: ArticleView
+
+
+class KbArticleDeleted(_Event):
+    type: Literal["kb.article_deleted"] = "kb.article_deleted"
+    article_id: uuid.UUID
+
+
+class BotSettingsChanged(_Event):
+    type: Literal["bot.settings_changed"] = "bot.settings_changed"
+    settings: BotSettingsView
+
+
+class ConversationHandedOff(_Event):
+    """The bot handed the customer to a person (for reports: why, after which message)."""
+
+    type: Literal["conversation.handed_off"] = "conversation.handed_off"
+    conversation_id: uuid.UUID
+    reason: Literal[
+        "asked_for_person",
+        "handoff_button",
+        "unsure",
+        "not_helpful",
+        "out_of_scope",
+        "frustrated",
+    ]
+    message_seq: int | None
+    at: datetime
+
+
 class SessionsRevoked(_Event):
     """Sessions ended (sign-out, password change, deactivation): their sockets close."""
 
@@ -215,7 +254,12 @@ Event = Annotated[
     | MessageDeliveryChanged
     | ConversationWindowChanged
     | InboxChannelConfigured
-    | SessionsRevoked,
+    | SessionsRevoked
+    | KbArticleCreated
+    | KbArticleUpdated
+    | KbArticleDeleted
+    | BotSettingsChanged
+    | ConversationHandedOff,
     Field(discriminator="type"),
 ]
 
@@ -244,6 +288,11 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     ConversationWindowChanged,
     InboxChannelConfigured,
     SessionsRevoked,
+    KbArticleCreated,
+    KbArticleUpdated,
+    KbArticleDeleted,
+    BotSettingsChanged,
+    ConversationHandedOff,
 )
 
 

@@ -28,6 +28,9 @@ from kefu.domain.events import (
     Event,
     InboxChannelConfigured,
     InboxCreated,
+    KbArticleCreated,
+    KbArticleDeleted,
+    KbArticleUpdated,
     MessageCreated,
     MessageDeliveryChanged,
     MessagesRead,
@@ -35,6 +38,7 @@ from kefu.domain.events import (
     TeamCreated,
     TeamUpdated,
 )
+from kefu.domain.kb import ArticleView
 from kefu.domain.views import (
     AgentView,
     ContactView,
@@ -54,6 +58,7 @@ class State:
     conversations: dict[uuid.UUID, ConversationView] = field(default_factory=dict)
     # conversation id -> message id -> message (notes have no seq, so ids are the key)
     messages: dict[uuid.UUID, dict[uuid.UUID, MessageView]] = field(default_factory=dict)
+    articles: dict[uuid.UUID, ArticleView] = field(default_factory=dict)
 
 
 def apply(state: State, event: Event) -> None:
@@ -83,6 +88,10 @@ def apply(state: State, event: Event) -> None:
             _message(state, event)
         case MessageDeliveryChanged():
             _delivery(state, event)
+        case KbArticleCreated(article=a) | KbArticleUpdated(article=a):
+            state.articles[a.id] = a
+        case KbArticleDeleted(article_id=article_id):
+            state.articles.pop(article_id, None)
         case _:
             _conversation_change(state, event)
 

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 from kefu.actions.conversations import unsnooze
 from kefu.actions.jobs import job_signals
 from kefu.actions.retention import prune_events
+from kefu.bot.runner import run_bot
 from kefu.db.tables import Job, Workspace
 from kefu.db.types import utcnow
 from kefu.domain.actors import SystemActor
@@ -53,6 +54,7 @@ HANDLERS: dict[str, Handler] = {
     "conversation.unsnooze": _unsnooze,
     "channel.ingest": channels.ingest,
     "channel.deliver": channels.deliver,
+    "bot.run": run_bot,
 }
 
 

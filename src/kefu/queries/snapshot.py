@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kefu.db.tables import Contact, Conversation, Message
 from kefu.domain.state import State
 from kefu.queries.directory import list_agents, list_inboxes, list_teams
+from kefu.queries.kb import list_articles
 from kefu.queries.views import conversation_view, load_contact_view, message_view, tags_of
 
 
@@ -38,4 +39,5 @@ async def snapshot(session: AsyncSession, workspace_id: uuid.UUID) -> State:
         await session.execute(select(Message).where(Message.workspace_id == workspace_id))
     ).scalars():
         state.messages[m.conversation_id][m.id] = message_view(m)
+    state.articles = {a.id: a for a in await list_articles(session, workspace_id)}
     return state

@@ -1,0 +1,220 @@
+"""The bot's actions: its settings, its greeting, one turn, and the hand-off to a person.
+
+The bot acts as :class:`~kefu.domain.actors.BotActor`, only in conversations whose status is
+``bot``: once a person owns a conversation these actions change nothing and say nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kefu.actions.conversations import change_status
+from kefu.actions.messages import send_message
+from kefu.actions.tx import Tx
+from kefu.bot.dialogue import Answer, Decision, Handoff, HandoffReason, Memory, Rephrase, Thanks
+from kefu.bot.texts import text
+from kefu.db.tables import BotSetting, BotState, Conversation
+from kefu.domain.actors import Actor, BotActor
+from kefu.domain.bot import BotSettingsInput, BotSettingsView
+from kefu.domain.enums import ConversationStatus, MessageType, Role
+from kefu.domain.events import BotSettingsChanged, ConversationHandedOff
+from kefu.domain.kb import ArticleView
+from kefu.queries.access import access_conversation, access_inbox, require_role
+from kefu.queries.bot import settings_view
+
+
+def _routing() -> Callable[[Tx, Conversation], Awaitable[None]] | None:
+    """Routing's ``route_conversation`` when that module is installed; without it a hand-off
+    leaves the conversation in the queue for agents to take."""
+    try:
+        module = importlib.import_module("kefu.actions.routing")
+    except ModuleNotFoundError:
+        return None
+    route: Callable[[Tx, Conversation], Awaitable[None]] | None = getattr(
+        module, "route_conversation", None
+    )
+    return route
+
+
+async def update_bot_settings(
+    tx: Tx, actor: Actor | None, inbox_id: uuid.UUID, settings: BotSettingsInput
+) -> BotSettingsView:
+    if actor is not None:
+        require_role(actor, Role.admin)
+        await access_inbox(tx.session, actor, inbox_id)
+    row = await tx.session.get(BotSetting, (tx.workspace_id, inbox_id))
+    if row is None:
+        row = BotSetting(workspace_id=tx.workspace_id, inbox_id=inbox_id)
+        tx.session.add(row)
+    row.enabled = settings.enabled
+    row.default_language = settings.default_language
+    row.welcome = dict(settings.welcome)
+    row.menu = {lang: [str(i) for i in ids] for lang, ids in settings.menu.items()}
+    row.updated_at = tx.now
+    await tx.session.flush()
+    view = settings_view(row)
+    tx.emit(BotSettingsChanged(settings=view))
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One customer message answered: what to do, and the memory after it."""
+
+    seq: int
+    decision: Decision
+    memory: Memory
+    language: str
+    article: ArticleView | None = None
+
+
+async def greet(
+    tx: Tx,
+    actor: BotActor,
+    conversation_id: uuid.UUID,
+    *,
+    language: str,
+    welcome: str,
+    menu: Sequence[ArticleView],
+) -> bool:
+    """Send the welcome menu once per conversation; False if it was sent or a person owns it."""
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if conv.status != ConversationStatus.bot.value:
+        return False
+    state = await tx.session.get(BotState, (tx.workspace_id, conv.id))
+    if state is not None:
+        return False
+    tx.session.add(_new_state(tx, conv, language))
+    buttons = [{"id": f"kb:{a.id}", "label": a.title[:80], "action": "reply"} for a in menu[:11]]
+    buttons.append(_handoff_button(language))
+    await send_message(
+        tx, actor, conv.id, content=welcome, type=MessageType.menu, payload={"buttons": buttons}
+    )
+    return True
+
+
+async def bot_turn(tx: Tx, actor: BotActor, conversation_id: uuid.UUID, turn: Turn) -> bool:
+    """Carry out one turn; False (and nothing written) if a person owns the conversation or
+    this customer message was handled already (a job that runs twice)."""
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if conv.status != ConversationStatus.bot.value:
+        return False
+    state = await tx.session.get(BotState, (tx.workspace_id, conv.id))
+    if state is None:
+        state = _new_state(tx, conv, turn.language)
+        tx.session.add(state)
+    elif state.handled_seq >= turn.seq:
+        return False
+    state.handled_seq = turn.seq
+    state.last_question = turn.memory.last_question[:500]
+    state.last_article = turn.memory.last_article
+    state.not_helpful = turn.memory.not_helpful
+    state.updated_at = tx.now
+    match turn.decision:
+        case Handoff(reason=reason):
+            await _hand_off(tx, actor, conv, reason, turn.language, turn.seq)
+        case Answer() if turn.article is not None:
+            await _answer(tx, actor, conv, turn.article, turn.language)
+        case Answer():
+            await _hand_off(tx, actor, conv, HandoffReason.out_of_scope, turn.language, turn.seq)
+        case Thanks():
+            await send_message(tx, actor, conv.id, content=text("thanks", turn.language))
+        case Rephrase():
+            await send_message(
+                tx,
+                actor,
+                conv.id,
+                content=text("rephrase", turn.language),
+                payload={"buttons": [_handoff_button(turn.language)]},
+            )
+    return True
+
+
+async def hand_off(
+    tx: Tx, actor: Actor, conversation_id: uuid.UUID, reason: HandoffReason, language: str = "en"
+) -> bool:
+    """Hand a conversation with the bot to a person now; False if it is not with the bot."""
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if conv.status != ConversationStatus.bot.value:
+        return False
+    await _hand_off(tx, actor, conv, reason, language, None)
+    return True
+
+
+async def _hand_off(
+    tx: Tx,
+    actor: Actor,
+    conv: Conversation,
+    reason: HandoffReason,
+    language: str,
+    seq: int | None,
+) -> None:
+    """Tell the customer (always in the bot's voice), record why, queue. Expects the caller's
+    open transaction."""
+    del actor  # whoever asked, the notice comes from the bot
+    notice = text("handoff", language)
+    await send_message(tx, BotActor(tx.workspace_id), conv.id, content=notice)
+    tx.emit(
+        ConversationHandedOff(
+            conversation_id=conv.id, reason=reason.value, message_seq=seq, at=tx.now
+        ),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+    )
+    await change_status(tx, conv, ConversationStatus.queued)
+    route = _routing()
+    if route is not None:
+        await route(tx, conv)
+
+
+async def _answer(
+    tx: Tx, actor: BotActor, conv: Conversation, article: ArticleView, language: str
+) -> None:
+    await send_message(tx, actor, conv.id, content=plain_text(article.answer) or article.title)
+    buttons: list[dict[str, Any]] = [
+        {"id": "helpful_yes", "label": text("yes", language), "action": "reply"},
+        {"id": "helpful_no", "label": text("no", language), "action": "reply"},
+        _handoff_button(language),
+    ]
+    await send_message(
+        tx,
+        actor,
+        conv.id,
+        content=text("did_it_help", language),
+        type=MessageType.menu,
+        payload={"buttons": buttons},
+    )
+
+
+_BLOCK_END = re.compile(r"(?i)<br\s*/?>|</p>|</li>|</h[34]>|</pre>|</blockquote>")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(answer_html: str) -> str:
+    """The text of a (sanitised) answer, for channels and clients that show text only."""
+    spaced = _BLOCK_END.sub("\n", answer_html)
+    lines = (" ".join(line.split()) for line in html.unescape(_TAG.sub("", spaced)).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _handoff_button(language: str) -> dict[str, Any]:
+    return {"id": "handoff", "label": text("handoff_button", language), "action": "reply"}
+
+
+def _new_state(tx: Tx, conv: Conversation, language: str) -> BotState:
+    return BotState(
+        workspace_id=tx.workspace_id,
+        conversation_id=conv.id,
+        language=language,
+        handled_seq=0,
+        last_question="",
+        last_article=None,
+        not_helpful=0,
+        updated_at=tx.now,
+    )

@@ -1,0 +1,115 @@
+"""The ``bot.run`` job: the bot's side of a conversation, after the customer's message commits.
+
+A customer message in a conversation with the bot (and the start of one) schedules this job in
+the same transaction, so the customer's send is never slowed and a failing bot loses nothing:
+the job is retried, and every step is idempotent (the bot remembers the last message it
+handled). Each turn is one action, which does nothing if a person took the conversation
+meanwhile.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from kefu.actions.bot import Turn, bot_turn, greet
+from kefu.bot.dialogue import Answer, Memory, decide, language_of
+from kefu.bot.models import Trained
+from kefu.bot.texts import text
+from kefu.db.tables import BotState, Conversation, Message
+from kefu.domain.actors import BotActor
+from kefu.domain.bot import MAX_MENU, BotSettingsView
+from kefu.domain.enums import ConversationStatus, SenderKind
+from kefu.domain.kb import ArticleView
+from kefu.queries.bot import get_bot_settings
+
+if TYPE_CHECKING:
+    from kefu.db.tables import Job
+    from kefu.runtime import Kefu
+
+MAX_TURNS = 20  # customer messages handled per run; the rest wait for the next run
+
+
+async def run_bot(kefu: Kefu, job: Job) -> None:
+    ws = job.workspace_id
+    conv_id = uuid.UUID(job.payload["conversation_id"])
+    async with kefu.db.read() as session:
+        conv = await session.get(Conversation, (ws, conv_id))
+        if conv is None or conv.status != ConversationStatus.bot.value:
+            return  # a person owns it (or it is gone): the bot stays silent
+        state = await session.get(BotState, (ws, conv_id))
+        settings = await get_bot_settings(session, ws, conv.inbox_id)
+        messages = await _unhandled(session, ws, conv_id, state.handled_seq if state else 0)
+    actor = BotActor(workspace_id=ws)
+    trained = await kefu.bot_models.current(ws)
+    if state is None:
+        first = messages[0].content if messages else ""
+        language = language_of(first, settings.default_language)
+        await kefu.write(
+            ws,
+            partial(
+                greet,
+                actor=actor,
+                conversation_id=conv_id,
+                language=language,
+                welcome=settings.welcome.get(language) or text("welcome", language),
+                menu=_menu(trained, settings, language),
+            ),
+            conversations=[conv_id],
+        )
+        memory, language = Memory(), language
+    else:
+        memory = Memory(state.last_question, state.last_article, state.not_helpful)
+        language = state.language
+    for message in messages:
+        turn = _turn(trained, message, memory, language)
+        done = await kefu.write(
+            ws, partial(bot_turn, actor=actor, conversation_id=conv_id, turn=turn)
+        )
+        if not done:
+            return
+        memory = turn.memory
+
+
+def _turn(trained: Trained, message: Message, memory: Memory, language: str) -> Turn:
+    assert message.seq is not None
+    button = _button(message.payload)
+    match = None
+    if button is None and trained.model is not None:
+        match = trained.model.match(message.content)
+    decision, after = decide(message.content, button, memory, match)
+    article = trained.articles.get(decision.article) if isinstance(decision, Answer) else None
+    return Turn(message.seq, decision, after, language, article)
+
+
+def _button(payload: dict[str, Any] | None) -> str | None:
+    button = (payload or {}).get("button")
+    if isinstance(button, dict) and isinstance(button.get("id"), str):
+        return str(button["id"])[:64]
+    return None
+
+
+def _menu(trained: Trained, settings: BotSettingsView, language: str) -> list[ArticleView]:
+    chosen = settings.menu.get(language)
+    if chosen:
+        return [a for i in chosen if (a := trained.articles.get(str(i))) is not None]
+    same = [a for a in trained.articles.values() if a.language.split("-")[0] == language]
+    return sorted(same, key=lambda a: (a.category, a.title))[:MAX_MENU]
+
+
+async def _unhandled(session: Any, ws: uuid.UUID, conv_id: uuid.UUID, after: int) -> list[Message]:
+    rows = await session.execute(
+        select(Message)
+        .where(
+            Message.workspace_id == ws,
+            Message.conversation_id == conv_id,
+            Message.sender_kind == SenderKind.customer.value,
+            Message.seq > after,
+        )
+        .order_by(Message.seq)
+        .limit(MAX_TURNS)
+    )
+    return list(rows.scalars())

@@ -1,0 +1,161 @@
+"""Event tests of the knowledge-base and bot actions."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from kefu.actions import bot, kb, messages
+from kefu.bot.dialogue import Answer, Handoff, HandoffReason, Memory
+from kefu.domain.actors import BotActor
+from kefu.domain.bot import BotSettingsInput
+from kefu.domain.enums import ConversationStatus, Role
+from kefu.domain.errors import Conflict, Forbidden
+from kefu.domain.kb import ArticleInput
+from kefu.runtime import Kefu
+from tests.actions.eventcheck import agent_actor, check, conversation, customer
+from tests.support import make_world
+
+pytestmark = pytest.mark.storage
+
+REFUND = ArticleInput(
+    title="Refunds",
+    answer="<p>Refunds take <b>5 days</b>.</p><script>alert(1)</script>"
+    '<a href="javascript:x">x</a>',
+    questions=["how do I get a refund", "where is my refund"],
+    category="refund",
+    tags=["money", "money"],
+)
+
+
+async def test_article_actions(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    admin = agent_actor(world)
+    article = await check(
+        kefu,
+        world,
+        partial(kb.create_article, actor=admin, data=REFUND),
+        expect=["kb.article_created"],
+    )
+    assert "<script>" not in article.answer and "javascript" not in article.answer
+    assert "<b>5 days</b>" in article.answer and article.tags == ["money"]
+    changed = REFUND.model_copy(update={"title": "Refunds and returns", "enabled": False})
+    updated = await check(
+        kefu,
+        world,
+        partial(kb.update_article, actor=admin, article_id=article.id, data=changed),
+        expect=["kb.article_updated"],
+    )
+    assert updated.title == "Refunds and returns" and not updated.enabled
+    with pytest.raises(Conflict):
+        await kefu.write(world.workspace_id, partial(kb.create_article, actor=admin, data=REFUND))
+    with pytest.raises(Forbidden):
+        await kefu.write(
+            world.workspace_id,
+            partial(kb.create_article, actor=agent_actor(world, Role.agent), data=REFUND),
+        )
+    created, replaced = await check(
+        kefu,
+        world,
+        partial(
+            kb.import_articles,
+            actor=None,
+            articles=[REFUND, REFUND.model_copy(update={"category": "shipping"})],
+        ),
+        expect=["kb.article_updated", "kb.article_created"],
+    )
+    assert (created, replaced) == (1, 1)
+    await check(
+        kefu,
+        world,
+        partial(kb.delete_article, actor=admin, article_id=article.id),
+        expect=["kb.article_deleted"],
+    )
+
+
+async def test_bot_actions(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    admin = agent_actor(world)
+    article = await kefu.write(
+        world.workspace_id, partial(kb.create_article, actor=admin, data=REFUND)
+    )
+    settings = await check(
+        kefu,
+        world,
+        partial(
+            bot.update_bot_settings,
+            actor=admin,
+            inbox_id=world.inbox.id,
+            settings=BotSettingsInput(enabled=True, welcome={"en": "Hello!"}),
+        ),
+        expect=["bot.settings_changed"],
+    )
+    assert settings.enabled and settings.welcome == {"en": "Hello!"}
+    who = await customer(kefu, world)
+    conv = await conversation(kefu, world, who)
+    robot = BotActor(world.workspace_id)
+    greeted = await check(
+        kefu,
+        world,
+        partial(
+            bot.greet,
+            actor=robot,
+            conversation_id=conv,
+            language="en",
+            welcome="Hello!",
+            menu=[article],
+        ),
+        expect=["message.created"],
+    )
+    assert greeted
+    await kefu.write(
+        world.workspace_id,
+        partial(messages.send_message, actor=who, conversation_id=conv, content="refund?"),
+    )
+    turn = bot.Turn(
+        2, Answer(str(article.id), 0.9), Memory("refund?", str(article.id)), "en", article
+    )
+    assert await check(
+        kefu,
+        world,
+        partial(bot.bot_turn, actor=robot, conversation_id=conv, turn=turn),
+        expect=["message.created", "message.created"],
+    )
+    # The same customer message again (a job run twice): nothing happens.
+    assert not await check(
+        kefu,
+        world,
+        partial(bot.bot_turn, actor=robot, conversation_id=conv, turn=turn),
+        expect=[],
+    )
+    later = bot.Turn(3, Handoff(HandoffReason.unsure), Memory(), "en")
+    assert await check(
+        kefu,
+        world,
+        partial(bot.bot_turn, actor=robot, conversation_id=conv, turn=later),
+        expect=[
+            "message.created",
+            "conversation.handed_off",
+            "conversation.status_changed",
+        ],
+    )
+    other = await conversation(kefu, world, await customer(kefu, world, "v2"))
+    assert await check(
+        kefu,
+        world,
+        partial(bot.hand_off, actor=admin, conversation_id=other, reason=HandoffReason.button),
+        expect=["message.created", "conversation.handed_off", "conversation.status_changed"],
+    )
+    async with kefu.db.read() as s:
+        from kefu.db.tables import Conversation
+
+        row = await s.get(Conversation, (world.workspace_id, other))
+        assert row is not None and row.status == ConversationStatus.queued
+    # Not with the bot any more: a second hand-off changes nothing.
+    assert not await check(
+        kefu,
+        world,
+        partial(bot.hand_off, actor=admin, conversation_id=other, reason=HandoffReason.button),
+        expect=[],
+    )

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from kefu.config import Settings
 from tests.support import LiveServer, start_server
@@ -37,6 +37,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Two shared cores under a full suite: give the browser time before an assertion fails.
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
 WIDGET_BUILD = Path(__file__).resolve().parents[2] / "src/kefu/static/widget/loader.js"
 T = TypeVar("T")
 
@@ -72,7 +75,7 @@ def browser(database_url: str) -> Iterator[Browser]:
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     try:
         yield ctx
     finally:

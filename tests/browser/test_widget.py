@@ -81,3 +81,19 @@ def test_customer_and_agent_chat_live_and_history_survives_reload(
         "<b>Sorry</b> about that!",
     ]
     assert chat(page).locator(".from-agent b").count() == 0
+
+
+def test_full_page_chat_records_the_entry_source(
+    page: Page, kefu_live: ThreadedServer, host_site: HostSite
+) -> None:
+    """Entry links and QR codes open the chat page on its own, with ``?source=``."""
+    s = setup(kefu_live, host_site)
+    page.goto(f"{s.kefu_url}/widget/chat.html?key={s.inbox['key']}&source=qr-shop-7&lang=ja")
+    expect(page.locator("header .status")).to_have_text("オンライン")
+    expect(page.locator("header button.close")).to_have_count(0)
+    box = page.locator("textarea")
+    box.fill("scanned the code")
+    box.press("Enter")
+    expect(page.locator(".from-me .meta")).to_have_text("送信済み")
+    (conv,) = s.conversations()
+    assert conv["source"] == "qr-shop-7"

@@ -16,14 +16,24 @@ interface Config {
   attributes: JsonObject | null;
 }
 
-const key = new URLSearchParams(location.search).get("key") ?? "";
+const query = new URLSearchParams(location.search);
+const key = query.get("key") ?? "";
 const framed = window.parent !== window;
 const root = document.getElementById("root") as HTMLElement;
 const prefs = `kefu:${key}:prefs`;
 let hostOrigin: string | null = null;
 let isOpen = !framed;
 let lastUnread = -1;
-let config: Config = { locale: null, prechat: [], sound: false, source: null, user: null, attributes: null };
+// Entry links open this page on its own with `?source=` (a shop, a campaign, a QR code).
+const urlSource = query.get("source")?.slice(0, 500) || null;
+let config: Config = {
+  locale: query.get("lang"),
+  prechat: [],
+  sound: false,
+  source: urlSource,
+  user: null,
+  attributes: null,
+};
 let client: KefuClient;
 let ui: ChatUi;
 
@@ -187,6 +197,7 @@ window.addEventListener("message", (ev: MessageEvent) => {
   if (msg.type === "init" && hostOrigin === null) {
     hostOrigin = ev.origin;
     config = { ...config, ...(msg.config as Partial<Config>) };
+    config.source = config.source ?? urlSource;
     isOpen = msg.open === true;
     boot();
     return;

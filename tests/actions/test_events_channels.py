@@ -269,3 +269,26 @@ async def test_web_inbox_messages_get_no_delivery_job(kefu: Kefu) -> None:
     )
     async with kefu.db.read() as s:
         assert (await s.scalar(select(Job).where(Job.workspace_id == world.workspace_id))) is None
+
+
+async def test_request_pull_folds_announcements(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    inbox = await _inbox(kefu, world, ChannelKind.wechat_kf)
+    for token in ("first", "second"):
+        await check(
+            kefu,
+            world,
+            partial(channels.request_pull, inbox_id=inbox.id, hint={"token": token}),
+            expect=[],
+        )
+    async with kefu.db.read() as s:
+        jobs = list(
+            (
+                await s.execute(
+                    select(Job).where(
+                        Job.workspace_id == world.workspace_id, Job.kind == "channel.pull"
+                    )
+                )
+            ).scalars()
+        )
+    assert [j.payload["hint"] for j in jobs] == [{"token": "second"}]

@@ -227,9 +227,10 @@ async def test_provider_on_a_private_address_is_refused_without_the_allow_list(
     async with server.http(token) as c:
         await c.post(f"/api/v1/conversations/{conv_id}/messages", json={"content": "x"})
     await worker.run_due()
-    async with server.kefu.db.read() as s:
-        job = await s.scalar(
-            select(Job).where(Job.workspace_id == world.workspace_id, Job.kind == "channel.deliver")
-        )
-    assert job is not None and "not allowed" in (job.last_error or "")
+    async with server.http(token) as c:
+        thread = (await c.get(f"/api/v1/conversations/{conv_id}/messages")).json()["items"]
+    # A refused address is final: no retries against it.
+    assert thread[-1]["delivery"] == "failed"
+    assert thread[-1]["delivery_error"].startswith("refused:")
+    assert "not allowed" in thread[-1]["delivery_error"]
     assert prov.accepted == []

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import (
     CallbackQuery,
@@ -33,6 +33,7 @@ from kefu.db.tables import Message as MessageRow
 from kefu.db.types import utcnow
 from kefu.domain.enums import ChannelKind
 from kefu.jobs.runner import Worker
+from tests.attachments.samples import jpeg, pdf
 from tests.channels.fakes import channel_inbox, count_rows, serve
 from tests.support import LiveServer
 
@@ -49,12 +50,24 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"fetch_allow_networks": ["127.0.0.1/32"]})
 
 
+FILES = {"big": ("photos/file_7.jpg", jpeg()), "doc1": ("documents/invoice.pdf", pdf())}
+
+
 class BotApi:
-    """Plays api.telegram.org: ``/bot<token>/<method>``; answers from a script."""
+    """Plays api.telegram.org: ``/bot<token>/<method>`` and ``/file/bot<token>/<path>``;
+    answers sends from a script."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.script: list[tuple[int, dict[str, Any]]] = []
+
+    async def file(self, request: Request) -> Response:
+        if request.path_params["token"] != f"bot{TOKEN}":
+            return Response(status_code=404)
+        for name, data in FILES.values():
+            if name == request.path_params["path"]:
+                return Response(data, media_type="application/octet-stream")
+        return Response(status_code=404)
 
     async def method(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != f"bot{TOKEN}":
@@ -62,6 +75,10 @@ class BotApi:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
             )
         body = await request.json()
+        if request.path_params["method"] == "getFile":
+            path, _ = FILES[body["file_id"]]
+            result = {"file_id": body["file_id"], "file_unique_id": "u", "file_path": path}
+            return JSONResponse({"ok": True, "result": result})
         status, answer = self.script.pop(0) if self.script else (200, {})
         if status != 200:
             return JSONResponse(answer, status_code=status)
@@ -73,7 +90,12 @@ class BotApi:
 @pytest.fixture
 async def bot_api() -> AsyncIterator[tuple[BotApi, str]]:
     api = BotApi()
-    app = Starlette(routes=[Route("/{token}/{method}", api.method, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route("/file/{token}/{path:path}", api.file),
+            Route("/{token}/{method}", api.method, methods=["POST"]),
+        ]
+    )
     async with serve(app) as url:
         yield api, url
 
@@ -142,6 +164,10 @@ async def test_inbound_kinds_replay_and_replies(
         ("location", "35.68, 139.69"),
     ]
     assert rows[3].payload == {"latitude": 35.68, "longitude": 139.69}
+    # The photo and the document were fetched from the Bot API into checked attachments.
+    assert rows[1].payload is not None and rows[1].payload["mime"] == "image/jpeg"
+    assert rows[2].payload is not None and rows[2].payload["mime"] == "application/pdf"
+    assert rows[2].payload["name"] == "invoice.pdf"
     assert conv is not None and conv.channel_address == "111"
     assert await count_rows(server.kefu, InboundReceipt, ws) == 4
 

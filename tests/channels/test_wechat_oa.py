@@ -14,7 +14,7 @@ from defusedxml.ElementTree import fromstring
 from sqlalchemy import select, update
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
@@ -27,6 +27,7 @@ from kefu.domain.enums import ChannelKind
 from kefu.domain.views import InboxView
 from kefu.jobs.runner import Worker
 from kefu.runtime import Kefu
+from tests.attachments.samples import jpeg
 from tests.channels.fakes import channel_inbox, count_rows, serve
 from tests.support import LiveServer, start_server
 
@@ -76,7 +77,12 @@ class WeChatApi:
 @pytest.fixture
 async def wechat_api() -> AsyncIterator[tuple[WeChatApi, str]]:
     api = WeChatApi()
+
+    async def picture(_: Request) -> Response:
+        return Response(jpeg(), media_type="image/jpeg")
+
     routes = [
+        Route("/pic/{name}", picture),
         Route("/cgi-bin/token", api.token),
         Route("/cgi-bin/message/custom/send", api.send, methods=["POST"]),
     ]
@@ -403,3 +409,40 @@ def test_events_agree_with_wechatpy(xml: str, window: str, source: str | None) -
     if source and source != "wechat:subscribe":
         assert source == f"qrscene:{theirs.scene_id}"
     assert parse_message(fromstring(_xml("event", 7, Event="VIEW", EventKey="https://x"))) is None
+
+
+async def test_inbound_pictures_are_fetched_through_the_guard(
+    server: LiveServer, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    """A PicUrl is fetched into a checked attachment; one that points at a link-local address
+    (cloud metadata) is refused, and the customer's turn is kept as text saying so."""
+    _, url = wechat_api
+    world, inbox, _ = await _setup(server, url)
+    ws = world.workspace_id
+    now = int(time.time())
+    good = _xml("image", now, PicUrl=f"{url}/pic/a.jpg", MediaId="m1", MsgId="31")
+    evil = _xml(
+        "image",
+        now + 1,
+        PicUrl="http://169.254.169.254/latest/meta-data/",
+        MediaId="m2",
+        MsgId="32",
+    )
+    assert await _post_safe(server, inbox, good) == 200
+    assert await _post_safe(server, inbox, evil) == 200
+    worker = Worker(server.kefu, workspace_id=ws)
+    await worker.run_due()
+    await _due_now(server.kefu, ws)
+    await worker.run_due()
+    async with server.kefu.db.read() as s:
+        rows = list(
+            (
+                await s.execute(
+                    select(Message).where(Message.workspace_id == ws).order_by(Message.seq)
+                )
+            ).scalars()
+        )
+    assert [m.type for m in rows] == ["image", "text"]
+    assert rows[0].payload is not None and rows[0].payload["mime"] == "image/jpeg"
+    assert rows[1].content.startswith("[image] image (not stored:")
+    assert "not allowed" in rows[1].content

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from kefu.actions.attachments import record_attachment
 from kefu.actions.contacts import resolve_contact
 from kefu.actions.conversations import start_conversation
 from kefu.actions.delivery import inbox_channel, set_window
@@ -25,7 +26,8 @@ from kefu.actions.messages import send_message
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, InboundReceipt, InboxChannel, Message
 from kefu.domain.actors import Actor, CustomerActor
-from kefu.domain.enums import ChannelKind, DeliveryState, Role, Visibility
+from kefu.domain.attachments import MESSAGE_KINDS, CheckedFile
+from kefu.domain.enums import ChannelKind, DeliveryState, MessageType, Role, Visibility
 from kefu.domain.errors import InvalidInput, NotFound
 from kefu.domain.events import InboxChannelConfigured, MessageDeliveryChanged
 from kefu.domain.inbound import Inbound
@@ -34,6 +36,7 @@ from kefu.domain.window import RULES, touch_window
 from kefu.queries.access import access_inbox, require_role
 
 INGEST_JOB = "channel.ingest"
+PULL_JOB = "channel.pull"
 MAX_SECRETS = 20
 
 
@@ -82,9 +85,16 @@ async def configure_channel(
     return row.settings, names
 
 
-async def accept_inbound(tx: Tx, inbox_id: uuid.UUID, items: Sequence[Inbound]) -> list[bool]:
+async def accept_inbound(
+    tx: Tx, inbox_id: uuid.UUID, items: Sequence[Inbound], *, cursor: str | None = None
+) -> list[bool]:
     """Record the provider items not seen before and queue their processing; for each item,
-    whether it was new. Expects the inbox to belong to ``tx``'s workspace."""
+    whether it was new. A pull's ``cursor`` is stored in the same transaction, so a page is
+    never skipped. Expects the inbox to belong to ``tx``'s workspace."""
+    if cursor is not None:
+        row = await tx.session.get(InboxChannel, (tx.workspace_id, inbox_id))
+        if row is not None:
+            row.cursor = cursor
     fresh: list[bool] = []
     seen: set[str] = tx.scratch.setdefault(("receipts", inbox_id), set())
     for item in items:
@@ -110,9 +120,31 @@ async def accept_inbound(tx: Tx, inbox_id: uuid.UUID, items: Sequence[Inbound]) 
     return fresh
 
 
-async def ingest_inbound(tx: Tx, inbox_id: uuid.UUID, item: Inbound) -> uuid.UUID | None:
+async def request_pull(tx: Tx, inbox_id: uuid.UUID, hint: Mapping[str, str]) -> None:
+    """Queue a pull from the provider. Announcements that arrive meanwhile fold into the one
+    job (the latest hint wins)."""
+    await enqueue_job(
+        tx,
+        PULL_JOB,
+        {"inbox_id": str(inbox_id), "hint": dict(hint)},
+        dedupe_key=f"pull:{inbox_id}",
+    )
+
+
+async def ingest_inbound(
+    tx: Tx,
+    inbox_id: uuid.UUID,
+    item: Inbound,
+    *,
+    file: CheckedFile | None = None,
+    media_note: str | None = None,
+) -> uuid.UUID | None:
     """Turn a received provider item into the customer's message (or window change) in the
-    contact's conversation of that inbox. Returns the message id, if a message was stored."""
+    contact's conversation of that inbox. Returns the message id, if a message was stored.
+
+    A media message carries ``file`` (already checked and stored) as its attachment; without
+    one it is stored as text saying what was sent and why the file is missing
+    (``media_note``), so the conversation never loses the customer's turn."""
     receipt = await tx.session.get(InboundReceipt, (tx.workspace_id, inbox_id, item.provider_id))
     if receipt is None:
         raise NotFound("no receipt for this item")
@@ -121,7 +153,7 @@ async def ingest_inbound(tx: Tx, inbox_id: uuid.UUID, item: Inbound) -> uuid.UUI
     receipt.processed_at = tx.now
     contact = await resolve_contact(tx, list(item.identities), name=item.name)
     conv = await _latest_conversation(tx, inbox_id, contact.id)
-    if conv is None and (item.message is not None or item.window == "event"):
+    if conv is None and (item.message is not None or item.window == "event" or item.source):
         actor = CustomerActor(tx.workspace_id, contact.id, inbox_id, item.name)
         view = await start_conversation(tx, actor, source=item.source)
         conv = await tx.session.get(Conversation, (tx.workspace_id, view.id))
@@ -130,10 +162,8 @@ async def ingest_inbound(tx: Tx, inbox_id: uuid.UUID, item: Inbound) -> uuid.UUI
     conv.channel_address = item.address
     if item.message is not None:
         actor = CustomerActor(tx.workspace_id, contact.id, inbox_id, item.name)
-        msg = item.message
-        sent = await send_message(
-            tx, actor, conv.id, content=msg.content, type=msg.type, payload=msg.payload
-        )
+        kind, content, payload = await _content(tx, actor, conv, item, file, media_note)
+        sent = await send_message(tx, actor, conv.id, content=content, type=kind, payload=payload)
         receipt.message_id = sent.message.id
     rule = RULES.get(await inbox_channel(tx, inbox_id))
     if rule is not None and item.window is not None:
@@ -143,6 +173,26 @@ async def ingest_inbound(tx: Tx, inbox_id: uuid.UUID, item: Inbound) -> uuid.UUI
             set_window(tx, conv, after)
     await tx.session.flush()
     return receipt.message_id
+
+
+async def _content(
+    tx: Tx,
+    actor: CustomerActor,
+    conv: Conversation,
+    item: Inbound,
+    file: CheckedFile | None,
+    note: str | None,
+) -> tuple[MessageType, str, dict[str, Any] | None]:
+    msg = item.message
+    assert msg is not None
+    if msg.type not in MESSAGE_KINDS:
+        return msg.type, msg.content, msg.payload
+    if file is None:
+        text = f"[{msg.type.value}] {msg.content}" + (f" (not stored: {note})" if note else "")
+        return MessageType.text, text[:20_000], None
+    await record_attachment(tx, actor, conv.id, file)
+    kind = msg.type if file.kind in MESSAGE_KINDS[msg.type] else MessageType.file
+    return kind, msg.content, {"attachment_id": str(file.id)}
 
 
 async def _latest_conversation(

@@ -20,13 +20,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
 from kefu.domain.enums import ChannelKind, MessageType
 from kefu.domain.errors import KefuError
-from kefu.domain.inbound import Inbound
+from kefu.domain.inbound import Inbound, Media
 from kefu.domain.window import WindowRule
 
 # -- inbound ---------------------------------------------------------------------------------
@@ -55,6 +55,18 @@ class HookReply:
 class Parsed:
     reply: HookReply
     items: tuple[Inbound, ...] = ()
+    # The provider only announced that items wait to be fetched (WeCom kf): what the pull
+    # needs from the announcement (e.g. its short-lived token).
+    pull: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """One page of items fetched from a provider, the cursor after it, and whether more wait."""
+
+    items: tuple[Inbound, ...]
+    cursor: str | None
+    more: bool
 
 
 # -- outbound --------------------------------------------------------------------------------
@@ -136,6 +148,31 @@ class Adapter(Protocol):
     def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed: ...
 
     async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered: ...
+
+
+@runtime_checkable
+class Puller(Protocol):
+    """An adapter whose provider must be asked for the items (a fourth, optional method)."""
+
+    async def pull(
+        self, config: ChannelConfig, ctx: SendContext, hint: Mapping[str, str], cursor: str | None
+    ) -> Pulled: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    data: bytes
+    name: str | None = None
+
+
+@runtime_checkable
+class MediaFetcher(Protocol):
+    """An adapter that can download the media a customer sent (optional): the ingest job stores
+    it as an attachment, through the attachment checks, before the message is written."""
+
+    async def fetch_media(
+        self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int
+    ) -> Fetched: ...
 
 
 @dataclass

@@ -18,12 +18,21 @@ import anyio
 import httpcore
 import httpx
 
+from kefu.channels.base import DeliveryFailed
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class BlockedAddress(httpx.TransportError):
     """The URL leads to an address that is not allowed."""
+
+
+def unreachable(exc: httpx.HTTPError) -> DeliveryFailed:
+    """A request that failed: a refused address is final, anything else may pass."""
+    if isinstance(exc, BlockedAddress):
+        return DeliveryFailed(f"refused: {exc}", retry=False)
+    return DeliveryFailed(f"unreachable: {type(exc).__name__}", retry=True)
 
 
 def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
@@ -87,6 +96,21 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
             max_connections=20,
             network_backend=_GuardedBackend(allow),
         )
+
+
+async def get_limited(
+    http: httpx.AsyncClient, url: str, max_bytes: int, **kw: Any
+) -> tuple[bytes, httpx.Response]:
+    """GET ``url`` into memory, refusing (``ValueError``) a body over ``max_bytes``."""
+    async with http.stream("GET", url, **kw) as r:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in r.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise ValueError(f"the file is larger than {max_bytes:,} bytes")
+            chunks.append(chunk)
+    return b"".join(chunks), r
 
 
 def guarded_client(

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from kefu.channels.base import Registry
 from kefu.channels.telegram import TelegramAdapter
+from kefu.channels.wechat_kf import WeComKfAdapter
 from kefu.channels.wechat_oa import WeChatOAAdapter
 
 
@@ -14,4 +15,5 @@ def registry() -> Registry:
     reg = Registry()
     reg.add(TelegramAdapter())
     reg.add(WeChatOAAdapter())
+    reg.add(WeComKfAdapter())
     return reg

@@ -26,12 +26,14 @@ from kefu.channels.base import (
     ChannelConfig,
     Delivered,
     DeliveryFailed,
+    Fetched,
     HookReply,
     HookRequest,
     Outbound,
     Parsed,
     SendContext,
 )
+from kefu.channels.http import get_limited, unreachable
 from kefu.domain.enums import ChannelKind, IdentityKind, MessageType
 from kefu.domain.inbound import Inbound, InboundMessage, Media
 from kefu.domain.window import WindowRule
@@ -74,8 +76,19 @@ class TelegramAdapter:
         try:
             r = await ctx.http.post(f"{url}/{method}", json=body)
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"unreachable: {type(exc).__name__}", retry=True) from exc
+            raise unreachable(exc) from exc
         return _outcome(r)
+
+    async def fetch_media(
+        self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int
+    ) -> Fetched:
+        base = str(config.settings.get("api_base") or API_BASE).rstrip("/")
+        if not media.media_id:
+            raise DeliveryFailed("telegram: no file id", retry=False)
+        fetched = await fetch_file(
+            ctx.http, base, config.secrets["bot_token"], media.media_id, max_bytes
+        )
+        return Fetched(fetched.data, media.name or fetched.name)
 
 
 # -- inbound ---------------------------------------------------------------------------------
@@ -258,3 +271,25 @@ def _outcome(r: httpx.Response) -> Delivered:
     reason = str(answer.get("description") or f"HTTP {r.status_code}")
     retry = r.status_code == 429 or r.status_code >= 500
     raise DeliveryFailed(f"telegram: {reason}", retry=retry)
+
+
+async def fetch_file(
+    http: httpx.AsyncClient, base: str, token: str, file_id: str, max_bytes: int
+) -> Fetched:
+    """``getFile``, then the file from ``/file/bot<token>/<file_path>``."""
+    try:
+        r = await http.post(f"{base}/bot{token}/getFile", json={"file_id": file_id})
+        answer = r.json()
+        path = str(answer["result"]["file_path"])
+        data, got = await get_limited(http, f"{base}/file/bot{token}/{path}", max_bytes)
+    except httpx.HTTPError as exc:
+        raise unreachable(exc) from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DeliveryFailed(
+            f"telegram: the file could not be fetched ({exc})", retry=False
+        ) from exc
+    if got.status_code != 200:
+        raise DeliveryFailed(
+            f"telegram: file download HTTP {got.status_code}", retry=got.status_code >= 500
+        )
+    return Fetched(data=data, name=path.rsplit("/", 1)[-1][:255] or None)

@@ -30,12 +30,15 @@ from kefu.channels.base import (
     ChannelConfig,
     Delivered,
     DeliveryFailed,
+    Fetched,
     HookReply,
     HookRequest,
     Outbound,
     Parsed,
     SendContext,
+    TokenFetch,
 )
+from kefu.channels.http import get_limited, unreachable
 from kefu.channels.wechat_crypto import CryptoError, MessageCrypt, check_signature
 from kefu.domain.enums import ChannelKind, IdentityKind, MessageType
 from kefu.domain.inbound import Inbound, InboundMessage, Media
@@ -70,10 +73,10 @@ class WeChatOAAdapter:
             check_signature(q.get("signature", ""), token, timestamp, nonce)
         except CryptoError as exc:
             raise BadSignature("the signature does not match") from exc
-        _check_fresh(timestamp)
+        check_fresh(timestamp)
         if request.method == "GET":
             return Parsed(HookReply(body=q.get("echostr", "").encode()))
-        root = _xml(request.body)
+        root = parse_xml(request.body)
         mode = str(config.settings.get("mode") or "plaintext")
         if q.get("encrypt_type") == "aes":
             if mode == "plaintext":
@@ -93,15 +96,25 @@ class WeChatOAAdapter:
         timestamp: str,
         nonce: str,
     ) -> Element:
-        encrypted = _text(root, "Encrypt")
+        encrypted = xml_text(root, "Encrypt")
         try:
             check_signature(q.get("msg_signature", ""), token, timestamp, nonce, encrypted)
             crypt = MessageCrypt(
                 config.secrets.get("encoding_aes_key", ""), str(config.settings["app_id"])
             )
-            return _xml(crypt.decrypt(encrypted))
+            return parse_xml(crypt.decrypt(encrypted))
         except CryptoError as exc:
             raise BadSignature("the encrypted message does not verify") from exc
+
+    async def fetch_media(
+        self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int
+    ) -> Fetched:
+        base = str(config.settings.get("api_base") or API_BASE).rstrip("/")
+
+        async def fetch() -> tuple[str, int]:
+            return await fetch_token(ctx.http, base, config)
+
+        return await fetch_media(ctx, base, fetch, media, max_bytes)
 
     async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered:
         base = str(config.settings.get("api_base") or API_BASE).rstrip("/")
@@ -125,10 +138,37 @@ class WeChatOAAdapter:
         raise DeliveryFailed(reason, retry=code in RETRY_ERRORS or code in TOKEN_ERRORS)
 
 
+async def fetch_media(
+    ctx: SendContext, base: str, token_fetch: TokenFetch, media: Media, max_bytes: int
+) -> Fetched:
+    """A customer's file: from ``PicUrl`` when given (SSRF-guarded like every fetch), else
+    from ``/cgi-bin/media/get`` with the account's token. WeChat answers errors as JSON."""
+    try:
+        if media.url:
+            data, r = await get_limited(ctx.http, media.url, max_bytes)
+        else:
+            token = await ctx.token(token_fetch)
+            params = {"access_token": token, "media_id": media.media_id or ""}
+            data, r = await get_limited(
+                ctx.http, f"{base}/cgi-bin/media/get", max_bytes, params=params
+            )
+    except httpx.HTTPError as exc:
+        raise unreachable(exc) from exc
+    except ValueError as exc:
+        raise DeliveryFailed(str(exc), retry=False) from exc
+    if r.status_code != 200 or r.headers.get("content-type", "").startswith(
+        ("application/json", "text/plain")
+    ):
+        raise DeliveryFailed(
+            f"wechat: the file could not be fetched ({data[:200]!r})", retry=r.status_code >= 500
+        )
+    return Fetched(data=data, name=media.name)
+
+
 # -- inbound ---------------------------------------------------------------------------------
 
 
-def _check_fresh(timestamp: str) -> None:
+def check_fresh(timestamp: str) -> None:
     try:
         skew = abs(time.time() - int(timestamp))
     except ValueError as exc:
@@ -137,7 +177,7 @@ def _check_fresh(timestamp: str) -> None:
         raise BadSignature("stale timestamp")
 
 
-def _xml(body: bytes) -> Element:
+def parse_xml(body: bytes) -> Element:
     try:
         root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (ParseError, DefusedXmlException, ValueError) as exc:
@@ -147,16 +187,16 @@ def _xml(body: bytes) -> Element:
     return root
 
 
-def _text(root: Element, tag: str, limit: int = 20_000) -> str:
+def xml_text(root: Element, tag: str, limit: int = 20_000) -> str:
     node = root.find(tag)
     return (node.text or "")[:limit] if node is not None else ""
 
 
 def parse_message(root: Element) -> Inbound | None:
     """The customer item of a decrypted WeChat message or event (``None``: nothing to store)."""
-    openid = _text(root, "FromUserName", 128)
-    msg_type = _text(root, "MsgType", 32)
-    created = _text(root, "CreateTime", 20)
+    openid = xml_text(root, "FromUserName", 128)
+    msg_type = xml_text(root, "MsgType", 32)
+    created = xml_text(root, "CreateTime", 20)
     if not openid or not created.isdigit():
         raise BadRequest("FromUserName and CreateTime are required")
     common: dict[str, Any] = {
@@ -166,7 +206,7 @@ def parse_message(root: Element) -> Inbound | None:
     }
     if msg_type == "event":
         return _event(root, openid, created, common)
-    msg_id = _text(root, "MsgId", 32)
+    msg_id = xml_text(root, "MsgId", 32)
     if not msg_id.isdigit():
         raise BadRequest("MsgId is required")
     message = _message(root, msg_type)
@@ -177,31 +217,38 @@ def parse_message(root: Element) -> Inbound | None:
 
 def _message(root: Element, msg_type: str) -> InboundMessage | None:
     if msg_type == "text":
-        menu_id = _text(root, "bizmsgmenuid", 64)  # a tapped msgmenu item
+        menu_id = xml_text(root, "bizmsgmenuid", 64)  # a tapped msgmenu item
         button = {"button": {"id": menu_id}} if menu_id else None
-        return InboundMessage(type=MessageType.text, content=_text(root, "Content"), payload=button)
+        return InboundMessage(
+            type=MessageType.text, content=xml_text(root, "Content"), payload=button
+        )
     if msg_type == "image":
-        media = Media(url=_text(root, "PicUrl", 2000) or None, media_id=_text(root, "MediaId", 500))
+        media = Media(
+            url=xml_text(root, "PicUrl", 2000) or None, media_id=xml_text(root, "MediaId", 500)
+        )
         return InboundMessage(type=MessageType.image, content="image", media=media)
     if msg_type == "voice":
         media = Media(
-            media_id=_text(root, "MediaId", 500), mime=f"audio/{_text(root, 'Format', 20)}"
+            media_id=xml_text(root, "MediaId", 500), mime=f"audio/{xml_text(root, 'Format', 20)}"
         )
         return InboundMessage(
-            type=MessageType.audio, content=_text(root, "Recognition") or "voice", media=media
+            type=MessageType.audio, content=xml_text(root, "Recognition") or "voice", media=media
         )
     if msg_type in ("video", "shortvideo"):
-        media = Media(media_id=_text(root, "MediaId", 500))
+        media = Media(media_id=xml_text(root, "MediaId", 500))
         return InboundMessage(type=MessageType.video, content="video", media=media)
     if msg_type == "location":
         try:
-            lat, lng = float(_text(root, "Location_X", 32)), float(_text(root, "Location_Y", 32))
+            lat, lng = (
+                float(xml_text(root, "Location_X", 32)),
+                float(xml_text(root, "Location_Y", 32)),
+            )
         except ValueError as exc:
             raise BadRequest("bad location") from exc
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
             raise BadRequest("bad location")
         payload: dict[str, Any] = {"latitude": lat, "longitude": lng}
-        label = _text(root, "Label", 500)
+        label = xml_text(root, "Label", 500)
         if label:
             payload["name"] = label[:200]
         return InboundMessage(
@@ -209,17 +256,17 @@ def _message(root: Element, msg_type: str) -> InboundMessage | None:
         )
     if msg_type == "link":
         parts = [
-            _text(root, "Title", 500),
-            _text(root, "Description", 2000),
-            _text(root, "Url", 2000),
+            xml_text(root, "Title", 500),
+            xml_text(root, "Description", 2000),
+            xml_text(root, "Url", 2000),
         ]
         return InboundMessage(type=MessageType.text, content="\n".join(p for p in parts if p))
     return None  # types WeChat may add later: acknowledged, not stored
 
 
 def _event(root: Element, openid: str, created: str, common: dict[str, Any]) -> Inbound | None:
-    event = _text(root, "Event", 64)
-    key = _text(root, "EventKey", 500)
+    event = xml_text(root, "Event", 64)
+    key = xml_text(root, "EventKey", 500)
     pid = f"event:{openid}:{created}"
     if event == "subscribe":
         scene = key.removeprefix("qrscene_") if key.startswith("qrscene_") else None
@@ -309,7 +356,7 @@ async def _call(http: httpx.AsyncClient, url: str, token: str, body: bytes) -> d
             headers={"content-type": "application/json; charset=utf-8"},
         )
     except httpx.HTTPError as exc:
-        raise DeliveryFailed(f"unreachable: {type(exc).__name__}", retry=True) from exc
+        raise unreachable(exc) from exc
     if r.status_code >= 500:
         raise DeliveryFailed(f"wechat HTTP {r.status_code}", retry=True)
     try:

@@ -413,6 +413,8 @@ class InboxChannel(Base):
     inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     secrets: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    # Where pulling from the provider goes on (WeCom kf ``sync_msg`` cursor).
+    cursor: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

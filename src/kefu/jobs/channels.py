@@ -8,6 +8,7 @@ last attempt records the failure with the provider's reason.
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
 from datetime import timedelta
@@ -16,20 +17,33 @@ from functools import partial
 import httpx
 from sqlalchemy import select
 
-from kefu.actions.channels import ingest_inbound, record_delivery
+from kefu.actions.channels import accept_inbound, ingest_inbound, record_delivery
+from kefu.attachments.ingest import Limits, check_and_store, discard
 from kefu.channels.base import (
     ChannelConfig,
     Delivered,
     DeliveryFailed,
+    MediaFetcher,
     Outbound,
+    Puller,
     TokenFetch,
 )
-from kefu.channels.http import guarded_client
+from kefu.channels.http import guarded_client, unreachable
 from kefu.channels.registry import registry
-from kefu.db.tables import ChannelToken, Conversation, Inbox, InboxChannel, Job, Message
+from kefu.db.tables import (
+    ChannelToken,
+    Conversation,
+    InboundReceipt,
+    Inbox,
+    InboxChannel,
+    Job,
+    Message,
+)
 from kefu.db.types import utcnow
+from kefu.domain.attachments import CheckedFile
 from kefu.domain.enums import DeliveryState, MessageType
-from kefu.domain.inbound import Inbound
+from kefu.domain.errors import KefuError
+from kefu.domain.inbound import Inbound, Media
 from kefu.runtime import Kefu
 
 log = logging.getLogger(__name__)
@@ -40,8 +54,84 @@ TOKEN_MARGIN = timedelta(minutes=5)
 
 async def ingest(kefu: Kefu, job: Job) -> None:
     item = Inbound.model_validate(job.payload["item"])
-    inbox_id = uuid.UUID(job.payload["inbox_id"])
-    await kefu.write(job.workspace_id, partial(ingest_inbound, inbox_id=inbox_id, item=item))
+    ws, inbox_id = job.workspace_id, uuid.UUID(job.payload["inbox_id"])
+    async with kefu.db.read() as s:
+        receipt = await s.get(InboundReceipt, (ws, inbox_id, item.provider_id))
+        inbox = await s.get(Inbox, (ws, inbox_id))
+    if receipt is None or receipt.processed_at is not None or inbox is None:
+        return  # done by an earlier run of this job
+    file, note = None, None
+    if item.message is not None and item.message.media is not None:
+        file, note = await _fetch_media(kefu, job, inbox, item.message.media)
+    try:
+        await kefu.write(
+            ws,
+            partial(ingest_inbound, inbox_id=inbox_id, item=item, file=file, media_note=note),
+        )
+    except BaseException:
+        if file is not None:
+            await discard(kefu.storage, file.key, file.thumb_key)
+        raise
+
+
+async def _fetch_media(
+    kefu: Kefu, job: Job, inbox: Inbox, media: Media
+) -> tuple[CheckedFile | None, str | None]:
+    """Download a customer's file and pass it through the attachment checks; a failure that
+    may pass is retried (the job raises), a final one becomes the note on the message."""
+    adapter = registry().get(inbox.channel)
+    if not isinstance(adapter, MediaFetcher):
+        return None, "this channel's files cannot be fetched"
+    settings = kefu.settings
+    config = await load_config(kefu, inbox.workspace_id, inbox.id)
+    try:
+        async with guarded_client(settings.fetch_allow_networks, timeout=30) as http:
+            ctx = _Context(kefu, inbox.workspace_id, inbox.id, http)
+            got = await adapter.fetch_media(media, config, ctx, settings.max_upload_bytes)
+        limits = Limits(settings.max_upload_bytes, settings.max_image_pixels)
+        name = media.name or got.name
+        return await check_and_store(
+            kefu.storage, inbox.workspace_id, io.BytesIO(got.data), name, limits
+        ), None
+    except DeliveryFailed as exc:
+        if exc.retry and job.attempts < job.max_attempts:
+            raise
+        return None, exc.reason
+    except httpx.HTTPError as exc:
+        failure = unreachable(exc)
+        if failure.retry and job.attempts < job.max_attempts:
+            raise
+        return None, failure.reason
+    except KefuError as exc:  # refused by the attachment checks (type, size, pixels)
+        return None, exc.message
+
+
+MAX_PAGES = 50  # per pull job; a longer backlog continues in the next one
+
+
+async def pull(kefu: Kefu, job: Job) -> None:
+    """Fetch what the provider announced, page by page from the stored cursor; each page's
+    items and the cursor after it are stored together."""
+    ws, inbox_id = job.workspace_id, uuid.UUID(job.payload["inbox_id"])
+    hint = {str(k): str(v) for k, v in dict(job.payload.get("hint") or {}).items()}
+    async with kefu.db.read() as s:
+        inbox = await s.get(Inbox, (ws, inbox_id))
+        row = await s.get(InboxChannel, (ws, inbox_id))
+    adapter = registry().get(inbox.channel) if inbox is not None else None
+    if not isinstance(adapter, Puller) or row is None:
+        return
+    config = ChannelConfig(inbox_id, dict(row.settings), dict(row.secrets))
+    cursor = row.cursor
+    async with guarded_client(kefu.settings.fetch_allow_networks) as http:
+        ctx = _Context(kefu, ws, inbox_id, http)
+        for _ in range(MAX_PAGES):
+            page = await adapter.pull(config, ctx, hint, cursor)
+            await kefu.write(
+                ws, partial(accept_inbound, inbox_id=inbox_id, items=page.items, cursor=page.cursor)
+            )
+            cursor = page.cursor
+            if not page.more:
+                return
 
 
 async def load_config(kefu: Kefu, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> ChannelConfig:
@@ -129,10 +219,10 @@ async def deliver(kefu: Kefu, job: Job) -> None:
         await kefu.write(ws, failed)
         return
     except httpx.HTTPError as exc:
-        if job.attempts < job.max_attempts:
+        failure = unreachable(exc)
+        if failure.retry and job.attempts < job.max_attempts:
             raise
-        reason = f"unreachable: {type(exc).__name__}: {exc}"
-        await kefu.write(ws, partial(record, delivery=DeliveryState.failed, error=reason))
+        await kefu.write(ws, partial(record, delivery=DeliveryState.failed, error=failure.reason))
         return
     log.info("delivered %s (%s)", message_id, done.provider_id)
     await kefu.write(ws, partial(record, delivery=DeliveryState.sent))

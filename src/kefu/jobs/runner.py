@@ -55,6 +55,7 @@ HANDLERS: dict[str, Handler] = {
     "channel.ingest": channels.ingest,
     "channel.deliver": channels.deliver,
     "bot.run": run_bot,
+    "channel.pull": channels.pull,
 }
 
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kefu.actions.channels import accept_inbound
+from kefu.actions.channels import accept_inbound, request_pull
 from kefu.channels.base import ChannelConfig, HookRequest
 from kefu.channels.registry import registry
 from kefu.domain.errors import NotFound
@@ -44,6 +44,10 @@ async def hook(request: Request) -> Response:
     if parsed.items:
         await kefu.write(
             inbox.workspace_id, partial(accept_inbound, inbox_id=inbox.id, items=parsed.items)
+        )
+    if parsed.pull is not None:
+        await kefu.write(
+            inbox.workspace_id, partial(request_pull, inbox_id=inbox.id, hint=parsed.pull)
         )
     reply = parsed.reply
     return Response(reply.body, status_code=reply.status, media_type=reply.media_type)

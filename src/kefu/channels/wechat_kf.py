@@ -1,0 +1,265 @@
+"""WeChat Customer Service (微信客服) through WeCom: the kf API.
+
+Inbound: the callback is always encrypted (WXBizMsgCrypt with the CorpID): the GET verification
+answers the decrypted ``echostr``; a POST carries no content, only ``kf_msg_or_event`` with a
+short-lived ``Token`` — the route queues a pull, and :meth:`WeComKfAdapter.pull` reads
+``kf/sync_msg`` page by page from the inbox's persisted cursor while ``has_more`` is 1.
+Customer messages (origin 3) become customer messages; ``enter_session`` (origin 4) opens the
+conversation with its ``scene_param`` (or ``scene``) as the source.
+
+Outbound: ``kf/send_msg`` with our message id as the ``msgid`` (unique per account, so WeCom
+itself refuses a repeat), text or a click/view ``msgmenu``; 5 sends within 48 hours of the
+customer's last message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+import orjson
+
+from kefu.channels.base import (
+    BadSignature,
+    ChannelConfig,
+    Delivered,
+    DeliveryFailed,
+    Fetched,
+    HookReply,
+    HookRequest,
+    Outbound,
+    Parsed,
+    Pulled,
+    SendContext,
+)
+from kefu.channels.http import unreachable
+from kefu.channels.wechat_crypto import CryptoError, MessageCrypt, check_signature
+from kefu.channels.wechat_oa import (
+    SUCCESS,
+    TOKEN_ERRORS,
+    check_fresh,
+    fetch_media,
+    parse_xml,
+    xml_text,
+)
+from kefu.domain.enums import ChannelKind, IdentityKind, MessageType
+from kefu.domain.inbound import Inbound, InboundMessage, Media
+from kefu.domain.window import RULES, WindowRule
+
+API_BASE = "https://qyapi.weixin.qq.com"
+PAGE = 1000
+MEDIA_TYPES = {
+    "image": MessageType.image,
+    "voice": MessageType.audio,
+    "video": MessageType.video,
+    "file": MessageType.file,
+}
+
+
+class WeComKfAdapter:
+    kind: ClassVar[ChannelKind] = ChannelKind.wechat_kf
+    required_settings: ClassVar[tuple[str, ...]] = ("corp_id", "open_kfid")
+    required_secrets: ClassVar[tuple[str, ...]] = ("token", "encoding_aes_key", "corp_secret")
+    window: ClassVar[WindowRule | None] = RULES[ChannelKind.wechat_kf]
+
+    def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed:
+        q = request.query
+        token = config.secrets.get("token", "")
+        timestamp, nonce, signature = (
+            q.get("timestamp", ""),
+            q.get("nonce", ""),
+            q.get("msg_signature", ""),
+        )
+        check_fresh(timestamp)
+        try:
+            crypt = MessageCrypt(
+                config.secrets.get("encoding_aes_key", ""), str(config.settings.get("corp_id", ""))
+            )
+            if request.method == "GET":
+                echo = q.get("echostr", "")
+                check_signature(signature, token, timestamp, nonce, echo)
+                return Parsed(HookReply(body=crypt.decrypt(echo)))
+            encrypted = xml_text(parse_xml(request.body), "Encrypt")
+            check_signature(signature, token, timestamp, nonce, encrypted)
+            inner = parse_xml(crypt.decrypt(encrypted))
+        except CryptoError as exc:
+            raise BadSignature("the callback does not verify") from exc
+        if xml_text(inner, "Event", 64) != "kf_msg_or_event":
+            return Parsed(SUCCESS)
+        hint = {
+            "token": xml_text(inner, "Token", 128),
+            "open_kfid": xml_text(inner, "OpenKfId", 64),
+        }
+        if hint["open_kfid"] != str(config.settings.get("open_kfid")):
+            return Parsed(SUCCESS)  # another account of the same corp: not this inbox's
+        return Parsed(SUCCESS, pull=hint)
+
+    async def pull(
+        self, config: ChannelConfig, ctx: SendContext, hint: Mapping[str, str], cursor: str | None
+    ) -> Pulled:
+        base = _base(config)
+        body = {
+            "cursor": cursor or "",
+            "token": hint.get("token", ""),
+            "limit": PAGE,
+            "voice_format": 0,
+            "open_kfid": str(config.settings["open_kfid"]),
+        }
+        answer = await _call(ctx, base, config, "/cgi-bin/kf/sync_msg", body)
+        items = tuple(i for m in answer.get("msg_list") or [] if (i := map_message(m)) is not None)
+        return Pulled(
+            items=items,
+            cursor=str(answer.get("next_cursor") or cursor or "")[:64] or None,
+            more=answer.get("has_more") == 1,
+        )
+
+    async def fetch_media(
+        self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int
+    ) -> Fetched:
+        base = _base(config)
+
+        async def fetch() -> tuple[str, int]:
+            return await _fetch_token(ctx.http, base, config)
+
+        return await fetch_media(ctx, base, fetch, media, max_bytes)
+
+    async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered:
+        body = build_send(out, str(config.settings["open_kfid"]))
+        answer = await _call(ctx, _base(config), config, "/cgi-bin/kf/send_msg", body)
+        return Delivered(provider_id=str(answer.get("msgid") or out.message_id.hex))
+
+
+# -- inbound ---------------------------------------------------------------------------------
+
+
+def map_message(m: Mapping[str, Any]) -> Inbound | None:
+    """One ``sync_msg`` entry as a customer item (``None``: nothing to store)."""
+    if not isinstance(m, Mapping) or not m.get("msgid") or not m.get("external_userid"):
+        return None
+    user = str(m["external_userid"])[:128]
+    common: dict[str, Any] = {
+        "provider_id": f"msg:{str(m['msgid'])[:100]}",
+        "address": user,
+        "identities": ((IdentityKind.wecom_external, user),),
+        "sent_at": datetime.fromtimestamp(int(m.get("send_time") or 0), UTC),
+    }
+    kind = str(m.get("msgtype") or "")
+    if m.get("origin") == 4 and kind == "event":
+        event = m.get("event") or {}
+        if event.get("event_type") == "enter_session":
+            scene = str(event.get("scene_param") or event.get("scene") or "") or None
+            return Inbound(source=f"wecom:{scene}"[:200] if scene else None, **common)
+        return None
+    if m.get("origin") != 3:
+        return None  # agents answering from the WeCom client: not imported yet
+    message = _content(kind, m.get(kind) or {})
+    return Inbound(message=message, window="message", **common) if message else None
+
+
+def _content(kind: str, part: Mapping[str, Any]) -> InboundMessage | None:
+    if kind == "text":
+        menu = str(part.get("menu_id") or "")[:64]
+        return InboundMessage(
+            type=MessageType.text,
+            content=str(part.get("content") or "")[:20_000],
+            payload={"button": {"id": menu}} if menu else None,
+        )
+    if kind in MEDIA_TYPES:
+        media = Media(media_id=str(part.get("media_id") or "")[:500])
+        return InboundMessage(type=MEDIA_TYPES[kind], content=kind, media=media)
+    if kind == "location":
+        lat, lng = float(part.get("latitude", 0)), float(part.get("longitude", 0))
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            return None
+        payload = {"latitude": lat, "longitude": lng}
+        name = str(part.get("name") or "")[:200]
+        label = name or f"{lat}, {lng}"
+        return InboundMessage(
+            type=MessageType.location,
+            content=label,
+            payload=payload | ({"name": name} if name else {}),
+        )
+    if kind == "link":
+        parts = [str(part.get(k) or "") for k in ("title", "desc", "url")]
+        return InboundMessage(
+            type=MessageType.text, content="\n".join(p for p in parts if p)[:20_000]
+        )
+    return None
+
+
+# -- outbound --------------------------------------------------------------------------------
+
+
+def build_send(out: Outbound, open_kfid: str) -> dict[str, Any]:
+    base = {"touser": out.address, "open_kfid": open_kfid, "msgid": out.message_id.hex}
+    buttons = [b for b in (out.payload or {}).get("buttons") or [] if isinstance(b, dict)]
+    items: list[dict[str, Any]] = []
+    for b in buttons:
+        label = str(b.get("label") or "")[:80]
+        if b.get("action") == "url" and str(b.get("value", "")).startswith(("https://", "http://")):
+            items.append({"type": "view", "view": {"url": str(b["value"]), "content": label}})
+        elif b.get("id") and label:
+            items.append({"type": "click", "click": {"id": str(b["id"])[:64], "content": label}})
+    if out.type not in (MessageType.text, MessageType.menu):
+        raise DeliveryFailed(
+            f"unsupported: WeChat kf cannot show {out.type.value} yet", retry=False
+        )
+    if items:
+        menu = {"head_content": out.content, "list": items, "tail_content": ""}
+        return base | {"msgtype": "msgmenu", "msgmenu": menu}
+    return base | {"msgtype": "text", "text": {"content": out.content[:2048]}}
+
+
+def _base(config: ChannelConfig) -> str:
+    return str(config.settings.get("api_base") or API_BASE).rstrip("/")
+
+
+async def _fetch_token(
+    http: httpx.AsyncClient, base: str, config: ChannelConfig
+) -> tuple[str, int]:
+    params = {
+        "corpid": str(config.settings["corp_id"]),
+        "corpsecret": config.secrets["corp_secret"],
+    }
+    try:
+        answer = (await http.get(f"{base}/cgi-bin/gettoken", params=params)).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise DeliveryFailed(f"unreachable: token: {type(exc).__name__}", retry=True) from exc
+    if not isinstance(answer, dict) or not answer.get("access_token"):
+        raise DeliveryFailed(f"wecom token: {str(answer)[:200]}", retry=False)
+    return str(answer["access_token"]), int(answer.get("expires_in") or 7200)
+
+
+async def _call(
+    ctx: SendContext, base: str, config: ChannelConfig, path: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    async def fetch() -> tuple[str, int]:
+        return await _fetch_token(ctx.http, base, config)
+
+    answer: dict[str, Any] = {}
+    for refresh in (False, True):
+        token = await ctx.token(fetch, refresh=refresh)
+        try:
+            r = await ctx.http.post(
+                f"{base}{path}", params={"access_token": token}, content=orjson.dumps(body)
+            )
+            answer = (
+                r.json()
+                if r.status_code < 500
+                else {"errcode": -1, "errmsg": f"HTTP {r.status_code}"}
+            )
+        except httpx.HTTPError as exc:
+            raise unreachable(exc) from exc
+        except ValueError as exc:
+            raise DeliveryFailed("wecom: the answer is not JSON", retry=True) from exc
+        if not isinstance(answer, dict):
+            answer = {"errcode": -1, "errmsg": "not an object"}
+        code = int(answer.get("errcode") or 0)
+        if code == 0:
+            return answer
+        if code not in TOKEN_ERRORS:
+            break
+    code = int(answer.get("errcode") or 0)
+    raise DeliveryFailed(f"wecom {code}: {answer.get('errmsg', '')}", retry=code in (-1, 45009))

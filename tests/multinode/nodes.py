@@ -25,7 +25,7 @@ from kefu.config import Settings
 
 TEST_DB = os.environ.get("KEFU_TEST_DATABASE_URL", "")
 TEST_REDIS = os.environ.get("KEFU_TEST_REDIS_URL", "")
-HEALTH_TIMEOUT = 30.0
+HEALTH_TIMEOUT = 120.0  # generous: a loaded CI machine can take long to import and start a node
 STOP_TIMEOUT = 10.0
 
 needs_pg_and_redis = pytest.mark.skipif(

@@ -8,7 +8,9 @@ from functools import partial
 
 import pytest
 
-from kefu.actions.conversations import assign_conversation
+from kefu.actions.conversations import assign_conversation, set_conversation_status
+from kefu.actions.messages import send_message
+from kefu.domain.enums import ConversationStatus
 from kefu.runtime import Kefu
 from tests.actions.eventcheck import agent_actor
 from tests.bot.conftest import Chat, bot_world
@@ -140,6 +142,51 @@ async def test_silent_once_a_person_owns_the_conversation(kefu: Kefu) -> None:
     msgs = await chat.messages()
     assert len(msgs) == before + 2 and all(m.sender_kind == "customer" for m in msgs[before:])
     assert await chat.status() == "open" and await chat.handoff_reasons() == []
+
+
+async def test_handed_back_the_bot_answers_only_what_comes_next(kefu: Kefu) -> None:
+    world = await bot_world(kefu, langs=("en",))
+    chat = await Chat.start(kefu, world, LINES["en"]["person"])
+    assert await chat.status() == "queued"
+    admin = agent_actor(world)
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            assign_conversation,
+            actor=admin,
+            conversation_id=chat.conversation_id,
+            assignee_id=world.agents[0].id,
+        ),
+    )
+    await chat.say("what are your opening hours")  # seen by the agent, not by the bot
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            send_message,
+            actor=admin,
+            conversation_id=chat.conversation_id,
+            content="We open at nine. I'll pass you back to the assistant.",
+        ),
+    )
+    for status in (ConversationStatus.queued, ConversationStatus.bot):
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                set_conversation_status,
+                actor=admin,
+                conversation_id=chat.conversation_id,
+                status=status,
+            ),
+        )
+    before = len(await chat.messages())
+    await chat.say(LINES["en"]["known2"])
+    added = (await chat.messages())[before:]
+    assert [(m.sender_kind, m.type) for m in added] == [
+        ("customer", "text"),
+        ("bot", "text"),
+        ("bot", "menu"),
+    ]
+    assert "password" in added[1].content and await chat.status() == "bot"
 
 
 async def test_inbox_without_the_bot_queues_at_once(kefu: Kefu) -> None:

@@ -13,7 +13,7 @@ import uuid
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kefu.actions.bot import Turn, bot_turn, greet
 from kefu.bot.dialogue import Answer, Memory, decide, language_of
@@ -101,6 +101,16 @@ def _menu(trained: Trained, settings: BotSettingsView, language: str) -> list[Ar
 
 
 async def _unhandled(session: Any, ws: uuid.UUID, conv_id: uuid.UUID, after: int) -> list[Message]:
+    """Customer messages the bot has not handled, and no person has seen: after an agent hands
+    a conversation back to the bot, it answers only what the customer writes from then on."""
+    last_agent = await session.scalar(
+        select(func.max(Message.seq)).where(
+            Message.workspace_id == ws,
+            Message.conversation_id == conv_id,
+            Message.sender_kind == SenderKind.agent.value,
+        )
+    )
+    after = max(after, last_agent or 0)
     rows = await session.execute(
         select(Message)
         .where(

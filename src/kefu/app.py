@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kefu import __version__
-from kefu.api import attachments, verify
+from kefu.api import attachments, entry_links, verify
 from kefu.api.agent import auth, channels, conversations, directory, identities, kb
 from kefu.api.client import routes as client_routes
 from kefu.api.errors import BodyLimit, install_error_handlers
@@ -54,11 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, conversations, directory, identities, channels, kb):
         agent_api.include_router(module.router)
     agent_api.include_router(attachments.agent_router)
+    agent_api.include_router(entry_links.router)
     app.include_router(agent_api)
     app.include_router(client_routes.router, prefix="/api/client/v1")
     app.include_router(attachments.client_router, prefix="/api/client/v1")
     app.include_router(attachments.files_router)
     app.include_router(verify.router)
+    app.include_router(entry_links.landing_router)
     app.include_router(health_router)
     app.router.routes.append(hook_routes.route)
     app.add_api_websocket_route("/ws", websocket_endpoint)

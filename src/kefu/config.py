@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     attachment_url_seconds: int = 900  # lifetime of a signed download URL
     uploads_per_minute: int = 30  # per customer or agent
     verify_per_minute: int = 20  # agent ID checks at /verify per client address
+    # The address customers reach kefu at, for entry links and QR codes (e.g.
+    # https://chat.example.com); unset: taken from each request.
+    public_url: str | None = None
 
     # realtime / retention
     event_retention_hours: float = 72.0

@@ -75,6 +75,12 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ],
     ("POST", "/api/v1/conversations/{conversation_id}/attachments"): [UPLOAD],
     ("GET", "/api/v1/conversations/{conversation_id}/attachments/{attachment_id}"): [None],
+    ("GET", "/api/v1/inboxes/{inbox_id}/entry-links"): [None],
+    ("POST", "/api/v1/inboxes/{inbox_id}/entry-links"): [{"source": "iso-new"}],
+    ("GET", "/api/v1/inboxes/{inbox_id}/entry-links/{entry_link_id}/qr.png"): [None],
+    ("GET", "/api/v1/inboxes/{inbox_id}/entry-links/{entry_link_id}/qr.svg"): [None],
+    # After the QR codes: with the workspace's own ids it deletes the link.
+    ("DELETE", "/api/v1/inboxes/{inbox_id}/entry-links/{entry_link_id}"): [None],
     ("GET", "/api/v1/contacts/{contact_id}/conversations"): [None],
     ("GET", "/api/v1/contacts/{contact_id}/merge-suggestions"): [None],
     ("POST", "/api/v1/contacts/{contact_id}/identities"): [
@@ -123,12 +129,14 @@ class Side:
     marker: str  # a word written only in this workspace's messages and names
     identity_secret: str
     attachment: dict[str, Any]  # uploaded by ``customer`` to ``conversation_id``
+    entry_link_id: str
     ids: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ids = {
             "workspace_id": str(self.world.workspace_id),
             "attachment_id": self.attachment["attachment_id"],
+            "entry_link_id": self.entry_link_id,
             "conversation_id": self.conversation_id,
             "agent_id": str(self.world.agents[0].id),
             "team_id": str(self.world.team.id),
@@ -205,6 +213,11 @@ async def _side(server: LiveServer, name: str) -> Side:
         r = await c.post("/api/v1/kb/articles", json=ARTICLE | {"answer": marker})
         assert r.status_code == 201, r.text
         article_id = r.json()["id"]
+        r = await c.post(
+            f"/api/v1/inboxes/{world.inbox.id}/entry-links", json={"source": f"{marker}-qr"}
+        )
+        assert r.status_code == 201, r.text
+        entry_link_id = r.json()["id"]
     side = Side(
         world,
         admin,
@@ -219,6 +232,7 @@ async def _side(server: LiveServer, name: str) -> Side:
         marker,
         inbox.identity_secret,
         attachment,
+        entry_link_id,
     )
     side.ids["article_id"] = article_id
     return side
@@ -312,7 +326,7 @@ def test_matrix_covers_every_route_with_path_parameters(settings: Settings) -> N
     assert all(p.startswith(CLIENT_PREFIX) for _, p in CLIENT_ROUTES)
     assert all(p.startswith("/api/files/") for _, p in SIGNED_ROUTES)
     names = {"conversation_id", "agent_id", "team_id", "inbox_id", "contact_id", "token_id"}
-    names |= {"workspace_id", "attachment_id", "article_id"}
+    names |= {"workspace_id", "attachment_id", "article_id", "entry_link_id"}
     for method, path, route in routes:
         for param in route.dependant.path_params:
             assert param.name in names, f"no foreign id to try for {param.name} in {path}"

@@ -477,3 +477,24 @@ class Attachment(Base):
     key: Mapped[str] = mapped_column(String(300))
     thumb_key: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EntryLink(Base):
+    """A link (and QR code) into an inbox's chat that tags new conversations with ``source``."""
+
+    __tablename__ = "entry_links"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "inbox_id"],
+            ["inboxes.workspace_id", "inboxes.id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("workspace_id", "inbox_id", "source"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    source: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -64,6 +64,10 @@ ClientMsgId = Annotated[
 ExternalId = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
 ]
+# Where a conversation was started from (an entry link's or QR code's source, a campaign):
+# letters of any script, digits and _ - . : / @ +, starting with a letter or digit.
+SOURCE_RE = r"^\w[\w\-.:/@+]{0,99}$"
+Source = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SOURCE_RE)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=TAG_RE)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9\-]{1,62}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]

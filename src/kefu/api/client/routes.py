@@ -24,7 +24,7 @@ from kefu.db.tables import Conversation
 from kefu.domain.actors import CustomerActor
 from kefu.domain.enums import IdentityKind
 from kefu.domain.errors import Forbidden, RateLimited, Unauthenticated
-from kefu.domain.text import Attributes, Email, ExternalId, Name, ShortText
+from kefu.domain.text import Attributes, Email, ExternalId, Name, Source
 from kefu.domain.views import CustomerConversationView
 from kefu.queries.access import access_conversation, get_inbox_by_key
 from kefu.queries.conversations import ConversationFilter, list_conversations, list_messages
@@ -72,7 +72,7 @@ class SessionOut(BaseModel):
 
 
 class StartIn(Strict):
-    source: ShortText | None = None
+    source: Source | None = None
     message: SendIn | None = None
 
 

@@ -195,6 +195,15 @@ class Sampler:
         wall = max(1e-9, b[0] - a[0])
         return round((b[1] - a[1]) / wall * 100, 1), round((b[2] - a[2]) / wall * 100, 1)
 
+    @staticmethod
+    def cpu_ms_each(
+        a: tuple[float, float, float], b: tuple[float, float, float], count: int
+    ) -> tuple[float | None, float | None]:
+        """CPU milliseconds per item (server, generator) between two marks."""
+        if count <= 0:
+            return None, None
+        return round((b[1] - a[1]) / count * 1000, 3), round((b[2] - a[2]) / count * 1000, 3)
+
 
 # --- targets ------------------------------------------------------------------------------
 
@@ -782,7 +791,9 @@ class Generator:
             clients, spec.get("concurrency", 200), within=spec.get("within_s")
         )
         connect_s = now() - t0
-        server_cpu, gen_cpu = Sampler.percent(mark, self.sampler.mark())
+        done = self.sampler.mark()
+        server_cpu, gen_cpu = Sampler.percent(mark, done)
+        cpu_ms = Sampler.cpu_ms_each(mark, done, ok)
         await asyncio.sleep(spec.get("settle_s", 0.7))
         rss1, gen1 = self.sampler.rss(), psutil.Process().memory_info().rss
         if spec.get("keep"):  # the reconnect storm starts from these sockets
@@ -799,6 +810,9 @@ class Generator:
             "connects_per_s": round(ok / connect_s, 1) if connect_s else None,
             "connect_server_cpu_pct": server_cpu,
             "connect_generator_cpu_pct": gen_cpu,
+            # noise-robust: CPU time, not wall time (ticket request + handshake + hello/ready)
+            "server_cpu_ms_per_connect": cpu_ms[0],
+            "generator_cpu_ms_per_connect": cpu_ms[1],
             "server_rss_before_mb": round(rss0 / 2**20, 1),
             "server_rss_after_mb": round(rss1 / 2**20, 1),
             "bytes_per_conn": round(per_conn) if per_conn else None,
@@ -858,6 +872,7 @@ class Generator:
         for c in clients:
             c.caught_up = loop.create_future()
         timeout = spec.get("timeout_s", 60.0)
+        mark = self.sampler.mark()
         t2 = now()
         opener = asyncio.create_task(
             self.open_many(clients, spec.get("concurrency", 1000), since=True)
@@ -868,6 +883,7 @@ class Generator:
         storm_s = now() - t2
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(opener, 5)
+        cpu_ms = Sampler.cpu_ms_each(mark, self.sampler.mark(), len(clients))
         finished = [c.caught_up.result() - t2 for c in clients if c.caught_up in done]  # type: ignore[union-attr]
         lagging = len(clients) - len(finished)
         budget = spec.get("budget_s", 10.0)
@@ -886,6 +902,8 @@ class Generator:
             "timed_out": lagging > 0,
             "p50_client_s": round(pct(finished, 50) or 0, 3),
             "p99_client_s": round(pct(finished, 99) or 0, 3),
+            "server_cpu_ms_per_reconnect": cpu_ms[0],
+            "generator_cpu_ms_per_reconnect": cpu_ms[1],
             "server_rss_mb": round(self.sampler.rss() / 2**20, 1),
         }
 

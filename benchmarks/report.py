@@ -178,6 +178,7 @@ def table(r: dict[str, Any]) -> str:
         ["lost", r.get("lost")],
         ["duplicated", r.get("duplicated")],
         ["idle bytes per connection", r.get("idle_bytes_per_conn")],
+        ["server CPU ms per connect", r.get("server_cpu_ms_per_connect")],
     ]
     parts.append(f"kefu benchmark — {r.get('mode')} run, {r.get('wall_seconds')} s\n")
     parts.append(_grid(["headline", "value"], head))
@@ -232,6 +233,13 @@ def table(r: dict[str, Any]) -> str:
             ["  bytes per connection", idle.get("bytes_per_conn"), "server RSS delta / sockets"]
         )
         rows.append(["  connections per GiB", idle.get("conns_per_gib"), ""])
+        rows.append(
+            [
+                "  server CPU per connect",
+                idle.get("server_cpu_ms_per_connect"),
+                "ms (ticket + handshake + hello/ready)",
+            ]
+        )
     b1_idle = _get(sc, "B1", "phases", "idle")
     if isinstance(b1_idle, dict):
         rows.append(["  B1 relay bytes per connection", b1_idle.get("bytes_per_conn"), ""])
@@ -260,6 +268,7 @@ def table(r: dict[str, Any]) -> str:
             ]
         )
         rows.append(["  not caught up", storm.get("not_caught_up"), ""])
+        rows.append(["  server CPU per reconnect", storm.get("server_cpu_ms_per_reconnect"), "ms"])
     two = sc.get("two_nodes")
     if isinstance(two, dict) and "per_node_ratio" in two:
         rows.append(["PostgreSQL one node", two.get("one_node_msgs_per_s"), "msgs/s"])

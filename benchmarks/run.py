@@ -180,6 +180,7 @@ def _headline(results: dict[str, Any], ours: dict[str, Any], b1: dict[str, Any] 
         "lost": lost,
         "duplicated": duplicated,
         "idle_bytes_per_conn": idle.get("bytes_per_conn"),
+        "server_cpu_ms_per_connect": idle.get("server_cpu_ms_per_connect"),
     }
 
 

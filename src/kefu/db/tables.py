@@ -273,7 +273,11 @@ class Event(Base):
     """The workspace's event stream. ``position`` is gap-free per workspace."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_created", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_created", "workspace_id", "created_at"),
+        # A customer's replay and history read only its own contact's events.
+        Index("ix_events_contact", "workspace_id", "contact_id", "position"),
+    )
 
     workspace_id: Mapped[uuid.UUID] = _ws_fk()
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True)

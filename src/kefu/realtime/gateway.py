@@ -13,6 +13,7 @@ import contextlib
 import logging
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from kefu.actions.conversations import mark_read
 from kefu.actions.messages import send_message
+from kefu.actions.tx import CommittedEvent
 from kefu.api.deps import SESSION_COOKIE, bearer_token, origin_allowed
 from kefu.domain.actors import AgentActor, CustomerActor
 from kefu.domain.enums import MessageType
@@ -34,7 +36,7 @@ from kefu.realtime.stream import read_events, stream_bounds
 from kefu.runtime import Kefu
 from kefu.security.principals import (
     Principal,
-    principal_for_session_id,
+    principal_and_origins,
     principal_for_token,
 )
 from kefu.security.ratelimit import TokenBucket
@@ -167,19 +169,26 @@ class Connection:
         if self.hub is None:
             self.hub = await self.kefu.hubs.join(self)
         self.live = False
-        async with self.kefu.db.read() as session:
-            floor, head = await stream_bounds(session, self.actor.workspace_id)
-        since = head if frame.since is None else frame.since
-        if since < floor or since > head:
-            self.push(_dumps({"type": "resync_required", "position": head}))
-            return
-        self.pos = since
-        await self._replay()
+        delivered = self.hub.delivered
+        if frame.since is None or frame.since == delivered:
+            # Nothing missed (the common reconnect): the hub has delivered everything up to
+            # here and nothing newer than that is pruned, so no query is needed.
+            self.pos = delivered
+        else:
+            async with self.kefu.db.read() as session:
+                floor, head = await stream_bounds(session, self.actor.workspace_id)
+                if frame.since < floor or frame.since > head:
+                    self.push(_dumps({"type": "resync_required", "position": head}))
+                    return
+                self.pos = frame.since
+                await self._replay(session)
+        await self._replay(None)
         self.hello_done = True
         self.push(_dumps({"type": "ready", "position": self.pos}))
 
-    async def _replay(self) -> None:
-        """Send what was missed, then join the live stream with no gap and no repeat."""
+    async def _replay(self, session: AsyncSession | None) -> None:
+        """Send what was missed, then join the live stream with no gap and no repeat
+        (``session``: read the first page with it; ``None``: open sessions as needed)."""
         assert self.hub is not None
         page = self.kefu.settings.replay_page_size
         while True:
@@ -187,18 +196,26 @@ class Connection:
             if self.pos >= upto:
                 self.live = True  # no await between the check and this: nothing slips by
                 return
-            async with self.kefu.db.read() as session:
-                rows = await read_events(
-                    session,
-                    self.actor.workspace_id,
-                    after=self.pos,
-                    upto=upto,
-                    actor=self.actor,
-                    limit=page,
-                )
+            if session is not None:
+                rows = await self._read(session, upto, page)
+            else:
+                async with self.kefu.db.read() as fresh:
+                    rows = await self._read(fresh, upto, page)
             for e in rows:
                 self.push(event_frame(e))
             self.pos = rows[-1].position if len(rows) == page else upto
+            if session is not None:
+                return  # the caller goes on without holding its session
+
+    async def _read(self, session: AsyncSession, upto: int, page: int) -> Sequence[CommittedEvent]:
+        return await read_events(
+            session,
+            self.actor.workspace_id,
+            after=self.pos,
+            upto=upto,
+            actor=self.actor,
+            limit=page,
+        )
 
     async def send(self, frame: Send) -> None:
         async with self._inflight:
@@ -319,21 +336,16 @@ async def _authenticate(ws: WebSocket, kefu: Kefu) -> tuple[Principal, str | Non
     offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p]
     chosen = SUBPROTOCOL if SUBPROTOCOL in offered else None
     async with kefu.db.read() as session:
-        principal = await _principal(ws, kefu, session, offered)
+        for proto in offered:
+            if proto.startswith(TICKET_PREFIX):
+                ws_id, sid = read_ticket(kefu.settings.secret_key, proto[len(TICKET_PREFIX) :])
+                principal, origins = await principal_and_origins(session, ws_id, sid)
+                return principal, chosen, origins
+        token = bearer_token(ws) or ws.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise Unauthenticated("sign in first")
+        principal = await principal_for_token(session, token)
         return principal, chosen, await extra_origins(session, principal.actor)
-
-
-async def _principal(
-    ws: WebSocket, kefu: Kefu, session: AsyncSession, offered: list[str]
-) -> Principal:
-    for proto in offered:
-        if proto.startswith(TICKET_PREFIX):
-            ws_id, sid = read_ticket(kefu.settings.secret_key, proto[len(TICKET_PREFIX) :])
-            return await principal_for_session_id(session, ws_id, sid)
-    token = bearer_token(ws) or ws.cookies.get(SESSION_COOKIE)
-    if token:
-        return await principal_for_token(session, token)
-    raise Unauthenticated("sign in first")
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:

@@ -1,0 +1,29 @@
+"""events by contact: a customer's replay reads only its own events
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-01 13:50:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_events_contact", ["workspace_id", "contact_id", "position"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_contact")

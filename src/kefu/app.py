@@ -18,7 +18,7 @@ from kefu.api.health import router as health_router
 from kefu.api.hooks import routes as hook_routes
 from kefu.config import Settings, get_settings
 from kefu.jobs.runner import Worker
-from kefu.realtime.gateway import websocket_endpoint
+from kefu.realtime.gateway import SocketsFirst, websocket_endpoint
 from kefu.runtime import Kefu
 from kefu.web import widget as widget_web
 
@@ -80,4 +80,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads=attachments.UPLOAD_ROUTE,
         upload_limit=settings.max_upload_bytes + attachments.MULTIPART_OVERHEAD,
     )
+    app.add_middleware(SocketsFirst)  # outermost: sockets skip the HTTP layers
     return app

@@ -15,11 +15,13 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Receive, Scope
+from starlette.types import Send as ASGISend
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from kefu.actions.conversations import mark_read
@@ -27,10 +29,9 @@ from kefu.actions.messages import send_message
 from kefu.actions.tx import CommittedEvent
 from kefu.api.deps import SESSION_COOKIE, bearer_token, origin_allowed
 from kefu.domain.actors import AgentActor, CustomerActor
-from kefu.domain.enums import MessageType
 from kefu.domain.errors import KefuError, TooLarge, Unauthenticated
-from kefu.domain.text import Body, ClientMsgId, Payload
 from kefu.queries.access import access_conversation, extra_origins
+from kefu.realtime.frames import FRAMES, Hello, Ping, Read, Send, TypingIn
 from kefu.realtime.hub import WorkspaceHub, event_frame
 from kefu.realtime.stream import read_events, stream_bounds
 from kefu.runtime import Kefu
@@ -49,52 +50,34 @@ MAX_BAD_FRAMES = 10
 MAX_INFLIGHT_SENDS = 64
 
 
-class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Hello(_Frame):
-    type: Literal["hello"]
-    since: int | None = Field(default=None, ge=0)
-
-
-class Send(_Frame):
-    type: Literal["send"]
-    client_msg_id: ClientMsgId
-    conversation_id: uuid.UUID
-    content: Body = ""
-    msg_type: MessageType = MessageType.text
-    payload: Payload | None = None
-
-
-class TypingIn(_Frame):
-    type: Literal["typing"]
-    conversation_id: uuid.UUID
-    typing: bool = True
-    private: bool = False
-
-
-class Read(_Frame):
-    type: Literal["read"]
-    conversation_id: uuid.UUID
-    seq: int = Field(ge=0)
-
-
-class Ping(_Frame):
-    type: Literal["ping"]
-    nonce: str | None = Field(default=None, max_length=64)
-
-
-ClientFrame = Annotated[Hello | Send | TypingIn | Read | Ping, Field(discriminator="type")]
-_FRAMES: TypeAdapter[Hello | Send | TypingIn | Read | Ping] = TypeAdapter(ClientFrame)
-
-
 def _dumps(obj: dict[str, Any]) -> str:
     return orjson.dumps(obj).decode()
 
 
 class Connection:
-    """One socket: its actor, its stream position, and a small outbound buffer."""
+    """One socket: its actor, its stream position, and a small outbound buffer.
+
+    An idle socket is the common case (thousands per node), so a connection holds only what it
+    needs: slots, and the buffer, flusher, send limit and task set exist only while in use."""
+
+    __slots__ = (
+        "_closer",
+        "_closing",
+        "_flusher",
+        "_inflight",
+        "_out",
+        "_tasks",
+        "actor",
+        "bad_frames",
+        "bucket",
+        "hello_done",
+        "hub",
+        "kefu",
+        "live",
+        "pos",
+        "session_id",
+        "ws",
+    )
 
     def __init__(self, ws: WebSocket, principal: Principal, kefu: Kefu) -> None:
         self.ws = ws
@@ -104,12 +87,12 @@ class Connection:
         self.pos = 0
         self.live = False
         self.hub: WorkspaceHub | None = None
-        self._out: deque[str] = deque()
+        self._out: deque[str] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closing: tuple[int, str] | None = None
         self._closer: asyncio.Task[None] | None = None
-        self._inflight = asyncio.Semaphore(MAX_INFLIGHT_SENDS)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task[None]] | None = None
         self.bucket = TokenBucket(kefu.settings.ws_rate_per_second, kefu.settings.ws_rate_burst)
         self.bad_frames = 0
         self.hello_done = False
@@ -122,21 +105,28 @@ class Connection:
             return max(self.pos, self.hub.delivered)
         return self.pos
 
+    @property
+    def closing(self) -> bool:
+        return self._closing is not None
+
     def push(self, frame: str) -> None:
         if self._closing is not None:
             return
-        if len(self._out) >= self.kefu.settings.ws_queue_size:
+        out = self._out
+        if out is None:
+            out = self._out = deque()
+        elif len(out) >= self.kefu.settings.ws_queue_size:
             # A consumer this slow resumes from the database instead of holding memory.
             self.close_soon(4008, "too slow: reconnect and resume")
             return
-        self._out.append(frame)
+        out.append(frame)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
 
     def close_soon(self, code: int, reason: str) -> None:
         if self._closing is None:
             self._closing = (code, reason)
-            self._out.clear()
+            self._out = None
             self._closer = self._spawn(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
@@ -145,14 +135,16 @@ class Connection:
                 await self.ws.close(code, reason)
 
     async def _flush(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a peer gone away: the receive loop ends it
             while self._out:
                 await self.ws.send_text(self._out.popleft())
-        except Exception:
-            self._out.clear()
+        self._out = None  # no await since the loop ended: nothing was pushed in between
+        self._flusher = None
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -218,6 +210,8 @@ class Connection:
         )
 
     async def send(self, frame: Send) -> None:
+        if self._inflight is None:
+            self._inflight = asyncio.Semaphore(MAX_INFLIGHT_SENDS)
         async with self._inflight:
             try:
                 sent = await self.kefu.write(
@@ -297,7 +291,7 @@ class Connection:
             return
         try:
             data = orjson.loads(raw)
-            frame = _FRAMES.validate_python(data)
+            frame = FRAMES.validate_python(data)
         except (orjson.JSONDecodeError, ValidationError, RecursionError):
             self.bad_frames += 1
             self.error("invalid_frame", "frames are JSON objects with a known type")
@@ -320,7 +314,7 @@ class Connection:
     async def finish(self) -> None:
         if self.hub is not None:
             await self.kefu.hubs.leave(self)
-        for task in list(self._tasks):
+        for task in list(self._tasks or ()):
             if task is not self._closer:
                 task.cancel()
         if self._closer is not None:  # a close the server decided on is still sent
@@ -362,7 +356,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     conn = Connection(ws, principal, kefu)
     limit = kefu.settings.max_ws_frame_bytes
     try:
-        while conn._closing is None:
+        while not conn.closing:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 break
@@ -382,3 +376,20 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         conn.close_soon(1009, "frame too large")
     finally:
         await conn.finish()
+
+
+class SocketsFirst:
+    """ASGI middleware: a WebSocket at ``/ws`` goes straight to :func:`websocket_endpoint`.
+
+    The route is registered with FastAPI as well; this only skips the routing, dependency and
+    exception layers on the way, which an idle socket would otherwise keep suspended (a
+    coroutine frame and an exit stack each) for as long as it is open."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: ASGISend) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws":
+            await websocket_endpoint(WebSocket(scope, receive, send))
+        else:
+            await self.app(scope, receive, send)

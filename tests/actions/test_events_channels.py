@@ -292,3 +292,29 @@ async def test_request_pull_folds_announcements(kefu: Kefu) -> None:
             ).scalars()
         )
     assert [j.payload["hint"] for j in jobs] == [{"token": "second"}]
+
+
+async def test_prune_receipts_keeps_recent_and_unprocessed(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    inbox = await _inbox(kefu, world, ChannelKind.telegram)
+    await _receive(kefu, world, inbox, _item("old-1"))
+    await kefu.write(
+        world.workspace_id,
+        partial(channels.accept_inbound, inbox_id=inbox.id, items=[_item("pending-1")]),
+    )
+    assert (
+        await check(
+            kefu,
+            world,
+            partial(channels.prune_receipts, before=utcnow() - timedelta(days=1)),
+            expect=[],
+        )
+        == 0
+    )
+    removed = await check(
+        kefu,
+        world,
+        partial(channels.prune_receipts, before=utcnow() + timedelta(seconds=5)),
+        expect=[],
+    )
+    assert removed == 1  # the processed one; the one still waiting for its job stays

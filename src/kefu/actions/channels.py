@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from kefu.actions.attachments import record_attachment
 from kefu.actions.contacts import resolve_contact
@@ -173,6 +174,20 @@ async def ingest_inbound(
             set_window(tx, conv, after)
     await tx.session.flush()
     return receipt.message_id
+
+
+async def prune_receipts(tx: Tx, *, before: datetime) -> int:
+    """Forget processed receipts older than ``before`` (providers retry within minutes or
+    hours; the worker keeps a week). Returns how many were removed."""
+    where = (
+        InboundReceipt.workspace_id == tx.workspace_id,
+        InboundReceipt.created_at < before,
+        InboundReceipt.processed_at.is_not(None),
+    )
+    count = await tx.session.scalar(select(func.count()).select_from(InboundReceipt).where(*where))
+    if count:
+        await tx.session.execute(delete(InboundReceipt).where(*where))
+    return int(count or 0)
 
 
 async def _content(

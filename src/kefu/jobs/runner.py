@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from kefu.actions.channels import prune_receipts
 from kefu.actions.conversations import unsnooze
 from kefu.actions.jobs import job_signals
 from kefu.actions.retention import prune_events
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Kefu, Job], Awaitable[None]]
 LEASE = timedelta(seconds=60)
+RECEIPT_RETENTION = timedelta(days=7)  # inbound receipts kept against provider retries
 
 
 async def _unsnooze(kefu: Kefu, job: Job) -> None:
@@ -155,6 +157,9 @@ class Worker:
             ids = list((await session.execute(select(Workspace.id))).scalars())
         for ws_id in ids:
             await self.kefu.write(ws_id, partial(prune_events, before=before))
+            await self.kefu.write(
+                ws_id, partial(prune_receipts, before=utcnow() - RECEIPT_RETENTION)
+            )
         await sweep_orphan_files(self.kefu)
 
     async def forever(self) -> None:

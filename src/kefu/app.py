@@ -12,6 +12,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from kefu import __version__
 from kefu.api import attachments, entry_links, verify
 from kefu.api.agent import auth, channels, conversations, directory, identities, kb
+from kefu.api.agent import routing as routing_api
+from kefu.api.client import queue as client_queue
 from kefu.api.client import routes as client_routes
 from kefu.api.errors import BodyLimit, install_error_handlers
 from kefu.api.health import router as health_router
@@ -19,6 +21,7 @@ from kefu.api.hooks import routes as hook_routes
 from kefu.config import Settings, get_settings
 from kefu.jobs.runner import Worker
 from kefu.realtime.gateway import SocketsFirst, websocket_endpoint
+from kefu.realtime.presence import Presence
 from kefu.runtime import Kefu
 from kefu.web import widget as widget_web
 
@@ -34,9 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker_task = None
         if settings.run_worker:
             worker_task = asyncio.get_running_loop().create_task(Worker(kefu).forever())
+        app.state.presence = Presence(kefu, settings.presence_grace_seconds)
+        presence_task = asyncio.get_running_loop().create_task(app.state.presence.run())
         try:
             yield
         finally:
+            presence_task.cancel()
+            await asyncio.gather(presence_task, return_exceptions=True)
             if worker_task is not None:
                 worker_task.cancel()
                 await asyncio.gather(worker_task, return_exceptions=True)
@@ -61,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attachments.files_router)
     app.include_router(verify.router)
     app.include_router(entry_links.landing_router)
+    app.include_router(routing_api.router, prefix="/api/v1")
+    app.include_router(client_queue.router, prefix="/api/client/v1")
     app.include_router(health_router)
     app.router.routes.append(hook_routes.route)
     app.add_api_websocket_route("/ws", websocket_endpoint)

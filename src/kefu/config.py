@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     event_retention_hours: float = 72.0
     replay_page_size: int = 500
     heartbeat_seconds: float = 25.0
+    # an agent whose sockets all closed (or whose node died) is marked offline after this
+    presence_grace_seconds: float = Field(default=60.0, gt=0)
 
     # sessions
     session_days: int = 14

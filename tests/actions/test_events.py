@@ -349,12 +349,19 @@ async def test_conversation_lifecycle(kefu: Kefu) -> None:
         ),
         expect=["conversation.status_changed"],
     )
-    # A customer writing into a resolved conversation reopens it with its assignee.
+    # A customer writing into a resolved conversation reopens it: its agent is offline, so
+    # it goes back to the queue (routing's policies: tests/actions/test_events_routing.py).
     await check(
         kefu,
         world,
         partial(messages.send_message, actor=who, conversation_id=conv.id, content="one more"),
-        expect=["conversation.status_changed", "message.created"],
+        expect=[
+            "conversation.assigned",
+            "conversation.status_changed",
+            "conversation.routed",
+            "conversation.queue_updated",
+            "message.created",
+        ],
     )
     await check(
         kefu,
@@ -483,7 +490,13 @@ async def test_open_conversation_is_idempotent_on_its_first_message(kefu: Kefu) 
         kefu,
         world,
         partial(messages.open_conversation, actor=who, source="app", first=first),
-        expect=["conversation.created", "conversation.started", "message.created"],
+        expect=[
+            "conversation.created",
+            "conversation.started",
+            "message.created",
+            "conversation.routed",
+            "conversation.queue_updated",
+        ],
     )
     again_id, again = await check(
         kefu,
@@ -497,7 +510,12 @@ async def test_open_conversation_is_idempotent_on_its_first_message(kefu: Kefu) 
         kefu,
         world,
         partial(messages.open_conversation, actor=who, source=None, first=None),
-        expect=["conversation.created", "conversation.started"],
+        expect=[
+            "conversation.created",
+            "conversation.started",
+            "conversation.routed",
+            "conversation.queue_updated",
+        ],
     )
     assert none is None and bare_id != conv_id
 
@@ -507,9 +525,10 @@ async def test_a_customer_message_wakes_a_waiting_conversation(kefu: Kefu) -> No
     agent = agent_actor(world, Role.agent)
     who = await customer(kefu, world)
     conv = await conversation(kefu, world, who)
-    for status, assignee, woken in (
-        (ConversationStatus.pending, world.agents[0].id, ConversationStatus.open),
-        (ConversationStatus.snoozed, None, ConversationStatus.queued),
+    routed = ["conversation.routed", "conversation.queue_updated"]  # back in the queue
+    for status, assignee, woken, extra in (
+        (ConversationStatus.pending, world.agents[0].id, ConversationStatus.open, []),
+        (ConversationStatus.snoozed, None, ConversationStatus.queued, routed),
     ):
         await kefu.write(
             world.workspace_id,
@@ -543,7 +562,7 @@ async def test_a_customer_message_wakes_a_waiting_conversation(kefu: Kefu) -> No
             kefu,
             world,
             partial(messages.send_message, actor=who, conversation_id=conv, content="hello?"),
-            expect=["conversation.status_changed", "message.created"],
+            expect=["conversation.status_changed", *extra, "message.created"],
         )
         async with kefu.db.read() as s:
             state = await snapshot(s, world.workspace_id)

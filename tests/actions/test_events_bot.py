@@ -138,6 +138,9 @@ async def test_bot_actions(kefu: Kefu) -> None:
             "message.created",
             "conversation.handed_off",
             "conversation.status_changed",
+            # routing places the hand-off in the team's queue (nobody is online)
+            "conversation.routed",
+            "conversation.queue_updated",
         ],
     )
     other = await conversation(kefu, world, await customer(kefu, world, "v2"))
@@ -145,7 +148,13 @@ async def test_bot_actions(kefu: Kefu) -> None:
         kefu,
         world,
         partial(bot.hand_off, actor=admin, conversation_id=other, reason=HandoffReason.button),
-        expect=["message.created", "conversation.handed_off", "conversation.status_changed"],
+        expect=[
+            "message.created",
+            "conversation.handed_off",
+            "conversation.status_changed",
+            "conversation.routed",
+            "conversation.queue_updated",
+        ],
     )
     async with kefu.db.read() as s:
         from kefu.db.tables import Conversation

@@ -124,6 +124,8 @@ async def test_ingest_opens_the_window_and_replies_spend_it(kefu: Kefu) -> None:
             "conversation.started",
             "message.created",
             "conversation.window_changed",
+            "conversation.routed",
+            "conversation.queue_updated",
         ],
     )
     # A job that runs twice adds nothing.

@@ -52,6 +52,11 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
         {"assignee_id": None},
         {"assignee_id": "<own_agent_id>"},
     ],
+    ("POST", "/api/v1/conversations/{conversation_id}/transfer"): [
+        {"agent_id": "<own_agent_id>", "comment": "over to you"},
+        {"team_id": None, "agent_id": "<own_agent_id>"},
+    ],
+    ("POST", "/api/v1/conversations/{conversation_id}/escalate"): [{"comment": "help"}],
     ("POST", "/api/v1/conversations/{conversation_id}/status"): [{"status": "resolved"}],
     ("PUT", "/api/v1/conversations/{conversation_id}/tags"): [{"tags": ["leak"]}],
     ("POST", "/api/v1/conversations/{conversation_id}/priority"): [{"priority": "urgent"}],
@@ -61,6 +66,9 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
         {"active": False},
         {"role": "admin", "team_ids": []},
     ],
+    ("GET", "/api/v1/teams/{team_id}/queue"): [None],
+    ("POST", "/api/v1/teams/{team_id}/pick"): [None],
+    ("PUT", "/api/v1/teams/{team_id}/routing"): [{"assignment": "manual"}],
     ("PATCH", "/api/v1/teams/{team_id}"): [{"name": "Renamed"}, {"member_ids": []}],
     ("GET", "/api/v1/inboxes/{inbox_id}"): [None],
     ("GET", "/api/v1/inboxes/{inbox_id}/secret"): [None],
@@ -106,6 +114,7 @@ CLIENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("POST", "/api/client/v1/conversations/{conversation_id}/read"): [{"seq": 1}],
     ("POST", "/api/client/v1/conversations/{conversation_id}/attachments"): [UPLOAD],
     ("GET", "/api/client/v1/conversations/{conversation_id}/attachments/{attachment_id}"): [None],
+    ("GET", "/api/client/v1/conversations/{conversation_id}/queue"): [None],
 }
 
 # Routes opened by a signature instead of a session (tested in test_signed_links_…).

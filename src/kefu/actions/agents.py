@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 
+from kefu.actions.routing import backfill_for_agent, release_agent
 from kefu.actions.sessions import revoke_sessions
 from kefu.actions.tx import Tx
 from kefu.db.tables import Agent, Team, TeamMember
@@ -72,6 +73,7 @@ async def update_agent(
     role: Role | None = None,
     capacity: int | None = None,
     languages: Sequence[str] | None = None,
+    skills: Sequence[str] | None = None,
     active: bool | None = None,
     team_ids: Sequence[uuid.UUID] | None = None,
 ) -> AgentView:
@@ -87,6 +89,8 @@ async def update_agent(
         agent.capacity = capacity
     if languages is not None:
         agent.languages = list(languages)
+    if skills is not None:
+        agent.skills = sorted(set(skills))
     if active is not None:
         agent.active = active
         if not active:
@@ -96,17 +100,31 @@ async def update_agent(
         await _set_teams(tx, agent.id, team_ids)
     view = await load_agent_view(tx.session, agent)
     tx.emit(AgentUpdated(agent=view))
+    if agent.active:
+        await backfill_for_agent(tx, agent.id)  # more room, skills or teams may fit the queue
     return view
 
 
 async def set_agent_status(tx: Tx, actor: Actor, status: AgentStatus) -> AgentStatus:
-    """An agent sets their own availability."""
+    """An agent sets their own availability. Coming online fills their free slots from the
+    queues; going away or offline gives back their chats in teams that re-queue."""
     me = require_role(actor, Role.agent)
     agent = await access_agent(tx.session, actor, me.agent_id)
-    if agent.status != status.value:
-        agent.status = status.value
-        tx.emit(AgentStatusChanged(agent_id=agent.id, status=status))
+    await change_agent_status(tx, agent, status)
     return status
+
+
+async def change_agent_status(tx: Tx, agent: Agent, status: AgentStatus) -> None:
+    """Set ``agent``'s status and apply the routing consequences. Expects an open
+    transaction (also used by the presence timer)."""
+    if agent.status == status.value:
+        return
+    agent.status = status.value
+    tx.emit(AgentStatusChanged(agent_id=agent.id, status=status))
+    if status == AgentStatus.online:
+        await backfill_for_agent(tx, agent.id)
+    else:
+        await release_agent(tx, agent)
 
 
 async def set_password(

@@ -7,10 +7,9 @@ The bot acts as :class:`~kefu.domain.actors.BotActor`, only in conversations who
 from __future__ import annotations
 
 import html
-import importlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,19 +26,6 @@ from kefu.domain.events import BotSettingsChanged, ConversationHandedOff
 from kefu.domain.kb import ArticleView
 from kefu.queries.access import access_conversation, access_inbox, require_role
 from kefu.queries.bot import settings_view
-
-
-def _routing() -> Callable[[Tx, Conversation], Awaitable[None]] | None:
-    """Routing's ``route_conversation`` when that module is installed; without it a hand-off
-    leaves the conversation in the queue for agents to take."""
-    try:
-        module = importlib.import_module("kefu.actions.routing")
-    except ModuleNotFoundError:
-        return None
-    route: Callable[[Tx, Conversation], Awaitable[None]] | None = getattr(
-        module, "route_conversation", None
-    )
-    return route
 
 
 async def update_bot_settings(
@@ -167,10 +153,7 @@ async def _hand_off(
         conversation_id=conv.id,
         contact_id=conv.contact_id,
     )
-    await change_status(tx, conv, ConversationStatus.queued)
-    route = _routing()
-    if route is not None:
-        await route(tx, conv)
+    await change_status(tx, conv, ConversationStatus.queued)  # routing places it from there
 
 
 async def _answer(

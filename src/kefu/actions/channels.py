@@ -24,6 +24,7 @@ from kefu.actions.conversations import start_conversation
 from kefu.actions.delivery import inbox_channel, set_window
 from kefu.actions.jobs import enqueue_job
 from kefu.actions.messages import send_message
+from kefu.actions.routing import route_conversation
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, InboundReceipt, InboxChannel, Message
 from kefu.domain.actors import Actor, CustomerActor
@@ -154,7 +155,9 @@ async def ingest_inbound(
     receipt.processed_at = tx.now
     contact = await resolve_contact(tx, list(item.identities), name=item.name)
     conv = await _latest_conversation(tx, inbox_id, contact.id)
+    started = False
     if conv is None and (item.message is not None or item.window == "event" or item.source):
+        started = True
         actor = CustomerActor(tx.workspace_id, contact.id, inbox_id, item.name)
         view = await start_conversation(tx, actor, source=item.source)
         conv = await tx.session.get(Conversation, (tx.workspace_id, view.id))
@@ -172,6 +175,10 @@ async def ingest_inbound(
         after = touch_window(rule, current, item.window, tx.now)
         if after != current:
             set_window(tx, conv, after)
+    if started:  # a new conversation waits in its team's queue: routing places it
+        said = item.message
+        text = said.content if said is not None and said.type == MessageType.text else ""
+        await route_conversation(tx, conv, text=text)
     await tx.session.flush()
     return receipt.message_id
 

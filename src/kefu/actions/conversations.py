@@ -9,10 +9,18 @@ from datetime import datetime
 from sqlalchemy import delete
 
 from kefu.actions.jobs import enqueue_job, schedule_bot
+from kefu.actions.routing import backfill_for_agent, route_conversation, unassign
 from kefu.actions.tx import Tx
-from kefu.db.tables import BotSetting, Conversation, ConversationTag, Inbox
+from kefu.db.tables import Agent, BotSetting, Conversation, ConversationTag, Inbox
 from kefu.domain.actors import Actor, AgentActor, CustomerActor
-from kefu.domain.enums import ConversationStatus, Priority, Role, SenderKind, Visibility
+from kefu.domain.enums import (
+    AgentStatus,
+    ConversationStatus,
+    Priority,
+    Role,
+    SenderKind,
+    Visibility,
+)
 from kefu.domain.errors import Forbidden, InvalidInput, NotFound
 from kefu.domain.events import (
     ConversationAssigned,
@@ -27,9 +35,11 @@ from kefu.domain.events import (
 from kefu.domain.ids import new_id
 from kefu.domain.views import ConversationView
 from kefu.queries.access import access_agent, access_conversation, access_team, require_role
+from kefu.queries.routing import loads
 from kefu.queries.views import agent_ref, conversation_view, load_conversation_view
 
 MAX_TAGS = 20
+_COUNTED = (ConversationStatus.open, ConversationStatus.pending)  # take a capacity slot
 
 # Which status an agent may move a conversation to, from which status.
 _ALLOWED: dict[ConversationStatus, frozenset[ConversationStatus]] = {
@@ -119,9 +129,12 @@ async def assign_conversation(
     if team_id is not None:
         await access_team(tx.session, actor, team_id)
         conv.team_id = team_id
+    released = conv.assignee_id if conv.assignee_id != (assignee and assignee.id) else None
     conv.assignee_id = assignee.id if assignee else None
     if assignee is not None and conv.status in (ConversationStatus.queued, ConversationStatus.bot):
         conv.status = ConversationStatus.open.value
+        conv.assigned_at = tx.now
+        conv.queue_position = None
     elif assignee is None and conv.status == ConversationStatus.open:
         conv.status = ConversationStatus.queued.value
     conv.updated_at = conv.last_activity_at = tx.now
@@ -145,6 +158,10 @@ async def assign_conversation(
             conversation_id=conv.id,
             contact_id=conv.contact_id,
         )
+    if assignee is None and conv.status == ConversationStatus.queued and (released or team_changed):
+        await route_conversation(tx, conv, exclude=released)
+    if released is not None:
+        await backfill_for_agent(tx, released)
     return await load_conversation_view(tx.session, conv)
 
 
@@ -196,7 +213,9 @@ async def change_status(
             dedupe_key=f"unsnooze:{conv.id}",
         )
     conv.resolved_at = tx.now if status == ConversationStatus.resolved else None
+    frees = previous in _COUNTED and status not in _COUNTED
     conv.status = status.value
+    conv.queue_position = None
     conv.updated_at = conv.last_activity_at = tx.now
     await tx.session.flush()
     tx.emit(
@@ -212,6 +231,10 @@ async def change_status(
         contact_id=conv.contact_id,
         visibility=Visibility.public,
     )
+    if status == ConversationStatus.queued and conv.assignee_id is None:
+        await route_conversation(tx, conv)
+    if frees and conv.assignee_id is not None:
+        await backfill_for_agent(tx, conv.assignee_id)
 
 
 async def set_conversation_tags(
@@ -298,11 +321,19 @@ async def unsnooze(tx: Tx, actor: Actor, conversation_id: uuid.UUID, until: date
 
 
 async def wake(tx: Tx, conv: Conversation) -> None:
-    """Bring a person back: open with its assignee, else back to the queue. A system move
-    (timer, customer message) outside the agents' transition table. Expects an open
-    transaction."""
-    status = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
+    """Bring a person back: open with its assignee, else back to the queue and routed. A
+    resolved conversation goes back to its agent only when they are online with room (else
+    it is queued, preferring them). A system move (timer, customer message) outside the
+    agents' transition table. Expects an open transaction."""
     previous = ConversationStatus(conv.status)
+    last_agent = conv.assignee_id
+    if (
+        previous == ConversationStatus.resolved
+        and last_agent is not None
+        and not await _has_room(tx, last_agent)
+    ):
+        await unassign(tx, conv)
+    status = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
     conv.status = status.value
     conv.snoozed_until = conv.resolved_at = None
     conv.updated_at = conv.last_activity_at = tx.now
@@ -319,3 +350,14 @@ async def wake(tx: Tx, conv: Conversation) -> None:
         contact_id=conv.contact_id,
         visibility=Visibility.public,
     )
+    if status == ConversationStatus.queued:
+        await route_conversation(tx, conv, preferred=last_agent)
+
+
+async def _has_room(tx: Tx, agent_id: uuid.UUID) -> bool:
+    agent = await tx.session.get(Agent, (tx.workspace_id, agent_id))
+    if agent is None or not agent.active or agent.status != AgentStatus.online:
+        return False
+    await tx.session.flush()
+    held = await loads(tx.session, tx.workspace_id, [agent_id])
+    return held.get(agent_id, 0) < agent.capacity

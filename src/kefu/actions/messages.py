@@ -12,6 +12,7 @@ from kefu.actions.attachments import attachment_payload
 from kefu.actions.conversations import start_conversation, wake
 from kefu.actions.delivery import Plan, plan_delivery, schedule_delivery
 from kefu.actions.jobs import schedule_bot
+from kefu.actions.routing import route_conversation
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, Message
 from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
@@ -187,7 +188,8 @@ class FirstMessage:
 async def open_conversation(
     tx: Tx, actor: CustomerActor, *, source: str | None, first: FirstMessage | None
 ) -> tuple[uuid.UUID, Sent | None]:
-    """A customer starts a conversation, usually with its first message.
+    """A customer starts a conversation, usually with its first message; routing places it
+    (the message's language counts).
 
     Retrying with the same first ``client_msg_id`` returns the conversation the first attempt
     opened instead of opening another.
@@ -219,8 +221,10 @@ async def open_conversation(
                 earlier = row.conversation_id, Sent(message_view(row), duplicate=True)
         if earlier is not None:
             return earlier[0], Sent(earlier[1].message, duplicate=True)
-    conv = await start_conversation(tx, actor, source=source)
+    view = await start_conversation(tx, actor, source=source)
+    conv = await access_conversation(tx.session, actor, view.id)
     if first is None:
+        await route_conversation(tx, conv)
         return conv.id, None
     sent = await send_message(
         tx,
@@ -233,6 +237,7 @@ async def open_conversation(
     )
     if key is not None:
         tx.scratch[key] = (conv.id, sent)
+    await route_conversation(tx, conv, text=first.content if first.type == MessageType.text else "")
     return conv.id, sent
 
 

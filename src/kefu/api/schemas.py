@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.enums import ChannelKind, ConversationStatus, MessageType, Priority, Role
+from kefu.domain.routing import Skill
 from kefu.domain.text import (
     Attributes,
     Body,
@@ -80,6 +81,7 @@ class AgentUpdateIn(Strict):
     role: Role | None = None
     capacity: int | None = Field(default=None, ge=0, le=200)
     languages: list[Language] | None = Field(default=None, max_length=20)
+    skills: list[Skill] | None = Field(default=None, max_length=20)
     active: bool | None = None
     team_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
 

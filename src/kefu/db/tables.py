@@ -69,6 +69,10 @@ class Agent(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=20)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Round-robin among equally busy agents; presence across nodes.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     # What customers see and check at /verify; looked up before any workspace is known, so
     # unique on its own like an inbox's key.
@@ -83,7 +87,24 @@ class Team(Base):
     workspace_id: Mapped[uuid.UUID] = _ws_fk()
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Routing policies (see kefu.domain.routing.TeamRouting).
+    assignment: Mapped[str] = mapped_column(String(16), default="auto")
+    away_policy: Mapped[str] = mapped_column(String(16), default="keep")
+    business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    sla_first_response_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RoutingSettings(Base):
+    """A workspace's routing rules (one row per workspace, absent until first set)."""
+
+    __tablename__ = "routing_settings"
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TeamMember(Base):
@@ -189,6 +210,7 @@ class Conversation(Base):
         Index("ix_conversations_status", "workspace_id", "status", "last_activity_at"),
         Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status"),
         Index("ix_conversations_contact", "workspace_id", "contact_id"),
+        Index("ix_conversations_queue", "workspace_id", "status", "team_id", "queued_at"),
     )
 
     workspace_id: Mapped[uuid.UUID] = _ws_fk()
@@ -214,6 +236,14 @@ class Conversation(Base):
     # window ({"opened_by", "closes_at", "remaining"}) of providers that have one.
     channel_address: Mapped[str | None] = mapped_column(String(320))
     channel_window: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Routing: detected language, required skills, when it entered the queue and was last
+    # given to an agent, its first-response due time, the queue position last announced.
+    language: Mapped[str | None] = mapped_column(String(8))
+    skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queue_position: Mapped[int | None] = mapped_column(Integer)
 
 
 class ConversationTag(Base):

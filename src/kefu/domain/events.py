@@ -22,6 +22,7 @@ from kefu.domain.enums import (
     SenderKind,
 )
 from kefu.domain.kb import ArticleView
+from kefu.domain.routing import RoutingRule
 from kefu.domain.views import (
     AgentRef,
     AgentView,
@@ -225,6 +226,51 @@ class ConversationHandedOff(_Event):
     at: datetime
 
 
+class ConversationRouted(_Event):
+    """Routing placed the conversation in a team's queue: its team, priority, detected
+    language, required skills, queue entry time and first-response due time (SLA)."""
+
+    type: Literal["conversation.routed"] = "conversation.routed"
+    conversation_id: uuid.UUID
+    team_id: uuid.UUID | None
+    priority: Priority
+    language: str | None
+    skills: list[str]
+    queued_at: datetime | None
+    first_response_due_at: datetime | None
+    updated_at: datetime
+
+
+class ConversationQueueUpdated(_Event):
+    """For the waiting customer: their place in the queue and the expected wait (None when
+    no one is online to estimate it), and whether the team is open now or when it opens."""
+
+    type: Literal["conversation.queue_updated"] = "conversation.queue_updated"
+    conversation_id: uuid.UUID
+    position: int
+    expected_wait_seconds: int | None
+    open_now: bool
+    next_open_at: datetime | None
+
+
+class ConversationTransferred(_Event):
+    """Agents only: who handed the conversation to whom, with their comment."""
+
+    type: Literal["conversation.transferred"] = "conversation.transferred"
+    conversation_id: uuid.UUID
+    by_agent_id: uuid.UUID
+    from_agent_id: uuid.UUID | None
+    to_agent_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    comment: str | None
+    escalation: bool
+
+
+class RoutingRulesUpdated(_Event):
+    type: Literal["routing.rules_updated"] = "routing.rules_updated"
+    rules: list[RoutingRule]
+
+
 class SessionsRevoked(_Event):
     """Sessions ended (sign-out, password change, deactivation): their sockets close."""
 
@@ -259,7 +305,11 @@ Event = Annotated[
     | KbArticleUpdated
     | KbArticleDeleted
     | BotSettingsChanged
-    | ConversationHandedOff,
+    | ConversationHandedOff
+    | ConversationRouted
+    | ConversationQueueUpdated
+    | ConversationTransferred
+    | RoutingRulesUpdated,
     Field(discriminator="type"),
 ]
 
@@ -287,6 +337,10 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     MessageDeliveryChanged,
     ConversationWindowChanged,
     InboxChannelConfigured,
+    ConversationRouted,
+    ConversationQueueUpdated,
+    ConversationTransferred,
+    RoutingRulesUpdated,
     SessionsRevoked,
     KbArticleCreated,
     KbArticleUpdated,

@@ -21,6 +21,7 @@ from kefu.domain.events import (
     ConversationCreated,
     ConversationOpened,
     ConversationPriorityChanged,
+    ConversationRouted,
     ConversationStatusChanged,
     ConversationTagsChanged,
     ConversationTeamChanged,
@@ -183,6 +184,16 @@ def _conversation_change(state: State, event: Event) -> None:
             update = {"priority": event.priority, "updated_at": event.updated_at}
         case ConversationWindowChanged():
             update = {"window": event.window}
+        case ConversationRouted():
+            update = {
+                "team_id": event.team_id,
+                "priority": event.priority,
+                "language": event.language,
+                "skills": event.skills,
+                "queued_at": event.queued_at,
+                "first_response_due_at": event.first_response_due_at,
+                "updated_at": event.updated_at,
+            }
         case _:
             return
     state.conversations[conv.id] = conv.model_copy(update=update)

@@ -19,6 +19,7 @@ from kefu.domain.enums import (
     Role,
     SenderKind,
 )
+from kefu.domain.routing import TeamRouting
 
 
 class View(BaseModel):
@@ -46,12 +47,14 @@ class AgentView(View):
     languages: list[str]
     avatar_url: str | None = None
     public_id: str
+    skills: list[str] = []
 
 
 class TeamView(View):
     id: uuid.UUID
     name: str
     member_ids: list[uuid.UUID]
+    routing: TeamRouting = TeamRouting()
 
 
 class InboxView(View):
@@ -116,6 +119,10 @@ class ConversationView(View):
     resolved_at: datetime | None
     snoozed_until: datetime | None
     window: WindowView | None = None
+    language: str | None = None
+    skills: list[str] = []
+    queued_at: datetime | None = None
+    first_response_due_at: datetime | None = None
 
 
 class CustomerConversationView(View):

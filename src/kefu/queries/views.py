@@ -31,6 +31,7 @@ from kefu.domain.enums import (
     Role,
     SenderKind,
 )
+from kefu.domain.routing import AssignmentMode, AwayPolicy, BusinessHours, TeamRouting
 from kefu.domain.views import (
     AgentRef,
     AgentView,
@@ -85,6 +86,10 @@ def conversation_view(c: Conversation, tags: Iterable[str]) -> ConversationView:
         resolved_at=c.resolved_at,
         snoozed_until=c.snoozed_until,
         window=WindowView.model_validate(c.channel_window) if c.channel_window else None,
+        language=c.language,
+        skills=list(c.skills or []),
+        queued_at=c.queued_at,
+        first_response_due_at=c.first_response_due_at,
     )
 
 
@@ -120,11 +125,25 @@ def agent_view(a: Agent, team_ids: Iterable[uuid.UUID]) -> AgentView:
         languages=list(a.languages),
         avatar_url=a.avatar_url,
         public_id=a.public_id,
+        skills=list(a.skills or []),
+    )
+
+
+def team_routing(t: Team) -> TeamRouting:
+    return TeamRouting(
+        assignment=AssignmentMode(t.assignment or AssignmentMode.auto),
+        away_policy=AwayPolicy(t.away_policy or AwayPolicy.keep),
+        business_hours=(
+            BusinessHours.model_validate(t.business_hours) if t.business_hours else None
+        ),
+        skills=list(t.skills or []),
+        languages=list(t.languages or []),
+        sla_first_response_seconds=t.sla_first_response_seconds,
     )
 
 
 def team_view(t: Team, member_ids: Iterable[uuid.UUID]) -> TeamView:
-    return TeamView(id=t.id, name=t.name, member_ids=sorted(member_ids))
+    return TeamView(id=t.id, name=t.name, member_ids=sorted(member_ids), routing=team_routing(t))
 
 
 def inbox_view(i: Inbox) -> InboxView:

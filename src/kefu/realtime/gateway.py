@@ -33,6 +33,7 @@ from kefu.domain.errors import KefuError, TooLarge, Unauthenticated
 from kefu.queries.access import access_conversation, extra_origins
 from kefu.realtime.frames import FRAMES, Hello, Ping, Read, Send, TypingIn
 from kefu.realtime.hub import WorkspaceHub, event_frame
+from kefu.realtime.presence import Presence
 from kefu.realtime.stream import read_events, stream_bounds
 from kefu.runtime import Kefu
 from kefu.security.principals import (
@@ -354,6 +355,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         return
     await ws.accept(subprotocol=subprotocol)
     conn = Connection(ws, principal, kefu)
+    presence: Presence | None = getattr(ws.app.state, "presence", None)
+    if presence is not None:
+        await presence.connected(conn.actor)
     limit = kefu.settings.max_ws_frame_bytes
     try:
         while not conn.closing:
@@ -376,6 +380,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         conn.close_soon(1009, "frame too large")
     finally:
         await conn.finish()
+        if presence is not None:
+            await presence.disconnected(conn.actor)
 
 
 class SocketsFirst:

@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kefu import __version__
 from kefu.api import attachments, entry_links, verify
-from kefu.api.agent import auth, channels, conversations, directory, identities, kb
+from kefu.api.agent import auth, channels, conversations, directory, email, identities, kb
 from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
 from kefu.api.client import routes as client_routes
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     agent_api = APIRouter(prefix="/api/v1")
-    for module in (auth, conversations, directory, identities, channels, kb):
+    for module in (auth, conversations, directory, identities, channels, kb, email):
         agent_api.include_router(module.router)
     agent_api.include_router(attachments.agent_router)
     agent_api.include_router(entry_links.router)

@@ -94,6 +94,30 @@ def worker() -> None:
 
 
 @app.command()
+def mail(
+    smtp_host: Annotated[str | None, typer.Option(help="address of the SMTP endpoint")] = None,
+    smtp_port: Annotated[
+        int | None, typer.Option(help="port of the SMTP endpoint (unset: no endpoint)")
+    ] = None,
+) -> None:
+    """Receive mail for the email inboxes: an SMTP endpoint and IMAP polling (run one)."""
+    from kefu.jobs.mail import MailService
+    from kefu.runtime import Kefu
+
+    overrides: dict[str, object] = {"mail_smtp_host": smtp_host, "mail_smtp_port": smtp_port}
+    settings = _settings(**{k: v for k, v in overrides.items() if v is not None})
+
+    async def _main() -> None:
+        kefu = Kefu(settings)
+        try:
+            await MailService(kefu).forever()
+        finally:
+            await kefu.close()
+
+    asyncio.run(_main())
+
+
+@app.command()
 def demo(
     host: Annotated[str | None, typer.Option(help="address (default KEFU_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default KEFU_PORT or 8000)")] = None,

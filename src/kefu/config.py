@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # although they are private, loopback or link-local (JSON list of CIDRs; empty: none)
     fetch_allow_networks: list[str] = Field(default_factory=list)
 
+    # email (kefu mail): the inbound SMTP endpoint (no port: none), IMAP polling, mail size
+    mail_smtp_host: str = "127.0.0.1"
+    mail_smtp_port: int | None = Field(default=None, ge=0, le=65535)
+    mail_poll_seconds: float = Field(default=60.0, gt=0)
+    mail_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
     # background work in the same process (one-process installs)
     run_worker: bool = True
 

@@ -32,7 +32,7 @@ from kefu.domain.attachments import MESSAGE_KINDS, CheckedFile
 from kefu.domain.enums import ChannelKind, DeliveryState, MessageType, Role, Visibility
 from kefu.domain.errors import InvalidInput, NotFound
 from kefu.domain.events import InboxChannelConfigured, MessageDeliveryChanged
-from kefu.domain.inbound import Inbound
+from kefu.domain.inbound import Inbound, kefu_message_id
 from kefu.domain.views import WindowView
 from kefu.domain.window import RULES, touch_window
 from kefu.queries.access import access_inbox, require_role
@@ -154,7 +154,10 @@ async def ingest_inbound(
         return receipt.message_id
     receipt.processed_at = tx.now
     contact = await resolve_contact(tx, list(item.identities), name=item.name)
-    conv = await _latest_conversation(tx, inbox_id, contact.id)
+    if item.thread is None:
+        conv = await _latest_conversation(tx, inbox_id, contact.id)
+    else:
+        conv = await _thread_conversation(tx, inbox_id, contact.id, item.thread)
     started = False
     if conv is None and (item.message is not None or item.window == "event" or item.source):
         started = True
@@ -164,6 +167,8 @@ async def ingest_inbound(
     if conv is None:
         return None
     conv.channel_address = item.address
+    if item.reply_context is not None:
+        conv.channel_reply = dict(item.reply_context)
     if item.message is not None:
         actor = CustomerActor(tx.workspace_id, contact.id, inbox_id, item.name)
         kind, content, payload = await _content(tx, actor, conv, item, file, media_note)
@@ -215,6 +220,52 @@ async def _content(
     await record_attachment(tx, actor, conv.id, file)
     kind = msg.type if file.kind in MESSAGE_KINDS[msg.type] else MessageType.file
     return kind, msg.content, {"attachment_id": str(file.id)}
+
+
+async def _thread_conversation(
+    tx: Tx, inbox_id: uuid.UUID, contact_id: uuid.UUID, thread: Sequence[str]
+) -> Conversation | None:
+    """The conversation of this inbox and contact that holds the first of ``thread`` known:
+    an item received before (its receipt), or a message kefu sent (a Message-ID of ours).
+    Another contact's conversation is never joined, whatever ids a sender quotes."""
+    if not thread:
+        return None
+    order = {ref: i for i, ref in enumerate(thread)}
+    found: dict[uuid.UUID, int] = {}
+    rows = await tx.session.execute(
+        select(InboundReceipt.provider_id, InboundReceipt.message_id).where(
+            InboundReceipt.workspace_id == tx.workspace_id,
+            InboundReceipt.inbox_id == inbox_id,
+            InboundReceipt.provider_id.in_(list(thread)),
+            InboundReceipt.message_id.is_not(None),
+        )
+    )
+    for ref, message_id in rows.all():
+        if message_id is None:
+            continue
+        found[message_id] = min(found.get(message_id, len(thread)), order[ref])
+    for ref in thread:
+        ours = kefu_message_id(ref)
+        if ours is not None:
+            found.setdefault(ours, order[ref])
+    if not found:
+        return None
+    convs = await tx.session.execute(
+        select(Message.id, Conversation)
+        .join(
+            Conversation,
+            (Conversation.workspace_id == Message.workspace_id)
+            & (Conversation.id == Message.conversation_id),
+        )
+        .where(
+            Message.workspace_id == tx.workspace_id,
+            Message.id.in_(list(found)),
+            Conversation.inbox_id == inbox_id,
+            Conversation.contact_id == contact_id,
+        )
+    )
+    best = sorted(((found[mid], conv) for mid, conv in convs.all()), key=lambda x: x[0])
+    return best[0][1] if best else None
 
 
 async def _latest_conversation(

@@ -18,9 +18,9 @@ Everything else — de-duplication, contacts, conversations, jobs, delivery stat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
@@ -28,6 +28,9 @@ from kefu.domain.enums import ChannelKind, MessageType
 from kefu.domain.errors import KefuError
 from kefu.domain.inbound import Inbound, Media
 from kefu.domain.window import WindowRule
+
+if TYPE_CHECKING:  # channels.http imports this module
+    from kefu.channels.http import Network
 
 # -- inbound ---------------------------------------------------------------------------------
 
@@ -81,6 +84,8 @@ class Outbound:
     type: MessageType
     content: str
     payload: Mapping[str, Any] | None
+    # The conversation's last ``Inbound.reply_context`` (threaded channels such as mail).
+    reply_context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +136,11 @@ class SendContext(Protocol):
 
     @property
     def http(self) -> httpx.AsyncClient: ...
+
+    @property
+    def allow_networks(self) -> Sequence[Network]:
+        """Private networks an admin allowed (for connections made without ``http``)."""
+        ...
 
     async def token(self, fetch: TokenFetch, *, refresh: bool = False) -> str: ...
 

@@ -244,6 +244,8 @@ class Conversation(Base):
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     queue_position: Mapped[int | None] = mapped_column(Integer)
+    # Threaded channels (mail): what a reply needs (subject, Message-ID, References).
+    channel_reply: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class ConversationTag(Base):

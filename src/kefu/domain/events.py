@@ -271,6 +271,17 @@ class RoutingRulesUpdated(_Event):
     rules: list[RoutingRule]
 
 
+class TranscriptRequested(_Event):
+    """An agent asked for the conversation to be mailed to ``to`` (a job sends it)."""
+
+    type: Literal["conversation.transcript_requested"] = "conversation.transcript_requested"
+    conversation_id: uuid.UUID
+    to: str
+    inbox_id: uuid.UUID
+    requested_by: uuid.UUID
+    upto_seq: int
+
+
 class SessionsRevoked(_Event):
     """Sessions ended (sign-out, password change, deactivation): their sockets close."""
 
@@ -300,6 +311,7 @@ Event = Annotated[
     | MessageDeliveryChanged
     | ConversationWindowChanged
     | InboxChannelConfigured
+    | TranscriptRequested
     | SessionsRevoked
     | KbArticleCreated
     | KbArticleUpdated
@@ -341,6 +353,7 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     ConversationQueueUpdated,
     ConversationTransferred,
     RoutingRulesUpdated,
+    TranscriptRequested,
     SessionsRevoked,
     KbArticleCreated,
     KbArticleUpdated,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.enums import IdentityKind, MessageType
 from kefu.domain.window import WindowTouch
+
+_OURS = re.compile(r"^<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@[^<>]+>$")
+
+
+def kefu_message_id(ref: str) -> uuid.UUID | None:
+    """The kefu message a provider-side id names, when kefu made it (mail sent by kefu has
+    ``Message-ID: <message uuid@domain>``)."""
+    found = _OURS.match(ref)
+    return uuid.UUID(found.group(1)) if found else None
 
 
 class _Model(BaseModel):
@@ -48,3 +59,10 @@ class Inbound(_Model):
     source: str | None = Field(default=None, max_length=200)  # where the customer came from
     window: WindowTouch | None = None  # how this item changes the messaging window
     sent_at: datetime | None = None
+    # Threaded channels (mail): the provider ids this item answers, most recent first. The
+    # item joins the conversation of the first one known in the inbox (for this contact), or
+    # opens a new one; ``None`` (chats) continues the contact's latest conversation.
+    thread: tuple[str, ...] | None = Field(default=None, max_length=20)
+    # What a reply in this thread needs (mail: subject, Message-ID, References); kept on the
+    # conversation and handed back to the adapter as ``Outbound.reply_context``.
+    reply_context: dict[str, Any] | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -28,7 +29,7 @@ from kefu.channels.base import (
     Puller,
     TokenFetch,
 )
-from kefu.channels.http import guarded_client, unreachable
+from kefu.channels.http import Network, guarded_client, parse_networks, unreachable
 from kefu.channels.registry import registry
 from kefu.db.tables import (
     ChannelToken,
@@ -155,6 +156,10 @@ class _Context:
     def http(self) -> httpx.AsyncClient:
         return self._http
 
+    @property
+    def allow_networks(self) -> Sequence[Network]:
+        return parse_networks(self.kefu.settings.fetch_allow_networks)
+
     async def token(self, fetch: TokenFetch, *, refresh: bool = False) -> str:
         key = (self.workspace_id, self.inbox_id)
         if not refresh:
@@ -202,6 +207,7 @@ async def deliver(kefu: Kefu, job: Job) -> None:
         type=MessageType(msg.type),
         content=msg.content,
         payload=msg.payload,
+        reply_context=conv.channel_reply,
     )
     config = await load_config(kefu, ws, inbox.id)
     try:

@@ -28,7 +28,7 @@ from kefu.db.tables import Job, Workspace
 from kefu.db.types import utcnow
 from kefu.domain.actors import SystemActor
 from kefu.domain.enums import JobState
-from kefu.jobs import channels
+from kefu.jobs import channels, mail
 from kefu.jobs.attachments import sweep_orphan_files
 from kefu.runtime import Kefu
 
@@ -58,6 +58,7 @@ HANDLERS: dict[str, Handler] = {
     "channel.deliver": channels.deliver,
     "bot.run": run_bot,
     "channel.pull": channels.pull,
+    "email.transcript": mail.send_transcript,
 }
 
 

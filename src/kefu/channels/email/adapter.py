@@ -1,0 +1,107 @@
+"""The email channel's adapter: an inbox per address, replies over SMTP in the thread.
+
+Inbound mail does not come by webhook but through the SMTP endpoint or IMAP polling
+(:mod:`kefu.jobs.mail`), which call :func:`inbound_from`; :meth:`EmailAdapter.parse` refuses
+HTTP. Settings of an email inbox (``PUT /api/v1/inboxes/{id}/channel``):
+
+========================= ==================================================================
+``address``               the inbox's address (required): mail to it lands in the inbox
+``from_name``             display name of replies (default: the agent's name)
+``smtp_host`` … ``_port`` where replies are sent; ``smtp_security`` ``starttls`` (default),
+``smtp_security``         ``tls`` or ``none``; ``smtp_username`` and the secret
+``smtp_username``         ``smtp_password``
+``imap_host`` …           a mailbox to poll (optional): ``imap_port``, ``imap_security``
+                          (``tls`` default), ``imap_username``, secret ``imap_password``,
+                          ``imap_folder`` (``INBOX``)
+``max_bytes``             largest mail accepted (at most ``KEFU_MAIL_MAX_BYTES``)
+========================= ==================================================================
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from kefu.channels.base import (
+    BadRequest,
+    ChannelConfig,
+    Delivered,
+    DeliveryFailed,
+    HookRequest,
+    Outbound,
+    Parsed,
+    SendContext,
+)
+from kefu.channels.email.compose import compose, our_message_id, reply_subject
+from kefu.channels.email.parse import parse_mail
+from kefu.channels.email.transport import Server, smtp_send
+from kefu.domain.enums import ChannelKind, MessageType
+from kefu.domain.errors import InvalidInput
+from kefu.domain.identities import normalize_email
+from kefu.domain.inbound import Inbound
+from kefu.domain.window import WindowRule
+
+MAX_BYTES_DEFAULT = 10 * 1024 * 1024
+
+
+def inbound_from(raw: bytes, *, max_bytes: int) -> Inbound:
+    """The customer item of a received mail, with its thread: the ids it answers, and what a
+    reply needs (subject, Message-ID, References)."""
+    item, facts = parse_mail(raw, max_bytes=max_bytes)
+    chain = [*reversed(facts.references), facts.message_id][-20:]
+    return item.model_copy(
+        update={
+            "thread": facts.references,
+            "reply_context": {
+                "subject": facts.subject,
+                "in_reply_to": facts.message_id,
+                "references": chain,
+            },
+        }
+    )
+
+
+class EmailAdapter:
+    kind: ClassVar[ChannelKind] = ChannelKind.email
+    required_settings: ClassVar[tuple[str, ...]] = ("address",)
+    required_secrets: ClassVar[tuple[str, ...]] = ()
+    window: ClassVar[WindowRule | None] = None
+
+    def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed:
+        raise BadRequest("mail arrives through the SMTP endpoint or IMAP, not a webhook")
+
+    async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered:
+        settings = config.settings
+        try:
+            sender = normalize_email(str(settings.get("address", "")))
+            recipient = normalize_email(out.address)
+        except InvalidInput as exc:
+            raise DeliveryFailed(f"address: {exc.message}", retry=False) from None
+        server = Server.from_config(settings, config.secrets, "smtp")
+        if server is None:
+            raise DeliveryFailed("config: the inbox has no smtp_host", retry=False)
+        thread = dict(out.reply_context or {})
+        mail_id = our_message_id(out.message_id, sender)
+        refs = [r for r in thread.get("references", []) if isinstance(r, str)]
+        name = settings.get("from_name")
+        data = compose(
+            from_address=sender,
+            from_name=name if isinstance(name, str) else None,
+            to_address=recipient,
+            subject=reply_subject(thread.get("subject")),
+            text=_text(out),
+            message_id=mail_id,
+            date=datetime.now(UTC),
+            in_reply_to=thread.get("in_reply_to")
+            if isinstance(thread.get("in_reply_to"), str)
+            else None,
+            references=refs,
+        )
+        await smtp_send(server, sender, [recipient], data, ctx.allow_networks)
+        return Delivered(provider_id=mail_id)
+
+
+def _text(out: Outbound) -> str:
+    if out.type == MessageType.text:
+        return out.content
+    return f"{out.content}\n\n[{out.type.value}]"

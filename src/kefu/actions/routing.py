@@ -105,15 +105,19 @@ async def backfill(tx: Tx, team_ids: Iterable[uuid.UUID | None]) -> int:
         team = await tx.session.get(Team, (tx.workspace_id, team_id)) if team_id else None
         if team is not None and team_routing(team).assignment != AssignmentMode.auto:
             continue
-        await tx.session.flush()
         pool = await _pool(tx, team_id)
-        n = 0
-        for conv in await q.list_queue(tx.session, tx.workspace_id, team_id, BACKFILL_SCAN):
-            if not any(c.online and c.free > 0 for _, c in pool):
+        while any(c.online and c.free > 0 for _, c in pool):
+            # A page of the queue at a time; given conversations leave it (give flushes).
+            page = await q.list_queue(tx.session, tx.workspace_id, team_id, BACKFILL_SCAN)
+            n = 0
+            for conv in page:
+                if not any(c.online and c.free > 0 for _, c in pool):
+                    break
+                if await _assign_best(tx, conv, team, pool) is not None:
+                    n += 1
+            given += n
+            if n == 0 or len(page) < BACKFILL_SCAN:
                 break
-            if await _assign_best(tx, conv, team, pool) is not None:
-                n += 1
-        given += n
         await announce_queue(tx, team_id)
     return given
 

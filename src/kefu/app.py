@@ -11,13 +11,24 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kefu import __version__
 from kefu.api import attachments, entry_links, verify
-from kefu.api.agent import auth, channels, conversations, directory, email, identities, kb
+from kefu.api.agent import (
+    admin,
+    auth,
+    canned,
+    channels,
+    conversations,
+    directory,
+    email,
+    identities,
+    kb,
+)
 from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
 from kefu.api.client import routes as client_routes
 from kefu.api.errors import BodyLimit, install_error_handlers
 from kefu.api.health import router as health_router
 from kefu.api.hooks import routes as hook_routes
+from kefu.api.webapp import webapp_routes
 from kefu.config import Settings, get_settings
 from kefu.jobs.runner import Worker
 from kefu.realtime.gateway import SocketsFirst, websocket_endpoint
@@ -62,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agent_api.include_router(module.router)
     agent_api.include_router(attachments.agent_router)
     agent_api.include_router(entry_links.router)
+    agent_api.include_router(canned.router)
+    agent_api.include_router(admin.router)
     app.include_router(agent_api)
     app.include_router(client_routes.router, prefix="/api/client/v1")
     app.include_router(attachments.client_router, prefix="/api/client/v1")
@@ -72,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(client_queue.router, prefix="/api/client/v1")
     app.include_router(health_router)
     app.router.routes.append(hook_routes.route)
+    app.router.routes.extend(webapp_routes())
     app.add_api_websocket_route("/ws", websocket_endpoint)
     widget_web.install(app)
 

@@ -77,6 +77,12 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("PUT", "/api/v1/inboxes/{inbox_id}/channel"): [
         {"settings": {"url": "https://example.test/"}, "secrets": {"token": "leak"}}
     ],
+    ("PATCH", "/api/v1/inboxes/{inbox_id}"): [{"greeting": "leak"}],
+    ("POST", "/api/v1/inboxes/{inbox_id}/secret/rotate"): [None],
+    ("DELETE", "/api/v1/agents/{agent_id}/totp"): [None],
+    ("PATCH", "/api/v1/canned-replies/{reply_id}"): [{"content": "leak"}],
+    ("DELETE", "/api/v1/canned-replies/{reply_id}"): [None],
+    ("DELETE", "/api/v1/invites/{invite_id}"): [None],
     ("GET", "/api/v1/contacts/{contact_id}"): [None],
     ("PATCH", "/api/v1/contacts/{contact_id}"): [
         {"name": "Renamed", "email": "x@example.test"},
@@ -230,6 +236,14 @@ async def _side(server: LiveServer, name: str) -> Side:
         )
         assert r.status_code == 201, r.text
         entry_link_id = r.json()["id"]
+        r = await c.post(
+            "/api/v1/canned-replies", json={"shortcut": "hi", "title": "Hi", "content": marker}
+        )
+        assert r.status_code == 201, r.text
+        reply_id = r.json()["id"]
+        r = await c.post("/api/v1/invites", json={"email": f"{marker}@invite.test"})
+        assert r.status_code == 201, r.text
+        invite_id = r.json()["id"]
     side = Side(
         world,
         admin,
@@ -247,6 +261,7 @@ async def _side(server: LiveServer, name: str) -> Side:
         entry_link_id,
     )
     side.ids["article_id"] = article_id
+    side.ids |= {"reply_id": reply_id, "invite_id": invite_id}
     return side
 
 
@@ -339,6 +354,7 @@ def test_matrix_covers_every_route_with_path_parameters(settings: Settings) -> N
     assert all(p.startswith("/api/files/") for _, p in SIGNED_ROUTES)
     names = {"conversation_id", "agent_id", "team_id", "inbox_id", "contact_id", "token_id"}
     names |= {"workspace_id", "attachment_id", "article_id", "entry_link_id"}
+    names |= {"reply_id", "invite_id"}
     for method, path, route in routes:
         for param in route.dependant.path_params:
             assert param.name in names, f"no foreign id to try for {param.name} in {path}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -10,10 +11,10 @@ from kefu.actions.tx import Tx
 from kefu.db.tables import Inbox
 from kefu.domain.actors import Actor
 from kefu.domain.enums import ChannelKind, Role
-from kefu.domain.events import InboxCreated
+from kefu.domain.events import InboxCreated, InboxUpdated
 from kefu.domain.ids import new_id
-from kefu.domain.views import InboxView
-from kefu.queries.access import access_team, require_role
+from kefu.domain.views import InboxView, WidgetStyle
+from kefu.queries.access import access_inbox, access_team, require_role
 from kefu.queries.views import inbox_view
 
 
@@ -51,3 +52,54 @@ async def create_inbox(
     view = inbox_view(inbox)
     tx.emit(InboxCreated(inbox=view))
     return view
+
+
+class _Unset(enum.Enum):
+    token = 0
+
+
+UNSET = _Unset.token
+
+
+async def update_inbox(
+    tx: Tx,
+    actor: Actor,
+    inbox_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    team_id: uuid.UUID | _Unset | None = UNSET,
+    require_identity: bool | None = None,
+    allowed_origins: Sequence[str] | None = None,
+    greeting: str | _Unset | None = UNSET,
+    widget: WidgetStyle | None = None,
+) -> InboxView:
+    """Edit an inbox (admins). Its key and identity secret are not editable here."""
+    require_role(actor, Role.admin)
+    inbox = await access_inbox(tx.session, actor, inbox_id)
+    if name is not None:
+        inbox.name = name
+    if not isinstance(team_id, _Unset):
+        if team_id is not None:
+            await access_team(tx.session, actor, team_id)
+        inbox.team_id = team_id
+    if require_identity is not None:
+        inbox.require_identity = require_identity
+    if allowed_origins is not None:
+        inbox.allowed_origins = list(allowed_origins)
+    if not isinstance(greeting, _Unset):
+        inbox.greeting = greeting
+    if widget is not None:
+        inbox.settings = {**inbox.settings, "widget": widget.model_dump()}
+    await tx.session.flush()
+    view = inbox_view(inbox)
+    tx.emit(InboxUpdated(inbox=view))
+    return view
+
+
+async def rotate_identity_secret(tx: Tx, actor: Actor, inbox_id: uuid.UUID) -> str:
+    """A new identity-verification secret (admins); signatures made with the old one fail."""
+    require_role(actor, Role.admin)
+    inbox = await access_inbox(tx.session, actor, inbox_id)
+    inbox.identity_secret = secrets.token_hex(32)
+    await tx.session.flush()
+    return inbox.identity_secret

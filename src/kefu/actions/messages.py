@@ -12,6 +12,7 @@ from kefu.actions.attachments import attachment_payload
 from kefu.actions.conversations import start_conversation, wake
 from kefu.actions.delivery import Plan, plan_delivery, schedule_delivery
 from kefu.actions.jobs import schedule_bot
+from kefu.actions.notifications import mentioned_ids, notify_mentions
 from kefu.actions.routing import route_conversation
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, Message
@@ -81,6 +82,7 @@ async def send_message(
     _check_allowed(actor, type)
     if not content.strip() and type == MessageType.text:
         raise InvalidInput("a text message needs content", code="empty_message")
+    mentions = mentioned_ids(payload) if type == MessageType.note else []
     key = None
     if client_msg_id is not None:
         key = ("message", conv.id, actor.sender_kind, actor.sender_id, client_msg_id)
@@ -174,6 +176,8 @@ async def send_message(
         visibility=Visibility.agents if type == MessageType.note else Visibility.public,
     )
     await schedule_delivery(tx, conv, view.id, plan)
+    if mentions and isinstance(actor, AgentActor):
+        await notify_mentions(tx, actor, conv, view, mentions)
     return Sent(view, duplicate=False)
 
 

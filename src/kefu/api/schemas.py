@@ -33,6 +33,8 @@ class LoginIn(Strict):
     email: Email
     password: str = Field(min_length=1, max_length=256)
     workspace: Slug | None = None
+    # A TOTP code or a recovery code, when the agent has turned two-factor sign-in on.
+    otp: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z\- ]+$")
 
 
 class LoginOut(BaseModel):

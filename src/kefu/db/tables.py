@@ -534,3 +534,81 @@ class EntryLink(Base):
     source: Mapped[str] = mapped_column(String(100))
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CannedReply(Base):
+    """A saved answer agents insert with ``/shortcut``."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("workspace_id", "shortcut"),)
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """Something an agent should look at: today, an @mention in an internal note."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "agent_id"], ["agents.workspace_id", "agents.id"], ondelete="CASCADE"
+        ),
+        Index("ix_notifications_agent", "workspace_id", "agent_id", "created_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    agent_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    by_agent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    by_name: Mapped[str | None] = mapped_column(String(200))
+    excerpt: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecondFactor(Base):
+    """An agent's TOTP secret (pending until confirmed) and hashed one-time recovery codes."""
+
+    __tablename__ = "second_factors"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "agent_id"], ["agents.workspace_id", "agents.id"], ondelete="CASCADE"
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    agent_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last accepted 30-second step: a code is accepted once.
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    recovery_hashes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgentInvite(Base):
+    """An expiring, single-use link that lets someone become an agent of the workspace."""
+
+    __tablename__ = "agent_invites"
+
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    team_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

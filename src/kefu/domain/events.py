@@ -26,10 +26,12 @@ from kefu.domain.routing import RoutingRule
 from kefu.domain.views import (
     AgentRef,
     AgentView,
+    CannedReplyView,
     ContactView,
     ConversationView,
     InboxView,
     MessageView,
+    NotificationView,
     TeamView,
     WindowView,
 )
@@ -68,6 +70,37 @@ class TeamUpdated(_Event):
 class InboxCreated(_Event):
     type: Literal["inbox.created"] = "inbox.created"
     inbox: InboxView
+
+
+class InboxUpdated(_Event):
+    type: Literal["inbox.updated"] = "inbox.updated"
+    inbox: InboxView
+
+
+class CannedReplySaved(_Event):
+    """A canned reply was created or edited (the full reply)."""
+
+    type: Literal["canned_reply.saved"] = "canned_reply.saved"
+    canned_reply: CannedReplyView
+
+
+class CannedReplyDeleted(_Event):
+    type: Literal["canned_reply.deleted"] = "canned_reply.deleted"
+    canned_reply_id: uuid.UUID
+
+
+class NotificationCreated(_Event):
+    """An agent was mentioned (agents only; the app of ``notification.agent_id`` shows it)."""
+
+    type: Literal["notification.created"] = "notification.created"
+    notification: NotificationView
+
+
+class NotificationsRead(_Event):
+    type: Literal["notification.read"] = "notification.read"
+    agent_id: uuid.UUID
+    notification_ids: list[uuid.UUID]
+    read_at: datetime
 
 
 class ContactCreated(_Event):
@@ -321,7 +354,12 @@ Event = Annotated[
     | ConversationRouted
     | ConversationQueueUpdated
     | ConversationTransferred
-    | RoutingRulesUpdated,
+    | RoutingRulesUpdated
+    | InboxUpdated
+    | CannedReplySaved
+    | CannedReplyDeleted
+    | NotificationCreated
+    | NotificationsRead,
     Field(discriminator="type"),
 ]
 
@@ -360,6 +398,11 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     KbArticleDeleted,
     BotSettingsChanged,
     ConversationHandedOff,
+    InboxUpdated,
+    CannedReplySaved,
+    CannedReplyDeleted,
+    NotificationCreated,
+    NotificationsRead,
 )
 
 

@@ -14,6 +14,8 @@ from kefu.domain.events import (
     AgentCreated,
     AgentStatusChanged,
     AgentUpdated,
+    CannedReplyDeleted,
+    CannedReplySaved,
     ContactCreated,
     ContactMerged,
     ContactUpdated,
@@ -29,12 +31,15 @@ from kefu.domain.events import (
     Event,
     InboxChannelConfigured,
     InboxCreated,
+    InboxUpdated,
     KbArticleCreated,
     KbArticleDeleted,
     KbArticleUpdated,
     MessageCreated,
     MessageDeliveryChanged,
     MessagesRead,
+    NotificationCreated,
+    NotificationsRead,
     SessionsRevoked,
     TeamCreated,
     TeamUpdated,
@@ -42,10 +47,12 @@ from kefu.domain.events import (
 from kefu.domain.kb import ArticleView
 from kefu.domain.views import (
     AgentView,
+    CannedReplyView,
     ContactView,
     ConversationView,
     InboxView,
     MessageView,
+    NotificationView,
     TeamView,
 )
 
@@ -60,6 +67,9 @@ class State:
     # conversation id -> message id -> message (notes have no seq, so ids are the key)
     messages: dict[uuid.UUID, dict[uuid.UUID, MessageView]] = field(default_factory=dict)
     articles: dict[uuid.UUID, ArticleView] = field(default_factory=dict)
+    canned_replies: dict[uuid.UUID, CannedReplyView] = field(default_factory=dict)
+    # Every agent's notifications (each app shows those whose agent_id is its own).
+    notifications: dict[uuid.UUID, NotificationView] = field(default_factory=dict)
 
 
 def apply(state: State, event: Event) -> None:
@@ -76,8 +86,19 @@ def apply(state: State, event: Event) -> None:
         case TeamCreated(team=t) | TeamUpdated(team=t):
             state.teams[t.id] = t
             _sync_agents_of_team(state, t)
-        case InboxCreated(inbox=i):
+        case InboxCreated(inbox=i) | InboxUpdated(inbox=i):
             state.inboxes[i.id] = i
+        case CannedReplySaved(canned_reply=r):
+            state.canned_replies[r.id] = r
+        case CannedReplyDeleted(canned_reply_id=rid):
+            state.canned_replies.pop(rid, None)
+        case NotificationCreated(notification=n):
+            state.notifications[n.id] = n
+        case NotificationsRead(notification_ids=ids, read_at=at):
+            for nid in ids:
+                if nid in state.notifications:
+                    n = state.notifications[nid]
+                    state.notifications[nid] = n.model_copy(update={"read_at": at})
         case ContactCreated(contact=c) | ContactUpdated(contact=c):
             state.contacts[c.id] = c
         case ContactMerged():

@@ -57,6 +57,14 @@ class TeamView(View):
     routing: TeamRouting = TeamRouting()
 
 
+class WidgetStyle(View):
+    """How an inbox's chat widget looks: colours as ``#rrggbb``, the button's corner."""
+
+    color: str = "#1f6feb"
+    text_color: str = "#ffffff"
+    position: Literal["right", "left"] = "right"
+
+
 class InboxView(View):
     id: uuid.UUID
     name: str
@@ -66,6 +74,7 @@ class InboxView(View):
     require_identity: bool
     allowed_origins: list[str]
     greeting: str | None
+    widget: WidgetStyle = WidgetStyle()
 
 
 class IdentityView(View):
@@ -153,3 +162,27 @@ class MessageView(View):
     delivery: DeliveryState
     delivery_error: str | None = None  # the provider's reason when delivery failed
     created_at: datetime
+
+
+class CannedReplyView(View):
+    id: uuid.UUID
+    shortcut: str
+    title: str
+    content: str
+    created_by: uuid.UUID | None
+    updated_at: datetime
+
+
+class NotificationView(View):
+    """For one agent (``agent_id``): every agent's socket receives it, the app shows its own."""
+
+    id: uuid.UUID
+    agent_id: uuid.UUID
+    kind: Literal["mention"]
+    conversation_id: uuid.UUID | None
+    message_id: uuid.UUID | None
+    by_agent_id: uuid.UUID | None
+    by_name: str | None
+    excerpt: str
+    created_at: datetime
+    read_at: datetime | None

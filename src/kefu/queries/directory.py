@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,9 +64,16 @@ async def find_agents_by_email(
 
 
 async def list_contacts(
-    session: AsyncSession, workspace_id: uuid.UUID, *, q: str | None, limit: int
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    q: str | None,
+    limit: int,
+    ids: Sequence[uuid.UUID] = (),
 ) -> list[ContactView]:
     cond = [Contact.workspace_id == workspace_id]
+    if ids:
+        cond.append(Contact.id.in_(list(ids)))
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         cond.append(
@@ -82,7 +90,7 @@ async def list_contacts(
             )
         ).scalars()
     )
-    ids: dict[uuid.UUID, list[ContactIdentity]] = defaultdict(list)
+    identities: dict[uuid.UUID, list[ContactIdentity]] = defaultdict(list)
     if contacts:
         rows = await session.execute(
             select(ContactIdentity).where(
@@ -91,5 +99,5 @@ async def list_contacts(
             )
         )
         for i in rows.scalars():
-            ids[i.contact_id].append(i)
-    return [contact_view(c, ids.get(c.id, [])) for c in contacts]
+            identities[i.contact_id].append(i)
+    return [contact_view(c, identities.get(c.id, [])) for c in contacts]

@@ -8,10 +8,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.tables import Contact, Conversation, Message
+from kefu.db.tables import CannedReply, Contact, Conversation, Message, Notification
 from kefu.domain.state import State
+from kefu.queries.canned import canned_view
 from kefu.queries.directory import list_agents, list_inboxes, list_teams
 from kefu.queries.kb import list_articles
+from kefu.queries.notifications import notification_view
 from kefu.queries.views import conversation_view, load_contact_view, message_view, tags_of
 
 
@@ -40,4 +42,12 @@ async def snapshot(session: AsyncSession, workspace_id: uuid.UUID) -> State:
     ).scalars():
         state.messages[m.conversation_id][m.id] = message_view(m)
     state.articles = {a.id: a for a in await list_articles(session, workspace_id)}
+    for r in (
+        await session.execute(select(CannedReply).where(CannedReply.workspace_id == workspace_id))
+    ).scalars():
+        state.canned_replies[r.id] = canned_view(r)
+    for n in (
+        await session.execute(select(Notification).where(Notification.workspace_id == workspace_id))
+    ).scalars():
+        state.notifications[n.id] = notification_view(n)
     return state

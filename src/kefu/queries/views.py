@@ -42,6 +42,7 @@ from kefu.domain.views import (
     InboxView,
     MessageView,
     TeamView,
+    WidgetStyle,
     WindowView,
 )
 
@@ -156,6 +157,7 @@ def inbox_view(i: Inbox) -> InboxView:
         require_identity=i.require_identity,
         allowed_origins=list(i.allowed_origins),
         greeting=i.greeting,
+        widget=WidgetStyle.model_validate(i.settings.get("widget", {})),
     )
 
 

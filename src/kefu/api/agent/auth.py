@@ -9,7 +9,8 @@ from functools import partial
 from fastapi import APIRouter, Request, Response
 
 from kefu.actions.agents import set_password
-from kefu.actions.sessions import AGENT_SESSION, API_TOKEN, open_session, revoke_sessions
+from kefu.actions.sessions import API_TOKEN, open_session, revoke_sessions
+from kefu.actions.twofactor import open_agent_session
 from kefu.api.deps import SESSION_COOKIE, CurrentAgent, KefuDep, ReadSession, agent_of
 from kefu.api.schemas import ApiTokenIn, ApiTokenOut, LoginIn, LoginOut, PasswordIn, TicketOut
 from kefu.domain.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
@@ -21,6 +22,8 @@ from kefu.security.passwords import hash_password_async, verify_password_async
 from kefu.security.tickets import TICKET_PREFIX, issue_ticket
 
 router = APIRouter(tags=["auth"])
+
+OTP_ATTEMPTS_PER_MINUTE = 5
 
 
 def client_ip(request: Request) -> str:
@@ -35,6 +38,10 @@ async def login(body: LoginIn, request: Request, response: Response, kefu: KefuD
         and await kefu.limiter.hit(f"login:email:{body.email}", limit, 60)
     ):
         raise RateLimited("too many sign-in attempts; wait a minute")
+    if body.otp is not None and not await kefu.limiter.hit(
+        f"otp:email:{body.email}", OTP_ATTEMPTS_PER_MINUTE, 60
+    ):
+        raise RateLimited("too many two-factor attempts; wait a minute")
     async with kefu.db.read() as session:
         candidates = await find_agents_by_email(session, body.email, body.workspace)
     if len(candidates) > 1:
@@ -46,9 +53,9 @@ async def login(body: LoginIn, request: Request, response: Response, kefu: KefuD
     issued = await kefu.write(
         agent.workspace_id,
         partial(
-            open_session,
-            kind=AGENT_SESSION,
+            open_agent_session,
             agent_id=agent.id,
+            otp=body.otp,
             lifetime=timedelta(days=kefu.settings.session_days),
         ),
     )

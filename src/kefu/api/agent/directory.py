@@ -142,8 +142,10 @@ async def contacts(
     session: ReadSession,
     q: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    ids: Annotated[list[uuid.UUID], Query(max_length=100)] = [],  # noqa: B006
 ) -> ContactList:
-    return ContactList(items=await list_contacts(session, me.actor.workspace_id, q=q, limit=limit))
+    items = await list_contacts(session, me.actor.workspace_id, q=q, limit=limit, ids=ids)
+    return ContactList(items=items)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactView)

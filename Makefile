@@ -55,8 +55,10 @@ typecheck: install
 	$(BIN)/mypy
 
 ## The whole suite on SQLite and the in-process bus (PostgreSQL/Redis suites: see `make test-pg`),
-## browser tests included (tests/browser: Playwright driving Debian's Chromium).
+## browser tests included (tests/browser: Playwright driving Debian's Chromium), and the Vitest
+## suite of every web app that has one (npm run test).
 test: lint typecheck web chromium
+	@for app in $(WEB_APPS); do (cd web/$$app && npm run test --if-present --silent) || exit 1; done
 	$(BIN)/pytest
 
 ## The suite again on PostgreSQL and Redis (the URLs below are the defaults .ci/run uses).

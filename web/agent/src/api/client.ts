@@ -1,0 +1,144 @@
+// A small typed client for the agent API (/api/v1). Signed in with the HttpOnly session
+// cookie; errors carry the server's stable code.
+
+import type {
+  Agent,
+  CannedReply,
+  Contact,
+  Conversation,
+  ConversationPage,
+  Inbox,
+  Message,
+  Notification,
+  Team,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Query = Record<string, string | number | boolean | string[] | undefined | null>;
+
+function qs(query: Query | undefined): string {
+  if (!query) return "";
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === "") continue;
+    if (Array.isArray(v)) v.forEach((x) => p.append(k, x));
+    else p.append(k, String(v));
+  }
+  const s = p.toString();
+  return s ? `?${s}` : "";
+}
+
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  query?: Query,
+): Promise<T> {
+  const init: RequestInit = { method, credentials: "same-origin", headers: {} };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { "content-type": "application/json" };
+  }
+  const r = await fetch(`/api/v1${path}${qs(query)}`, init);
+  if (r.status === 204) return undefined as T;
+  const data: unknown = await r.json().catch(() => null);
+  if (!r.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(r.status, err?.code ?? "error", err?.message ?? r.statusText);
+  }
+  return data as T;
+}
+
+export interface ConversationQuery {
+  status?: string[];
+  assignee?: string;
+  team_id?: string;
+  inbox_id?: string;
+  contact_id?: string;
+  tag?: string;
+  priority?: string;
+  q?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export const api = {
+  login: (email: string, password: string, otp?: string) =>
+    request<{ token: string; agent: Agent; workspace_id: string }>("POST", "/auth/login", {
+      email,
+      password,
+      ...(otp ? { otp } : {}),
+    }),
+  logout: () => request<void>("POST", "/auth/logout"),
+  me: () => request<Agent>("GET", "/auth/me"),
+  ticket: () => request<{ subprotocol: string }>("POST", "/realtime/ticket"),
+  setStatus: (status: string) => request<unknown>("POST", "/agents/me/status", { status }),
+  agents: () => request<Agent[]>("GET", "/agents"),
+  teams: () => request<Team[]>("GET", "/teams"),
+  inboxes: () => request<Inbox[]>("GET", "/inboxes"),
+  conversations: (q: ConversationQuery) =>
+    request<ConversationPage>("GET", "/conversations", undefined, { ...q }),
+  conversation: (id: string) => request<Conversation>("GET", `/conversations/${id}`),
+  messages: (id: string, before?: number) =>
+    request<{ items: Message[] }>("GET", `/conversations/${id}/messages`, undefined, {
+      before_seq: before,
+      limit: 100,
+    }),
+  send: (id: string, body: { content: string; type?: string; payload?: unknown; client_msg_id: string }) =>
+    request<{ message: Message; duplicate: boolean }>("POST", `/conversations/${id}/messages`, body),
+  assign: (id: string, assignee_id: string | null, team_id?: string | null) =>
+    request<Conversation>("POST", `/conversations/${id}/assign`, {
+      assignee_id,
+      ...(team_id !== undefined ? { team_id } : {}),
+    }),
+  transfer: (id: string, body: { agent_id?: string; team_id?: string; comment: string }) =>
+    request<unknown>("POST", `/conversations/${id}/transfer`, body),
+  setStatusOf: (id: string, status: string, snoozed_until?: string) =>
+    request<Conversation>("POST", `/conversations/${id}/status`, {
+      status,
+      ...(snoozed_until ? { snoozed_until } : {}),
+    }),
+  setPriority: (id: string, priority: string) =>
+    request<Conversation>("POST", `/conversations/${id}/priority`, { priority }),
+  setTags: (id: string, tags: string[]) =>
+    request<Conversation>("PUT", `/conversations/${id}/tags`, { tags }),
+  read: (id: string, seq: number) => request<unknown>("POST", `/conversations/${id}/read`, { seq }),
+  contact: (id: string) => request<Contact>("GET", `/contacts/${id}`),
+  contacts: (ids: string[]) =>
+    request<{ items: Contact[] }>("GET", "/contacts", undefined, { ids, limit: 100 }),
+  canned: (q?: string) =>
+    request<{ items: CannedReply[] }>("GET", "/canned-replies", undefined, { q }),
+  cannedByShortcut: (s: string) => request<CannedReply>("GET", `/canned-replies/shortcut/${s}`),
+  saveCanned: (body: { shortcut: string; title: string; content: string }, id?: string) =>
+    id
+      ? request<CannedReply>("PATCH", `/canned-replies/${id}`, body)
+      : request<CannedReply>("POST", "/canned-replies", body),
+  deleteCanned: (id: string) => request<void>("DELETE", `/canned-replies/${id}`),
+  notifications: () => request<{ items: Notification[] }>("GET", "/notifications"),
+  readNotifications: (ids?: string[]) =>
+    request<{ ids: string[] }>("POST", "/notifications/read", { ids: ids ?? null }),
+  updateAgent: (id: string, body: Partial<Pick<Agent, "role" | "capacity" | "active" | "team_ids" | "languages">>) =>
+    request<Agent>("PATCH", `/agents/${id}`, body),
+  invite: (body: { email: string; role: string; team_ids: string[] }) =>
+    request<{ id: string; token: string; url: string; expires_at: string }>("POST", "/invites", body),
+  createTeam: (name: string) => request<Team>("POST", "/teams", { name, member_ids: [] }),
+  updateTeam: (id: string, body: { name?: string; member_ids?: string[] }) =>
+    request<Team>("PATCH", `/teams/${id}`, body),
+  updateInbox: (id: string, body: Record<string, unknown>) =>
+    request<Inbox>("PATCH", `/inboxes/${id}`, body),
+  createInbox: (name: string) => request<Inbox>("POST", "/inboxes", { name }),
+  totpState: () => request<{ enabled: boolean; recovery_codes_left: number }>("GET", "/auth/totp"),
+  totpBegin: () => request<{ secret: string; uri: string }>("POST", "/auth/totp"),
+  totpConfirm: (code: string) =>
+    request<{ recovery_codes: string[] }>("POST", "/auth/totp/confirm", { code }),
+  totpDisable: (code: string) => request<void>("POST", "/auth/totp/disable", { code }),
+};

@@ -1,0 +1,224 @@
+// The shapes the server sends (src/kefu/domain/views.py and events.py). Ids and times are
+// strings, exactly as they travel.
+
+export type Role = "agent" | "supervisor" | "admin";
+export type AgentStatus = "online" | "away" | "offline";
+export type ConversationStatus = "bot" | "queued" | "open" | "pending" | "snoozed" | "resolved";
+export type Priority = "low" | "normal" | "high" | "urgent";
+export type SenderKind = "customer" | "agent" | "bot" | "system";
+export type MessageType =
+  | "text"
+  | "image"
+  | "file"
+  | "audio"
+  | "video"
+  | "location"
+  | "card"
+  | "menu"
+  | "note";
+
+export interface AgentRef {
+  id: string;
+  name: string;
+  avatar_url: string | null;
+}
+
+export interface Agent {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  status: AgentStatus;
+  capacity: number;
+  active: boolean;
+  team_ids: string[];
+  languages: string[];
+  avatar_url: string | null;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  member_ids: string[];
+}
+
+export interface WidgetStyle {
+  color: string;
+  text_color: string;
+  position: "right" | "left";
+}
+
+export interface Inbox {
+  id: string;
+  name: string;
+  channel: string;
+  key: string;
+  team_id: string | null;
+  require_identity: boolean;
+  allowed_origins: string[];
+  greeting: string | null;
+  widget: WidgetStyle;
+}
+
+export interface Identity {
+  kind: string;
+  value: string;
+}
+
+export interface Contact {
+  id: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  identities: Identity[];
+  attributes: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface Window {
+  opened_by: "message" | "event";
+  closes_at: string;
+  remaining: number;
+}
+
+export interface Conversation {
+  id: string;
+  inbox_id: string;
+  contact_id: string;
+  status: ConversationStatus;
+  assignee_id: string | null;
+  team_id: string | null;
+  priority: Priority;
+  tags: string[];
+  source: string | null;
+  last_seq: number;
+  customer_read_seq: number;
+  agent_read_seq: number;
+  created_at: string;
+  updated_at: string;
+  last_message_at: string | null;
+  first_response_at: string | null;
+  resolved_at: string | null;
+  snoozed_until: string | null;
+  window: Window | null;
+}
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number | null;
+  after_seq: number | null;
+  sender_kind: SenderKind;
+  sender_id: string | null;
+  sender_name: string | null;
+  type: MessageType;
+  content: string;
+  payload: Record<string, unknown> | null;
+  client_msg_id: string | null;
+  delivery: string;
+  delivery_error: string | null;
+  created_at: string;
+}
+
+export interface CannedReply {
+  id: string;
+  shortcut: string;
+  title: string;
+  content: string;
+  created_by: string | null;
+  updated_at: string;
+}
+
+export interface Notification {
+  id: string;
+  agent_id: string;
+  kind: "mention";
+  conversation_id: string | null;
+  message_id: string | null;
+  by_agent_id: string | null;
+  by_name: string | null;
+  excerpt: string;
+  created_at: string;
+  read_at: string | null;
+}
+
+export type KefuEvent =
+  | { type: "agent.created"; agent: Agent }
+  | { type: "agent.updated"; agent: Agent }
+  | { type: "agent.status_changed"; agent_id: string; status: AgentStatus }
+  | { type: "team.created"; team: Team }
+  | { type: "team.updated"; team: Team }
+  | { type: "inbox.created"; inbox: Inbox }
+  | { type: "inbox.updated"; inbox: Inbox }
+  | { type: "contact.created"; contact: Contact }
+  | { type: "contact.updated"; contact: Contact }
+  | { type: "contact.merged"; source_id: string; contact: Contact; conversation_ids: string[] }
+  | { type: "conversation.created"; conversation: Conversation }
+  | {
+      type: "conversation.started";
+      conversation_id: string;
+      inbox_id: string;
+      status: ConversationStatus;
+      created_at: string;
+    }
+  | {
+      type: "message.created";
+      message: Message;
+      conversation_status: ConversationStatus;
+      first_response_at: string | null;
+    }
+  | { type: "message.read"; conversation_id: string; reader: SenderKind; seq: number }
+  | {
+      type: "conversation.assigned";
+      conversation_id: string;
+      assignee: AgentRef | null;
+      status: ConversationStatus;
+      updated_at: string;
+    }
+  | {
+      type: "conversation.team_changed";
+      conversation_id: string;
+      team_id: string | null;
+      updated_at: string;
+    }
+  | {
+      type: "conversation.status_changed";
+      conversation_id: string;
+      status: ConversationStatus;
+      previous: ConversationStatus;
+      snoozed_until: string | null;
+      resolved_at: string | null;
+      updated_at: string;
+    }
+  | { type: "conversation.tags_changed"; conversation_id: string; tags: string[]; updated_at: string }
+  | {
+      type: "conversation.priority_changed";
+      conversation_id: string;
+      priority: Priority;
+      updated_at: string;
+    }
+  | { type: "session.revoked"; session_ids: string[] }
+  | {
+      type: "message.delivery_changed";
+      conversation_id: string;
+      message_id: string;
+      delivery: string;
+      delivery_error: string | null;
+    }
+  | { type: "conversation.window_changed"; conversation_id: string; window: Window | null }
+  | {
+      type: "inbox.channel_configured";
+      inbox_id: string;
+      channel: string;
+      settings: Record<string, unknown>;
+      secrets_set: string[];
+    }
+  | { type: "canned_reply.saved"; canned_reply: CannedReply }
+  | { type: "canned_reply.deleted"; canned_reply_id: string }
+  | { type: "notification.created"; notification: Notification }
+  | { type: "notification.read"; agent_id: string; notification_ids: string[]; read_at: string };
+
+export interface ConversationPage {
+  items: Conversation[];
+  next_cursor: string | null;
+}

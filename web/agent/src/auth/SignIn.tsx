@@ -1,0 +1,102 @@
+import { type FormEvent, useState } from "react";
+import { ApiError, api, request } from "../api/client";
+import type { Agent } from "../api/types";
+import { type Key, t } from "../i18n";
+
+const KNOWN: string[] = ["bad_credentials", "bad_otp", "rate_limited"];
+
+function message(e: unknown): string {
+  if (e instanceof ApiError && KNOWN.includes(e.code)) return t(e.code as Key);
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function SignIn(props: { onSignedIn: (a: Agent) => void; notice?: string | undefined }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [otp, setOtp] = useState("");
+  const [needOtp, setNeedOtp] = useState(false);
+  const [error, setError] = useState<string | null>(props.notice ?? null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api.login(email, password, needOtp ? otp : undefined);
+      props.onSignedIn(r.agent);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "otp_required") setNeedOtp(true);
+      else setError(message(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="signin" onSubmit={submit} aria-label={t("sign_in")}>
+      <h1>kefu</h1>
+      {error && <p className="error" role="alert">{error}</p>}
+      {!needOtp ? (
+        <>
+          <label>
+            {t("email")}
+            <input name="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+          </label>
+          <label>
+            {t("password")}
+            <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          </label>
+        </>
+      ) : (
+        <label>
+          {t("otp")}
+          <input name="otp" autoComplete="one-time-code" inputMode="numeric" autoFocus required value={otp} onChange={(e) => setOtp(e.target.value)} />
+          <small>{t("otp_hint")}</small>
+        </label>
+      )}
+      <button type="submit" disabled={busy}>
+        {t("sign_in")}
+      </button>
+    </form>
+  );
+}
+
+export function AcceptInvite() {
+  const token = location.hash.slice(1);
+  const [name, setName] = useState("");
+  const [password, setPassword] = useState("");
+  const [done, setDone] = useState<Agent | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    try {
+      setDone(await request<Agent>("POST", "/invites/accept", { token, name, password }));
+    } catch (err) {
+      setError(message(err));
+    }
+  }
+  if (done) {
+    return (
+      <div className="signin">
+        <p>{done.email}</p>
+        <a href="/app/">{t("sign_in")}</a>
+      </div>
+    );
+  }
+  return (
+    <form className="signin" onSubmit={submit}>
+      <h1>kefu</h1>
+      {error && <p className="error" role="alert">{error}</p>}
+      <label>
+        {t("name")}
+        <input required value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        {t("password")}
+        <input type="password" minLength={8} required value={password} onChange={(e) => setPassword(e.target.value)} />
+      </label>
+      <button type="submit">{t("create")}</button>
+    </form>
+  );
+}

@@ -1,0 +1,176 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import { api } from "../api/client";
+import type { Agent, CannedReply, Conversation } from "../api/types";
+import { t } from "../i18n";
+import { currentRealtime } from "../state/session";
+import { loadDraft, saveDraft, useStore } from "../state/store";
+import { newClientId } from "./actions";
+
+const EMOJI = ["😀", "😊", "🙏", "👍", "👌", "🎉", "❤️", "😅", "🤔", "😢", "👋", "✅", "⏳", "📦", "💳", "🔧"];
+
+/** Canned replies whose shortcut starts with what follows a leading "/". */
+export function cannedMatches(text: string, replies: CannedReply[]): CannedReply[] {
+  const m = /^\/([a-z0-9_-]*)$/i.exec(text.trim());
+  if (!m) return [];
+  const prefix = (m[1] ?? "").toLowerCase();
+  return replies.filter((r) => r.shortcut.startsWith(prefix)).sort((a, b) => a.shortcut.localeCompare(b.shortcut)).slice(0, 8);
+}
+
+/** Agents named as "@Name" in a note's text. */
+export function mentionsIn(text: string, agents: Agent[]): string[] {
+  return agents.filter((a) => text.includes(`@${a.name}`)).map((a) => a.id);
+}
+
+export function Composer({ conv }: { conv: Conversation }) {
+  const canned = useStore((s) => s.data.canned_replies);
+  const agents = useStore((s) => s.data.agents);
+  const [text, setText] = useState(() => loadDraft(conv.id));
+  const [note, setNote] = useState(false);
+  const [pick, setPick] = useState(0);
+  const [emoji, setEmoji] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const lastTyping = useRef(0);
+  // One id per draft: a retried send after an error is recognised, never stored twice.
+  const clientId = useRef(newClientId());
+  const box = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => saveDraft(conv.id, text), [conv.id, text]);
+  useEffect(() => {
+    const focus = (e: Event) => {
+      setNote((e as CustomEvent<string>).detail === "note");
+      box.current?.focus();
+    };
+    addEventListener("kefu:compose", focus);
+    return () => removeEventListener("kefu:compose", focus);
+  }, []);
+
+  const suggestions = useMemo(() => cannedMatches(text, Object.values(canned)), [text, canned]);
+  const mentionQuery = note ? /@([^\s@]*)$/.exec(text)?.[1] : undefined;
+  const mentionable = useMemo(
+    () =>
+      mentionQuery === undefined
+        ? []
+        : Object.values(agents)
+            .filter((a) => a.active && a.name.toLowerCase().startsWith(mentionQuery.toLowerCase()))
+            .slice(0, 6),
+    [agents, mentionQuery],
+  );
+
+  function typing() {
+    const now = Date.now();
+    if (now - lastTyping.current > 3000) {
+      lastTyping.current = now;
+      currentRealtime()?.send({ type: "typing", conversation_id: conv.id, typing: true, private: note });
+    }
+  }
+
+  function insertCanned(r: CannedReply) {
+    setText(r.content);
+    setPick(0);
+    box.current?.focus();
+  }
+
+  async function send() {
+    const content = text.trim();
+    if (!content || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const mentions = note ? mentionsIn(content, Object.values(agents)) : [];
+      await api.send(conv.id, {
+        content,
+        type: note ? "note" : "text",
+        client_msg_id: clientId.current,
+        ...(mentions.length ? { payload: { mentions } } : {}),
+      });
+      setText("");
+      clientId.current = newClientId();
+    } catch (e) {
+      setError((e as Error).message); // the draft stays; sending again is safe
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className={`composer ${note ? "is-note" : ""}`}>
+      <div className="modes" role="tablist">
+        <button type="button" role="tab" aria-selected={!note} onClick={() => setNote(false)}>
+          {t("reply")}
+        </button>
+        <button type="button" role="tab" aria-selected={note} data-testid="note-mode" onClick={() => setNote(true)}>
+          {t("note")}
+        </button>
+      </div>
+      {suggestions.length > 0 && (
+        <ul className="suggest" role="listbox" data-testid="canned-suggestions">
+          {suggestions.map((r, i) => (
+            <li key={r.id} role="option" aria-selected={i === pick}>
+              <button type="button" onMouseDown={(e) => (e.preventDefault(), insertCanned(r))}>
+                <b>/{r.shortcut}</b> {r.title}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {mentionable.length > 0 && (
+        <ul className="suggest" role="listbox">
+          {mentionable.map((a) => (
+            <li key={a.id}>
+              <button type="button" onMouseDown={(e) => (e.preventDefault(), setText(text.replace(/@([^\s@]*)$/, `@${a.name} `)))}>
+                @{a.name}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <textarea
+        ref={box}
+        data-testid="composer"
+        aria-label={note ? t("note") : t("reply")}
+        placeholder={note ? t("note_placeholder") : t("composer_placeholder")}
+        value={text}
+        maxLength={10000}
+        onChange={(e) => {
+          setText(e.target.value);
+          typing();
+        }}
+        onKeyDown={(e) => {
+          if (suggestions.length && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+            e.preventDefault();
+            setPick((p) => (p + (e.key === "ArrowDown" ? 1 : suggestions.length - 1)) % suggestions.length);
+          } else if (suggestions.length && (e.key === "Tab" || (e.key === "Enter" && !e.ctrlKey && !e.metaKey))) {
+            e.preventDefault();
+            const r = suggestions[pick] ?? suggestions[0];
+            if (r) insertCanned(r);
+          } else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            void send();
+          } else if (e.key === "Escape") {
+            box.current?.blur();
+          }
+        }}
+      />
+      <div className="composer-bar">
+        <button type="button" aria-label={t("emoji")} onClick={() => setEmoji(!emoji)}>
+          😀
+        </button>
+        {emoji && (
+          <span className="emoji">
+            {EMOJI.map((x) => (
+              <button key={x} type="button" onClick={() => (setText(text + x), setEmoji(false), box.current?.focus())}>
+                {x}
+              </button>
+            ))}
+          </span>
+        )}
+        {error && <span className="error" role="alert">{error}</span>}
+        <span className="spacer" />
+        <button type="button" data-testid="send" disabled={busy || !text.trim()} onClick={() => void send()}>
+          {t("send")}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,95 @@
+import type { KefuEvent } from "../api/types";
+import { type Connection, type Envelope, Realtime } from "./realtime";
+
+// A WebSocket stand-in that records what the client sends; the test plays the server.
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  sent: Record<string, unknown>[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((m: { data: string }) => void) | null = null;
+  onclose: ((c: { code: number }) => void) | null = null;
+  constructor(
+    readonly url: string,
+    readonly protocols: string[],
+  ) {
+    FakeSocket.all.push(this);
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.();
+  }
+  send(s: string) {
+    this.sent.push(JSON.parse(s) as Record<string, unknown>);
+  }
+  push(frame: unknown) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  close(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
+}
+
+const ev = (n: number): Envelope => ({
+  position: n,
+  at: "t",
+  event: { type: "agent.status_changed", agent_id: `a${n}`, status: "online" } as KefuEvent,
+});
+
+test("a dropped socket reconnects and resumes from the last applied position, exactly once", async () => {
+  vi.useFakeTimers();
+  FakeSocket.all = [];
+  const applied: number[] = [];
+  const states: Connection[] = [];
+  const rt = new Realtime({
+    ticket: async () => "kefu.ticket.x",
+    onEvent: (e) => applied.push(e.position),
+    onConnection: (c) => states.push(c),
+    onResync: async () => undefined,
+    url: "ws://test/ws",
+    socketFactory: (u, p) => new FakeSocket(u, p) as unknown as WebSocket,
+  });
+  rt.start(null);
+  await vi.runOnlyPendingTimersAsync();
+  const first = FakeSocket.all[0]!;
+  expect(first.protocols).toEqual(["kefu.v1", "kefu.ticket.x"]);
+  first.open();
+  expect(first.sent[0]).toEqual({ type: "hello" });
+  first.push({ type: "ready", position: 10 });
+  first.push({ type: "event", ...ev(11) });
+  first.push({ type: "event", ...ev(12) });
+  first.close(1006);
+  expect(states.at(-1)).toBe("reconnecting");
+  await vi.advanceTimersByTimeAsync(1000);
+  const second = FakeSocket.all[1]!;
+  second.open();
+  expect(second.sent[0]).toEqual({ type: "hello", since: 12 });
+  // a replay that overlaps what was applied is not applied twice
+  second.push({ type: "event", ...ev(12) });
+  second.push({ type: "event", ...ev(13) });
+  second.push({ type: "ready", position: 13 });
+  expect(applied).toEqual([11, 12, 13]);
+  expect(states.at(-1)).toBe("live");
+  rt.stop();
+  vi.useRealTimers();
+});
+
+test("a closed session (4001) stops reconnecting", async () => {
+  FakeSocket.all = [];
+  const states: Connection[] = [];
+  const rt = new Realtime({
+    ticket: async () => "kefu.ticket.x",
+    onEvent: () => undefined,
+    onConnection: (c) => states.push(c),
+    onResync: async () => undefined,
+    url: "ws://test/ws",
+    socketFactory: (u, p) => new FakeSocket(u, p) as unknown as WebSocket,
+  });
+  rt.start(null);
+  await new Promise((r) => setTimeout(r, 0));
+  FakeSocket.all[0]!.open();
+  FakeSocket.all[0]!.close(4001);
+  expect(states.at(-1)).toBe("signed_out");
+  expect(FakeSocket.all).toHaveLength(1);
+});

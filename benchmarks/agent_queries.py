@@ -263,6 +263,7 @@ async def run(url: str, n: int, per: int, repeat: int) -> dict[str, Any]:
 
             results[name] = await _time(first, repeat)
             results[name]["rows"] = page["count"]
+            print(f"  {name}: {results[name]}", flush=True)
             if page["cursor"]:
 
                 async def second(flt: ConversationFilter = flt, c: str = page["cursor"]) -> None:

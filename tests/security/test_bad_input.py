@@ -231,7 +231,7 @@ EXTRA_FIELDS = [
     ("admin", "POST", "/api/v1/conversations/<conversation_id>/priority", {"priority": "high"}),
     ("admin", "POST", "/api/v1/inboxes", {"name": "Another"}),
     ("customer", "PATCH", "/api/client/v1/contact", {"name": "New name"}),
-    ("customer", "POST", "/api/client/v1/conversations", {"source": "pricing page"}),
+    ("customer", "POST", "/api/client/v1/conversations", {"source": "pricing-page"}),
     (
         "customer",
         "POST",

@@ -23,6 +23,8 @@ WEB_BUILT := $(WEB_APPS:%=src/kefu/static/%/.built)
 
 web: $(WEB_BUILT)
 
+# npm's own stamp of an installed tree; kept, so `npm ci` runs again only when the lock changes.
+.PRECIOUS: web/%/node_modules/.package-lock.json
 web/%/node_modules/.package-lock.json: web/%/package-lock.json web/%/package.json
 	cd web/$* && npm ci --no-audit --no-fund --loglevel=error
 

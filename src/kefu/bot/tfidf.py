@@ -107,7 +107,7 @@ def train_tfidf(examples: Sequence[Example], c: float = 0.5) -> TfidfModel:
     texts = [ex.text for ex in examples]
     chars, words = _vectorizers()
     x = sparse.hstack([chars.fit_transform(texts), words.fit_transform(texts)]).tocsr()
-    svm = LinearSVC(C=c, tol=1e-2, max_iter=200)
+    svm = LinearSVC(C=c, tol=1e-2, max_iter=200, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         svm.fit(x, [ex.category for ex in examples])

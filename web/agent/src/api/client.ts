@@ -3,10 +3,14 @@
 
 import type {
   Agent,
+  Article,
+  ArticleInput,
+  Attachment,
   CannedReply,
   Contact,
   Conversation,
   ConversationPage,
+  EntryLink,
   Inbox,
   Message,
   Notification,
@@ -51,11 +55,43 @@ export async function request<T>(
   const r = await fetch(`/api/v1${path}${qs(query)}`, init);
   if (r.status === 204) return undefined as T;
   const data: unknown = await r.json().catch(() => null);
-  if (!r.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(r.status, err?.code ?? "error", err?.message ?? r.statusText);
-  }
+  if (!r.ok) throw errorOf(r.status, data, r.statusText);
   return data as T;
+}
+
+function errorOf(status: number, data: unknown, fallback: string): ApiError {
+  const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+  return new ApiError(status, err?.code ?? "error", err?.message ?? fallback);
+}
+
+export interface Upload {
+  done: Promise<Attachment>;
+  abort: () => void;
+}
+
+/** Uploads one file into a conversation (multipart, field `file`), reporting progress from 0
+ *  to 1. XMLHttpRequest, because fetch cannot report upload progress. A request that dies
+ *  without an answer (the connection cut, e.g. a body over the limit) is status 0. */
+export function uploadFile(conversationId: string, file: File, onProgress: (p: number) => void): Upload {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<Attachment>((resolve, reject) => {
+    xhr.open("POST", `/api/v1/conversations/${conversationId}/attachments`);
+    xhr.withCredentials = true;
+    xhr.responseType = "json";
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status === 201) resolve(xhr.response as Attachment);
+      else reject(errorOf(xhr.status, xhr.response, xhr.statusText));
+    };
+    xhr.onerror = () => reject(new ApiError(0, "network", "the upload did not go through"));
+    xhr.onabort = () => reject(new ApiError(0, "aborted", "cancelled"));
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
 }
 
 export interface ConversationQuery {
@@ -136,6 +172,20 @@ export const api = {
   updateInbox: (id: string, body: Record<string, unknown>) =>
     request<Inbox>("PATCH", `/inboxes/${id}`, body),
   createInbox: (name: string) => request<Inbox>("POST", "/inboxes", { name }),
+  attachment: (conversationId: string, attachmentId: string) =>
+    request<Attachment>("GET", `/conversations/${conversationId}/attachments/${attachmentId}`),
+  articles: () => request<Article[]>("GET", "/kb/articles"),
+  saveArticle: (body: ArticleInput, id?: string) =>
+    id
+      ? request<Article>("PUT", `/kb/articles/${id}`, body)
+      : request<Article>("POST", "/kb/articles", body),
+  deleteArticle: (id: string) => request<void>("DELETE", `/kb/articles/${id}`),
+  entryLinks: (inboxId: string) =>
+    request<{ items: EntryLink[] }>("GET", `/inboxes/${inboxId}/entry-links`),
+  createEntryLink: (inboxId: string, source: string, label: string | null) =>
+    request<EntryLink>("POST", `/inboxes/${inboxId}/entry-links`, { source, label }),
+  deleteEntryLink: (inboxId: string, id: string) =>
+    request<void>("DELETE", `/inboxes/${inboxId}/entry-links/${id}`),
   totpState: () => request<{ enabled: boolean; recovery_codes_left: number }>("GET", "/auth/totp"),
   totpBegin: () => request<{ secret: string; uri: string }>("POST", "/auth/totp"),
   totpConfirm: (code: string) =>

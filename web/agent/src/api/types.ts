@@ -120,6 +120,50 @@ export interface Message {
   created_at: string;
 }
 
+export type AttachmentKind = "image" | "file" | "audio" | "video";
+
+/** An uploaded file (docs/attachments.md): the links are signed and expire. */
+export interface Attachment {
+  attachment_id: string;
+  conversation_id: string;
+  name: string;
+  mime: string;
+  size: number;
+  kind: AttachmentKind;
+  width?: number | null;
+  height?: number | null;
+  duration_ms?: number | null;
+  thumbnail?: boolean | null;
+  url: string;
+  thumbnail_url: string | null;
+  expires_at: number;
+}
+
+export interface Article {
+  id: string;
+  title: string;
+  answer: string; // sanitised HTML
+  questions: string[];
+  language: string;
+  category: string;
+  tags: string[];
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ArticleInput = Omit<Article, "id" | "created_at" | "updated_at">;
+
+export interface EntryLink {
+  id: string;
+  inbox_id: string;
+  source: string;
+  label: string | null;
+  url: string;
+  qr_png: string;
+  qr_svg: string;
+}
+
 export interface CannedReply {
   id: string;
   shortcut: string;
@@ -216,7 +260,10 @@ export type KefuEvent =
   | { type: "canned_reply.saved"; canned_reply: CannedReply }
   | { type: "canned_reply.deleted"; canned_reply_id: string }
   | { type: "notification.created"; notification: Notification }
-  | { type: "notification.read"; agent_id: string; notification_ids: string[]; read_at: string };
+  | { type: "notification.read"; agent_id: string; notification_ids: string[]; read_at: string }
+  | { type: "kb.article_created"; article: Article }
+  | { type: "kb.article_updated"; article: Article }
+  | { type: "kb.article_deleted"; article_id: string };
 
 export interface ConversationPage {
   items: Conversation[];

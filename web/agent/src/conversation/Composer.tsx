@@ -1,10 +1,23 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { api } from "../api/client";
-import type { Agent, CannedReply, Conversation } from "../api/types";
+import { api, uploadFile } from "../api/client";
+import type { Agent, Attachment, CannedReply, Conversation } from "../api/types";
 import { t } from "../i18n";
 import { currentRealtime } from "../state/session";
 import { loadDraft, saveDraft, useStore } from "../state/store";
 import { newClientId } from "./actions";
+import { messageTypeOf, namedForUpload, sizeText, uploadErrorKey } from "./attachments";
+
+/** A file on its way into the conversation: uploading, ready to send, or refused. */
+interface Staged {
+  key: string;
+  name: string;
+  size: number;
+  progress: number;
+  error: string | null;
+  attachment: Attachment | null;
+  clientId: string; // one per file: a retried send is recognised, never stored twice
+  abort: () => void;
+}
 
 const EMOJI = ["😀", "😊", "🙏", "👍", "👌", "🎉", "❤️", "😅", "🤔", "😢", "👋", "✅", "⏳", "📦", "💳", "🔧"];
 
@@ -30,6 +43,9 @@ export function Composer({ conv }: { conv: Conversation }) {
   const [emoji, setEmoji] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [staged, setStaged] = useState<Staged[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
   const lastTyping = useRef(0);
   // One id per draft: a retried send after an error is recognised, never stored twice.
   const clientId = useRef(newClientId());
@@ -71,12 +87,59 @@ export function Composer({ conv }: { conv: Conversation }) {
     box.current?.focus();
   }
 
+  const change = (key: string, patch: Partial<Staged>) =>
+    setStaged((all) => all.map((s) => (s.key === key ? { ...s, ...patch } : s)));
+
+  function addFiles(list: FileList | File[] | null) {
+    for (const raw of Array.from(list ?? [])) {
+      const file = namedForUpload(raw);
+      const key = newClientId();
+      const up = uploadFile(conv.id, file, (progress) => change(key, { progress }));
+      const item: Staged = {
+        key,
+        name: file.name,
+        size: file.size,
+        progress: 0,
+        error: null,
+        attachment: null,
+        clientId: newClientId(),
+        abort: up.abort,
+      };
+      setStaged((all) => [...all, item]);
+      up.done.then(
+        (attachment) => change(key, { attachment, name: attachment.name, progress: 1 }),
+        (e: unknown) => change(key, { error: t(uploadErrorKey(e)) }),
+      );
+    }
+    box.current?.focus();
+  }
+
+  function unstage(s: Staged) {
+    if (!s.attachment && !s.error) s.abort();
+    setStaged((all) => all.filter((x) => x.key !== s.key));
+  }
+
+  const ready = note ? [] : staged.filter((s) => s.attachment);
+  const uploading = staged.some((s) => !s.attachment && !s.error);
+
   async function send() {
     const content = text.trim();
-    if (!content || busy) return;
+    if ((!content && !ready.length) || busy) return;
     setBusy(true);
     setError(null);
     try {
+      // Each file is its own message, before the text that may talk about it.
+      for (const s of ready) {
+        const a = s.attachment as Attachment;
+        await api.send(conv.id, {
+          content: "",
+          type: messageTypeOf(a.kind),
+          payload: { attachment_id: a.attachment_id },
+          client_msg_id: s.clientId,
+        });
+        setStaged((all) => all.filter((x) => x.key !== s.key));
+      }
+      if (!content) return;
       const mentions = note ? mentionsIn(content, Object.values(agents)) : [];
       await api.send(conv.id, {
         content,
@@ -94,7 +157,21 @@ export function Composer({ conv }: { conv: Conversation }) {
   }
 
   return (
-    <div className={`composer ${note ? "is-note" : ""}`}>
+    <div
+      className={`composer ${note ? "is-note" : ""} ${dragging ? "dragging" : ""}`}
+      onDragOver={(e) => {
+        if (note || !e.dataTransfer.types.includes("Files")) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        setDragging(false);
+        if (note || !e.dataTransfer.files.length) return;
+        e.preventDefault();
+        addFiles(e.dataTransfer.files);
+      }}
+    >
       <div className="modes" role="tablist">
         <button type="button" role="tab" aria-selected={!note} onClick={() => setNote(false)}>
           {t("reply")}
@@ -136,6 +213,11 @@ export function Composer({ conv }: { conv: Conversation }) {
           setText(e.target.value);
           typing();
         }}
+        onPaste={(e) => {
+          if (note || !e.clipboardData.files.length) return;
+          e.preventDefault();
+          addFiles(e.clipboardData.files);
+        }}
         onKeyDown={(e) => {
           if (suggestions.length && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
             e.preventDefault();
@@ -152,10 +234,47 @@ export function Composer({ conv }: { conv: Conversation }) {
           }
         }}
       />
+      {staged.length > 0 && (
+        <ul className="uploads" data-testid="uploads">
+          {staged.map((s) => (
+            <li key={s.key} className={s.error ? "failed" : s.attachment ? "ready" : "uploading"} data-testid="upload">
+              <span className="name">📎 {s.name}</span> <span className="muted">{sizeText(s.size)}</span>{" "}
+              {s.error ? (
+                <span className="error" role="alert" data-testid="upload-error">
+                  {s.error}
+                </span>
+              ) : s.attachment ? (
+                <span className="muted">{note ? t("attachments_not_in_notes") : t("upload_ready")}</span>
+              ) : (
+                <progress max={1} value={s.progress} aria-label={t("uploading")} />
+              )}
+              <button type="button" aria-label={t("remove")} title={t("remove")} onClick={() => unstage(s)}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="composer-bar">
         <button type="button" aria-label={t("emoji")} onClick={() => setEmoji(!emoji)}>
           😀
         </button>
+        {!note && (
+          <button type="button" aria-label={t("attach")} title={t("attach")} data-testid="attach" onClick={() => fileInput.current?.click()}>
+            📎
+          </button>
+        )}
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          data-testid="attach-input"
+          onChange={(e) => {
+            addFiles(e.target.files);
+            e.target.value = "";
+          }}
+        />
         {emoji && (
           <span className="emoji">
             {EMOJI.map((x) => (
@@ -167,7 +286,7 @@ export function Composer({ conv }: { conv: Conversation }) {
         )}
         {error && <span className="error" role="alert">{error}</span>}
         <span className="spacer" />
-        <button type="button" data-testid="send" disabled={busy || !text.trim()} onClick={() => void send()}>
+        <button type="button" data-testid="send" disabled={busy || (!text.trim() && !ready.length)} title={uploading ? t("uploading") : undefined} onClick={() => void send()}>
           {t("send")}
         </button>
       </div>

@@ -1,7 +1,10 @@
 // Rich messages (docs/messages.md), always rendered as text: nothing a customer sends is
 // interpreted as HTML.
 
-import type { Message } from "../api/types";
+import { useEffect, useState } from "react";
+import type { Attachment, Message } from "../api/types";
+import { t } from "../i18n";
+import { signedLinks, sizeText } from "./attachments";
 
 interface Button {
   id: string;
@@ -47,17 +50,8 @@ export function MessageBody({ m }: { m: Message }) {
     case "image":
     case "file":
     case "audio":
-    case "video": {
-      const name = typeof p["name"] === "string" ? p["name"] : m.content;
-      const size = typeof p["size"] === "number" ? ` · ${Math.ceil(p["size"] / 1024)} KB` : "";
-      return (
-        <div className="attachment">
-          📎 {name}
-          {size}
-          {m.content && m.content !== name && <p>{m.content}</p>}
-        </div>
-      );
-    }
+    case "video":
+      return <AttachmentBody m={m} />;
     case "location": {
       const lat = Number(p["latitude"]);
       const lon = Number(p["longitude"]);
@@ -86,6 +80,60 @@ function Buttons({ items }: { items: Button[] }) {
           {b.label}
         </span>
       ))}
+    </div>
+  );
+}
+
+/** A file message: images previewed (the thumbnail, opening the original), audio and video
+ *  playable, other files a download link; links are fetched fresh, signed and expiring. */
+function AttachmentBody({ m }: { m: Message }) {
+  const p = m.payload ?? {};
+  const id = typeof p["attachment_id"] === "string" ? p["attachment_id"] : null;
+  const name = typeof p["name"] === "string" ? p["name"] : m.content;
+  const size = typeof p["size"] === "number" ? ` · ${sizeText(p["size"])}` : "";
+  const [file, setFile] = useState<Attachment | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (!id) return;
+    let live = true;
+    signedLinks(m.conversation_id, id).then(
+      (a) => live && setFile(a),
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, [m.conversation_id, id]);
+  const caption = m.content && m.content !== name ? <p className="text">{m.content}</p> : null;
+  if (file && m.type === "image") {
+    return (
+      <div className="attachment image">
+        <a href={file.url} target="_blank" rel="noopener noreferrer" title={name}>
+          <img src={file.thumbnail_url ?? file.url} alt={name} loading="lazy" data-testid="image-preview" />
+        </a>
+        {caption}
+      </div>
+    );
+  }
+  const media =
+    file && m.type === "audio" ? (
+      <audio controls preload="metadata" src={file.url} />
+    ) : file && m.type === "video" ? (
+      <video controls preload="metadata" src={file.url} />
+    ) : null;
+  return (
+    <div className="attachment">
+      {media}
+      {file ? (
+        <a href={file.url} target="_blank" rel="noopener noreferrer" download={name} data-testid="file-link">
+          📎 {name}
+        </a>
+      ) : (
+        <>📎 {name}</>
+      )}
+      {size}
+      {failed && <span className="muted"> · {t("attachment_unavailable")}</span>}
+      {caption}
     </div>
   );
 }

@@ -325,3 +325,54 @@ async def test_animations_keep_their_frames_and_forms_stay_small(server: LiveSer
         assert extra.status_code == 400
         json_body = await client.post(url, json={"file": "aGVsbG8="})
         assert (json_body.status_code, _error(json_body)) == (422, "missing_file")
+
+
+def _wav(seconds: float = 0.5) -> bytes:
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(bytes(range(256)) * int(seconds * 8000 * 2 / 256))
+    return out.getvalue()
+
+
+async def test_audio_downloads_serve_byte_ranges(server: LiveServer) -> None:
+    """Audio and video players seek with Range requests: one range is a 206 with its
+    Content-Range, a range past the end (or several ranges) a 416."""
+    world = await make_world(server.kefu)
+    client, conv = await _customer(server, world)
+    data = _wav()
+    size = len(data)
+    async with client:
+        r = await _upload(client, CLIENT, conv, "voice.wav", data, "audio/wav")
+        assert r.status_code == 201, r.text
+        assert r.json()["kind"] == "audio"
+        url = server.url + r.json()["url"]
+        whole = await client.get(url)
+        assert whole.status_code == 200 and whole.content == data
+        assert whole.headers["accept-ranges"] == "bytes"
+        cases = {
+            "bytes=0-99": (0, 99),
+            "bytes=100-": (100, size - 1),
+            "bytes=-10": (size - 10, size - 1),
+            f"bytes=10-{size + 500}": (10, size - 1),
+            f"bytes={size - 1}-{size - 1}": (size - 1, size - 1),
+        }
+        for header, (first, last) in cases.items():
+            part = await client.get(url, headers={"range": header})
+            assert part.status_code == 206, (header, part.text)
+            assert part.headers["content-range"] == f"bytes {first}-{last}/{size}"
+            assert part.headers["content-length"] == str(last + 1 - first)
+            assert part.content == data[first : last + 1], header
+            assert part.headers["x-content-type-options"] == "nosniff"
+            assert "sandbox" in part.headers["content-security-policy"]
+        for header in (f"bytes={size}-", "bytes=50-10", "bytes=0-1,5-6", "bytes=-0", "bytes=x-"):
+            bad = await client.get(url, headers={"range": header})
+            assert bad.status_code == 416, (header, bad.status_code)
+            assert bad.headers["content-range"] == f"bytes */{size}"
+            assert _error(bad) == "range_not_satisfiable"
+        other_unit = await client.get(url, headers={"range": "items=0-1"})
+        assert other_unit.status_code == 200 and other_unit.content == data

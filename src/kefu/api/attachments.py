@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from kefu.actions.attachments import payload_of, record_attachment
 from kefu.api.deps import CurrentAgent, CurrentCustomer, KefuDep, ReadSession
@@ -20,7 +20,7 @@ from kefu.attachments.signing import FileRef, Variant, expiry, signed_path, veri
 from kefu.db.tables import Attachment
 from kefu.domain.actors import Actor
 from kefu.domain.attachments import AttachmentKind, AttachmentView
-from kefu.domain.errors import InvalidInput, NotFound, RateLimited
+from kefu.domain.errors import InvalidInput, KefuError, NotFound, RateLimited
 from kefu.queries.access import access_conversation
 from kefu.queries.attachments import access_attachment, get_attachment
 from kefu.runtime import Kefu
@@ -144,8 +144,42 @@ async def agent_attachment(
     return attachment_view(kefu, row)
 
 
+_RANGE = re.compile(r"^bytes=(\d{0,15})-(\d{0,15})$")
+
+
+class RangeNotSatisfiable(KefuError):
+    code = "range_not_satisfiable"
+    status = 416
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one byte range ``header`` asks for, as ``(first, last)`` inclusive, or ``None`` for
+    the whole file. Several ranges, or one that lies past the end, are refused (416); a header
+    that is not a byte range at all is ignored, as RFC 9110 allows."""
+    if header is None:
+        return None
+    header = header.strip()
+    if not header.startswith("bytes="):
+        return None
+    m = _RANGE.fullmatch(header.replace(" ", ""))
+    if m is None or m.group(1) == m.group(2) == "":
+        raise RangeNotSatisfiable("one byte range, as bytes=first-last, is served")
+    first_s, last_s = m.groups()
+    if first_s == "":  # the last N bytes
+        length = int(last_s)
+        if length == 0 or size == 0:
+            raise RangeNotSatisfiable("an empty range")
+        return max(0, size - length), size - 1
+    first = int(first_s)
+    last = size - 1 if last_s == "" else min(int(last_s), size - 1)
+    if first >= size or last < first:
+        raise RangeNotSatisfiable("the range lies outside the file")
+    return first, last
+
+
 @files_router.get("/api/files/{workspace_id}/{conversation_id}/{attachment_id}")
 async def download(
+    request: Request,
     workspace_id: uuid.UUID,
     conversation_id: uuid.UUID,
     attachment_id: uuid.UUID,
@@ -154,7 +188,7 @@ async def download(
     session: ReadSession,
     kefu: KefuDep,
     variant: Variant = "original",
-) -> StreamingResponse:
+) -> Response:
     ref = FileRef(workspace_id, conversation_id, attachment_id, variant)
     verify(kefu.settings.secret_key, ref, expires, sig)
     row = await get_attachment(session, workspace_id, conversation_id, attachment_id)
@@ -164,8 +198,6 @@ async def download(
     thumb = variant == "thumbnail"
     mime = "image/webp" if thumb else row.mime
     name = row.name.rsplit(".", 1)[0] + ".webp" if thumb else row.name
-    chunks = kefu.storage.open(key)
-    first = await _first(chunks)
     headers = {
         "content-disposition": content_disposition(name, inline=row.kind == "image"),
         "x-content-type-options": "nosniff",
@@ -173,9 +205,30 @@ async def download(
         "referrer-policy": "no-referrer",
         "cache-control": f"private, max-age={kefu.settings.attachment_url_seconds}",
     }
-    if not thumb:
+    if thumb:  # small, made by kefu, size not recorded: sent whole
+        chunks = kefu.storage.open(key)
+        return StreamingResponse(
+            _chain(await _first(chunks), chunks), media_type=mime, headers=headers
+        )
+    headers["accept-ranges"] = "bytes"
+    try:
+        wanted = byte_range(request.headers.get("range"), row.size)
+    except RangeNotSatisfiable as e:
+        headers["content-range"] = f"bytes */{row.size}"
+        return JSONResponse(e.body(), status_code=e.status, headers=headers)
+    if wanted is None:
+        chunks = kefu.storage.open(key)
         headers["content-length"] = str(row.size)
-    return StreamingResponse(_chain(first, chunks), media_type=mime, headers=headers)
+        return StreamingResponse(
+            _chain(await _first(chunks), chunks), media_type=mime, headers=headers
+        )
+    start, last = wanted
+    chunks = kefu.storage.open(key, start, last + 1)
+    headers["content-length"] = str(last + 1 - start)
+    headers["content-range"] = f"bytes {start}-{last}/{row.size}"
+    return StreamingResponse(
+        _chain(await _first(chunks), chunks), status_code=206, media_type=mime, headers=headers
+    )
 
 
 async def _first(chunks: AsyncIterator[bytes]) -> bytes:

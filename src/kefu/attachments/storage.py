@@ -26,7 +26,9 @@ class Storage(Protocol):
 
     async def put(self, key: str, source: Path) -> None: ...
 
-    def open(self, key: str) -> AsyncIterator[bytes]: ...
+    def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """The bytes from ``start`` up to ``end`` (exclusive; ``None``: to the end)."""
+        ...
 
     async def delete(self, key: str) -> None: ...
 
@@ -65,14 +67,23 @@ class LocalStorage:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    async def open(self, key: str) -> AsyncIterator[bytes]:
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         path = self._path(key)
         try:
             handle = await asyncio.to_thread(path.open, "rb")
         except FileNotFoundError:
             raise NotFound("file not found") from None
         try:
-            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            if start:
+                await asyncio.to_thread(handle.seek, start)
+            left = None if end is None else max(0, end - start)
+            while left is None or left > 0:
+                want = CHUNK if left is None else min(CHUNK, left)
+                chunk = await asyncio.to_thread(handle.read, want)
+                if not chunk:
+                    break
+                if left is not None:
+                    left -= len(chunk)
                 yield chunk
         finally:
             handle.close()

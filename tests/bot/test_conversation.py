@@ -196,3 +196,18 @@ async def test_inbox_without_the_bot_queues_at_once(kefu: Kefu) -> None:
     chat = await Chat.start(kefu, world, "hello")
     assert await chat.status() == "queued"
     assert [m.sender_kind for m in await chat.messages()] == ["customer"]
+
+
+async def test_the_welcome_menu_does_not_wait_for_training(kefu: Kefu) -> None:
+    """A new conversation is greeted from the article list; the model trains only for the
+    first customer message (a cold process takes seconds to import and train it)."""
+    world = await bot_world(kefu, langs=("en",))
+    assert kefu.bot_models.trainings == 0
+    chat = await Chat.start(kefu, world, None)
+    msgs = await chat.messages()
+    assert [(m.sender_kind, m.type) for m in msgs] == [("bot", "menu")]
+    assert msgs[0].payload is not None and len(msgs[0].payload["buttons"]) > 1
+    assert kefu.bot_models.trainings == 0
+    await chat.say(LINES["en"]["known"])
+    assert kefu.bot_models.trainings == 1
+    assert "refund" in (await chat.messages())[2].content

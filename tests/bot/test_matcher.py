@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +57,19 @@ def test_cleaning_and_training_errors() -> None:
     assert clean_examples(rows) == [Example("a b", "x")]
     with pytest.raises(TrainingError):
         train(rows)
+
+
+def test_too_few_categories_fail_before_the_backend_is_imported() -> None:
+    """A workspace with one article or none must not pay for importing scikit-learn (seconds
+    on a loaded machine) only to be told that nothing can be trained."""
+    code = (
+        "import sys\n"
+        "from kefu.bot.matcher import Example, TrainingError, train\n"
+        "try:\n"
+        "    train([Example('where is my parcel', 'ship')])\n"
+        "except TrainingError:\n"
+        "    pass\n"
+        "print('sklearn' in sys.modules, 'kefu.bot.tfidf' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

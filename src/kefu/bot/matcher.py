@@ -91,8 +91,7 @@ def trainer(backend: Backend = "tfidf") -> Callable[[Sequence[Example]], Model]:
 
 def train(examples: Iterable[Example], backend: Backend = "tfidf") -> Model:
     """Train a matcher; raises :class:`TrainingError` when the examples can't train one."""
-    fit = trainer(backend)
     cleaned = clean_examples(examples)
     if len({ex.category for ex in cleaned}) < 2:
         raise TrainingError("at least two categories with example questions are needed")
-    return fit(cleaned)
+    return trainer(backend)(cleaned)

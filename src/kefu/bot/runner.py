@@ -25,6 +25,7 @@ from kefu.domain.bot import MAX_MENU, BotSettingsView
 from kefu.domain.enums import ConversationStatus, SenderKind
 from kefu.domain.kb import ArticleView
 from kefu.queries.bot import get_bot_settings
+from kefu.queries.kb import list_articles
 
 if TYPE_CHECKING:
     from kefu.db.tables import Job
@@ -43,8 +44,10 @@ async def run_bot(kefu: Kefu, job: Job) -> None:
         state = await session.get(BotState, (ws, conv_id))
         settings = await get_bot_settings(session, ws, conv.inbox_id)
         messages = await _unhandled(session, ws, conv_id, state.handled_seq if state else 0)
+        # The welcome menu needs the articles, not the model: it goes out before a workspace's
+        # first training (seconds on a cold process) rather than after it.
+        articles = await list_articles(session, ws, enabled_only=True) if state is None else []
     actor = BotActor(workspace_id=ws)
-    trained = await kefu.bot_models.current(ws)
     if state is None:
         first = messages[0].content if messages else ""
         language = language_of(first, settings.default_language)
@@ -56,7 +59,7 @@ async def run_bot(kefu: Kefu, job: Job) -> None:
                 conversation_id=conv_id,
                 language=language,
                 welcome=settings.welcome.get(language) or text("welcome", language),
-                menu=_menu(trained, settings, language),
+                menu=_menu({str(a.id): a for a in articles}, settings, language),
             ),
             conversations=[conv_id],
         )
@@ -64,6 +67,9 @@ async def run_bot(kefu: Kefu, job: Job) -> None:
     else:
         memory = Memory(state.last_question, state.last_article, state.not_helpful)
         language = state.language
+    if not messages:
+        return
+    trained = await kefu.bot_models.current(ws)
     for message in messages:
         turn = _turn(trained, message, memory, language)
         done = await kefu.write(
@@ -92,11 +98,13 @@ def _button(payload: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _menu(trained: Trained, settings: BotSettingsView, language: str) -> list[ArticleView]:
+def _menu(
+    articles: dict[str, ArticleView], settings: BotSettingsView, language: str
+) -> list[ArticleView]:
     chosen = settings.menu.get(language)
     if chosen:
-        return [a for i in chosen if (a := trained.articles.get(str(i))) is not None]
-    same = [a for a in trained.articles.values() if a.language.split("-")[0] == language]
+        return [a for i in chosen if (a := articles.get(str(i))) is not None]
+    same = [a for a in articles.values() if a.language.split("-")[0] == language]
     return sorted(same, key=lambda a: (a.category, a.title))[:MAX_MENU]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from kefu.db.migrate import alembic_config
+from kefu.db.search import include_name
 from kefu.db.tables import Base
 
 pytestmark = pytest.mark.storage
@@ -24,7 +25,9 @@ def _diff(url: str) -> list[object]:
         async with engine.connect() as conn:
 
             def compare(sync: Connection) -> list[object]:
-                ctx = MigrationContext.configure(sync, opts={"compare_type": True})
+                ctx = MigrationContext.configure(
+                    sync, opts={"compare_type": True, "include_name": include_name}
+                )
                 return list(compare_metadata(ctx, Base.metadata))
 
             diff = await conn.run_sync(compare)

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.tables import Contact, Conversation, ConversationTag, Message
+from kefu.db.tables import Conversation, ConversationTag, Message
 from kefu.domain.actors import Actor, CustomerActor
 from kefu.domain.enums import ConversationStatus, Priority
 from kefu.domain.errors import InvalidInput
 from kefu.domain.views import ConversationView, MessageView
+from kefu.queries.search import search_conversations
 from kefu.queries.views import conversation_view, message_view, tags_of
 
 
@@ -55,11 +56,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidInput("invalid cursor", code="invalid_cursor") from None
 
 
-def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def list_conversations(
     session: AsyncSession,
     actor: Actor,
@@ -70,7 +66,7 @@ async def list_conversations(
 ) -> Page:
     """Newest activity first; ``cursor`` continues where the last page ended."""
     c = Conversation
-    cond = [c.workspace_id == actor.workspace_id]
+    cond: list[ColumnElement[bool]] = [c.workspace_id == actor.workspace_id]
     if isinstance(actor, CustomerActor):
         cond.append(c.contact_id == actor.contact_id)
     if f.status:
@@ -95,38 +91,14 @@ async def list_conversations(
                 ConversationTag.tag == f.tag,
             )
         )
-    if f.q:
-        pattern = _like(f.q.lower())
-        cond.append(
-            or_(
-                exists().where(
-                    Contact.workspace_id == c.workspace_id,
-                    Contact.id == c.contact_id,
-                    or_(
-                        Contact.name.ilike(pattern, escape="\\"),
-                        Contact.email.ilike(pattern, escape="\\"),
-                    ),
-                ),
-                exists().where(
-                    Message.workspace_id == c.workspace_id,
-                    Message.conversation_id == c.id,
-                    Message.content.ilike(pattern, escape="\\"),
-                ),
-            )
-        )
     if cursor:
         at, last_id = decode_cursor(cursor)
         cond.append(or_(c.last_activity_at < at, and_(c.last_activity_at == at, c.id < last_id)))
-    rows = list(
-        (
-            await session.execute(
-                select(c)
-                .where(*cond)
-                .order_by(c.last_activity_at.desc(), c.id.desc())
-                .limit(limit + 1)
-            )
-        ).scalars()
-    )
+    if f.q:
+        rows = await search_conversations(session, actor.workspace_id, cond, f.q, limit + 1)
+    else:
+        stmt = select(c).where(*cond).order_by(c.last_activity_at.desc(), c.id.desc())
+        rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     tags = await tags_of(session, actor.workspace_id, [r.id for r in rows])

@@ -85,3 +85,25 @@ test("team membership is kept on both sides", () => {
   s = apply(s, { type: "agent.updated", agent: { ...s.agents["a1"]!, team_ids: [] } });
   expect(s.teams["t1"]?.member_ids).toEqual([]);
 });
+
+test("knowledge-base articles are created, replaced and deleted by their events", () => {
+  const article = {
+    id: "a1",
+    title: "Parcel",
+    answer: "<p>Track it</p>",
+    questions: ["where is my parcel"],
+    language: "en",
+    category: "shipping",
+    tags: [],
+    enabled: true,
+    created_at: "t",
+    updated_at: "t",
+  };
+  const s0 = apply(emptyState(), { type: "kb.article_created", article });
+  const s1 = apply(s0, { type: "kb.article_updated", article: { ...article, enabled: false } });
+  expect(s1.articles["a1"]?.enabled).toBe(false);
+  expect(s0.articles["a1"]?.enabled).toBe(true);
+  const s2 = apply(s1, { type: "kb.article_deleted", article_id: "a1" });
+  expect(s2.articles).toEqual({});
+  expect(apply(s2, { type: "kb.article_deleted", article_id: "a1" })).toBe(s2);
+});

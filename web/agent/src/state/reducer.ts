@@ -4,6 +4,7 @@
 
 import type {
   Agent,
+  Article,
   CannedReply,
   Contact,
   Conversation,
@@ -24,6 +25,7 @@ export interface State {
   messages: Record<string, Record<string, Message>>;
   canned_replies: Record<string, CannedReply>;
   notifications: Record<string, Notification>;
+  articles: Record<string, Article>; // knowledge base (loaded by the administration screen)
 }
 
 export function emptyState(): State {
@@ -36,6 +38,7 @@ export function emptyState(): State {
     messages: {},
     canned_replies: {},
     notifications: {},
+    articles: {},
   };
 }
 
@@ -87,6 +90,14 @@ export function apply(state: State, event: KefuEvent): State {
         if (n) notifications[id] = { ...n, read_at: event.read_at };
       }
       return { ...state, notifications };
+    }
+    case "kb.article_created":
+    case "kb.article_updated":
+      return { ...state, articles: { ...state.articles, [event.article.id]: event.article } };
+    case "kb.article_deleted": {
+      if (!(event.article_id in state.articles)) return state;
+      const { [event.article_id]: _gone, ...rest } = state.articles;
+      return { ...state, articles: rest };
     }
     case "contact.created":
     case "contact.updated":

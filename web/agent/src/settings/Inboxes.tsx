@@ -1,14 +1,21 @@
-import { useState } from "react";
-import { api } from "../api/client";
-import type { CannedReply, Inbox } from "../api/types";
+import { useEffect, useState } from "react";
+import { ApiError, api } from "../api/client";
+import type { CannedReply, EntryLink, Inbox } from "../api/types";
 import { t } from "../i18n";
 import { useStore } from "../state/store";
 import { useError } from "./Admin";
 
-/** The snippet a site owner pastes into their pages (the widget's loader). */
-export function embedSnippet(inbox: Inbox, origin: string): string {
-  return `<script src="${origin}/widget/loader.js" data-inbox="${inbox.key}" async></script>`;
+const attr = (v: string) => v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+
+/** The snippet a site owner pastes into their pages (the widget's loader, docs/widget.md);
+ *  with a source, the conversations it starts carry that source like an entry link's. */
+export function embedSnippet(inbox: Inbox, origin: string, source?: string): string {
+  const from = source ? ` data-source="${attr(source)}"` : "";
+  return `<script async src="${origin}/widget/loader.js" data-inbox-key="${attr(inbox.key)}"${from}></script>`;
 }
+
+/** What entry-link sources the server accepts (docs/entry-links.md). */
+export const SOURCE_PATTERN = "[\\p{L}\\p{N}_][\\p{L}\\p{N}_\\-.:\\/@+]{0,99}";
 
 export function InboxesAdmin() {
   const inboxes = useStore((s) => s.data.inboxes);
@@ -19,7 +26,10 @@ export function InboxesAdmin() {
       <h2>{t("inboxes")}</h2>
       {error && <p className="error">{error}</p>}
       {Object.values(inboxes).map((i) => (
-        <InboxForm key={i.id} inbox={i} />
+        <div key={i.id} className="inbox-admin" data-inbox={i.id}>
+          <InboxForm inbox={i} />
+          <EntryLinks inbox={i} />
+        </div>
       ))}
       <form
         onSubmit={(e) => {
@@ -92,6 +102,75 @@ function InboxForm({ inbox }: { inbox: Inbox }) {
       </label>
       <button type="submit">{t("save")}</button>
     </form>
+  );
+}
+
+function EntryLinks({ inbox }: { inbox: Inbox }) {
+  const [links, setLinks] = useState<EntryLink[]>([]);
+  const [source, setSource] = useState("");
+  const [label, setLabel] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.entryLinks(inbox.id).then(
+      (r) => setLinks(r.items),
+      (e: Error) => setError(e.message),
+    );
+  }, [inbox.id]);
+  const fail = (e: unknown) =>
+    setError(e instanceof ApiError && e.code === "source_taken" ? t("source_taken") : (e as Error).message);
+  return (
+    <section className="entry-links" data-testid="entry-links">
+      <h4>{t("entry_links")}</h4>
+      <p className="muted">{t("entry_links_hint")}</p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {links.length === 0 && <p className="muted">{t("no_links")}</p>}
+      <ul>
+        {links.map((l) => (
+          <li key={l.id} data-testid="entry-link" data-source={l.source}>
+            <img className="qr" src={l.qr_svg} alt={`QR ${l.source}`} width={96} height={96} loading="lazy" />
+            <div>
+              <b>{l.label ?? l.source}</b> <code>{l.source}</code>
+              <input readOnly aria-label={t("entry_links")} value={l.url} onFocus={(e) => e.target.select()} />
+              <textarea readOnly aria-label={t("embed_snippet")} value={embedSnippet(inbox, location.origin, l.source)} onFocus={(e) => e.target.select()} />
+              <a href={l.qr_png} download={`qr-${l.source.replace(/[^\w-]+/g, "_")}.png`}>
+                {t("download_png")}
+              </a>{" "}
+              <a href={l.qr_svg} download={`qr-${l.source.replace(/[^\w-]+/g, "_")}.svg`}>
+                {t("download_svg")}
+              </a>{" "}
+              <button
+                type="button"
+                onClick={() =>
+                  api.deleteEntryLink(inbox.id, l.id).then(() => setLinks((all) => all.filter((x) => x.id !== l.id)), fail)
+                }
+              >
+                {t("delete")}
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+      <form
+        data-testid="new-entry-link"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setError(null);
+          api.createEntryLink(inbox.id, source.trim(), label.trim() || null).then((l) => {
+            setLinks((all) => [...all, l]);
+            setSource("");
+            setLabel("");
+          }, fail);
+        }}
+      >
+        <input name="source" required placeholder={t("source")} aria-label={t("source")} pattern={SOURCE_PATTERN} maxLength={100} value={source} onChange={(e) => setSource(e.target.value)} />
+        <input name="label" placeholder={t("label")} aria-label={t("label")} maxLength={200} value={label} onChange={(e) => setLabel(e.target.value)} />
+        <button type="submit">{t("add_link")}</button>
+      </form>
+    </section>
   );
 }
 

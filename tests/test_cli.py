@@ -53,14 +53,19 @@ def test_demo_serves_a_seeded_workspace(tmp_path: Path) -> None:
         login = httpx.post(
             f"{base}/api/v1/auth/login",
             json={"email": "admin@demo.kefu", "password": "demo-secret-pw"},
+            timeout=30,
         )
         assert login.status_code == 200
         token = login.json()["token"]
-        inboxes = httpx.get(f"{base}/api/v1/inboxes", headers={"authorization": f"Bearer {token}"})
+        inboxes = httpx.get(
+            f"{base}/api/v1/inboxes", headers={"authorization": f"Bearer {token}"}, timeout=30
+        )
         assert [i["name"] for i in inboxes.json()] == ["Web site"]
-        agents = httpx.get(f"{base}/api/v1/agents", headers={"authorization": f"Bearer {token}"})
+        agents = httpx.get(
+            f"{base}/api/v1/agents", headers={"authorization": f"Bearer {token}"}, timeout=30
+        )
         assert len(agents.json()) == 3
-        schema = httpx.get(f"{base}/openapi.json").json()
+        schema = httpx.get(f"{base}/openapi.json", timeout=30).json()
         assert "/api/v1/auth/login" in schema["paths"]
         assert (tmp_path / "kefu.db").exists()
     finally:
@@ -93,6 +98,7 @@ def test_demo_password_is_random_without_the_variable(tmp_path: Path) -> None:
         bad = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/auth/login",
             json={"email": "admin@demo.kefu", "password": "demo-secret-pw"},
+            timeout=30,
         )
         assert bad.status_code == 401
     finally:

@@ -97,7 +97,11 @@ class Setup:
 
 
 def login(url: str, email: str) -> str:
-    r = httpx.post(f"{url}/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    r = httpx.post(
+        f"{url}/api/v1/auth/login",
+        json={"email": email, "password": PASSWORD},
+        timeout=30,
+    )
     r.raise_for_status()
     token: str = r.json()["token"]
     return token
@@ -117,6 +121,7 @@ def setup(server: ThreadedServer, site: HostSite, *, require_identity: bool = Fa
             "require_identity": require_identity,
             "greeting": "Hello from Support",
         },
+        timeout=30,
     )
     r.raise_for_status()
     return Setup(world, r.json(), admin, login(url, world.agents[0].email), url)

@@ -19,6 +19,7 @@ from kefu.domain.enums import (
     Role,
     SenderKind,
 )
+from kefu.domain.prechat import PrechatForm
 from kefu.domain.routing import TeamRouting
 
 
@@ -75,6 +76,7 @@ class InboxView(View):
     allowed_origins: list[str]
     greeting: str | None
     widget: WidgetStyle = WidgetStyle()
+    prechat: PrechatForm = PrechatForm()
 
 
 class IdentityView(View):

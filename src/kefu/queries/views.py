@@ -31,6 +31,7 @@ from kefu.domain.enums import (
     Role,
     SenderKind,
 )
+from kefu.domain.prechat import PrechatForm
 from kefu.domain.routing import AssignmentMode, AwayPolicy, BusinessHours, TeamRouting
 from kefu.domain.views import (
     AgentRef,
@@ -158,6 +159,7 @@ def inbox_view(i: Inbox) -> InboxView:
         allowed_origins=list(i.allowed_origins),
         greeting=i.greeting,
         widget=WidgetStyle.model_validate(i.settings.get("widget", {})),
+        prechat=PrechatForm.model_validate(i.settings.get("prechat", {})),
     )
 
 

@@ -11,12 +11,14 @@ from pydantic import BaseModel, Field
 
 from kefu.actions.inboxes import rotate_identity_secret, update_inbox
 from kefu.actions.invites import accept_invite, invite_agent, revoke_invite
+from kefu.actions.prechat import set_prechat_form
 from kefu.actions.twofactor import begin_totp, confirm_totp, disable_totp
 from kefu.api.deps import CurrentAgent, KefuDep, ReadSession, agent_of
 from kefu.api.schemas import Strict
 from kefu.db.types import utcnow
 from kefu.domain.enums import Role
 from kefu.domain.errors import RateLimited
+from kefu.domain.prechat import PrechatForm
 from kefu.domain.text import Body, Email, Name, Password, ShortText
 from kefu.domain.views import AgentView, InboxView, WidgetStyle
 from kefu.queries.access import require_role
@@ -96,6 +98,17 @@ async def edit_inbox(
     return await kefu.write(
         me.actor.workspace_id,
         partial(update_inbox, actor=me.actor, inbox_id=inbox_id, widget=widget, **changes),
+    )
+
+
+@router.put("/inboxes/{inbox_id}/prechat", response_model=InboxView)
+async def put_prechat_form(
+    inbox_id: uuid.UUID, body: PrechatForm, me: CurrentAgent, kefu: KefuDep
+) -> InboxView:
+    """Replace the inbox's pre-chat form (admins); ``{"fields": []}`` turns it off."""
+    return await kefu.write(
+        me.actor.workspace_id,
+        partial(set_prechat_form, actor=me.actor, inbox_id=inbox_id, form=body),
     )
 
 

@@ -10,12 +10,13 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions.contacts import Identity, resolve_contact, update_contact
 from kefu.actions.conversations import mark_read
 from kefu.actions.messages import FirstMessage, open_conversation, send_message
+from kefu.actions.prechat import submit_prechat
 from kefu.actions.sessions import VISITOR, open_session
 from kefu.actions.tx import Tx
 from kefu.api.deps import CurrentCustomer, KefuDep, ReadSession, customer_of, origin_allowed
@@ -24,6 +25,7 @@ from kefu.db.tables import Conversation
 from kefu.domain.actors import CustomerActor
 from kefu.domain.enums import IdentityKind
 from kefu.domain.errors import Forbidden, RateLimited, Unauthenticated
+from kefu.domain.prechat import MAX_FIELDS, PrechatForm
 from kefu.domain.text import Attributes, Email, ExternalId, Name, Source
 from kefu.domain.views import CustomerConversationView
 from kefu.queries.access import access_conversation, get_inbox_by_key
@@ -61,6 +63,7 @@ class InboxPublic(BaseModel):
     id: uuid.UUID
     name: str
     greeting: str | None
+    prechat: PrechatForm
 
 
 class SessionOut(BaseModel):
@@ -85,6 +88,14 @@ class ContactIn(Strict):
     name: Name | None = None
     email: Email | None = None
     attributes: Attributes | None = None
+
+
+class PrechatIn(Strict):
+    """The answers to the inbox's pre-chat form, by field key (checked against the form)."""
+
+    values: dict[
+        Annotated[str, StringConstraints(max_length=40)], str | int | float | bool | None
+    ] = Field(max_length=MAX_FIELDS)
 
 
 class ConversationList(BaseModel):
@@ -138,7 +149,12 @@ async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep)
         visitor_token=visitor_token,
         contact_id=contact_id,
         verified=user is not None,
-        inbox=InboxPublic(id=inbox.id, name=inbox.name, greeting=inbox.greeting),
+        inbox=InboxPublic(
+            id=inbox.id,
+            name=inbox.name,
+            greeting=inbox.greeting,
+            prechat=PrechatForm.model_validate(inbox.settings.get("prechat", {})),
+        ),
     )
 
 
@@ -255,3 +271,11 @@ async def set_contact(body: ContactIn, me: CurrentCustomer, kefu: KefuDep) -> No
             **body.model_dump(exclude_unset=True),
         ),
     )
+
+
+@router.post("/prechat", status_code=204)
+async def fill_prechat(body: PrechatIn, me: CurrentCustomer, kefu: KefuDep) -> None:
+    """Store the answers to the inbox's pre-chat form on the customer's contact; a missing or
+    invalid answer is a 422 ``invalid_prechat`` whose ``details.fields`` names each field."""
+    actor = customer_of(me)
+    await kefu.write(actor.workspace_id, partial(submit_prechat, actor=actor, values=body.values))

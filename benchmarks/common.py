@@ -162,7 +162,7 @@ def wait_port(proc: Proc, port: int, timeout: float = 30.0) -> None:
     raise TimeoutError(f"{proc.name} never listened on {port}:\n{proc.tail()}")
 
 
-def wait_healthy(proc: Proc, port: int, timeout: float = 30.0) -> None:
+def wait_healthy(proc: Proc, port: int, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{port}/healthz"
     while time.monotonic() < deadline:

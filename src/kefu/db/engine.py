@@ -36,7 +36,7 @@ def _sqlite_pragmas(dbapi_conn: Any, synchronous: str) -> None:
 def _make_sqlite_engine(url: str, *, writer: bool, synchronous: str) -> AsyncEngine:
     engine = create_async_engine(
         url,
-        async_creator=connector(make_url(url).database or ":memory:"),
+        async_creator=connector(make_url(url).database or ":memory:", inline=writer),
         poolclass=AsyncAdaptedQueuePool,
         pool_size=1 if writer else 4,
         max_overflow=0 if writer else 4,

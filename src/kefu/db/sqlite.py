@@ -1,4 +1,4 @@
-"""SQLite connections with one thread hop per statement.
+"""SQLite connections with at most one thread hop per statement, and none inside a write.
 
 aiosqlite runs each call on the connection's own thread; SQLAlchemy's adapter makes four such
 calls per statement (open a cursor, execute, fetch, close), each waking the event loop through
@@ -7,6 +7,14 @@ cost of a statement by about three quarters. ``BEGIN`` rides along with the stat
 (a transaction that runs no statement never opens, and its commit or rollback costs nothing),
 which saves one more hop per transaction. Everything else (isolation level, closing) is
 aiosqlite's own.
+
+The writer's connection goes further (``inline=True``): once its ``BEGIN IMMEDIATE`` has taken
+the database's write lock (that statement, which may wait for the lock, still goes to the
+thread), nothing it runs can wait on another connection, so the statements of the transaction
+run on the event loop's thread directly; each takes microseconds, where a hop costs a wake-up
+of each thread and, on a busy loop, a wait for the interpreter lock. ``COMMIT`` (the fsync)
+still runs on the thread, so the loop keeps serving sockets while the disk syncs. Readers keep
+their hops: a read may scan (a search, a report) and must not stall the loop.
 """
 
 from __future__ import annotations
@@ -56,7 +64,12 @@ class OneHopCursor:
             finally:
                 cur.close()
 
-        result = await self._conn._execute(run)  # type: ignore[no-untyped-call]
+        if self._conn.inline and begin is None:
+            # Inside a write transaction that holds the lock: nothing can wait, so the
+            # statement runs here instead of paying a hop to the thread.
+            result = run()
+        else:
+            result = await self._conn._execute(run)  # type: ignore[no-untyped-call]
         self.description, self._rows, self.rowcount, self.lastrowid = result
         return self
 
@@ -91,6 +104,7 @@ class OneHopCursor:
 
 class OneHopConnection(aiosqlite.Connection):
     pending_begin: str | None = None  # a BEGIN not yet sent: it goes with the next statement
+    inline = False  # statements after BEGIN run on the caller's thread (see ``connector``)
 
     @property
     def raw(self) -> sqlite3.Connection:
@@ -112,13 +126,14 @@ class OneHopConnection(aiosqlite.Connection):
         return OneHopCursor(self)
 
 
-def connector(path: str) -> Callable[[], OneHopConnection]:
+def connector(path: str, *, inline: bool = False) -> Callable[[], OneHopConnection]:
     """An ``async_creator`` for SQLAlchemy: a started connection to the file at ``path``."""
 
     async def create() -> OneHopConnection:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = OneHopConnection(lambda: sqlite3.connect(path, check_same_thread=False), 64)
+        conn.inline = inline
         conn._thread.daemon = True
         await conn
         return conn

@@ -39,6 +39,7 @@ const en = {
   name: "Name",
   email: "Email",
   start: "Start chat",
+  choose: "Choose…",
   language: "Language",
   download: "Download",
   location: "Location",
@@ -63,6 +64,7 @@ const en = {
   err_rate_limited: "Too many attempts. Please wait a minute.",
   err_empty_message: "The message is empty.",
   err_invalid_type: "This kind of message can't be sent.",
+  err_invalid_prechat: "Please check the fields marked in the form.",
   err_generic: "Something went wrong ({code}).",
 };
 export type Key = keyof typeof en;
@@ -104,6 +106,7 @@ const zh: Record<Key, string> = {
   name: "姓名",
   email: "邮箱",
   start: "开始聊天",
+  choose: "请选择…",
   language: "语言",
   download: "下载",
   location: "位置",
@@ -128,6 +131,7 @@ const zh: Record<Key, string> = {
   err_rate_limited: "操作太频繁，请稍后再试。",
   err_empty_message: "消息不能为空。",
   err_invalid_type: "无法发送此类消息。",
+  err_invalid_prechat: "请检查表单中标出的项目。",
   err_generic: "出错了（{code}）。",
 };
 
@@ -164,10 +168,11 @@ const ja: Record<Key, string> = {
   closedNow: "ただいま営業時間外です。営業開始後に返信します。",
   earlier: "以前のメッセージを表示",
   greetingFallback: "こんにちは！ご用件をどうぞ。",
-  prechatIntro: "はじめに、お名前とメールアドレスを教えてください。",
+  prechatIntro: "チャットを始める前に、以下をご記入ください。",
   name: "お名前",
   email: "メールアドレス",
   start: "チャットを開始",
+  choose: "選択してください…",
   language: "言語",
   download: "ダウンロード",
   location: "位置情報",
@@ -192,6 +197,7 @@ const ja: Record<Key, string> = {
   err_rate_limited: "試行回数が多すぎます。しばらくお待ちください。",
   err_empty_message: "メッセージが空です。",
   err_invalid_type: "この種類のメッセージは送信できません。",
+  err_invalid_prechat: "フォームの印の付いた項目をご確認ください。",
   err_generic: "エラーが発生しました（{code}）。",
 };
 

@@ -180,8 +180,9 @@ function boot(): void {
     },
     soundChanged: (on) => savePrefs({ sound: on }),
     upload: (files) => void upload(files),
-    prechat: async (fields) => {
-      await client.updateContact(fields);
+    prechat: async (values, inboxForm) => {
+      if (inboxForm) await client.api.prechat(values);
+      else await client.updateContact({ name: values.name as string, email: values.email as string });
     },
   }, { framed, sound: savedPrefs().sound ?? config.sound, prechat: config.user ? [] : config.prechat });
   void client.start();

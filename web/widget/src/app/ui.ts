@@ -1,7 +1,8 @@
 // The chat panel: header, thread, composer. It renders the client's state and never keeps
 // its own copy of the conversation.
 import type { KefuClient } from "../client/client";
-import type { Attachment, ChatItem, QueueInfo } from "../client/types";
+import type { ApiError } from "../client/transport";
+import type { Attachment, ChatItem, PrechatField, PrechatValue, QueueInfo } from "../client/types";
 import { h } from "./dom";
 import { errorText, LOCALES, locale, t, type Locale } from "./i18n";
 import { body, type Button, type RenderContext } from "./render";
@@ -19,7 +20,8 @@ export interface UiHooks {
   localeChanged(l: Locale): void;
   soundChanged(on: boolean): void;
   upload(files: File[]): void;
-  prechat(fields: { name?: string; email?: string }): Promise<void>;
+  /** Answers to a pre-chat form: the inbox's own (`inboxForm`) or the embed's name/email. */
+  prechat(values: Record<string, PrechatValue>, inboxForm: boolean): Promise<void>;
 }
 
 export class ChatUi implements RenderContext {
@@ -35,6 +37,8 @@ export class ChatUi implements RenderContext {
   private input!: HTMLTextAreaElement;
   private composer!: HTMLFormElement;
   private prechatForm: HTMLFormElement | null = null;
+  private prechatSettled = false;
+  private bottom!: HTMLElement;
   private typingTimer = 0;
   queue: QueueInfo | null = null;
 
@@ -175,36 +179,83 @@ export class ChatUi implements RenderContext {
       this.client.send(text);
       this.input.focus();
     });
-    const wrap = h("div", { class: "bottom" }, this.composer);
-    this.prechatForm = this.buildPrechat();
-    if (this.prechatForm) wrap.prepend(this.prechatForm);
-    return wrap;
+    this.bottom = h("div", { class: "bottom" }, this.composer);
+    this.prechatForm = null;
+    this.prechatSettled = false;
+    return this.bottom;
   }
 
-  private buildPrechat(): HTMLFormElement | null {
-    const fields = this.opts.prechat.filter((f) => f === "name" || f === "email");
-    if (!fields.length || localStorage.getItem(this.prechatKey()) === "done") return null;
-    const inputs = fields.map((f) =>
-      h("input", { name: f, type: f === "email" ? "email" : "text", required: true, maxlength: f === "email" ? "320" : "200", autocomplete: f }),
-    );
+  /** Shows the pre-chat form once the session says which one the inbox has: the inbox's own
+   * form, else the embed's `data-prechat`; never to a verified user or after it was answered. */
+  private syncPrechat(): void {
+    const s = this.client.session;
+    if (this.prechatForm && s?.verified) {
+      this.prechatForm.remove();
+      this.prechatForm = null;
+    }
+    if (this.prechatSettled || !s) return;
+    this.prechatSettled = true;
+    if (s.verified || localStorage.getItem(this.prechatKey()) === "done") return;
+    const own = s.inbox.prechat?.fields ?? [];
+    const legacy = this.opts.prechat
+      .filter((f) => f === "name" || f === "email")
+      .map((key): PrechatField => ({ key, type: key === "email" ? "email" : "text", required: true, label: {}, options: [] }));
+    const fields = own.length ? own : legacy;
+    if (!fields.length) return;
+    this.prechatForm = this.buildPrechat(fields, own.length > 0);
+    this.bottom.prepend(this.prechatForm);
+  }
+
+  private buildPrechat(fields: PrechatField[], inboxForm: boolean): HTMLFormElement {
+    const text = (labels: Record<string, string>, fallback: string): string => {
+      const l = locale();
+      return labels[l] ?? labels[l.split("-")[0]] ?? labels.en ?? Object.values(labels)[0] ?? fallback;
+    };
+    const INPUT: Record<string, string> = { email: "email", phone: "tel", number: "number" };
+    const AUTO: Record<string, string> = { name: "name", email: "email", phone: "tel" };
+    const controls = fields.map((f) => {
+      const common = { name: f.key, required: f.required, "aria-required": f.required ? "true" : null };
+      const el =
+        f.type === "textarea" ? h("textarea", { ...common, rows: "3", maxlength: "1000" })
+        : f.type === "select" ? h("select", common, h("option", { value: "" }, t("choose")),
+            ...f.options.map((o) => h("option", { value: o.value }, text(o.label, o.value))))
+        : f.type === "checkbox" ? h("input", { ...common, type: "checkbox" })
+        : h("input", { ...common, type: INPUT[f.type] ?? "text", step: f.type === "number" ? "any" : null,
+            maxlength: f.type === "email" ? "320" : f.key === "name" ? "200" : "500", autocomplete: AUTO[f.key] ?? "off" });
+      const caption = h("span", {}, text(f.label, f.key === "name" || f.key === "email" ? t(f.key) : f.key));
+      const label = f.type === "checkbox" ? h("label", { class: "check" }, el, caption) : h("label", {}, caption, el);
+      return { f, el, label };
+    });
     const form = h(
       "form",
       { class: "prechat" },
       h("p", {}, t("prechatIntro")),
-      ...inputs.map((i) => h("label", {}, h("span", {}, t(i.name as "name" | "email")), i)),
+      ...controls.map((c) => c.label),
       h("button", { type: "submit", class: "send" }, t("start")),
     );
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      const out: { name?: string; email?: string } = {};
-      for (const i of inputs) out[i.name as "name" | "email"] = i.value.trim();
-      this.hooks.prechat(out).then(() => {
+      const values: Record<string, PrechatValue> = {};
+      for (const { f, el } of controls) {
+        el.removeAttribute("aria-invalid");
+        if (f.type === "checkbox") values[f.key] = (el as HTMLInputElement).checked;
+        else if (f.type === "number") values[f.key] = el.value.trim() === "" ? null : Number(el.value);
+        else values[f.key] = el.value.trim() || null;
+      }
+      this.hooks.prechat(values, inboxForm).then(() => {
         localStorage.setItem(this.prechatKey(), "done");
         form.remove();
         this.prechatForm = null;
+        this.showError(null);
         this.render();
         this.input.focus();
-      }, (e: { code?: string }) => this.showError(e.code ?? "error"));
+      }, (e: ApiError) => {
+        this.showError(e.code ?? "error");
+        const bad = (e.details as { fields?: Record<string, string> } | null)?.fields ?? {};
+        const marked = controls.filter((c) => c.f.key in bad);
+        for (const c of marked) c.el.setAttribute("aria-invalid", "true");
+        marked[0]?.el.focus();
+      });
     });
     return form;
   }
@@ -259,6 +310,7 @@ export class ChatUi implements RenderContext {
       : conn === "reconnecting" ? t("reconnecting") : conn === "connecting" ? t("connecting") : "";
     this.root.dataset.connection = conn;
     const blocked = conn === "error";
+    this.syncPrechat();
     this.composer.hidden = blocked || this.prechatForm !== null;
     this.renderAgent();
     this.renderQueue();

@@ -1,6 +1,6 @@
 // The REST half of the client API (docs/api.md, "Client API").
 import { ApiError, type FetchLike } from "./transport";
-import type { Attachment, Conversation, JsonObject, Message, SessionInfo } from "./types";
+import type { Attachment, Conversation, JsonObject, Message, PrechatValue, SessionInfo } from "./types";
 
 export interface SessionRequest {
   inbox_key: string;
@@ -40,8 +40,14 @@ export class RestApi {
     }
     const data = res.status === 204 ? null : await res.json().catch(() => null);
     if (!res.ok) {
-      const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new ApiError(res.status, err?.code ?? "http_error", err?.message ?? `HTTP ${res.status}`);
+      const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)
+        ?.error;
+      throw new ApiError(
+        res.status,
+        err?.code ?? "http_error",
+        err?.message ?? `HTTP ${res.status}`,
+        err?.details ?? null,
+      );
     }
     return data as T;
   }
@@ -86,6 +92,11 @@ export class RestApi {
 
   updateContact(fields: { name?: string; email?: string; attributes?: JsonObject }): Promise<null> {
     return this.call("PATCH", "/contact", fields);
+  }
+
+  /** Answers to the inbox's pre-chat form, by field key (checked by the server). */
+  prechat(values: Record<string, PrechatValue>): Promise<null> {
+    return this.call("POST", "/prechat", { values });
   }
 
   /** `form` is a platform FormData with the file in the field `file`. */

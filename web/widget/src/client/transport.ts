@@ -55,6 +55,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details`, e.g. `{fields: {email: "invalid"}}` for `invalid_prechat`. */
+    readonly details: unknown = null,
   ) {
     super(message);
   }

@@ -39,10 +39,23 @@ export interface Conversation {
   created_at: string;
 }
 
+/** One field of an inbox's pre-chat form; `label` is keyed by language (`en`, `zh-CN`, `ja`). */
+export interface PrechatField {
+  key: string;
+  type: "text" | "textarea" | "email" | "phone" | "number" | "select" | "checkbox";
+  required: boolean;
+  label: Record<string, string>;
+  options: { value: string; label: Record<string, string> }[];
+}
+
+export type PrechatValue = string | number | boolean | null;
+
 export interface InboxInfo {
   id: string;
   name: string;
   greeting: string | null;
+  /** The inbox's pre-chat form (no fields: none). */
+  prechat?: { fields: PrechatField[] };
 }
 
 export interface SessionInfo {

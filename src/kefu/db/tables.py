@@ -207,8 +207,15 @@ class Conversation(Base):
         ForeignKeyConstraint(["workspace_id", "assignee_id"], ["agents.workspace_id", "agents.id"]),
         ForeignKeyConstraint(["workspace_id", "team_id"], ["teams.workspace_id", "teams.id"]),
         Index("ix_conversations_list", "workspace_id", "last_activity_at", "id"),
-        Index("ix_conversations_status", "workspace_id", "status", "last_activity_at"),
+        Index("ix_conversations_status", "workspace_id", "status", "last_activity_at", "id"),
         Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status"),
+        Index(
+            "ix_conversations_assignee_list",
+            "workspace_id",
+            "assignee_id",
+            "last_activity_at",
+            "id",
+        ),
         Index("ix_conversations_contact", "workspace_id", "contact_id"),
         Index("ix_conversations_queue", "workspace_id", "status", "team_id", "queued_at"),
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, exists, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.tables import Conversation, ConversationTag, Message
@@ -93,7 +93,9 @@ async def list_conversations(
         )
     if cursor:
         at, last_id = decode_cursor(cursor)
-        cond.append(or_(c.last_activity_at < at, and_(c.last_activity_at == at, c.id < last_id)))
+        # A row-value comparison: one range of the list's indexes, however deep the page.
+        after = tuple_(literal(at, c.last_activity_at.type), literal(last_id, c.id.type))
+        cond.append(tuple_(c.last_activity_at, c.id) < after)
     if f.q:
         rows = await search_conversations(session, actor.workspace_id, cond, f.q, limit + 1)
     else:

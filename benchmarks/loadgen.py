@@ -940,6 +940,7 @@ class Generator:
                 "runs": len(runs),
                 "p50_ms": ms(pct(runs, 50)),
                 "p95_ms": ms(pct(runs, 95)),
+                "p99_ms": ms(pct(runs, 99)),
                 "max_ms": ms(max(runs)),
                 "first_ms": ms(times[0]),
             }

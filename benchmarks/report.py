@@ -282,20 +282,31 @@ def table(r: dict[str, Any]) -> str:
         parts.append("\nscenarios")
         parts.append(_grid(["scenario", "value", "unit / note"], rows))
 
-    q = _get(sc, "listing", "queries")
-    if isinstance(q, dict):
-        n = _get(sc, "listing", "conversations")
-        parts.append(f"\nGET /api/v1/conversations at {n:,} conversations")
+    for key in ("listing", "listing_pg"):
+        q = _get(sc, key, "queries")
+        if not isinstance(q, dict):
+            continue
+        n, m, db = (_get(sc, key, k) for k in ("conversations", "messages", "database"))
+        parts.append(f"\nGET /api/v1/conversations at {n:,} conversations, {m:,} messages ({db})")
         parts.append(
             _grid(
-                ["query", "p50 ms", "p95 ms", "max ms", "items", "status"],
+                ["query", "p50 ms", "p99 ms", "max ms", "items", "status"],
                 [
-                    [k, v["p50_ms"], v["p95_ms"], v["max_ms"], v["items"], v["status"]]
+                    [k, v["p50_ms"], v.get("p99_ms"), v["max_ms"], v["items"], v["status"]]
                     for k, v in q.items()
                     if isinstance(v, dict)
                 ],
             )
         )
+        scans = _get(sc, key, "scan_baseline")
+        if isinstance(scans, dict):
+            parts.append("the same searches before the text index (row by row), in-process")
+            parts.append(
+                _grid(
+                    ["search", "p50 ms", "max ms", "items"],
+                    [[k, v["p50_ms"], v["max_ms"], v["items"]] for k, v in scans.items()],
+                )
+            )
     parts.append("\nbudgets")
     parts.append(
         _grid(

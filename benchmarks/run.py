@@ -13,12 +13,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 from benchmarks import report
 from benchmarks.common import RESULTS, log, machine, raise_nofile, workdir
-from benchmarks.scenarios import baselines, multinode, product
+from benchmarks.scenarios import baselines, listing, multinode, product
 from benchmarks.scenarios.profile import FULL, QUICK, Profile
 
 NOTES = [
@@ -43,7 +44,7 @@ NOTES = [
 ]
 
 
-def _scenario(
+def _run_scenario(
     results: dict[str, Any], name: str, fn: Callable[[], dict[str, Any]]
 ) -> dict[str, Any] | None:
     t0 = time.perf_counter()
@@ -67,7 +68,20 @@ def _tp(result: dict[str, Any] | None) -> dict[str, Any]:
     return t if isinstance(t, dict) else {}
 
 
-def run(p: Profile, *, profile: bool, keep: bool, pg: bool) -> dict[str, Any]:
+def run(
+    p: Profile,
+    *,
+    profile: bool,
+    keep: bool,
+    pg: bool,
+    only: frozenset[str] = frozenset(),
+    seeded: dict[str, tuple[str, Path]] | None = None,
+) -> dict[str, Any]:
+    def _scenario(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        if only and name not in only:
+            return None
+        return _run_scenario(results, name, fn)
+
     t_start = time.perf_counter()
     results: dict[str, Any] = {
         "mode": p.name,
@@ -82,7 +96,7 @@ def run(p: Profile, *, profile: bool, keep: bool, pg: bool) -> dict[str, Any]:
     with workdir(keep) as work:
         if keep:
             log(f"work directory kept: {work}")
-        db = _scenario(results, "db_baselines", lambda: baselines.database(p, work))
+        db = _scenario("db_baselines", lambda: baselines.database(p, work))
         if db:
             results["baselines"]["B3"] = db["B3_batched_executemany"] | {
                 "what": "sqlite3 executemany, one COMMIT per batch"
@@ -92,21 +106,16 @@ def run(p: Profile, *, profile: bool, keep: bool, pg: bool) -> dict[str, Any]:
             }
 
         prof = RESULTS / f"profile-kefu-sqlite-{p.name}.txt" if profile else None
-        kefu = _scenario(
-            results, "kefu_sqlite", lambda: product.one_node_sqlite(p, work, profile=prof)
-        )
+        kefu = _scenario("kefu_sqlite", lambda: product.one_node_sqlite(p, work, profile=prof))
         ours = _tp(kefu)
         half = ours.get("at", {}).get("half_of_max", {}).get("offered_msgs_per_s")
         extra = [half] if half else []
 
         b1 = _scenario(
-            results,
             "B1",
             lambda: baselines.relay("B1", p, work, extra_rates=extra, idle=p.name == "full"),
         )
-        b2 = _scenario(
-            results, "B2", lambda: baselines.relay("B2", p, work, extra_rates=extra, idle=False)
-        )
+        b2 = _scenario("B2", lambda: baselines.relay("B2", p, work, extra_rates=extra, idle=False))
         for key, res in (("B1", b1), ("B2", b2)):
             t = _tp(res)
             if t:
@@ -128,9 +137,17 @@ def run(p: Profile, *, profile: bool, keep: bool, pg: bool) -> dict[str, Any]:
                 }
 
         if p.listing_conversations:
-            _scenario(results, "listing", lambda: product.listing(p, work))
+            seeded = seeded or {}
+            _scenario("listing", lambda: listing.listing(p, work, seeded=seeded.get("sqlite")))
+            if pg:
+                _scenario(
+                    "listing_pg",
+                    lambda: listing.listing(
+                        p, work, database="postgresql", seeded=seeded.get("postgresql")
+                    ),
+                )
         if p.multinode and pg:
-            _scenario(results, "two_nodes", lambda: multinode.two_nodes(p, work))
+            _scenario("two_nodes", lambda: multinode.two_nodes(p, work))
         elif p.multinode:
             results["scenarios"]["two_nodes"] = {"status": "skipped", "reason": "--no-pg"}
         else:
@@ -192,13 +209,35 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="sample the kefu server with py-spy")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, DBs)")
     ap.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL + Redis nodes")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="run only these scenarios (comma-separated, e.g. listing,listing_pg); the results "
+        "go to latest-only.json, latest.json keeps the last complete run",
+    )
+    ap.add_argument(
+        "--listing-seeded",
+        action="append",
+        default=[],
+        metavar="DB=WORLD=URL",
+        help="time the listing queries on a database benchmarks.seed --listing already filled "
+        "(DB: sqlite or postgresql; WORLD: the file it wrote)",
+    )
     a = ap.parse_args()
     raise_nofile()
+    seeded = {}
+    for spec in a.listing_seeded:
+        db, world, url = spec.split("=", 2)
+        seeded[db] = (url, Path(world))
     p = QUICK if a.quick else FULL
-    results = run(p, profile=a.profile, keep=a.keep, pg=not a.no_pg)
+    only = frozenset(x for x in a.only.split(",") if x)
+    results = run(p, profile=a.profile, keep=a.keep, pg=not a.no_pg, only=only, seeded=seeded)
     blob = orjson.dumps(results, option=orjson.OPT_INDENT_2)
-    (RESULTS / "latest.json").write_bytes(blob)
-    (RESULTS / f"latest-{p.name}.json").write_bytes(blob)
+    if only:
+        (RESULTS / "latest-only.json").write_bytes(blob)
+    else:
+        (RESULTS / "latest.json").write_bytes(blob)
+        (RESULTS / f"latest-{p.name}.json").write_bytes(blob)
     print(report.table(results))
     print(f"\nresults: {RESULTS / 'latest.json'}  chart: {results.get('chart')}")
     failed = [

@@ -7,7 +7,8 @@ with SQL into the real tables, because making them one action at a time would ta
 the benchmark itself. Bulk rows emit no events; nothing in the scenarios needs them to.
 
     python -m benchmarks.seed --db-url URL --out world.json [--agents 2] [--customers 100]
-        [--bulk-customers 1500] [--bulk-conversations] [--listing 100000] [--migrate]
+        [--bulk-customers 1500] [--bulk-conversations] [--listing 100000]
+        [--listing-messages 10] [--migrate]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import random
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 
 from kefu.actions.contacts import resolve_contact
 from kefu.actions.sessions import VISITOR, open_session, token_digest
@@ -33,6 +36,7 @@ from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
 from kefu.bootstrap import Person, create_staff
 from kefu.config import Settings
+from kefu.db import search
 from kefu.db.tables import (
     AuthSession,
     Contact,
@@ -272,10 +276,34 @@ def _conversation_row(
     }
 
 
-async def _listing(kefu: Kefu, world: dict[str, Any], count: int) -> dict[str, Any]:
-    """``count`` conversations spread over 90 days, each with a contact, one to three
-    messages, a status, an assignee for most, and a tag on some: shaped like a busy inbox."""
-    rng = random.Random(7)
+# Chinese and Japanese customers write in their language (a tenth of the conversations).
+CJK_WORDS = [
+    "退款",
+    "订单",
+    "发货",
+    "地址",
+    "密码",
+    "登录",
+    "快递",
+    "退货",
+    "发票",
+    "优惠券",
+    "会员",
+    "支付",
+    "注文",
+    "返品",
+    "配送",
+    "キャンセル",
+    "ポイント",
+]
+# Words in a handful of conversations only: what an agent looks for when they remember one.
+RARE_WORDS = ("quokka", "保温杯")
+LISTING_BATCH = 5_000
+
+
+def _listing_batch(
+    rng: random.Random, world: dict[str, Any], lo: int, hi: int, per: int
+) -> dict[Any, list[dict[str, Any]]]:
     ws_id = uuid.UUID(world["workspace_id"])
     inbox_id = uuid.UUID(world["inbox_id"])
     team_id = uuid.UUID(world["team_id"])
@@ -283,12 +311,17 @@ async def _listing(kefu: Kefu, world: dict[str, Any], count: int) -> dict[str, A
     statuses = ["resolved"] * 70 + ["open"] * 15 + ["queued"] * 5 + ["pending"] * 7 + ["bot"] * 3
     priorities = ["normal"] * 85 + ["high"] * 10 + ["urgent"] * 3 + ["low"] * 2
     start = datetime.now(UTC) - timedelta(days=90)
-    contacts, convs, msgs, tags = [], [], [], []
-    for i in range(count):
+    rows: dict[Any, list[dict[str, Any]]] = {
+        Contact: [],
+        Conversation: [],
+        Message: [],
+        ConversationTag: [],
+    }
+    for i in range(lo, hi):
         contact_id, conv_id = new_id(), new_id()
         at = start + timedelta(seconds=rng.uniform(0, 90 * 86400))
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        contacts.append(
+        rows[Contact].append(
             {
                 "workspace_id": ws_id,
                 "id": contact_id,
@@ -302,19 +335,26 @@ async def _listing(kefu: Kefu, world: dict[str, Any], count: int) -> dict[str, A
         )
         status = rng.choice(statuses)
         row = _conversation_row(ws_id, conv_id, inbox_id, contact_id, team_id, at)
-        n_msgs = rng.randint(1, 3)
+        n_msgs = per if per else rng.randint(1, 3)
+        end = at + timedelta(minutes=n_msgs)
         row |= {
             "status": status,
             "assignee_id": None if status in ("queued", "bot") else rng.choice(agents),
             "priority": rng.choice(priorities),
             "last_seq": n_msgs,
-            "last_message_at": at,
-            "resolved_at": at if status == "resolved" else None,
+            "updated_at": end,
+            "last_activity_at": end,
+            "last_message_at": end,
+            "resolved_at": end if status == "resolved" else None,
         }
-        convs.append(row)
+        rows[Conversation].append(row)
+        words = CJK_WORDS if i % 10 == 3 else WORDS
+        sep = "" if words is CJK_WORDS else " "
         for seq in range(1, n_msgs + 1):
-            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
-            msgs.append(
+            text = sep.join(rng.choice(words) for _ in range(rng.randint(4, 14)))
+            if i % 25_000 == 7 and seq == 2:
+                text += " " + " ".join(RARE_WORDS)
+            rows[Message].append(
                 {
                     "workspace_id": ws_id,
                     "id": new_id(),
@@ -326,32 +366,58 @@ async def _listing(kefu: Kefu, world: dict[str, Any], count: int) -> dict[str, A
                     "sender_id": contact_id if seq % 2 else row["assignee_id"],
                     "sender_name": None,
                     "type": "text",
-                    "content": f"{words} #{i}",
+                    "content": f"{text} #{i}",
                     "payload": None,
                     "client_msg_id": None,
                     "delivery": "stored",
-                    "created_at": at,
+                    "created_at": at + timedelta(minutes=seq),
                 }
             )
         if i % 10 == 0:
-            tags.append(
+            rows[ConversationTag].append(
                 {
                     "workspace_id": ws_id,
                     "conversation_id": conv_id,
                     "tag": rng.choice(["vip", "bug"]),
                 }
             )
-    await _bulk(kefu, Contact, contacts)
-    await _bulk(kefu, Conversation, convs)
-    await _bulk(kefu, Message, msgs)
-    await _bulk(kefu, ConversationTag, tags)
+    return rows
+
+
+async def _search_index(kefu: Kefu, fn: Callable[[Connection], None]) -> None:
+    async with kefu.db.write_session() as session, session.begin():
+        await session.run_sync(lambda s: fn(s.connection()))
+
+
+async def _listing(kefu: Kefu, world: dict[str, Any], count: int, per: int) -> dict[str, Any]:
+    """``count`` conversations spread over 90 days, each with a contact, ``per`` messages (one
+    to three when 0), a status, an assignee for most, and a tag on some: shaped like a busy
+    inbox. A tenth write Chinese or Japanese; a few contain a rare word."""
+    rng = random.Random(7)
+    messages, middle = 0, None
+    await _search_index(kefu, search.drop)  # a bulk load indexes once, at the end
+    for lo in range(0, count, LISTING_BATCH):
+        rows = _listing_batch(rng, world, lo, min(count, lo + LISTING_BATCH), per)
+        for table in (Contact, Conversation, Message, ConversationTag):
+            await _bulk(kefu, table, rows[table])
+        messages += len(rows[Message])
+        if lo <= count // 2 < lo + LISTING_BATCH:
+            middle = rows[Contact][count // 2 - lo]
+        print(f"  seeded {min(count, lo + LISTING_BATCH):,} conversations", flush=True)
+    assert middle is not None
+    t0 = time.perf_counter()
+    await _search_index(kefu, search.create)
     return {
+        "index_seconds": round(time.perf_counter() - t0, 1),
         "conversations": count,
-        "messages": len(msgs),
-        "tagged": len(tags),
-        # a contact name that matches exactly one conversation, and a word every inbox has
-        "rare_name": contacts[count // 2]["name"],
+        "messages": messages,
+        # a contact that matches exactly one conversation, by name and by e-mail
+        "rare_name": middle["name"],
+        "rare_email": middle["email"].split("@")[0] + "@example",
         "common_word": "refund",
+        "rare_word": RARE_WORDS[0],
+        "cjk_word": "优惠券",
+        "rare_cjk_word": RARE_WORDS[1],
         "absent_word": "zzqxj",
     }
 
@@ -386,7 +452,7 @@ async def seed(args: argparse.Namespace) -> dict[str, Any]:
             kefu, world, args.bulk_customers, conversations=args.bulk_conversations
         )
         if args.listing:
-            world["listing"] = await _listing(kefu, world, args.listing)
+            world["listing"] = await _listing(kefu, world, args.listing, args.listing_messages)
         world["seed_seconds"] = round(time.perf_counter() - t0, 2)
         return world
     finally:
@@ -403,6 +469,7 @@ def main() -> None:
     p.add_argument("--bulk-customers", type=int, default=0)
     p.add_argument("--bulk-conversations", action="store_true")
     p.add_argument("--listing", type=int, default=0)
+    p.add_argument("--listing-messages", type=int, default=10, help="per conversation (0: 1-3)")
     p.add_argument("--migrate", action="store_true", help="bring the schema up to date first")
     args = p.parse_args()
     if args.migrate:

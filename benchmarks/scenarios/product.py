@@ -1,12 +1,10 @@
-"""kefu itself: one node on SQLite (throughput, idle sockets, reconnect storm), and the agent's
-list and search queries at 100,000 conversations."""
+"""kefu itself: one node on SQLite (throughput, idle sockets, reconnect storm)."""
 
 from __future__ import annotations
 
 import signal
 import sqlite3
 import subprocess
-import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Any
@@ -139,64 +137,3 @@ def one_node_sqlite(p: Profile, work: Path, *, profile: Path | None) -> dict[str
     result["seed_seconds"] = world.get("seed_seconds")
     result["server_settings"] = deploy.settings_for_record()
     return result
-
-
-LIST_QUERIES = [
-    ("newest", "", 1),
-    ("status=open", "status=open", 1),
-    ("status=queued+pending", "status=queued&status=pending", 1),
-    ("assignee=me", "assignee=me", 1),
-    ("assignee=none", "assignee=none", 1),
-    ("team", "team_id={team_id}", 1),
-    ("inbox", "inbox_id={inbox_id}", 1),
-    ("tag=vip", "tag=vip", 1),
-    ("priority=urgent", "priority=urgent", 1),
-    ("open+me+urgent", "status=open&assignee=me&priority=urgent", 1),
-    ("page 2 (cursor)", "", 2),
-    ("page 2 status=open", "status=open", 2),
-    ("q=contact name", "q={rare_name}", 1),
-    ("q=common word", "q={common_word}", 1),
-    ("q=no match", "q={absent_word}", 1),
-    ("q=word+status=open", "q={common_word}&status=open", 1),
-]
-
-
-def listing(p: Profile, work: Path) -> dict[str, Any]:
-    data = work / "listing"
-    data.mkdir()
-    deploy = KefuDeploy(database_url=f"sqlite+aiosqlite:///{data / 'kefu.db'}", data_dir=data)
-    log(f"listing: seeding {p.listing_conversations} conversations in bulk")
-    world = seed(
-        deploy, work, work / "world-listing.json", agents=p.agents, listing=p.listing_conversations
-    )
-    values = {k: urllib.parse.quote(str(v)) for k, v in world["listing"].items()}
-    values |= {"team_id": world["team_id"], "inbox_id": world["inbox_id"]}
-    queries = []
-    for name, query, pages in LIST_QUERIES:
-        q = query.format(**values)
-        queries.append([name, "/api/v1/conversations?limit=25" + (f"&{q}" if q else ""), pages])
-    server = deploy.start("kefu-listing", work)
-    try:
-        plan = {
-            "target": {"kind": "kefu", "nodes": [{"port": server.port}]},
-            "server_pids": [server.pid],
-            "world": world,
-            "phases": [
-                {
-                    "kind": "queries",
-                    "queries": queries,
-                    "repeat": p.listing_repeat,
-                    "budget_s": 90.0,
-                }
-            ],
-        }
-        log("listing: timing GET /api/v1/conversations")
-        result = loadgen(plan, work, "loadgen-listing", timeout=300)
-    finally:
-        server.stop()
-    return {
-        "conversations": world["listing"]["conversations"],
-        "messages": world["listing"]["messages"],
-        "seed_seconds": world.get("seed_seconds"),
-        "queries": result["phases"]["queries"],
-    }

@@ -24,6 +24,7 @@ class Profile:
     storm_missed_fraction: float
     listing_conversations: int
     listing_repeat: int
+    listing_messages: int
     multinode: bool
     db_seconds: float
     bisect: int
@@ -74,6 +75,7 @@ QUICK = Profile(
     storm_missed_fraction=1.0,
     listing_conversations=0,
     listing_repeat=0,
+    listing_messages=0,
     multinode=False,
     db_seconds=0.6,
     bisect=1,
@@ -97,7 +99,8 @@ FULL = Profile(
     storm_clients=10_000,
     storm_missed_fraction=0.2,
     listing_conversations=100_000,
-    listing_repeat=10,
+    listing_repeat=30,
+    listing_messages=10,
     multinode=True,
     db_seconds=4.0,
     bisect=2,

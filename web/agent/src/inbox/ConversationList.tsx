@@ -1,17 +1,26 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api/client";
 import type { Conversation, ConversationStatus, Priority } from "../api/types";
 import { type Key, t } from "../i18n";
 import { contactName, wantContacts } from "../state/contacts";
 import { useStore, store } from "../state/store";
 import { type Filters, VIEWS, type ViewName, byActivity, inView, unread, viewQuery } from "../state/views";
+import { ROW_HEIGHT, nearEnd, scrollToShow, setListOrder, windowOf } from "./window";
 
 const PRIORITIES: Priority[] = ["low", "normal", "high", "urgent"];
 const STATUSES: ConversationStatus[] = ["bot", "queued", "open", "pending", "snoozed", "resolved"];
 
 export function ConversationList({ openId }: { openId: string | null }) {
   const me = useStore((s) => s.me);
-  const data = useStore((s) => s.data);
+  // Narrow subscriptions: a typing signal or a new message elsewhere re-renders nothing here,
+  // and a changed conversation re-renders only its own row (rows are memoised).
+  const conversations = useStore((s) => s.data.conversations);
+  const teams = useStore((s) => s.data.teams);
+  const inboxes = useStore((s) => s.data.inboxes);
+  const contacts = useStore((s) => s.data.contacts);
+  const agents = useStore((s) => s.data.agents);
+  const scroller = useRef<HTMLUListElement>(null);
+  const [scroll, setScroll] = useState({ row: 0, height: 800 });
   const [view, setView] = useState<ViewName>(() => (localStorage.getItem("kefu.view") as ViewName) || "mine");
   const [filters, setFilters] = useState<Filters>({});
   const [search, setSearch] = useState("");
@@ -50,13 +59,49 @@ export function ConversationList({ openId }: { openId: string | null }) {
   }, [search]);
 
   const items: Conversation[] = useMemo(() => {
-    if (results) return results.map((id) => data.conversations[id]).filter((c): c is Conversation => !!c);
-    return Object.values(data.conversations)
+    if (results) return results.map((id) => conversations[id]).filter((c): c is Conversation => !!c);
+    return Object.values(conversations)
       .filter((c) => inView(c, view, myId, filters))
       .sort(byActivity);
-  }, [results, data.conversations, view, myId, filters]);
+  }, [results, conversations, view, myId, filters]);
 
-  useEffect(() => wantContacts(items.map((c) => c.contact_id)), [items]);
+  useEffect(() => {
+    wantContacts(items.map((c) => c.contact_id));
+    setListOrder(items.map((c) => c.id));
+  }, [items]);
+
+  // A new view or filter starts at the top.
+  useEffect(() => {
+    if (scroller.current) scroller.current.scrollTop = 0;
+  }, [view, filters]);
+
+  // The list's height, as the window changes size.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const measure = () => setScroll((s) => (s.height === el.clientHeight ? s : { ...s, height: el.clientHeight }));
+    measure();
+    const ro = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(measure);
+    ro?.observe(el);
+    return () => ro?.disconnect();
+  }, []);
+
+  // The open conversation (j / k, a link) scrolled into sight.
+  useEffect(() => {
+    const el = scroller.current;
+    const at = openId ? items.findIndex((c) => c.id === openId) : -1;
+    if (el && at >= 0) el.scrollTop = scrollToShow(at, el.scrollTop, el.clientHeight);
+    // Only when another conversation opens, not on every change of the list.
+  }, [openId]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const row = Math.floor(el.scrollTop / ROW_HEIGHT);
+    if (row !== scroll.row || el.clientHeight !== scroll.height) setScroll({ row, height: el.clientHeight });
+    if (cursor && !loading && nearEnd(el.scrollTop, el.clientHeight, items.length)) void load(cursor);
+  };
+  const slice = windowOf(scroll.row * ROW_HEIGHT, scroll.height, items.length);
   const set = (k: keyof Filters, v: string) => setFilters((f) => ({ ...f, [k]: v || undefined }));
 
   return (
@@ -79,7 +124,7 @@ export function ConversationList({ openId }: { openId: string | null }) {
       <div className="filters">
         <select aria-label={t("team")} value={filters.team_id ?? ""} onChange={(e) => set("team_id", e.target.value)}>
           <option value="">{t("any_team")}</option>
-          {Object.values(data.teams).map((x) => (
+          {Object.values(teams).map((x) => (
             <option key={x.id} value={x.id}>
               {x.name}
             </option>
@@ -87,7 +132,7 @@ export function ConversationList({ openId }: { openId: string | null }) {
         </select>
         <select aria-label={t("inboxes")} value={filters.inbox_id ?? ""} onChange={(e) => set("inbox_id", e.target.value)}>
           <option value="">{t("any_inbox")}</option>
-          {Object.values(data.inboxes).map((x) => (
+          {Object.values(inboxes).map((x) => (
             <option key={x.id} value={x.id}>
               {x.name} ({x.channel})
             </option>
@@ -113,10 +158,18 @@ export function ConversationList({ openId }: { openId: string | null }) {
           onBlur={(e) => set("tag", e.target.validity.valid ? e.target.value.trim() : "")}
         />
       </div>
-      <ul data-testid="conversation-list">
-        {items.map((c) => (
-          <Row key={c.id} c={c} open={c.id === openId} />
+      <ul data-testid="conversation-list" data-count={items.length} ref={scroller} onScroll={onScroll}>
+        {slice.start > 0 && <li className="spacer" aria-hidden style={{ height: slice.start * ROW_HEIGHT }} />}
+        {items.slice(slice.start, slice.end).map((c) => (
+          <Row
+            key={c.id}
+            c={c}
+            open={c.id === openId}
+            name={contacts[c.contact_id] ? contactName(c.contact_id) : `#${c.contact_id.slice(-6)}`}
+            assignee={c.assignee_id ? (agents[c.assignee_id]?.name ?? "") : t("unassigned")}
+          />
         ))}
+        {slice.end < items.length && <li className="spacer" aria-hidden style={{ height: (items.length - slice.end) * ROW_HEIGHT }} />}
       </ul>
       {items.length === 0 && !loading && <p className="muted">{t("no_conversations")}</p>}
       {cursor && (
@@ -128,11 +181,8 @@ export function ConversationList({ openId }: { openId: string | null }) {
   );
 }
 
-function Row({ c, open }: { c: Conversation; open: boolean }) {
-  const contacts = useStore((s) => s.data.contacts);
-  const agents = useStore((s) => s.data.agents);
+const Row = memo(function Row({ c, open, name, assignee }: { c: Conversation; open: boolean; name: string; assignee: string }) {
   const n = unread(c);
-  const name = contacts[c.contact_id] ? contactName(c.contact_id) : `#${c.contact_id.slice(-6)}`;
   return (
     <li className={`row ${open ? "open" : ""} prio-${c.priority}`} data-conversation={c.id}>
       <a href={`#/c/${c.id}`}>
@@ -140,10 +190,10 @@ function Row({ c, open }: { c: Conversation; open: boolean }) {
         <span className={`pill st-${c.status}`}>{c.status}</span>
         {n > 0 && <span className="badge" data-testid="unread">{n}</span>}
         <span className="meta">
-          {c.assignee_id ? agents[c.assignee_id]?.name ?? "" : t("unassigned")}
+          {assignee}
           {c.tags.length > 0 && ` · ${c.tags.join(", ")}`}
         </span>
       </a>
     </li>
   );
-}
+});

@@ -4,8 +4,12 @@ import { useEffect } from "react";
 import { api } from "../api/client";
 import { t } from "../i18n";
 import { store } from "../state/store";
+import { listOrder } from "./window";
 
+/** The list's order (rows outside the rendered window are not in the DOM). */
 function visibleIds(): string[] {
+  const ids = listOrder();
+  if (ids.length) return ids;
   return [...document.querySelectorAll<HTMLElement>("[data-conversation]")].map((e) => e.dataset["conversation"] ?? "");
 }
 

@@ -37,12 +37,20 @@ export async function fetchState(me: Agent): Promise<State> {
   s.canned_replies = byId(canned.items);
   s.notifications = byId(notes.items);
   s.conversations = byId(mine.items);
-  const old = store.get().data;
-  // Keep what was loaded for other views and open threads; fresh rows win.
-  s.conversations = { ...old.conversations, ...s.conversations };
-  s.messages = old.messages;
-  s.contacts = old.contacts;
   return s;
+}
+
+/** The fetched state over what the store holds: conversations loaded for other views, open
+ *  threads, contacts and articles are kept; fresh rows win. Applied synchronously in
+ *  store.update, so a page the list loads while the fetch is under way is never lost. */
+export function withFresh(old: State, fresh: State): State {
+  return {
+    ...fresh,
+    conversations: { ...old.conversations, ...fresh.conversations },
+    messages: old.messages,
+    contacts: old.contacts,
+    articles: old.articles,
+  };
 }
 
 export async function start(me: Agent): Promise<void> {
@@ -62,7 +70,8 @@ export async function start(me: Agent): Promise<void> {
       else handle(env.event);
     },
     onResync: async () => {
-      store.set({ data: await fetchState(me) });
+      const fresh = await fetchState(me);
+      store.update((d) => withFresh(d, fresh));
     },
     onTyping: (f) => {
       if (f.sender_kind === "agent" && f.sender_name === store.get().me?.name) return;
@@ -76,8 +85,8 @@ export async function start(me: Agent): Promise<void> {
   // (re-applying one the fetch already reflects changes nothing).
   realtime.start(null);
   await firstLive;
-  const data = await fetchState(me);
-  store.set({ data });
+  const fresh = await fetchState(me);
+  store.update((d) => withFresh(d, fresh));
   const queued = pending;
   pending = null;
   queued.forEach(handle);

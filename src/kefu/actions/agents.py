@@ -117,6 +117,10 @@ async def set_agent_status(tx: Tx, actor: Actor, status: AgentStatus) -> AgentSt
 async def change_agent_status(tx: Tx, agent: Agent, status: AgentStatus) -> None:
     """Set ``agent``'s status and apply the routing consequences. Expects an open
     transaction (also used by the presence timer)."""
+    if status != AgentStatus.offline:
+        # Seen now, however they signed in: presence expires them once nobody sees them for
+        # the grace period (no socket refreshing, no API request).
+        agent.last_seen_at = tx.now
     if agent.status == status.value:
         return
     agent.status = status.value

@@ -66,9 +66,14 @@ async def _principal(request: Request, kefu: KefuDep) -> Principal:
         return await principal_for_token(session, token)
 
 
-async def _agent(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+async def _agent(
+    request: Request, principal: Annotated[Principal, Depends(_principal)]
+) -> Principal:
     if not isinstance(principal.actor, AgentActor):
         raise Unauthenticated("an agent session is needed")
+    presence = getattr(request.app.state, "presence", None)
+    if presence is not None:
+        presence.requested(principal.actor)  # an agent without a socket is still there
     return principal
 
 

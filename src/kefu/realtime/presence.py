@@ -1,11 +1,12 @@
 """Which agents have sockets on this node, refreshed into the database for every node to see.
 
 Each node counts its agents' sockets, touches ``agents.last_seen_at`` when one connects or
-disconnects and, every third of the grace period, for all agents connected to it. Each node
-also sweeps: an agent who is not offline, has been seen by socket, but not within the grace
-period is marked offline (:func:`kefu.actions.presence.expire_presence`). A node that dies stops
-refreshing its agents, so the others expire them too. Agents who never opened a socket (API
-only) are left alone.
+disconnects and, every third of the grace period, for all agents connected to it and all who
+made an authenticated API request to it since the last beat (an agent working through the
+API alone, without a socket). Setting one's status to online or away counts as being seen.
+Each node also sweeps: an agent who is not offline and was not seen within the grace period
+is marked offline (:func:`kefu.actions.presence.expire_presence`), whichever way they signed
+in. A node that dies stops refreshing its agents, so the others expire them too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ class Presence:
         self.kefu = kefu
         self.grace = timedelta(seconds=grace_seconds)
         self.sockets: Counter[Key] = Counter()
+        self.requests: set[Key] = set()  # agents who made an API request since the last beat
+
+    def requested(self, actor: Actor) -> None:
+        """An agent's authenticated API request: they are there (refreshed on the next beat,
+        so a request costs no write)."""
+        if isinstance(actor, AgentActor):
+            self.requests.add((actor.workspace_id, actor.agent_id))
 
     async def connected(self, actor: Actor) -> None:
         if isinstance(actor, AgentActor):
@@ -53,7 +61,8 @@ class Presence:
     async def beat(self) -> None:
         """Refresh this node's connected agents, then expire those nobody has seen."""
         by_ws: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for ws_id, agent_id in list(self.sockets):
+        seen, self.requests = {*self.sockets, *self.requests}, set()
+        for ws_id, agent_id in sorted(seen):
             by_ws.setdefault(ws_id, []).append(agent_id)
         for ws_id, ids in by_ws.items():
             await self._touch(ws_id, ids)

@@ -7,14 +7,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+import orjson
 import pytest
 from sqlalchemy import select
 
 from kefu.actions import agents, conversations, messages, routing, routing_settings, transfer
 from kefu.actions.tx import Tx
-from kefu.db.tables import Agent, Conversation, Message
+from kefu.db.tables import Agent, Conversation, Job, Message
 from kefu.db.types import utcnow
-from kefu.domain.actors import AgentActor, CustomerActor
+from kefu.domain.actors import AgentActor, CustomerActor, SystemActor
 from kefu.domain.enums import AgentStatus, ConversationStatus, Priority, Role, SenderKind
 from kefu.domain.errors import Conflict, Forbidden, NotFound
 from kefu.domain.routing import (
@@ -27,6 +28,8 @@ from kefu.domain.routing import (
     RuleMatch,
     TeamRouting,
 )
+from kefu.jobs.runner import Worker
+from kefu.realtime.stream import read_events, stream_bounds
 from kefu.runtime import Kefu
 from tests.actions.eventcheck import agent_actor, check, customer
 from tests.support import World, make_world
@@ -526,3 +529,163 @@ async def test_routing_building_blocks(kefu: Kefu) -> None:
 
     await check(kefu, world, give_again, expect=["conversation.assigned"])
     assert utcnow() > (await row(kefu, conv_id)).created_at
+
+
+async def _overdue(kefu: Kefu, conv_id: uuid.UUID) -> datetime:
+    """Move a conversation's first-response due time (and its check) into the past, as if the
+    clock had run on."""
+
+    async def move(tx: Tx) -> datetime:
+        conv = await tx.session.get(Conversation, (tx.workspace_id, conv_id))
+        assert conv is not None
+        conv.first_response_due_at = tx.now  # due now: after all that happened before
+        await routing.schedule_sla_check(tx, conv)
+        return tx.now
+
+    return await kefu.write(await _ws(kefu, conv_id), move)
+
+
+async def _answered_at(kefu: Kefu, conv_id: uuid.UUID, at: datetime) -> None:
+    async def move(tx: Tx) -> None:
+        conv = await tx.session.get(Conversation, (tx.workspace_id, conv_id))
+        assert conv is not None and conv.first_response_at is not None
+        conv.first_response_at = at
+
+    await kefu.write(await _ws(kefu, conv_id), move)
+
+
+async def test_sla_breach_is_recorded_once_when_the_first_response_is_overdue(
+    kefu: Kefu,
+) -> None:
+    world = await make_world(kefu)
+    await set_routing(kefu, world, sla_first_response_seconds=300)
+    await online(kefu, world, 0)
+    conv = await open_chat(kefu, world, await customer(kefu, world), ASSIGNED)
+    assert conv.first_response_due_at is not None
+    async with kefu.db.read() as s:
+        job = await s.scalar(select(Job).where(Job.dedupe_key == f"sla:{conv.id}"))
+    assert job is not None and job.kind == routing.SLA_CHECK
+    assert job.run_at == conv.first_response_due_at
+    system = SystemActor(world.workspace_id)
+    # Not due yet: nothing happens.
+    not_yet = await check(
+        kefu,
+        world,
+        partial(
+            routing.check_sla,
+            actor=system,
+            conversation_id=conv.id,
+            due=conv.first_response_due_at,
+        ),
+        expect=[],
+    )
+    assert not_yet is False
+    # Overdue and unanswered: the worker records the breach, once.
+    due = await _overdue(kefu, conv.id)
+    worker = Worker(kefu, workspace_id=world.workspace_id)
+    async with kefu.db.read() as s:
+        _, head = await stream_bounds(s, world.workspace_id)
+    assert await worker.run_due() == 1
+    async with kefu.db.read() as s:
+        rows = await read_events(s, world.workspace_id, after=head)
+    assert [r.type for r in rows] == ["conversation.sla_breached"]
+    body = orjson.loads(rows[0].payload)
+    assert body["conversation_id"] == str(conv.id)
+    assert body["assignee_id"] == str(world.agents[0].id)
+    assert body["first_response_at"] is None
+    breached = (await row(kefu, conv.id)).sla_breached_at
+    assert breached is not None
+    again = await check(
+        kefu,
+        world,
+        partial(routing.check_sla, actor=system, conversation_id=conv.id, due=due),
+        expect=[],
+    )
+    assert again is False
+    assert (await row(kefu, conv.id)).sla_breached_at == breached
+    # The reducer keeps the breach on the conversation, like a fresh fetch.
+    who2 = await customer(kefu, world, "v2")
+    late = await open_chat(kefu, world, who2, ASSIGNED)
+    due2 = await _overdue(kefu, late.id)
+    await check(
+        kefu,
+        world,
+        partial(routing.check_sla, actor=system, conversation_id=late.id, due=due2),
+        expect=["conversation.sla_breached"],
+    )
+
+
+async def test_sla_answered_in_time_or_closed_unanswered_is_no_breach(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    await set_routing(kefu, world, sla_first_response_seconds=300)
+    await online(kefu, world, 0)
+    system = SystemActor(world.workspace_id)
+    answered = await open_chat(kefu, world, await customer(kefu, world, "a"), ASSIGNED)
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            messages.send_message,
+            actor=actor_of(world, 0),
+            conversation_id=answered.id,
+            content="hello, how can I help?",
+        ),
+    )
+    due = await _overdue(kefu, answered.id)
+    await _answered_at(kefu, answered.id, due + timedelta(milliseconds=500))
+    # The reply came after the due time, before the check ran: a late answer.
+    late = await check(
+        kefu,
+        world,
+        partial(routing.check_sla, actor=system, conversation_id=answered.id, due=due),
+        expect=["conversation.sla_breached"],
+    )
+    assert late is True
+    # Answered before the due time: no breach.
+    quick = await open_chat(kefu, world, await customer(kefu, world, "b"), ASSIGNED)
+    due = await _overdue(kefu, quick.id)
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            messages.send_message, actor=actor_of(world, 0), conversation_id=quick.id, content="hi"
+        ),
+    )
+    await _answered_at(kefu, quick.id, due - timedelta(seconds=30))
+    in_time = await check(
+        kefu,
+        world,
+        partial(routing.check_sla, actor=system, conversation_id=quick.id, due=due),
+        expect=[],
+    )
+    assert in_time is False
+    # Resolved unanswered before it was due (the customer left): no breach.
+    left = await open_chat(kefu, world, await customer(kefu, world, "c"), ASSIGNED)
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            conversations.set_conversation_status,
+            actor=actor_of(world, 0),
+            conversation_id=left.id,
+            status=ConversationStatus.resolved,
+        ),
+    )
+    due = await _overdue(kefu, left.id)
+    closed = await check(
+        kefu,
+        world,
+        partial(routing.check_sla, actor=system, conversation_id=left.id, due=due),
+        expect=[],
+    )
+    assert closed is False
+    # A stale check (the due time changed since it was scheduled) does nothing.
+    stale = await check(
+        kefu,
+        world,
+        partial(
+            routing.check_sla,
+            actor=system,
+            conversation_id=left.id,
+            due=due - timedelta(seconds=5),
+        ),
+        expect=[],
+    )
+    assert stale is False

@@ -27,6 +27,7 @@ from kefu.queries.access import access_agent, access_conversation, access_team, 
 from kefu.queries.views import load_conversation_view
 
 _SUPERVISORS = (Role.supervisor.value, Role.admin.value)
+_STAYED = uuid.UUID(int=0)  # the conversation was not waiting in a queue
 
 
 async def transfer_conversation(
@@ -54,6 +55,7 @@ async def transfer_conversation(
     if team_id is not None:
         await access_team(tx.session, actor, team_id)
     released = conv.assignee_id
+    left = conv.team_id if conv.status == ConversationStatus.queued else _STAYED
     if team_id is not None and team_id != conv.team_id:
         conv.team_id = team_id
         conv.updated_at = tx.now
@@ -89,6 +91,8 @@ async def transfer_conversation(
         await route_conversation(tx, conv, exclude=released)
     if released is not None and released != (target.id if target else None):
         await backfill_for_agent(tx, released)
+    if left is not _STAYED:
+        await announce_queue(tx, left)  # it left that queue: the customers behind move up
     return await load_conversation_view(tx.session, conv)
 
 

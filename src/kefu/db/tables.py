@@ -244,12 +244,14 @@ class Conversation(Base):
     channel_address: Mapped[str | None] = mapped_column(String(320))
     channel_window: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Routing: detected language, required skills, when it entered the queue and was last
-    # given to an agent, its first-response due time, the queue position last announced.
+    # given to an agent, its first-response due time (and when that passed unanswered), the
+    # queue position last announced.
     language: Mapped[str | None] = mapped_column(String(8))
     skills: Mapped[list[str]] = mapped_column(JSONType, default=list)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     queue_position: Mapped[int | None] = mapped_column(Integer)
     # Threaded channels (mail): what a reply needs (subject, Message-ID, References).
     channel_reply: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

@@ -299,6 +299,19 @@ class ConversationTransferred(_Event):
     escalation: bool
 
 
+class ConversationSlaBreached(_Event):
+    """Agents only: the first response was not given by its due time (recorded once, when the
+    due time passes, or when a late first response came before the check ran)."""
+
+    type: Literal["conversation.sla_breached"] = "conversation.sla_breached"
+    conversation_id: uuid.UUID
+    team_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
+    first_response_due_at: datetime
+    first_response_at: datetime | None
+    breached_at: datetime
+
+
 class RoutingRulesUpdated(_Event):
     type: Literal["routing.rules_updated"] = "routing.rules_updated"
     rules: list[RoutingRule]
@@ -354,6 +367,7 @@ Event = Annotated[
     | ConversationRouted
     | ConversationQueueUpdated
     | ConversationTransferred
+    | ConversationSlaBreached
     | RoutingRulesUpdated
     | InboxUpdated
     | CannedReplySaved
@@ -390,6 +404,7 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     ConversationRouted,
     ConversationQueueUpdated,
     ConversationTransferred,
+    ConversationSlaBreached,
     RoutingRulesUpdated,
     TranscriptRequested,
     SessionsRevoked,

@@ -24,6 +24,7 @@ from kefu.domain.events import (
     ConversationOpened,
     ConversationPriorityChanged,
     ConversationRouted,
+    ConversationSlaBreached,
     ConversationStatusChanged,
     ConversationTagsChanged,
     ConversationTeamChanged,
@@ -215,6 +216,8 @@ def _conversation_change(state: State, event: Event) -> None:
                 "first_response_due_at": event.first_response_due_at,
                 "updated_at": event.updated_at,
             }
+        case ConversationSlaBreached():
+            update = {"sla_breached_at": event.breached_at}
         case _:
             return
     state.conversations[conv.id] = conv.model_copy(update=update)

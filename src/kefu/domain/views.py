@@ -134,6 +134,7 @@ class ConversationView(View):
     skills: list[str] = []
     queued_at: datetime | None = None
     first_response_due_at: datetime | None = None
+    sla_breached_at: datetime | None = None
 
 
 class CustomerConversationView(View):

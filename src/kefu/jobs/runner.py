@@ -23,6 +23,7 @@ from kefu.actions.channels import prune_receipts
 from kefu.actions.conversations import unsnooze
 from kefu.actions.jobs import job_signals
 from kefu.actions.retention import prune_events
+from kefu.actions.routing import SLA_CHECK, check_sla
 from kefu.bot.runner import run_bot
 from kefu.db.tables import Job, Workspace
 from kefu.db.types import utcnow
@@ -52,8 +53,21 @@ async def _unsnooze(kefu: Kefu, job: Job) -> None:
     )
 
 
+async def _sla_check(kefu: Kefu, job: Job) -> None:
+    await kefu.write(
+        job.workspace_id,
+        partial(
+            check_sla,
+            actor=SystemActor(workspace_id=job.workspace_id),
+            conversation_id=uuid.UUID(job.payload["conversation_id"]),
+            due=datetime.fromisoformat(job.payload["due"]),
+        ),
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     "conversation.unsnooze": _unsnooze,
+    SLA_CHECK: _sla_check,
     "channel.ingest": channels.ingest,
     "channel.deliver": channels.deliver,
     "bot.run": run_bot,

@@ -92,6 +92,7 @@ def conversation_view(c: Conversation, tags: Iterable[str]) -> ConversationView:
         skills=list(c.skills or []),
         queued_at=c.queued_at,
         first_response_due_at=c.first_response_due_at,
+        sla_breached_at=c.sla_breached_at,
     )
 
 

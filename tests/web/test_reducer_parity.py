@@ -26,6 +26,7 @@ from kefu.actions import (
     conversations,
     identities,
     inboxes,
+    kb,
     messages,
     notifications,
     teams,
@@ -34,6 +35,7 @@ from kefu.db.types import utcnow
 from kefu.domain.actors import AgentActor
 from kefu.domain.enums import AgentStatus, ConversationStatus, MessageType, Priority, Role
 from kefu.domain.events import EVENT_ADAPTER
+from kefu.domain.kb import ArticleInput
 from kefu.domain.state import State, apply
 from kefu.domain.views import WidgetStyle
 from kefu.queries.snapshot import snapshot
@@ -61,6 +63,7 @@ def state_json(state: State) -> dict[str, Any]:
         "messages": {str(c): views(ms) for c, ms in state.messages.items()},
         "canned_replies": views(state.canned_replies),
         "notifications": views(state.notifications),
+        "articles": views(state.articles),
     }
 
 
@@ -151,6 +154,14 @@ async def scenario(kefu: Kefu, world: World) -> None:
     )
     await run(partial(canned.delete_canned_reply, actor=admin, reply_id=other.id))
     await run(partial(notifications.mark_notifications_read, actor=admin))
+    article = ArticleInput(title="Parcel", category="shipping", questions=["where is it"])
+    kept = await run(partial(kb.create_article, actor=admin, data=article))
+    changed = article.model_copy(update={"enabled": False, "tags": ["b", "a"]})
+    await run(partial(kb.update_article, actor=admin, article_id=kept.id, data=changed))
+    gone = await run(
+        partial(kb.create_article, actor=admin, data=article.model_copy(update={"language": "ja"}))
+    )
+    await run(partial(kb.delete_article, actor=admin, article_id=gone.id))
     twin = await customer(kefu, world, "parity-twin")
     twin_conv = await run(partial(conversations.start_conversation, actor=twin))
     await run(

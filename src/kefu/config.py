@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # channels: networks outgoing channel requests (provider APIs, inbound media) may reach
     # although they are private, loopback or link-local (JSON list of CIDRs; empty: none)
     fetch_allow_networks: list[str] = Field(default_factory=list)
+    # provider webhooks (/hooks/*): requests per minute per inbox, and per client address
+    hook_requests_per_minute: int = Field(default=3000, ge=1)
+    hook_requests_per_minute_per_ip: int = Field(default=1200, ge=1)
 
     # email (kefu mail): the inbound SMTP endpoint (no port: none), IMAP polling, mail size
     mail_smtp_host: str = "127.0.0.1"

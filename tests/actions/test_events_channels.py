@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 from kefu.actions import channels, messages
 from kefu.actions.inboxes import create_inbox
 from kefu.actions.tx import Tx
-from kefu.db.tables import Conversation, Job
+from kefu.db.tables import Conversation, Job, Message
 from kefu.db.types import utcnow
 from kefu.domain.enums import ChannelKind, DeliveryState, IdentityKind, MessageType
 from kefu.domain.errors import Forbidden
-from kefu.domain.inbound import Inbound, InboundMessage
+from kefu.domain.inbound import Inbound, InboundMessage, SendFailure
 from kefu.domain.views import InboxView
 from kefu.runtime import Kefu
 from tests.actions.eventcheck import agent_actor, check
@@ -320,3 +320,138 @@ async def test_prune_receipts_keeps_recent_and_unprocessed(kefu: Kefu) -> None:
         expect=[],
     )
     assert removed == 1  # the processed one; the one still waiting for its job stays
+
+
+async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> None:
+    """WeCom kf: a person answering from the WeCom client is recorded as their agent's message
+    (already delivered, no job); a msg_send_fail marks our sent message failed, closing the
+    window when that is the reason; a Telegram press names the message that carried it."""
+    world = await make_world(kefu)
+    inbox = await _inbox(kefu, world, ChannelKind.wechat_kf)
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            channels.configure_channel,
+            actor=agent_actor(world),
+            inbox_id=inbox.id,
+            settings={"servicers": f"wangwu=nobody@x.test, zhangsan={world.admin.email.upper()}"},
+            secrets={},
+        ),
+    )
+    await _receive(kefu, world, inbox, _item("m-1"))
+    async with kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.inbox_id == inbox.id))
+    assert conv is not None
+    by_agent = _item("m-2", text="answered in WeCom", window=None).model_copy(
+        update={"by_agent": "zhangsan"}
+    )
+    by_other = _item("m-3", text="also in WeCom", window=None).model_copy(
+        update={"by_agent": "lisi"}
+    )
+    for item in (by_agent, by_other):
+        await kefu.write(
+            world.workspace_id,
+            partial(channels.accept_inbound, inbox_id=inbox.id, items=[item]),
+        )
+        await check(
+            kefu,
+            world,
+            partial(channels.ingest_inbound, inbox_id=inbox.id, item=item),
+            expect=["message.created"],
+        )
+    sent = await kefu.write(
+        world.workspace_id,
+        partial(
+            messages.send_message, actor=agent_actor(world), conversation_id=conv.id, content="ok"
+        ),
+    )
+    async with kefu.db.read() as s:
+        rows = list(
+            (
+                await s.execute(
+                    select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq)
+                )
+            ).scalars()
+        )
+        jobs = list(
+            (
+                await s.execute(select(Job.kind).where(Job.workspace_id == world.workspace_id))
+            ).scalars()
+        )
+    assert [(m.sender_kind, m.sender_name, m.delivery) for m in rows[1:3]] == [
+        ("agent", world.admin.name, "sent"),
+        ("system", "lisi (WeCom)", "sent"),
+    ]
+    assert rows[1].sender_id == world.admin.id
+    assert jobs.count("channel.deliver") == 1  # only kefu's own reply goes out
+    await kefu.write(
+        world.workspace_id,
+        partial(channels.record_delivery, message_id=sent.message.id, delivery=DeliveryState.sent),
+    )
+    failure = SendFailure(
+        message_id=sent.message.id, reason="window_exhausted: over", window_closed=True
+    )
+    failed = _item("f-1", text=None, window=None).model_copy(update={"send_failure": failure})
+    await kefu.write(
+        world.workspace_id, partial(channels.accept_inbound, inbox_id=inbox.id, items=[failed])
+    )
+    await check(
+        kefu,
+        world,
+        partial(channels.ingest_inbound, inbox_id=inbox.id, item=failed),
+        expect=["message.delivery_changed", "conversation.window_changed"],
+    )
+    async with kefu.db.read() as s:
+        row = await s.get(Message, (world.workspace_id, sent.message.id))
+    assert row is not None and row.delivery == "failed"
+    assert row.delivery_error == "window_exhausted: over"
+
+    # Telegram: the sent message's key is kept; a press that names it carries its id.
+    tg = await _inbox(kefu, world, ChannelKind.telegram)
+    await _receive(kefu, world, tg, _item("u-1"))
+    async with kefu.db.read() as s:
+        tconv = await s.scalar(select(Conversation).where(Conversation.inbox_id == tg.id))
+    assert tconv is not None
+    menu = await kefu.write(
+        world.workspace_id,
+        partial(
+            messages.send_message,
+            actor=agent_actor(world),
+            conversation_id=tconv.id,
+            content="Choose",
+        ),
+    )
+    await check(
+        kefu,
+        world,
+        partial(
+            channels.record_delivery,
+            message_id=menu.message.id,
+            delivery=DeliveryState.sent,
+            key="openid-1:77",
+        ),
+        expect=["message.delivery_changed"],
+    )
+    press = _item("u-2").model_copy(
+        update={
+            "message": InboundMessage(
+                type=MessageType.text, content="Yes", payload={"button": {"id": "yes"}}
+            ),
+            "answers": "openid-1:77",
+        }
+    )
+    other = _item("u-3").model_copy(
+        update={
+            "message": InboundMessage(
+                type=MessageType.text, content="No", payload={"button": {"id": "no"}}
+            ),
+            "answers": "openid-1:78",
+        }
+    )
+    ids = [await _receive(kefu, world, tg, item) for item in (press, other)]
+    async with kefu.db.read() as s:
+        pressed = [await s.get(Message, (world.workspace_id, i)) for i in ids]
+    assert pressed[0] is not None and pressed[0].payload == {
+        "button": {"id": "yes", "message_id": str(menu.message.id)}
+    }
+    assert pressed[1] is not None and pressed[1].payload == {"button": {"id": "no"}}

@@ -60,6 +60,8 @@ class BotApi:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.script: list[tuple[int, dict[str, Any]]] = []
+        # Files uploaded with a send (multipart/form-data): field → (file name, type, bytes).
+        self.files: list[dict[str, tuple[str, str, bytes]]] = []
 
     async def file(self, request: Request) -> Response:
         if request.path_params["token"] != f"bot{TOKEN}":
@@ -74,7 +76,18 @@ class BotApi:
             return JSONResponse(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
             )
-        body = await request.json()
+        files: dict[str, tuple[str, str, bytes]] = {}
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            body = {}
+            async with request.form() as form:
+                for name, value in form.multi_items():
+                    if isinstance(value, str):
+                        body[name] = value
+                    else:
+                        data = await value.read()
+                        files[name] = (value.filename or "", value.content_type or "", data)
+        else:
+            body = await request.json()
         if request.path_params["method"] == "getFile":
             path, _ = FILES[body["file_id"]]
             result = {"file_id": body["file_id"], "file_unique_id": "u", "file_path": path}
@@ -83,6 +96,7 @@ class BotApi:
         if status != 200:
             return JSONResponse(answer, status_code=status)
         self.calls.append((request.path_params["method"], body))
+        self.files.append(files)
         sent = Message(message_id=len(self.calls), date=datetime.now(UTC), chat=CHAT, text="x")
         return JSONResponse({"ok": True, "result": orjson.loads(sent.to_json())})
 
@@ -227,9 +241,10 @@ async def test_inbound_kinds_replay_and_replies(
     async with server.http(token) as c:
         thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
     assert thread[-2]["delivery"] == "sent"
+    # The press names the message that carried the button (Telegram's message 1 is ours).
     assert (thread[-1]["content"], thread[-1]["payload"]) == (
         "Track my order",
-        {"button": {"id": "track"}},
+        {"button": {"id": "track", "message_id": thread[-2]["id"]}},
     )
 
     # A blocked bot: the provider's reason on the message.
@@ -266,3 +281,61 @@ async def test_secret_token_is_required(server: LiveServer, bot_api: tuple[BotAp
     assert await _hook(server, inbox.key, '{"update_id": "x"}', secret=SECRET) == 400
     assert await count_rows(server.kefu, InboundReceipt, world.workspace_id) == 0
     assert await count_rows(server.kefu, Job, world.workspace_id) == 0
+
+
+async def test_attachments_are_uploaded(server: LiveServer, bot_api: tuple[BotApi, str]) -> None:
+    """An agent's image and file go to Telegram as multipart uploads of the stored bytes:
+    sendPhoto for the image, sendDocument for the PDF."""
+    api, url = bot_api
+    world, inbox, token = await channel_inbox(
+        server,
+        ChannelKind.telegram,
+        settings={"api_base": url},
+        secrets={"bot_token": TOKEN, "secret_token": SECRET},
+    )
+    ws = world.workspace_id
+    worker = Worker(server.kefu, workspace_id=ws)
+    assert await _hook(server, inbox.key, _message(1, text="send me the invoice")) == 200
+    await worker.run_due()
+    async with server.kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.workspace_id == ws))
+    assert conv is not None
+    async with server.http(token) as c:
+        ids = []
+        for name, data, mime in (("red.jpg", jpeg(), "image/jpeg"), ("inv.pdf", pdf(), "")):
+            r = await c.post(
+                f"/api/v1/conversations/{conv.id}/attachments",
+                files={"file": (name, data, mime or "application/pdf")},
+            )
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["attachment_id"])
+        image = await c.post(
+            f"/api/v1/conversations/{conv.id}/messages",
+            json={"content": "", "type": "image", "payload": {"attachment_id": ids[0]}},
+        )
+        assert image.status_code == 200, image.text
+        doc = await c.post(
+            f"/api/v1/conversations/{conv.id}/messages",
+            json={"content": "Your invoice", "type": "file", "payload": {"attachment_id": ids[1]}},
+        )
+        assert doc.status_code == 200, doc.text
+    await worker.run_due()
+    async with server.kefu.db.read() as s:
+        stored = {
+            m.id: m
+            for m in (await s.execute(select(MessageRow).where(MessageRow.workspace_id == ws)))
+            .scalars()
+            .all()
+        }
+    assert [m for m, _ in api.calls] == ["sendPhoto", "sendDocument"]
+    photo, document = api.files
+    # The re-encoded image kefu stored is what Telegram receives (checked by its digest).
+    async with server.http(token) as c:
+        shown = (await c.get(f"/api/v1/conversations/{conv.id}/attachments/{ids[0]}")).json()
+        got = await c.get(shown["url"])
+    assert photo["photo"][2] == got.content and photo["photo"][1] == "image/jpeg"
+    assert document["document"] == ("inv.pdf", "application/pdf", pdf())
+    _, body = api.calls[1]
+    assert body == {"chat_id": "111", "caption": "Your invoice"}
+    assert "caption" not in api.calls[0][1]  # the image's text is only its file name
+    assert {m.delivery for m in stored.values() if m.sender_kind == "agent"} == {"sent"}

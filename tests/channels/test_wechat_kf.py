@@ -22,6 +22,7 @@ from kefu.db.tables import Conversation, InboxChannel, Message
 from kefu.domain.enums import ChannelKind
 from kefu.domain.views import InboxView
 from kefu.jobs.runner import Worker
+from tests.attachments.samples import jpeg
 from tests.channels.fakes import channel_inbox, count_rows, serve
 from tests.support import LiveServer
 
@@ -82,13 +83,22 @@ class WeComApi:
                         msgtype="location",
                         location={"latitude": 23.1, "longitude": 113.3, "name": "广州塔"},
                     ),
-                    _msg("m3", origin=5, msgtype="text", text={"content": "from the WeCom client"}),
+                    _msg(
+                        "m3",
+                        origin=5,
+                        servicer_userid="zhangsan",
+                        msgtype="text",
+                        text={"content": "from the WeCom client"},
+                    ),
                 ],
             },
             "c2": {"next_cursor": "c2", "has_more": 0, "msg_list": []},
         }
         self.pulls: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
+        self.on_event: list[dict[str, Any]] = []
+        self.uploads: list[tuple[str, str, str, bytes]] = []  # type, name, mime, bytes
+        self.codes = {"wc-2"}  # welcome codes still valid (each allows one message)
 
     def _token_ok(self, request: Request) -> bool:
         return request.query_params.get("access_token") == "kf-access"
@@ -109,7 +119,35 @@ class WeComApi:
         self.pulls.append(body)
         if body["token"] != "callback-token" or body["open_kfid"] != KFID:
             return JSONResponse({"errcode": 95007, "errmsg": "invalid msg token"})
-        return JSONResponse({"errcode": 0, "errmsg": "ok"} | self.pages[body["cursor"]])
+        empty = {"next_cursor": body["cursor"], "has_more": 0, "msg_list": []}
+        return JSONResponse({"errcode": 0, "errmsg": "ok"} | self.pages.get(body["cursor"], empty))
+
+    async def upload(self, request: Request) -> JSONResponse:
+        if not self._token_ok(request):
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        kind = request.query_params.get("type", "")
+        async with request.form() as form:
+            part = form.get("media")
+            if (
+                part is None
+                or isinstance(part, str)
+                or kind not in {"image", "voice", "video", "file"}
+            ):
+                return JSONResponse({"errcode": 40005, "errmsg": "invalid file type"})
+            data = await part.read()
+            self.uploads.append((kind, part.filename or "", part.content_type or "", data))
+        media_id = f"media-{len(self.uploads)}"
+        return JSONResponse({"errcode": 0, "type": kind, "media_id": media_id, "created_at": "1"})
+
+    async def send_on_event(self, request: Request) -> JSONResponse:
+        if not self._token_ok(request):
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        body = await request.json()
+        if body.get("code") not in self.codes:
+            return JSONResponse({"errcode": 95015, "errmsg": "invalid code"})
+        self.codes.discard(body["code"])
+        self.on_event.append(body)
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": body["msgid"]})
 
     async def send(self, request: Request) -> JSONResponse:
         if not self._token_ok(request):
@@ -128,6 +166,8 @@ async def wecom() -> AsyncIterator[tuple[WeComApi, str]]:
         Route("/cgi-bin/gettoken", api.gettoken),
         Route("/cgi-bin/kf/sync_msg", api.sync, methods=["POST"]),
         Route("/cgi-bin/kf/send_msg", api.send, methods=["POST"]),
+        Route("/cgi-bin/kf/send_msg_on_event", api.send_on_event, methods=["POST"]),
+        Route("/cgi-bin/media/upload", api.upload, methods=["POST"]),
     ]
     async with serve(Starlette(routes=routes)) as url:
         yield api, url
@@ -199,7 +239,17 @@ async def test_callback_pull_and_reply(server: LiveServer, wecom: tuple[WeComApi
         )
         conv = await s.scalar(select(Conversation).where(Conversation.workspace_id == ws))
     assert row is not None and row.cursor == "c2"
-    assert [(m.type, m.content) for m in msgs] == [("text", "我的订单呢"), ("location", "广州塔")]
+    assert [(m.type, m.content) for m in msgs] == [
+        ("text", "我的订单呢"),
+        ("location", "广州塔"),
+        ("text", "from the WeCom client"),
+    ]
+    # origin 5: a person answering in the WeCom client, recorded as delivered (not sent again).
+    assert (msgs[2].sender_kind, msgs[2].sender_name, msgs[2].delivery) == (
+        "system",
+        "zhangsan (WeCom)",
+        "sent",
+    )
     assert conv is not None and conv.source == "wecom:order-42" and conv.channel_address == USER
     assert conv.channel_window is not None and conv.channel_window["remaining"] == 5
 
@@ -208,7 +258,7 @@ async def test_callback_pull_and_reply(server: LiveServer, wecom: tuple[WeComApi
     await worker.run_due()
     await worker.run_due()
     assert api.pulls[-1]["cursor"] == "c2"
-    assert await count_rows(server.kefu, Message, ws) == 2
+    assert await count_rows(server.kefu, Message, ws) == 3
 
     buttons = [{"id": "yes", "label": "满意", "action": "reply"}]
     async with server.http(token) as c:
@@ -234,3 +284,110 @@ async def test_callback_pull_and_reply(server: LiveServer, wecom: tuple[WeComApi
     async with server.http(token) as c:
         thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
     assert thread[-1]["delivery"] == "sent"
+
+
+def _event(msgid: str, **event: Any) -> dict[str, Any]:
+    return _msg(msgid, origin=4, msgtype="event", event={"open_kfid": KFID, **event})
+
+
+async def test_welcome_media_and_failures(server: LiveServer, wecom: tuple[WeComApi, str]) -> None:
+    """enter_session's welcome_code carries one greeting (send_msg_on_event); an image is
+    uploaded then sent; msg_send_fail marks our message failed; an ended session closes the
+    window."""
+    api, url = wecom
+    api.pages = {
+        "": {
+            "next_cursor": "w1",
+            "has_more": 0,
+            "msg_list": [_event("e1", event_type="enter_session", scene="qr", welcome_code="wc-2")],
+        }
+    }
+    world, inbox, token = await channel_inbox(
+        server,
+        ChannelKind.wechat_kf,
+        settings={"corp_id": CORP, "open_kfid": KFID, "api_base": url},
+        secrets={"token": TOKEN, "encoding_aes_key": AES_KEY, "corp_secret": "corp-secret"},
+    )
+    ws = world.workspace_id
+    worker = Worker(server.kefu, workspace_id=ws)
+    assert await _callback(server, inbox) == 200
+    await worker.run_due()
+    await worker.run_due()
+    async with server.kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.workspace_id == ws))
+    assert conv is not None and conv.source == "wecom:qr"
+    assert conv.channel_window is not None and conv.channel_window["remaining"] == 1
+    async with server.http(token) as c:
+        hello = await c.post(f"/api/v1/conversations/{conv.id}/messages", json={"content": "欢迎"})
+        more = await c.post(f"/api/v1/conversations/{conv.id}/messages", json={"content": "还在吗"})
+    assert more.json()["message"]["delivery_error"].startswith("window_exhausted")
+    await worker.run_due()
+    hello_id = hello.json()["message"]["id"].replace("-", "")
+    assert api.on_event == [
+        {"code": "wc-2", "msgid": hello_id, "msgtype": "text", "text": {"content": "欢迎"}}
+    ]
+    assert api.sent == []
+
+    # The customer writes: the 48-hour window; an image goes out as an upload, then send_msg.
+    api.pages["w1"] = {
+        "next_cursor": "w2",
+        "has_more": 0,
+        "msg_list": [_msg("m10", msgtype="text", text={"content": "看看图片"})],
+    }
+    assert await _callback(server, inbox) == 200
+    await worker.run_due()
+    await worker.run_due()
+    async with server.http(token) as c:
+        up = await c.post(
+            f"/api/v1/conversations/{conv.id}/attachments",
+            files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+        )
+        assert up.status_code == 201, up.text
+        image = await c.post(
+            f"/api/v1/conversations/{conv.id}/messages",
+            json={
+                "content": "",
+                "type": "image",
+                "payload": {"attachment_id": up.json()["attachment_id"]},
+            },
+        )
+        assert image.status_code == 200, image.text
+        shown = await c.get(up.json()["url"])
+    await worker.run_due()
+    image_id = image.json()["message"]["id"].replace("-", "")
+    assert [(k, n, m) for k, n, m, _ in api.uploads] == [("image", "photo.jpg", "image/jpeg")]
+    assert api.uploads[0][3] == shown.content  # the stored (re-encoded) bytes
+    assert api.sent == [
+        {
+            "touser": USER,
+            "open_kfid": KFID,
+            "msgid": image_id,
+            "msgtype": "image",
+            "image": {"media_id": "media-1"},
+        }
+    ]
+    async with server.http(token) as c:
+        thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+    assert thread[-1]["delivery"] == "sent"
+
+    # WeCom later reports that the image did not arrive; then the session is ended.
+    api.pages["w2"] = {
+        "next_cursor": "w3",
+        "has_more": 0,
+        "msg_list": [
+            _event("e2", event_type="msg_send_fail", fail_msgid=image_id, fail_type=1),
+            _event("e3", event_type="msg_send_fail", fail_msgid="not-ours", fail_type=4),
+            _event("e4", event_type="session_status_change", change_type=3, msg_code="mc"),
+        ],
+    }
+    assert await _callback(server, inbox) == 200
+    await worker.run_due()
+    await worker.run_due()
+    async with server.http(token) as c:
+        thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+        shown_conv = (await c.get(f"/api/v1/conversations/{conv.id}")).json()
+    assert thread[-1]["delivery"] == "failed"
+    assert (
+        thread[-1]["delivery_error"] == "wecom: the message was not delivered (its media expired)"
+    )
+    assert shown_conv["window"] is None

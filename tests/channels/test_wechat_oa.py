@@ -3,6 +3,7 @@ a local server plays the WeChat API (token, customer-service send)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -25,11 +26,12 @@ from kefu.db.tables import Conversation, InboundReceipt, Job, Message
 from kefu.db.types import utcnow
 from kefu.domain.enums import ChannelKind
 from kefu.domain.views import InboxView
+from kefu.jobs.channels import _typing_tasks as typing_tasks
 from kefu.jobs.runner import Worker
 from kefu.runtime import Kefu
-from tests.attachments.samples import jpeg
+from tests.attachments.samples import jpeg, pdf
 from tests.channels.fakes import channel_inbox, count_rows, serve
-from tests.support import LiveServer, start_server
+from tests.support import LiveServer, login, open_socket, start_server
 
 pytestmark = pytest.mark.storage
 
@@ -51,6 +53,25 @@ class WeChatApi:
         self.tokens = 0
         self.sent: list[dict[str, Any]] = []
         self.script: list[tuple[int, dict[str, Any]]] = []
+        self.uploads: list[tuple[str, str, bytes]] = []  # type, file name, bytes
+        self.typing: list[dict[str, Any]] = []
+
+    async def upload(self, request: Request) -> JSONResponse:
+        if request.query_params.get("access_token") != f"tok-{self.tokens}":
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        kind = request.query_params.get("type", "")
+        async with request.form() as form:
+            part = form.get("media")
+            if part is None or isinstance(part, str) or kind not in {"image", "voice", "video"}:
+                return JSONResponse({"errcode": 40004, "errmsg": "invalid media type"})
+            self.uploads.append((kind, part.filename or "", await part.read()))
+        return JSONResponse({"type": kind, "media_id": f"m-{len(self.uploads)}", "created_at": 1})
+
+    async def typing_command(self, request: Request) -> JSONResponse:
+        if request.query_params.get("access_token") != f"tok-{self.tokens}":
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        self.typing.append(await request.json())
+        return JSONResponse({"errcode": 0, "errmsg": "ok"})
 
     async def token(self, request: Request) -> JSONResponse:
         q = request.query_params
@@ -85,6 +106,8 @@ async def wechat_api() -> AsyncIterator[tuple[WeChatApi, str]]:
         Route("/pic/{name}", picture),
         Route("/cgi-bin/token", api.token),
         Route("/cgi-bin/message/custom/send", api.send, methods=["POST"]),
+        Route("/cgi-bin/message/custom/typing", api.typing_command, methods=["POST"]),
+        Route("/cgi-bin/media/upload", api.upload, methods=["POST"]),
     ]
     async with serve(Starlette(routes=routes)) as url:
         yield api, url
@@ -446,3 +469,106 @@ async def test_inbound_pictures_are_fetched_through_the_guard(
     assert rows[0].payload is not None and rows[0].payload["mime"] == "image/jpeg"
     assert rows[1].content.startswith("[image] image (not stored:")
     assert "not allowed" in rows[1].content
+
+
+async def test_attachments_are_uploaded_and_typing_is_shown(
+    server: LiveServer, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    """An agent's image is uploaded as temporary media and sent by its media_id; a PDF is
+    refused with a clear reason (customer-service messages carry no files); an agent typing
+    shows WeChat's "Typing" to the customer, once per burst."""
+    api, url = wechat_api
+    world, inbox, token = await _setup(server, url)
+    ws = world.workspace_id
+    worker = Worker(server.kefu, workspace_id=ws)
+    text = _xml("text", int(time.time()), Content="发张图", MsgId="41")
+    assert await _post_safe(server, inbox, text) == 200
+    await worker.run_due()
+    conv = await _conversation(server.kefu, ws, inbox)
+    async with server.http(token) as c:
+        ids = []
+        for name, data, mime in (
+            ("red.jpg", jpeg(), "image/jpeg"),
+            ("a.pdf", pdf(), "application/pdf"),
+        ):
+            r = await c.post(
+                f"/api/v1/conversations/{conv.id}/attachments", files={"file": (name, data, mime)}
+            )
+            assert r.status_code == 201, r.text
+            ids.append(r.json())
+        for kind, attachment in (("image", ids[0]), ("file", ids[1])):
+            r = await c.post(
+                f"/api/v1/conversations/{conv.id}/messages",
+                json={
+                    "content": "",
+                    "type": kind,
+                    "payload": {"attachment_id": attachment["attachment_id"]},
+                },
+            )
+            assert r.status_code == 200, r.text
+        stored = await c.get(ids[0]["url"])
+    await worker.run_due()
+    assert [(k, n) for k, n, _ in api.uploads] == [("image", "red.jpg")]
+    assert api.uploads[0][2] == stored.content
+    assert api.sent == [{"touser": OPENID, "msgtype": "image", "image": {"media_id": "m-1"}}]
+    async with server.http(token) as c:
+        thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+    assert [m["delivery"] for m in thread[-2:]] == ["sent", "failed"]
+    assert thread[-1]["delivery_error"] == "unsupported: this channel cannot send a file attachment"
+
+    # Typing: forwarded once for a burst of frames, then cancelled.
+    async with server.http() as anon:
+        agent_token = await login(anon, world.agents[0].email)
+    async with server.http(agent_token) as agent_http:
+        async with open_socket(server.ws_url, agent_http) as agent_ws:
+            await agent_ws.hello()
+            for _ in range(3):
+                await agent_ws.send(
+                    {"type": "typing", "conversation_id": str(conv.id), "typing": True}
+                )
+            await agent_ws.send(
+                {"type": "typing", "conversation_id": str(conv.id), "typing": False}
+            )
+            for _ in range(200):
+                if len(api.typing) >= 2 and not typing_tasks:
+                    break
+                await asyncio.sleep(0.05)
+    assert api.typing == [
+        {"touser": OPENID, "command": "Typing"},
+        {"touser": OPENID, "command": "CancelTyping"},
+    ]
+
+
+async def test_webhooks_are_rate_limited(
+    settings: Settings, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    """Past the per-inbox or per-address limit a webhook answers 429 ``rate_limited`` and
+    stores nothing. (Counted in process memory here: no other test shares the counters.)"""
+    _, url = wechat_api
+    limited = settings.model_copy(
+        update={
+            "redis_url": None,
+            "hook_requests_per_minute": 3,
+            "hook_requests_per_minute_per_ip": 5,
+        }
+    )
+    async with start_server(limited) as server:
+        world, inbox, _ = await _setup(server, url)
+        now = int(time.time())
+        codes = [
+            await _post_safe(server, inbox, _xml("text", now, Content="hi", MsgId=str(50 + n)))
+            for n in range(3)
+        ]
+        async with server.http() as c:
+            r = await c.post(
+                f"/hooks/wechat_oa/{inbox.key}",
+                params=_signed(),
+                content=_xml("text", now, Content="more", MsgId="60"),
+            )
+            unknown = await c.get("/hooks/wechat_oa/no-such-inbox")
+            flood = await c.get("/hooks/wechat_oa/no-such-inbox")
+    assert codes == [200, 200, 200]
+    assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"  # the inbox's
+    assert unknown.status_code == 404
+    assert flood.status_code == 429  # the address's
+    assert await count_rows(server.kefu, InboundReceipt, world.workspace_id) == 3

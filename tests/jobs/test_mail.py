@@ -8,6 +8,7 @@ import asyncio
 import smtplib
 import uuid
 from collections.abc import AsyncIterator
+from email import policy
 from functools import partial
 
 import pytest
@@ -23,6 +24,7 @@ from kefu.domain.enums import MessageType
 from kefu.jobs.mail import MailService
 from kefu.jobs.runner import Worker
 from kefu.runtime import Kefu
+from tests.attachments.samples import jpeg, pdf, png_flood
 from tests.jobs.mailhelp import (
     INBOX_ADDRESS,
     Sink,
@@ -334,3 +336,66 @@ async def test_smtp_servers_on_private_networks_are_refused(
         "blocked: 10.1.2.3 is not a public address",
     )
     assert sink.accepted == []
+
+
+async def test_attachments_in_and_out(kefu: Kefu, sink: Sink, endpoint: int) -> None:
+    """A customer's attachments pass the attachment checks into storage, each a message of its
+    own after the text; a refused one is named with the reason; the same mail again stores
+    nothing more. An agent's file goes out attached to the reply."""
+    world = await make_world(kefu)
+    await email_inbox(kefu, world, smtp_port=sink.port)
+    mail = customer_mail("Photos and the invoice attached.", message_id="<a1@cust.test>")
+    mail.add_attachment(jpeg(), maintype="image", subtype="jpeg", filename="parcel.jpg")
+    mail.add_attachment(pdf(), maintype="application", subtype="pdf", filename="invoice.pdf")
+    mail.add_attachment(png_flood(), maintype="image", subtype="png", filename="huge.png")
+    raw = mail.as_bytes(policy=policy.SMTP)  # CRLF line ends: smtplib sends bytes as they are
+    await asyncio.to_thread(smtp_send, endpoint, raw)
+    await asyncio.to_thread(smtp_send, endpoint, raw)  # delivered twice
+    await run_jobs(kefu)
+    async with kefu.db.read() as s:
+        rows = list(
+            (
+                await s.execute(
+                    select(Message)
+                    .where(Message.workspace_id == world.workspace_id)
+                    .order_by(Message.seq)
+                )
+            ).scalars()
+        )
+    assert [(m.type, m.content) for m in rows] == [
+        ("text", "Photos and the invoice attached."),
+        ("image", "parcel.jpg"),
+        ("file", "invoice.pdf"),
+    ]
+    assert rows[1].payload is not None and rows[1].payload["mime"] == "image/jpeg"
+    assert rows[2].payload is not None and rows[2].payload["mime"] == "application/pdf"
+    assert rows[0].payload is not None
+    (omitted,) = rows[0].payload["email"]["attachments_omitted"]
+    assert omitted.startswith("huge.png (not stored:")
+    keys = [k async for k in kefu.storage.list_keys()]
+    assert len(keys) == 3  # two files and the image's thumbnail: the repeat left nothing
+
+    conv = rows[0].conversation_id
+    agent = world.agents[0]
+    actor = AgentActor(world.workspace_id, agent.id, agent.role, agent.name)
+    assert rows[2].payload is not None
+    sent = await kefu.write(
+        world.workspace_id,
+        partial(
+            send_message,
+            actor=actor,
+            conversation_id=conv,
+            content="The corrected invoice",
+            type=MessageType.file,
+            payload={"attachment_id": rows[2].payload["attachment_id"]},
+        ),
+    )
+    await run_jobs(kefu)
+    assert await delivery_of(kefu, world, sent.message.id) == ("sent", None)
+    out = sink.accepted[-1][1]
+    body = out.get_body(preferencelist=("plain",))
+    assert body is not None and body.get_content().strip() == "The corrected invoice"
+    (part,) = list(out.iter_attachments())
+    assert part.get_filename() == "invoice.pdf" and part.get_content_type() == "application/pdf"
+    assert part.get_payload(decode=True) == pdf()
+    assert out["In-Reply-To"] == "<a1@cust.test>"

@@ -26,13 +26,20 @@ from kefu.actions.jobs import enqueue_job
 from kefu.actions.messages import send_message
 from kefu.actions.routing import route_conversation
 from kefu.actions.tx import Tx
-from kefu.db.tables import Conversation, InboundReceipt, InboxChannel, Message
-from kefu.domain.actors import Actor, CustomerActor
-from kefu.domain.attachments import MESSAGE_KINDS, CheckedFile
+from kefu.db.tables import (
+    Agent,
+    Attachment,
+    Conversation,
+    InboundReceipt,
+    InboxChannel,
+    Message,
+)
+from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
+from kefu.domain.attachments import MESSAGE_KINDS, AttachmentKind, CheckedFile
 from kefu.domain.enums import ChannelKind, DeliveryState, MessageType, Role, Visibility
 from kefu.domain.errors import InvalidInput, NotFound
 from kefu.domain.events import InboxChannelConfigured, MessageDeliveryChanged
-from kefu.domain.inbound import Inbound, kefu_message_id
+from kefu.domain.inbound import Inbound, StoredFile, kefu_message_id
 from kefu.domain.views import WindowView
 from kefu.domain.window import RULES, touch_window
 from kefu.queries.access import access_inbox, require_role
@@ -153,12 +160,17 @@ async def ingest_inbound(
     if receipt.processed_at is not None:
         return receipt.message_id
     receipt.processed_at = tx.now
+    if item.send_failure is not None:
+        await _send_failed(tx, inbox_id, item)
+        return None
     contact = await resolve_contact(tx, list(item.identities), name=item.name)
     if item.thread is None:
         conv = await _latest_conversation(tx, inbox_id, contact.id)
     else:
         conv = await _thread_conversation(tx, inbox_id, contact.id, item.thread)
     started = False
+    if item.by_agent is not None and conv is None:
+        return None  # a person answered a conversation kefu never had
     if conv is None and (item.message is not None or item.window == "event" or item.source):
         started = True
         actor = CustomerActor(tx.workspace_id, contact.id, inbox_id, item.name)
@@ -169,11 +181,17 @@ async def ingest_inbound(
     conv.channel_address = item.address
     if item.reply_context is not None:
         conv.channel_reply = dict(item.reply_context)
-    if item.message is not None:
+    if item.message is not None and item.by_agent is not None:
+        await _agent_message(tx, inbox_id, conv, item, file, media_note)
+    elif item.message is not None:
         actor = CustomerActor(tx.workspace_id, contact.id, inbox_id, item.name)
         kind, content, payload = await _content(tx, actor, conv, item, file, media_note)
+        if item.answers is not None and payload is not None:
+            payload = await _answered(tx, inbox_id, conv, item.answers, payload)
         sent = await send_message(tx, actor, conv.id, content=content, type=kind, payload=payload)
         receipt.message_id = sent.message.id
+        for stored in item.files:
+            await _attached(tx, actor, conv, stored)
     rule = RULES.get(await inbox_channel(tx, inbox_id))
     if rule is not None and item.window is not None:
         current = WindowView.model_validate(conv.channel_window) if conv.channel_window else None
@@ -186,6 +204,133 @@ async def ingest_inbound(
         await route_conversation(tx, conv, text=text)
     await tx.session.flush()
     return receipt.message_id
+
+
+async def _attached(tx: Tx, actor: CustomerActor, conv: Conversation, stored: StoredFile) -> None:
+    """A file that came inside the item (checked and stored at receipt): its row, and a
+    message of its own carrying it."""
+    file = CheckedFile(
+        id=stored.id,
+        key=stored.key,
+        thumb_key=stored.thumb_key,
+        name=stored.name,
+        mime=stored.mime,
+        kind=AttachmentKind(stored.kind),
+        size=stored.size,
+        sha256=stored.sha256,
+        width=stored.width,
+        height=stored.height,
+    )
+    if await tx.session.get(Attachment, (tx.workspace_id, file.id)) is None:
+        await record_attachment(tx, actor, conv.id, file)
+    kind = MessageType.image if file.kind == AttachmentKind.image else MessageType.file
+    await send_message(
+        tx, actor, conv.id, content=file.name, type=kind, payload={"attachment_id": str(file.id)}
+    )
+
+
+OUT_PREFIX = "out:"  # receipts of our own sent messages (``Delivered.key``)
+
+
+async def _answered(
+    tx: Tx, inbox_id: uuid.UUID, conv: Conversation, key: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """A pressed button's payload with the kefu message that carried the button."""
+    button = payload.get("button")
+    if not isinstance(button, dict):
+        return payload
+    row = await tx.session.get(InboundReceipt, (tx.workspace_id, inbox_id, OUT_PREFIX + key))
+    if row is None or row.message_id is None:
+        return payload
+    msg = await tx.session.scalar(
+        select(Message.conversation_id).where(
+            Message.workspace_id == tx.workspace_id, Message.id == row.message_id
+        )
+    )
+    if msg != conv.id:
+        return payload
+    return payload | {"button": {"message_id": str(row.message_id)} | button}
+
+
+async def _agent_message(
+    tx: Tx,
+    inbox_id: uuid.UUID,
+    conv: Conversation,
+    item: Inbound,
+    file: CheckedFile | None,
+    note: str | None,
+) -> None:
+    """A message a person of the business wrote outside kefu (the WeCom client): recorded as
+    their agent's message, already delivered. The inbox's ``servicers`` setting maps their
+    provider user id to a kefu agent's email (``"userid=email, …"``); without one it is
+    recorded as a system message naming them."""
+    assert item.by_agent is not None
+    row = await tx.session.get(InboxChannel, (tx.workspace_id, inbox_id))
+    email = servicer_email(
+        row.settings.get("servicers") if row is not None else None, item.by_agent
+    )
+    agent = None
+    if isinstance(email, str):
+        agent = await tx.session.scalar(
+            select(Agent).where(
+                Agent.workspace_id == tx.workspace_id,
+                Agent.email == email,
+                Agent.active.is_(True),
+            )
+        )
+    actor: Actor
+    if agent is not None:
+        actor = AgentActor(tx.workspace_id, agent.id, Role(agent.role), agent.name)
+    else:
+        actor = SystemActor(tx.workspace_id, name=f"{item.by_agent} (WeCom)"[:200])
+    kind, content, payload = await _content(tx, actor, conv, item, file, note)
+    await send_message(
+        tx, actor, conv.id, content=content, type=kind, payload=payload, delivered=True
+    )
+
+
+def servicer_email(setting: Any, user_id: str) -> str | None:
+    """The kefu agent's email a ``servicers`` setting (``"userid=email, userid=email"``) gives
+    for a provider user id."""
+    if not isinstance(setting, str):
+        return None
+    for pair in setting.split(","):
+        key, _, value = pair.partition("=")
+        if key.strip() == user_id and value.strip():
+            return value.strip().lower()
+    return None
+
+
+async def _send_failed(tx: Tx, inbox_id: uuid.UUID, item: Inbound) -> None:
+    """The provider reports that a message it accepted did not reach the customer: the message
+    shows the reason (and the window closes when that is why)."""
+    failure = item.send_failure
+    assert failure is not None
+    msg = await tx.session.scalar(
+        select(Message).where(
+            Message.workspace_id == tx.workspace_id, Message.id == failure.message_id
+        )
+    )
+    if msg is None or msg.delivery == DeliveryState.failed:
+        return
+    conv = await tx.session.get(Conversation, (tx.workspace_id, msg.conversation_id))
+    if conv is None or conv.inbox_id != inbox_id:
+        return  # not a message of this inbox
+    msg.delivery, msg.delivery_error = DeliveryState.failed.value, failure.reason
+    await tx.session.flush()
+    tx.emit(
+        MessageDeliveryChanged(
+            conversation_id=conv.id,
+            message_id=msg.id,
+            delivery=DeliveryState.failed,
+            delivery_error=failure.reason,
+        ),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.agents,
+    )
+    if failure.window_closed and conv.channel_window is not None:
+        set_window(tx, conv, None)
 
 
 async def prune_receipts(tx: Tx, *, before: datetime) -> int:
@@ -204,7 +349,7 @@ async def prune_receipts(tx: Tx, *, before: datetime) -> int:
 
 async def _content(
     tx: Tx,
-    actor: CustomerActor,
+    actor: Actor,
     conv: Conversation,
     item: Inbound,
     file: CheckedFile | None,
@@ -290,9 +435,12 @@ async def record_delivery(
     delivery: DeliveryState,
     error: str | None = None,
     close_window: bool = False,
+    key: str | None = None,
 ) -> bool:
     """Record a delivery job's outcome on its message, once: a message whose outcome is known
-    keeps it. ``close_window`` records that the provider said the window is closed."""
+    keeps it. ``close_window`` records that the provider said the window is closed. ``key``
+    is the provider's id of the sent message that later items may name (``Inbound.answers``):
+    it is kept as a receipt of the inbox, pruned with the others."""
     msg = await tx.session.scalar(
         select(Message).where(Message.workspace_id == tx.workspace_id, Message.id == message_id)
     )
@@ -303,6 +451,21 @@ async def record_delivery(
     msg.delivery, msg.delivery_error = delivery.value, error
     conv = await tx.session.get(Conversation, (tx.workspace_id, msg.conversation_id))
     assert conv is not None
+    if key is not None:
+        known = await tx.session.get(
+            InboundReceipt, (tx.workspace_id, conv.inbox_id, OUT_PREFIX + key)
+        )
+        if known is None:
+            tx.session.add(
+                InboundReceipt(
+                    workspace_id=tx.workspace_id,
+                    inbox_id=conv.inbox_id,
+                    provider_id=(OUT_PREFIX + key)[:200],
+                    created_at=tx.now,
+                    processed_at=tx.now,
+                    message_id=msg.id,
+                )
+            )
     await tx.session.flush()
     tx.emit(
         MessageDeliveryChanged(

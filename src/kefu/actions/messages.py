@@ -68,8 +68,12 @@ async def send_message(
     type: MessageType = MessageType.text,
     payload: dict[str, Any] | None = None,
     client_msg_id: str | None = None,
+    delivered: bool = False,
 ) -> Sent:
     """Append a message to a conversation at its next ``seq`` (a note: after the last one).
+
+    ``delivered`` records a message the provider already delivered (written outside kefu, e.g.
+    from the WeCom client): it is stored as sent, and no delivery job is written.
 
     Idempotent on ``client_msg_id`` per conversation and sender: a retry returns the message
     the first attempt stored, never a second one. Within a batch the key is remembered in
@@ -119,7 +123,9 @@ async def send_message(
     first_response = isinstance(actor, AgentActor) and not note and conv.first_response_at is None
     # Outgoing messages of external channels leave through a delivery job (or fail at once).
     plan = Plan(DeliveryState.stored)
-    if not note and not isinstance(actor, CustomerActor):
+    if delivered:
+        plan = Plan(DeliveryState.sent)
+    elif not note and not isinstance(actor, CustomerActor):
         plan = await plan_delivery(tx, conv)
     if first_response:
         conv.first_response_at = tx.now

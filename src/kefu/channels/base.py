@@ -76,6 +76,18 @@ class Pulled:
 
 
 @dataclass(frozen=True, slots=True)
+class OutFile:
+    """The attachment an outgoing image/audio/video/file message carries, read from storage
+    (it passed the attachment checks when it was uploaded). ``kind`` is the attachment kind
+    (``image``, ``audio``, ``video`` or ``file``)."""
+
+    name: str
+    mime: str
+    kind: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Outbound:
     """One message to deliver. ``message_id`` is stable across retries (idempotency key)."""
 
@@ -86,11 +98,16 @@ class Outbound:
     payload: Mapping[str, Any] | None
     # The conversation's last ``Inbound.reply_context`` (threaded channels such as mail).
     reply_context: Mapping[str, Any] | None = None
+    # The stored attachment of an image/audio/video/file message, to upload to the provider.
+    file: OutFile | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Delivered:
     provider_id: str | None = None
+    # The provider's id of the sent message as later inbound items name it
+    # (``Inbound.answers``, e.g. a Telegram button press): kept to find the message again.
+    key: str | None = None
 
 
 class DeliveryFailed(Exception):
@@ -183,6 +200,15 @@ class MediaFetcher(Protocol):
     async def fetch_media(
         self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int
     ) -> Fetched: ...
+
+
+@runtime_checkable
+class Typist(Protocol):
+    """An adapter that can show the customer that an agent is typing (optional)."""
+
+    async def typing(
+        self, address: str, on: bool, config: ChannelConfig, ctx: SendContext
+    ) -> None: ...
 
 
 @dataclass

@@ -7,7 +7,8 @@ button's label with a ``{"button": {"id"}}`` payload, and the webhook answer ack
 ``update_id`` is the de-duplication key.
 
 Outbound: text (with inline-keyboard buttons), menus and cards through ``sendMessage`` /
-``sendPhoto``; photos and documents given by URL through ``sendPhoto`` / ``sendDocument``.
+``sendPhoto``; a stored attachment is uploaded (multipart) with ``sendPhoto`` (images) or
+``sendDocument`` (anything else); files given by URL are passed as the URL.
 """
 
 from __future__ import annotations
@@ -74,10 +75,13 @@ class TelegramAdapter:
         url = f"{base}/bot{config.secrets['bot_token']}"
         method, body = build_send(out)
         try:
-            r = await ctx.http.post(f"{url}/{method}", json=body)
+            if out.file is not None and method in UPLOADS:
+                r = await ctx.http.post(f"{url}/{method}", data=form(body), files=upload(out))
+            else:
+                r = await ctx.http.post(f"{url}/{method}", json=body)
         except httpx.HTTPError as exc:
             raise unreachable(exc) from exc
-        return _outcome(r)
+        return _outcome(r, out.address)
 
     async def fetch_media(
         self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int
@@ -175,15 +179,18 @@ def _callback(pid: str, query: Mapping[str, Any]) -> Parsed:
         for button in row:
             if button.get("callback_data") == data:
                 label = str(button.get("text") or data)[:80]
+    chat = str(int(carrier["chat"]["id"]))
     item = Inbound(
         provider_id=pid,
-        address=str(int(carrier["chat"]["id"])),
+        address=chat,
         identities=((IdentityKind.telegram, str(int(sender["id"]))),),
         name=_name(sender),
         message=InboundMessage(
             type=MessageType.text, content=label, payload={"button": {"id": data}}
         ),
         window="message",
+        # The message that carried the button: its kefu id joins the payload at ingest.
+        answers=f"{chat}:{int(carrier['message_id'])}",
     )
     return Parsed(reply, (item,))
 
@@ -232,6 +239,10 @@ def build_send(out: Outbound) -> tuple[str, dict[str, Any]]:
                 "caption": text[:MAX_CAPTION],
             }
         return "sendMessage", body | {"text": text[:MAX_TEXT]}
+    if out.file is not None:
+        # The stored attachment, uploaded with the request (multipart/form-data).
+        method = "sendPhoto" if out.file.kind == "image" else "sendDocument"
+        return method, body | {"caption": _caption(out)}
     if out.type in (MessageType.image, MessageType.file):
         url = payload.get("url")
         if not isinstance(url, str):
@@ -256,7 +267,31 @@ def build_send(out: Outbound) -> tuple[str, dict[str, Any]]:
     return "sendMessage", body | {"text": out.content[:MAX_TEXT]}
 
 
-def _outcome(r: httpx.Response) -> Delivered:
+# The field that carries the uploaded file, per method.
+UPLOADS = {"sendPhoto": "photo", "sendDocument": "document"}
+
+
+def _caption(out: Outbound) -> str:
+    """The message's text as a caption, unless it only repeats the file name."""
+    if out.file is not None and out.content.strip() == out.file.name:
+        return ""
+    return out.content[:MAX_CAPTION]
+
+
+def form(body: Mapping[str, Any]) -> dict[str, str]:
+    """A JSON body as multipart fields: objects (``reply_markup``) JSON-serialised."""
+    return {
+        k: v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in body.items() if v != ""
+    }
+
+
+def upload(out: Outbound) -> dict[str, tuple[str, bytes, str]]:
+    assert out.file is not None
+    method, _ = build_send(out)
+    return {UPLOADS[method]: (out.file.name, out.file.data, out.file.mime)}
+
+
+def _outcome(r: httpx.Response, chat: str) -> Delivered:
     try:
         answer = r.json()
     except ValueError:
@@ -265,9 +300,10 @@ def _outcome(r: httpx.Response) -> Delivered:
         answer = {}
     if r.status_code == 200 and answer.get("ok"):
         result = answer.get("result") or {}
-        return Delivered(
-            provider_id=str(result.get("message_id")) if isinstance(result, dict) else None
-        )
+        sent = result.get("message_id") if isinstance(result, dict) else None
+        if sent is None:
+            return Delivered()
+        return Delivered(provider_id=str(sent), key=f"{chat}:{sent}")
     reason = str(answer.get("description") or f"HTTP {r.status_code}")
     retry = r.status_code == 429 or r.status_code >= 500
     raise DeliveryFailed(f"telegram: {reason}", retry=retry)

@@ -14,6 +14,8 @@ customer's last message.
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -42,14 +44,19 @@ from kefu.channels.wechat_oa import (
     check_fresh,
     fetch_media,
     parse_xml,
+    upload_media,
     xml_text,
 )
 from kefu.domain.enums import ChannelKind, IdentityKind, MessageType
-from kefu.domain.inbound import Inbound, InboundMessage, Media
+from kefu.domain.inbound import Inbound, InboundMessage, Media, SendFailure
 from kefu.domain.window import RULES, WindowRule
 
 API_BASE = "https://qyapi.weixin.qq.com"
 PAGE = 1000
+WELCOME_SECONDS = 20  # a welcome_code is valid this long
+SESSION_ENDED = 3  # session_status_change change_type: the session was ended
+# Which kf media type each attachment kind is uploaded and sent as.
+KF_MEDIA = {"image": "image", "audio": "voice", "video": "video", "file": "file"}
 MEDIA_TYPES = {
     "image": MessageType.image,
     "voice": MessageType.audio,
@@ -126,9 +133,53 @@ class WeComKfAdapter:
         return await fetch_media(ctx, base, fetch, media, max_bytes)
 
     async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered:
-        body = build_send(out, str(config.settings["open_kfid"]))
-        answer = await _call(ctx, _base(config), config, "/cgi-bin/kf/send_msg", body)
+        base = _base(config)
+        media_id = None
+        if out.file is not None:
+
+            async def fetch() -> tuple[str, int]:
+                return await _fetch_token(ctx.http, base, config)
+
+            media_id = await upload_media(ctx, base, fetch, out.file, KF_MEDIA)
+        body = build_send(out, str(config.settings["open_kfid"]), media_id)
+        code = welcome_code(out.reply_context)
+        if code is not None and body["msgtype"] in ("text", "msgmenu"):
+            # The customer just entered the session: the one greeting its welcome_code allows.
+            event_body = {k: v for k, v in body.items() if k not in ("touser", "open_kfid")}
+            try:
+                answer = await _call(
+                    ctx, base, config, "/cgi-bin/kf/send_msg_on_event", event_body | {"code": code}
+                )
+                return Delivered(provider_id=str(answer.get("msgid") or out.message_id.hex))
+            except DeliveryFailed as exc:
+                if exc.retry:
+                    raise
+                # The code was used or expired: an ordinary send, where the window allows.
+        answer = await _call(ctx, base, config, "/cgi-bin/kf/send_msg", body)
         return Delivered(provider_id=str(answer.get("msgid") or out.message_id.hex))
+
+    async def set_service_state(
+        self, address: str, state: int, config: ChannelConfig, ctx: SendContext
+    ) -> str | None:
+        """Move the customer's WeCom session to ``state`` (``service_state/trans``); returns
+        the ``msg_code`` WeCom gives for one event reply, if any."""
+        body = {
+            "open_kfid": str(config.settings["open_kfid"]),
+            "external_userid": address,
+            "service_state": state,
+        }
+        answer = await _call(ctx, _base(config), config, "/cgi-bin/kf/service_state/trans", body)
+        code = answer.get("msg_code")
+        return str(code) if code else None
+
+    async def contact_way(self, scene: str, config: ChannelConfig, ctx: SendContext) -> str:
+        """An entry link of the kf account for ``scene`` (``add_contact_way``)."""
+        body = {"open_kfid": str(config.settings["open_kfid"]), "scene": scene}
+        answer = await _call(ctx, _base(config), config, "/cgi-bin/kf/add_contact_way", body)
+        url = answer.get("url")
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise DeliveryFailed(f"wecom: no url ({str(answer)[:200]})", retry=False)
+        return url
 
 
 # -- inbound ---------------------------------------------------------------------------------
@@ -147,15 +198,73 @@ def map_message(m: Mapping[str, Any]) -> Inbound | None:
     }
     kind = str(m.get("msgtype") or "")
     if m.get("origin") == 4 and kind == "event":
-        event = m.get("event") or {}
-        if event.get("event_type") == "enter_session":
-            scene = str(event.get("scene_param") or event.get("scene") or "") or None
-            return Inbound(source=f"wecom:{scene}"[:200] if scene else None, **common)
-        return None
+        return _event(m.get("event") or {}, common)
+    if m.get("origin") == 5:
+        # A person of the business answering from the WeCom client: their message, already
+        # delivered by WeCom, recorded in the conversation.
+        message = _content(kind, m.get(kind) or {})
+        servicer = str(m.get("servicer_userid") or "wecom")[:128]
+        return Inbound(message=message, by_agent=servicer, **common) if message else None
     if m.get("origin") != 3:
-        return None  # agents answering from the WeCom client: not imported yet
+        return None
     message = _content(kind, m.get(kind) or {})
-    return Inbound(message=message, window="message", **common) if message else None
+    # A customer message ends the welcome_code's chance: the ordinary window takes over.
+    return (
+        Inbound(message=message, window="message", reply_context={}, **common) if message else None
+    )
+
+
+# msg_send_fail fail_type → the reason shown on the message, and whether the window is closed.
+SEND_FAILURES: dict[int, tuple[str, bool]] = {
+    0: ("wecom: the message was not delivered", False),
+    1: ("wecom: the message was not delivered (its media expired)", False),
+    2: ("wecom: the message was not delivered (the account is not serving this session)", False),
+    3: ("wecom: the message was not delivered (the account was removed)", False),
+    4: ("window_closed: WeCom msg_send_fail 4, the session has expired", True),
+    5: ("window_closed: WeCom msg_send_fail 5, the session was ended", True),
+    6: ("window_exhausted: WeCom msg_send_fail 6, over the message limit", True),
+    8: ("wecom: the message was not delivered (the customer has not confirmed)", False),
+    10: ("wecom: the customer refused messages", True),
+}
+
+
+def _event(event: Mapping[str, Any], common: dict[str, Any]) -> Inbound | None:
+    kind = event.get("event_type")
+    if kind == "enter_session":
+        scene = str(event.get("scene_param") or event.get("scene") or "") or None
+        source = f"wecom:{scene}"[:200] if scene else None
+        code = str(event.get("welcome_code") or "")[:256]
+        if not code:
+            return Inbound(source=source, **common)
+        # One greeting within 20 seconds through send_msg_on_event (the "event" window).
+        until = int(common["sent_at"].timestamp()) + WELCOME_SECONDS
+        context = {"welcome_code": code, "welcome_until": until}
+        return Inbound(source=source, window="event", reply_context=context, **common)
+    if kind == "msg_send_fail":
+        failed = str(event.get("fail_msgid") or "")
+        try:
+            message_id = uuid.UUID(hex=failed)
+        except ValueError:
+            return None  # not one of ours (sent by another system on the account)
+        fail_type = int(event.get("fail_type") or 0)
+        reason, closed = SEND_FAILURES.get(
+            fail_type, (f"wecom: the message was not delivered (fail_type {fail_type})", False)
+        )
+        failure = SendFailure(message_id=message_id, reason=reason, window_closed=closed)
+        return Inbound(send_failure=failure, **common)
+    if kind == "session_status_change" and event.get("change_type") == SESSION_ENDED:
+        return Inbound(window="closed", **common)
+    return None
+
+
+def welcome_code(context: Mapping[str, Any] | None) -> str | None:
+    """The conversation's unused welcome_code, while it is valid."""
+    if not context or not isinstance(context.get("welcome_code"), str):
+        return None
+    until = context.get("welcome_until")
+    if not isinstance(until, int) or time.time() >= until:
+        return None
+    return str(context["welcome_code"])
 
 
 def _content(kind: str, part: Mapping[str, Any]) -> InboundMessage | None:
@@ -192,8 +301,12 @@ def _content(kind: str, part: Mapping[str, Any]) -> InboundMessage | None:
 # -- outbound --------------------------------------------------------------------------------
 
 
-def build_send(out: Outbound, open_kfid: str) -> dict[str, Any]:
+def build_send(out: Outbound, open_kfid: str, uploaded: str | None = None) -> dict[str, Any]:
+    """The ``kf/send_msg`` body; ``uploaded`` is the media id of the message's attachment."""
     base = {"touser": out.address, "open_kfid": open_kfid, "msgid": out.message_id.hex}
+    if out.file is not None and uploaded is not None:
+        kind = KF_MEDIA[out.file.kind]
+        return base | {"msgtype": kind, kind: {"media_id": uploaded}}
     buttons = [b for b in (out.payload or {}).get("buttons") or [] if isinstance(b, dict)]
     items: list[dict[str, Any]] = []
     for b in buttons:
@@ -204,7 +317,7 @@ def build_send(out: Outbound, open_kfid: str) -> dict[str, Any]:
             items.append({"type": "click", "click": {"id": str(b["id"])[:64], "content": label}})
     if out.type not in (MessageType.text, MessageType.menu):
         raise DeliveryFailed(
-            f"unsupported: WeChat kf cannot show {out.type.value} yet", retry=False
+            f"unsupported: WeChat kf cannot show {out.type.value} messages", retry=False
         )
     if items:
         menu = {"head_content": out.content, "list": items, "tail_content": ""}

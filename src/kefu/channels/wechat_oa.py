@@ -7,14 +7,15 @@ messages become customer messages; subscribe / SCAN (with a QR scene as the conv
 source) and menu CLICKs open the short window; unsubscribe closes it; VIEW is acknowledged.
 The answer is always ``success`` at once (the reply goes out later, through the API).
 
-Outbound: the customer-service message API (text, msgmenu, news, image by ``media_id``), with
+Outbound: the customer-service message API (text, msgmenu, news; a stored image, voice or
+video attachment is uploaded through ``media/upload`` first) and the "Typing" command, with
 the account's access token cached and shared (refreshed once when WeChat calls it invalid).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from xml.etree.ElementTree import Element, ParseError
@@ -34,6 +35,7 @@ from kefu.channels.base import (
     HookReply,
     HookRequest,
     Outbound,
+    OutFile,
     Parsed,
     SendContext,
     TokenFetch,
@@ -118,24 +120,98 @@ class WeChatOAAdapter:
 
     async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered:
         base = str(config.settings.get("api_base") or API_BASE).rstrip("/")
-        body = orjson.dumps(build_send(out))
 
         async def fetch() -> tuple[str, int]:
             return await fetch_token(ctx.http, base, config)
 
-        for refresh in (False, True):
-            token = await ctx.token(fetch, refresh=refresh)
-            answer = await _call(ctx.http, f"{base}/cgi-bin/message/custom/send", token, body)
-            code = int(answer.get("errcode") or 0)
-            if code == 0:
-                msgid = answer.get("msgid")
-                return Delivered(provider_id=str(msgid) if msgid is not None else None)
-            if code not in TOKEN_ERRORS:
-                break
-        reason = f"wechat {code}: {answer.get('errmsg', '')}"[:500]
-        if code in WINDOW_ERRORS:
-            raise DeliveryFailed(WINDOW_ERRORS[code], retry=False, window_closed=True)
-        raise DeliveryFailed(reason, retry=code in RETRY_ERRORS or code in TOKEN_ERRORS)
+        media_id = None
+        if out.file is not None:
+            media_id = await upload_media(ctx, base, fetch, out.file, OA_MEDIA)
+        body = orjson.dumps(build_send(out, media_id))
+        answer = await _with_token(
+            ctx,
+            fetch,
+            lambda token: _call(ctx.http, f"{base}/cgi-bin/message/custom/send", token, body),
+        )
+        msgid = answer.get("msgid")
+        return Delivered(provider_id=str(msgid) if msgid is not None else None)
+
+    async def typing(self, address: str, on: bool, config: ChannelConfig, ctx: SendContext) -> None:
+        """The customer-service "Typing" indicator (WeChat shows it for up to 15 seconds)."""
+        base = str(config.settings.get("api_base") or API_BASE).rstrip("/")
+
+        async def fetch() -> tuple[str, int]:
+            return await fetch_token(ctx.http, base, config)
+
+        body = orjson.dumps({"touser": address, "command": "Typing" if on else "CancelTyping"})
+        await _with_token(
+            ctx,
+            fetch,
+            lambda token: _call(ctx.http, f"{base}/cgi-bin/message/custom/typing", token, body),
+        )
+
+
+# Which WeChat media type each attachment kind is uploaded as (the customer-service API sends
+# images, voice and video; other files cannot be sent to an Official Account's follower).
+OA_MEDIA = {"image": "image", "audio": "voice", "video": "video"}
+
+
+async def _with_token(
+    ctx: SendContext, fetch: TokenFetch, call: Callable[[str], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """One API call with the shared token; a token WeChat calls invalid is refreshed and the
+    call tried once more. Errors become :class:`DeliveryFailed` (window errors close it)."""
+    answer: dict[str, Any] = {}
+    code = 0
+    for refresh in (False, True):
+        token = await ctx.token(fetch, refresh=refresh)
+        answer = await call(token)
+        code = int(answer.get("errcode") or 0)
+        if code == 0:
+            return answer
+        if code not in TOKEN_ERRORS:
+            break
+    reason = f"wechat {code}: {answer.get('errmsg', '')}"[:500]
+    if code in WINDOW_ERRORS:
+        raise DeliveryFailed(WINDOW_ERRORS[code], retry=False, window_closed=True)
+    raise DeliveryFailed(reason, retry=code in RETRY_ERRORS or code in TOKEN_ERRORS)
+
+
+async def upload_media(
+    ctx: SendContext, base: str, fetch: TokenFetch, file: OutFile, types: Mapping[str, str]
+) -> str:
+    """Upload a stored attachment as temporary media (``/cgi-bin/media/upload``, kept three
+    days by WeChat); returns its ``media_id``. The same endpoint serves the Official Account
+    and WeCom."""
+    media_type = types.get(file.kind)
+    if media_type is None:
+        raise DeliveryFailed(
+            f"unsupported: this channel cannot send a {file.kind} attachment", retry=False
+        )
+
+    async def call(token: str) -> dict[str, Any]:
+        try:
+            r = await ctx.http.post(
+                f"{base}/cgi-bin/media/upload",
+                params={"access_token": token, "type": media_type},
+                files={"media": (file.name, file.data, file.mime)},
+                timeout=60,
+            )
+        except httpx.HTTPError as exc:
+            raise unreachable(exc) from exc
+        if r.status_code >= 500:
+            raise DeliveryFailed(f"wechat upload HTTP {r.status_code}", retry=True)
+        try:
+            answer = r.json()
+        except ValueError as exc:
+            raise DeliveryFailed("wechat upload: the answer is not JSON", retry=True) from exc
+        return answer if isinstance(answer, dict) else {"errcode": -1}
+
+    answer = await _with_token(ctx, fetch, call)
+    media_id = answer.get("media_id")
+    if not isinstance(media_id, str) or not media_id:
+        raise DeliveryFailed(f"wechat upload: no media_id ({str(answer)[:200]})", retry=False)
+    return media_id
 
 
 async def fetch_media(
@@ -287,8 +363,9 @@ def _event(root: Element, openid: str, created: str, common: dict[str, Any]) -> 
 # -- outbound --------------------------------------------------------------------------------
 
 
-def build_send(out: Outbound) -> dict[str, Any]:
-    """The customer-service API body for ``out`` (docs/messages.md types mapped)."""
+def build_send(out: Outbound, uploaded: str | None = None) -> dict[str, Any]:
+    """The customer-service API body for ``out`` (docs/messages.md types mapped); ``uploaded``
+    is the media id of the message's attachment, uploaded just before."""
     payload = dict(out.payload or {})
     base: dict[str, Any] = {"touser": out.address}
     buttons = [b for b in payload.get("buttons") or [] if isinstance(b, dict)]
@@ -309,6 +386,12 @@ def build_send(out: Outbound) -> dict[str, Any]:
             "picurl": str(payload.get("image_url") or ""),
         }
         return base | {"msgtype": "news", "news": {"articles": [article]}}
+    if out.file is not None and uploaded is not None:
+        kind = OA_MEDIA[out.file.kind]
+        part: dict[str, Any] = {"media_id": uploaded}
+        if kind == "video":
+            part |= {"title": out.content[:64], "description": ""}
+        return base | {"msgtype": kind, kind: part}
     if out.type in (MessageType.image, MessageType.audio, MessageType.video):
         media_id = payload.get("media_id")
         if not isinstance(media_id, str):

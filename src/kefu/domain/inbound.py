@@ -43,6 +43,32 @@ class InboundMessage(_Model):
     media: Media | None = None
 
 
+class StoredFile(_Model):
+    """A file that came inside the item (a mail attachment): checked by the attachment rules
+    and stored when the item was received, recorded on the conversation when it is ingested
+    (a file left without a row is removed by the storage sweep)."""
+
+    id: uuid.UUID
+    key: str = Field(max_length=300)
+    thumb_key: str | None = Field(default=None, max_length=300)
+    name: str = Field(max_length=255)
+    mime: str = Field(max_length=100)
+    kind: str = Field(max_length=16)
+    size: int
+    sha256: str = Field(max_length=64)
+    width: int | None = None
+    height: int | None = None
+
+
+class SendFailure(_Model):
+    """The provider reports, after accepting it, that a message kefu sent did not arrive
+    (WeCom ``msg_send_fail``)."""
+
+    message_id: uuid.UUID
+    reason: str = Field(max_length=500)
+    window_closed: bool = False
+
+
 class Inbound(_Model):
     """One customer item from a provider: a message, or an event without one.
 
@@ -66,3 +92,13 @@ class Inbound(_Model):
     # What a reply in this thread needs (mail: subject, Message-ID, References); kept on the
     # conversation and handed back to the adapter as ``Outbound.reply_context``.
     reply_context: dict[str, Any] | None = None
+    # The item is a message a person of the business wrote outside kefu (an agent answering
+    # from the WeCom client): their provider-side user id. Stored as sent, never delivered.
+    by_agent: str | None = Field(default=None, max_length=128)
+    # A message of ours did not reach the customer after all.
+    send_failure: SendFailure | None = None
+    # The provider id of an outgoing message this item answers (a pressed button's message).
+    answers: str | None = Field(default=None, max_length=200)
+    # Files the item carried, already checked and stored: each becomes a message of its own
+    # after the item's message.
+    files: tuple[StoredFile, ...] = Field(default=(), max_length=20)

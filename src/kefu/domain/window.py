@@ -55,8 +55,9 @@ RULES: dict[ChannelKind, WindowRule] = {
     ChannelKind.wechat_oa: WindowRule(
         after_message=(timedelta(hours=48), 5), after_event=(timedelta(minutes=1), 3)
     ),
-    # WeChat Customer Service (WeCom kf): 5 messages within 48 hours of the customer's last.
+    # WeChat Customer Service (WeCom kf): 5 messages within 48 hours of the customer's last;
+    # entering a session gives a welcome_code: one greeting within 20 seconds.
     ChannelKind.wechat_kf: WindowRule(
-        after_message=(timedelta(hours=48), 5), after_event=(timedelta(hours=48), 5)
+        after_message=(timedelta(hours=48), 5), after_event=(timedelta(seconds=20), 1)
     ),
 }

@@ -8,8 +8,10 @@ last attempt records the failure with the provider's reason.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -26,12 +28,15 @@ from kefu.channels.base import (
     DeliveryFailed,
     MediaFetcher,
     Outbound,
+    OutFile,
     Puller,
     TokenFetch,
+    Typist,
 )
 from kefu.channels.http import Network, guarded_client, parse_networks, unreachable
 from kefu.channels.registry import registry
 from kefu.db.tables import (
+    Attachment,
     ChannelToken,
     Conversation,
     InboundReceipt,
@@ -41,10 +46,12 @@ from kefu.db.tables import (
     Message,
 )
 from kefu.db.types import utcnow
-from kefu.domain.attachments import CheckedFile
+from kefu.domain.attachments import MESSAGE_KINDS, CheckedFile
 from kefu.domain.enums import DeliveryState, MessageType
-from kefu.domain.errors import KefuError
+from kefu.domain.errors import KefuError, NotFound
 from kefu.domain.inbound import Inbound, Media
+from kefu.domain.views import WindowView
+from kefu.domain.window import window_open
 from kefu.runtime import Kefu
 
 log = logging.getLogger(__name__)
@@ -105,6 +112,37 @@ async def _fetch_media(
         return None, failure.reason
     except KefuError as exc:  # refused by the attachment checks (type, size, pixels)
         return None, exc.message
+
+
+async def _attachment(
+    kefu: Kefu, ws: uuid.UUID, conversation_id: uuid.UUID, msg: Message
+) -> OutFile | None:
+    """The stored file an outgoing attachment message carries (bounded by the upload limit,
+    which it passed when it was uploaded); ``None`` for other messages."""
+    if msg.type not in {t.value for t in MESSAGE_KINDS}:
+        return None
+    raw = (msg.payload or {}).get("attachment_id")
+    try:
+        attachment_id = uuid.UUID(str(raw))
+    except ValueError:
+        return None  # a provider-side file (e.g. a WeChat media_id in the payload)
+    async with kefu.db.read() as s:
+        row = await s.get(Attachment, (ws, attachment_id))
+    if row is None or row.conversation_id != conversation_id:
+        raise DeliveryFailed("attachment_missing: the file is no longer stored", retry=False)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in kefu.storage.open(row.key):
+            size += len(chunk)
+            if size > kefu.settings.max_upload_bytes:
+                raise DeliveryFailed("attachment_too_large: over the upload limit", retry=False)
+            chunks.append(chunk)
+    except NotFound:
+        raise DeliveryFailed(
+            "attachment_missing: the file is no longer stored", retry=False
+        ) from None
+    return OutFile(name=row.name, mime=row.mime, kind=row.kind, data=b"".join(chunks))
 
 
 MAX_PAGES = 50  # per pull job; a longer backlog continues in the next one
@@ -182,6 +220,57 @@ class _Context:
         return token
 
 
+# Typing indicators forwarded to providers: at most one per conversation this often (WeChat
+# shows "typing" for 15 seconds), and only while the messaging window is open.
+TYPING_EVERY = 10.0
+_typing_sent: dict[uuid.UUID, float] = {}
+_typing_tasks: set[asyncio.Task[None]] = set()
+
+
+def forward_typing(kefu: Kefu, conv: Conversation, on: bool) -> None:
+    """Show the customer that an agent types (providers that can, e.g. WeChat's "Typing"),
+    in the background: never delays the agent's socket; a failure is only logged."""
+    now = time.monotonic()
+    last = _typing_sent.get(conv.id)
+    if on and last is not None and now - last < TYPING_EVERY:
+        return
+    if not on and last is None:
+        return  # nothing shown to cancel
+    if conv.channel_address is None:
+        return
+    window = WindowView.model_validate(conv.channel_window) if conv.channel_window else None
+    if conv.channel_window is not None and not window_open(window, utcnow()):
+        return
+    if len(_typing_sent) > 10_000:
+        _typing_sent.clear()
+    if on:
+        _typing_sent[conv.id] = now
+    else:
+        _typing_sent.pop(conv.id, None)
+    task = asyncio.get_running_loop().create_task(_typing(kefu, conv, on))
+    _typing_tasks.add(task)
+    task.add_done_callback(_typing_tasks.discard)
+
+
+async def _typing(kefu: Kefu, conv: Conversation, on: bool) -> None:
+    ws = conv.workspace_id
+    try:
+        async with kefu.db.read() as s:
+            inbox = await s.get(Inbox, (ws, conv.inbox_id))
+        adapter = registry().get(inbox.channel) if inbox is not None else None
+        if not isinstance(adapter, Typist) or conv.channel_address is None:
+            return
+        if adapter.window is not None and conv.channel_window is None:
+            return  # the provider would refuse: no window
+        config = await load_config(kefu, ws, conv.inbox_id)
+        async with guarded_client(kefu.settings.fetch_allow_networks, timeout=5) as http:
+            await adapter.typing(
+                conv.channel_address, on, config, _Context(kefu, ws, conv.inbox_id, http)
+            )
+    except (DeliveryFailed, httpx.HTTPError, KefuError) as exc:
+        log.info("typing not shown in %s: %s", conv.id, exc)
+
+
 async def deliver(kefu: Kefu, job: Job) -> None:
     ws = job.workspace_id
     message_id = uuid.UUID(job.payload["message_id"])
@@ -201,6 +290,11 @@ async def deliver(kefu: Kefu, job: Job) -> None:
         reason = f"no_channel: {inbox.channel} cannot send"
         await kefu.write(ws, partial(record, delivery=DeliveryState.failed, error=reason))
         return
+    try:
+        file = await _attachment(kefu, ws, conv.id, msg)
+    except DeliveryFailed as exc:
+        await kefu.write(ws, partial(record, delivery=DeliveryState.failed, error=exc.reason))
+        return
     out = Outbound(
         message_id=message_id,
         address=conv.channel_address,
@@ -208,6 +302,7 @@ async def deliver(kefu: Kefu, job: Job) -> None:
         content=msg.content,
         payload=msg.payload,
         reply_context=conv.channel_reply,
+        file=file,
     )
     config = await load_config(kefu, ws, inbox.id)
     try:
@@ -231,4 +326,4 @@ async def deliver(kefu: Kefu, job: Job) -> None:
         await kefu.write(ws, partial(record, delivery=DeliveryState.failed, error=failure.reason))
         return
     log.info("delivered %s (%s)", message_id, done.provider_id)
-    await kefu.write(ws, partial(record, delivery=DeliveryState.sent))
+    await kefu.write(ws, partial(record, delivery=DeliveryState.sent, key=done.key))

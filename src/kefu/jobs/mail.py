@@ -8,6 +8,8 @@ Message-ID, then the ``channel.ingest`` job), exactly like a messenger's webhook
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import io
 import logging
 import time
 import uuid
@@ -15,8 +17,9 @@ from collections.abc import Sequence
 from functools import partial
 
 from kefu.actions.channels import accept_inbound
+from kefu.attachments.ingest import Limits, check_and_store, discard
 from kefu.channels.base import DeliveryFailed
-from kefu.channels.email.adapter import inbound_from
+from kefu.channels.email.adapter import inbound_with_files
 from kefu.channels.email.compose import compose, our_message_id
 from kefu.channels.email.parse import NotForUs
 from kefu.channels.email.smtpd import start_smtp_endpoint
@@ -24,8 +27,9 @@ from kefu.channels.email.transport import Server, imap_fetch_unseen, imap_mark_s
 from kefu.channels.http import parse_networks
 from kefu.db.tables import Job
 from kefu.db.types import utcnow
-from kefu.domain.errors import InvalidInput
+from kefu.domain.errors import InvalidInput, KefuError
 from kefu.domain.identities import normalize_email
+from kefu.domain.inbound import Inbound, StoredFile
 from kefu.queries.email import MailInbox, list_mail_inboxes, transcript_lines
 from kefu.runtime import Kefu
 
@@ -76,16 +80,54 @@ class MailService:
 
     async def store(self, inbox: MailInbox, raw: bytes) -> str:
         try:
-            item = inbound_from(raw, max_bytes=self._limit(inbox))
+            item, attached = inbound_with_files(raw, max_bytes=self._limit(inbox))
         except NotForUs as exc:
             log.info("mail for %s ignored: %s", inbox.address, exc)
             return "250 2.0.0 OK (ignored)"
         except InvalidInput:
             return "552 5.3.4 Message too big"
-        await self.kefu.write(
-            inbox.workspace_id, partial(accept_inbound, inbox_id=inbox.inbox_id, items=[item])
-        )
+        item = await self._store_files(inbox, item, attached)
+        try:
+            fresh = await self.kefu.write(
+                inbox.workspace_id, partial(accept_inbound, inbox_id=inbox.inbox_id, items=[item])
+            )
+        except BaseException:
+            await self._discard(item)
+            raise
+        if fresh != [True]:
+            await self._discard(item)  # the same mail again: its files are stored already
         return "250 2.0.0 OK"
+
+    async def _store_files(
+        self, inbox: MailInbox, item: Inbound, attached: Sequence[tuple[str | None, bytes]]
+    ) -> Inbound:
+        """Pass the mail's files through the attachment checks into storage; a refused one is
+        named in ``payload.email.attachments_omitted`` with the reason."""
+        if not attached or item.message is None:
+            return item
+        settings = self.kefu.settings
+        limits = Limits(settings.max_upload_bytes, settings.max_image_pixels)
+        stored: list[StoredFile] = []
+        refused: list[str] = []
+        for name, data in attached:
+            try:
+                file = await check_and_store(
+                    self.kefu.storage, inbox.workspace_id, io.BytesIO(data), name, limits
+                )
+            except KefuError as exc:
+                refused.append(f"{name or 'attachment'} (not stored: {exc.message})"[:300])
+                continue
+            stored.append(StoredFile(**dataclasses.asdict(file)))
+        payload = dict(item.message.payload or {})
+        mail = dict(payload.get("email") or {})
+        if refused:
+            mail["attachments_omitted"] = [*refused, *mail.get("attachments_omitted", [])][:20]
+        message = item.message.model_copy(update={"payload": payload | {"email": mail}})
+        return item.model_copy(update={"files": tuple(stored), "message": message})
+
+    async def _discard(self, item: Inbound) -> None:
+        for file in item.files:
+            await discard(self.kefu.storage, file.key, file.thumb_key)
 
     def _limit(self, inbox: MailInbox) -> int:
         limit = inbox.settings.get("max_bytes")

@@ -30,6 +30,7 @@ from kefu.actions.tx import CommittedEvent
 from kefu.api.deps import SESSION_COOKIE, bearer_token, origin_allowed
 from kefu.domain.actors import AgentActor, CustomerActor
 from kefu.domain.errors import KefuError, TooLarge, Unauthenticated
+from kefu.jobs.channels import forward_typing
 from kefu.queries.access import access_conversation, extra_origins
 from kefu.realtime.frames import FRAMES, Hello, Ping, Read, Send, TypingIn
 from kefu.realtime.hub import WorkspaceHub, event_frame
@@ -284,6 +285,8 @@ class Connection:
             },
         }
         await self.kefu.bus.publish_signal(self.actor.workspace_id, signal)
+        if isinstance(self.actor, AgentActor) and not private:
+            forward_typing(self.kefu, conv, frame.typing)
 
     async def handle(self, raw: str) -> None:
         if not self.bucket.take():

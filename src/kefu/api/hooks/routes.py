@@ -18,7 +18,7 @@ from starlette.routing import Route
 from kefu.actions.channels import accept_inbound, request_pull
 from kefu.channels.base import ChannelConfig, HookRequest
 from kefu.channels.registry import registry
-from kefu.domain.errors import NotFound
+from kefu.domain.errors import NotFound, RateLimited
 from kefu.queries.channels import get_hook_target
 from kefu.runtime import Kefu
 
@@ -29,6 +29,16 @@ async def hook(request: Request) -> Response:
     adapter = registry().get(channel)
     if adapter is None or len(inbox_key) > 64:
         raise NotFound("no such hook")
+    # Bounded before any work: per client address (anyone), then per inbox (a provider's
+    # servers come from many addresses; a flood at one inbox stops here too).
+    settings = kefu.settings
+    ip = request.client.host if request.client else "unknown"
+    if not await kefu.limiter.hit(f"hook:ip:{ip}", settings.hook_requests_per_minute_per_ip, 60):
+        raise RateLimited("too many webhook requests from this address")
+    if not await kefu.limiter.hit(
+        f"hook:inbox:{channel}:{inbox_key}", settings.hook_requests_per_minute, 60
+    ):
+        raise RateLimited("too many webhook requests for this inbox")
     async with kefu.db.read() as session:
         inbox, row = await get_hook_target(session, inbox_key)
     if inbox.channel != adapter.kind.value:

@@ -47,6 +47,14 @@ MAX_BYTES_DEFAULT = 10 * 1024 * 1024
 def inbound_from(raw: bytes, *, max_bytes: int) -> Inbound:
     """The customer item of a received mail, with its thread: the ids it answers, and what a
     reply needs (subject, Message-ID, References)."""
+    return inbound_with_files(raw, max_bytes=max_bytes)[0]
+
+
+def inbound_with_files(
+    raw: bytes, *, max_bytes: int
+) -> tuple[Inbound, tuple[tuple[str | None, bytes], ...]]:
+    """:func:`inbound_from`, and the files attached to the mail (name as sent, bytes), which
+    the caller passes through the attachment checks."""
     item, facts = parse_mail(raw, max_bytes=max_bytes)
     chain = [*reversed(facts.references), facts.message_id][-20:]
     return item.model_copy(
@@ -58,7 +66,7 @@ def inbound_from(raw: bytes, *, max_bytes: int) -> Inbound:
                 "references": chain,
             },
         }
-    )
+    ), facts.attachments
 
 
 class EmailAdapter:
@@ -84,6 +92,7 @@ class EmailAdapter:
         mail_id = our_message_id(out.message_id, sender)
         refs = [r for r in thread.get("references", []) if isinstance(r, str)]
         name = settings.get("from_name")
+        files = [(out.file.name, out.file.mime, out.file.data)] if out.file is not None else []
         data = compose(
             from_address=sender,
             from_name=name if isinstance(name, str) else None,
@@ -96,6 +105,7 @@ class EmailAdapter:
             if isinstance(thread.get("in_reply_to"), str)
             else None,
             references=refs,
+            attachments=files,
         )
         await smtp_send(server, sender, [recipient], data, ctx.allow_networks)
         return Delivered(provider_id=mail_id)
@@ -104,4 +114,6 @@ class EmailAdapter:
 def _text(out: Outbound) -> str:
     if out.type == MessageType.text:
         return out.content
+    if out.file is not None:  # the file is attached; its name alone is no text
+        return "" if out.content.strip() == out.file.name else out.content
     return f"{out.content}\n\n[{out.type.value}]"

@@ -50,8 +50,10 @@ def compose(
     in_reply_to: str | None = None,
     references: Sequence[str] = (),
     auto_submitted: bool = False,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> bytes:
-    """One plain-text mail (UTF-8, CRLF line ends), ready for SMTP."""
+    """One plain-text mail (UTF-8, CRLF line ends), ready for SMTP, with ``attachments``
+    (name, type, bytes) as parts of their own."""
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = address_of(from_name, from_address)
     msg["To"] = address_of(None, to_address)
@@ -66,4 +68,9 @@ def compose(
     if auto_submitted:
         msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text.replace("\r\n", "\n").replace("\r", "\n") or " ")
+    for name, mime, data in attachments:
+        maintype, _, subtype = mime.partition("/")
+        if not maintype or not subtype:
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=clean_header(name))
     return msg.as_bytes()

@@ -60,6 +60,9 @@ class MailFacts:
     message_id: str
     references: tuple[str, ...]
     subject: str
+    # The attached files (name as sent, bytes), at most MAX_ATTACHMENTS; the rest are only
+    # named in the payload's ``attachments_omitted``.
+    attachments: tuple[tuple[str | None, bytes], ...] = ()
 
 
 def parse_mail(raw: bytes, *, max_bytes: int) -> tuple[Inbound, MailFacts]:
@@ -79,7 +82,7 @@ def parse_mail(raw: bytes, *, max_bytes: int) -> tuple[Inbound, MailFacts]:
     email_payload: dict[str, Any] = {"subject": subject, "message_id": message_id}
     if html_body is not None:
         email_payload["html"] = html_body
-    omitted = _attachment_names(msg)
+    files, omitted = _attachments(msg)
     if omitted:
         email_payload["attachments_omitted"] = omitted
     item = Inbound(
@@ -95,7 +98,7 @@ def parse_mail(raw: bytes, *, max_bytes: int) -> tuple[Inbound, MailFacts]:
         source="email",
         sent_at=_date(msg),
     )
-    return item, MailFacts(message_id, refs, subject)
+    return item, MailFacts(message_id, refs, subject, tuple(files))
 
 
 def clean_header(value: str) -> str:
@@ -225,14 +228,28 @@ def trim_quoted(text: str) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _attachment_names(msg: EmailMessage) -> list[str]:
-    names = []
+MAX_ATTACHMENTS = 10
+
+
+def _attachments(msg: EmailMessage) -> tuple[list[tuple[str | None, bytes]], list[str]]:
+    """The attached files (name, bytes) and the names of those left out (beyond
+    :data:`MAX_ATTACHMENTS`, or empty)."""
+    files: list[tuple[str | None, bytes]] = []
+    omitted: list[str] = []
     for part in msg.iter_attachments():
-        name = clean_header(str(part.get_filename() or part.get_content_type()))[:200]
-        names.append(name)
-        if len(names) >= 20:
+        raw_name = part.get_filename()
+        name = clean_header(str(raw_name or part.get_content_type()))[:200]
+        try:
+            data = part.get_payload(decode=True)
+        except (LookupError, ValueError, AssertionError):
+            data = None
+        if isinstance(data, bytes) and data and len(files) < MAX_ATTACHMENTS:
+            files.append((clean_header(raw_name)[:255] if raw_name else None, data))
+        elif len(omitted) < 20:
+            omitted.append(name)
+        if len(files) + len(omitted) >= 30:
             break
-    return names
+    return files, omitted
 
 
 def _date(msg: EmailMessage) -> Any:

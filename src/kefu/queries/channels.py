@@ -1,13 +1,89 @@
-"""Reads for channels: an inbox's channel configuration."""
+"""Reads for channels: an inbox's channel configuration; where else a contact can be reached."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
+from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.tables import Inbox, InboxChannel
+from kefu.db.tables import Conversation, Inbox, InboxChannel
+from kefu.domain.enums import ChannelKind, ConversationStatus
+from kefu.domain.views import WindowView
+from kefu.domain.window import RULES, spend
 from kefu.queries.access import get_inbox_by_key
+
+EXTERNAL = frozenset(
+    {ChannelKind.telegram, ChannelKind.wechat_oa, ChannelKind.wechat_kf, ChannelKind.email}
+)
+MAX_SCANNED = 200
+
+
+class ChannelReach(BaseModel):
+    """One inbox the contact has a conversation in, and whether a message sent there now would
+    leave (``can_send``) or why not (``reason``, as a failed send would say)."""
+
+    conversation_id: uuid.UUID
+    inbox_id: uuid.UUID
+    inbox_name: str
+    channel: ChannelKind
+    status: ConversationStatus
+    current: bool
+    window: WindowView | None
+    can_send: bool
+    reason: str | None
+    last_message_at: datetime | None
+
+
+async def contact_channels(
+    session: AsyncSession, conv: Conversation, now: datetime
+) -> list[ChannelReach]:
+    """The latest conversation of ``conv``'s contact in each inbox, ``conv``'s own first, then
+    the ones a message can reach now, most recently active first."""
+    rows = await session.execute(
+        select(Conversation, Inbox)
+        .join(
+            Inbox,
+            (Inbox.workspace_id == Conversation.workspace_id) & (Inbox.id == Conversation.inbox_id),
+        )
+        .where(
+            Conversation.workspace_id == conv.workspace_id,
+            Conversation.contact_id == conv.contact_id,
+        )
+        .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        .limit(MAX_SCANNED)
+    )
+    seen: set[uuid.UUID] = set()
+    out: list[ChannelReach] = []
+    for other, inbox in rows.all():
+        if other.inbox_id in seen and other.id != conv.id:
+            continue
+        seen.add(other.inbox_id)
+        kind = ChannelKind(inbox.channel)
+        window = WindowView.model_validate(other.channel_window) if other.channel_window else None
+        reason = None
+        if kind in EXTERNAL and other.channel_address is None:
+            reason = "no_address: the customer has not written through this channel"
+        elif kind in RULES:
+            _, reason = spend(window, now)
+        out.append(
+            ChannelReach(
+                conversation_id=other.id,
+                inbox_id=inbox.id,
+                inbox_name=inbox.name,
+                channel=kind,
+                status=ConversationStatus(other.status),
+                current=other.id == conv.id,
+                window=window,
+                can_send=reason is None,
+                reason=reason,
+                last_message_at=other.last_message_at,
+            )
+        )
+    out.sort(key=lambda r: (not r.current, not r.can_send))
+    return out
 
 
 async def get_channel_row(

@@ -29,10 +29,12 @@ from kefu.api.schemas import (
     SendOut,
     TagsIn,
 )
+from kefu.db.types import utcnow
 from kefu.domain.enums import ConversationStatus, Priority
 from kefu.domain.text import TAG_RE
 from kefu.domain.views import ConversationView
 from kefu.queries.access import access_conversation
+from kefu.queries.channels import ChannelReach, contact_channels
 from kefu.queries.conversations import ConversationFilter, list_conversations, list_messages
 from kefu.queries.views import load_conversation_view
 
@@ -79,6 +81,17 @@ async def conversation(
 ) -> ConversationView:
     conv = await access_conversation(session, me.actor, conversation_id)
     return await load_conversation_view(session, conv)
+
+
+@router.get("/conversations/{conversation_id}/channels", response_model=list[ChannelReach])
+async def conversation_channels(
+    conversation_id: uuid.UUID, me: CurrentAgent, session: ReadSession
+) -> list[ChannelReach]:
+    """Where the contact can be reached: their latest conversation in each inbox, with its
+    messaging window and whether a message would leave now (this conversation first). When this
+    conversation's window is closed, the agent app offers the others that ``can_send``."""
+    conv = await access_conversation(session, me.actor, conversation_id)
+    return await contact_channels(session, conv, utcnow())
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=MessageList)

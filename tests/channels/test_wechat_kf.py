@@ -387,7 +387,5 @@ async def test_welcome_media_and_failures(server: LiveServer, wecom: tuple[WeCom
         thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
         shown_conv = (await c.get(f"/api/v1/conversations/{conv.id}")).json()
     assert thread[-1]["delivery"] == "failed"
-    assert (
-        thread[-1]["delivery_error"] == "wecom: the message was not delivered (its media expired)"
-    )
+    assert thread[-1]["delivery_error"] == "wecom: the message was not delivered (fail_type 1)"
     assert shown_conv["window"] is None

@@ -215,15 +215,11 @@ def map_message(m: Mapping[str, Any]) -> Inbound | None:
 
 
 # msg_send_fail fail_type → the reason shown on the message, and whether the window is closed.
+# (The types WeCom documents; others are shown by number.)
 SEND_FAILURES: dict[int, tuple[str, bool]] = {
-    0: ("wecom: the message was not delivered", False),
-    1: ("wecom: the message was not delivered (its media expired)", False),
-    2: ("wecom: the message was not delivered (the account is not serving this session)", False),
-    3: ("wecom: the message was not delivered (the account was removed)", False),
     4: ("window_closed: WeCom msg_send_fail 4, the session has expired", True),
     5: ("window_closed: WeCom msg_send_fail 5, the session was ended", True),
     6: ("window_exhausted: WeCom msg_send_fail 6, over the message limit", True),
-    8: ("wecom: the message was not delivered (the customer has not confirmed)", False),
     10: ("wecom: the customer refused messages", True),
 }
 

@@ -225,6 +225,7 @@ class _Context:
 TYPING_EVERY = 10.0
 _typing_sent: dict[uuid.UUID, float] = {}
 _typing_tasks: set[asyncio.Task[None]] = set()
+_typing_last: dict[uuid.UUID, asyncio.Task[None]] = {}
 
 
 def forward_typing(kefu: Kefu, conv: Conversation, on: bool) -> None:
@@ -247,13 +248,26 @@ def forward_typing(kefu: Kefu, conv: Conversation, on: bool) -> None:
         _typing_sent[conv.id] = now
     else:
         _typing_sent.pop(conv.id, None)
-    task = asyncio.get_running_loop().create_task(_typing(kefu, conv, on))
+    # One conversation's indicators go out in order: a stop never overtakes its start.
+    before = _typing_last.get(conv.id)
+    task = asyncio.get_running_loop().create_task(_typing(kefu, conv, on, before))
     _typing_tasks.add(task)
-    task.add_done_callback(_typing_tasks.discard)
+    _typing_last[conv.id] = task
+
+    def done(finished: asyncio.Task[None]) -> None:
+        _typing_tasks.discard(finished)
+        if _typing_last.get(conv.id) is finished:
+            del _typing_last[conv.id]
+
+    task.add_done_callback(done)
 
 
-async def _typing(kefu: Kefu, conv: Conversation, on: bool) -> None:
+async def _typing(
+    kefu: Kefu, conv: Conversation, on: bool, before: asyncio.Task[None] | None
+) -> None:
     ws = conv.workspace_id
+    if before is not None:
+        await asyncio.wait([before])
     try:
         async with kefu.db.read() as s:
             inbox = await s.get(Inbox, (ws, conv.inbox_id))

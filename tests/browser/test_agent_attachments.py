@@ -110,6 +110,26 @@ def test_agent_sends_picked_and_pasted_files(
     last = wait_for(lambda: messages_when(customer, conv, 5))
     assert last[-1]["type"] == "image" and last[-1]["content"].startswith("pasted-")
 
+    # Dropped on the composer: the same again.
+    page.locator(".composer").evaluate(
+        """(composer, b64) => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+            for (const type of ["dragover", "drop"]) {
+                composer.dispatchEvent(
+                    new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true })
+                );
+            }
+        }""",
+        shot,
+    )
+    expect(page.locator('[data-testid="upload"].ready')).to_contain_text("dropped.png")
+    page.get_by_test_id("send").click()
+    expect(thread.get_by_test_id("image-preview")).to_have_count(3)
+    final = wait_for(lambda: messages_when(customer, conv, 6))
+    assert (final[-1]["type"], final[-1]["content"]) == ("image", "dropped.png")
+
 
 @pytest.mark.parametrize(
     ("name", "data", "mime", "shown"),

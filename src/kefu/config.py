@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_image_pixels: int = 40_000_000  # width x height (x frames), checked before decoding
     attachment_url_seconds: int = 900  # lifetime of a signed download URL
     uploads_per_minute: int = 30  # per customer or agent
+    # uploads that no message carries are removed after this many hours
+    unattached_upload_hours: float = 24.0
     verify_per_minute: int = 20  # agent ID checks at /verify per client address
     # The address customers reach kefu at, for entry links and QR codes (e.g.
     # https://chat.example.com); unset: taken from each request.

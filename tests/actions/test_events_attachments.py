@@ -4,6 +4,7 @@ changes) and the message that carries it."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -88,3 +89,50 @@ async def test_record_attachment_in_a_foreign_conversation_writes_nothing(kefu: 
         )
     async with kefu.db.read() as s:
         assert await s.scalar(select(Attachment).where(Attachment.id == file.id)) is None
+
+
+async def test_discard_unattached_keeps_what_a_message_carries(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    who = await customer(kefu, world)
+    conv_id = await conversation(kefu, world, who)
+    sent, forgotten = _file(world.workspace_id), _file(world.workspace_id)
+    for file in (sent, forgotten):
+        await kefu.write(
+            world.workspace_id,
+            partial(attachments.record_attachment, actor=who, conversation_id=conv_id, file=file),
+        )
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            messages.send_message,
+            actor=who,
+            conversation_id=conv_id,
+            content="",
+            type=MessageType.image,
+            payload={"attachment_id": str(sent.id)},
+        ),
+    )
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    keys, after = await check(
+        kefu,
+        world,
+        partial(attachments.discard_unattached, since=now - timedelta(days=1), before=now, limit=1),
+        expect=[],
+    )
+    assert keys == [] and after == sent.id  # a full page: go on after it
+    keys, after = await check(
+        kefu,
+        world,
+        partial(
+            attachments.discard_unattached,
+            since=now - timedelta(days=1),
+            before=now,
+            after_id=after,
+            limit=1,
+        ),
+        expect=[],
+    )
+    assert keys == [forgotten.key, forgotten.thumb_key]
+    async with kefu.db.read() as s:
+        left = set((await s.execute(select(Attachment.id))).scalars())
+    assert sent.id in left and forgotten.id not in left

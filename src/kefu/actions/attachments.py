@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions.tx import Tx
-from kefu.db.tables import Attachment, Conversation
+from kefu.db.tables import Attachment, Conversation, Message
 from kefu.domain.actors import Actor
 from kefu.domain.attachments import MESSAGE_KINDS, AttachmentKind, AttachmentPayload, CheckedFile
 from kefu.domain.enums import MessageType
@@ -47,6 +49,54 @@ async def record_attachment(
     )
     await tx.session.flush()
     return file
+
+
+async def discard_unattached(
+    tx: Tx,
+    since: datetime,
+    before: datetime,
+    after_id: uuid.UUID | None = None,
+    limit: int = 500,
+) -> tuple[list[str], uuid.UUID | None]:
+    """Delete the rows of uploads made between ``since`` and ``before`` that no message of
+    their conversation carries (uploaded, then never sent), one page of ``limit`` rows in id
+    order after ``after_id``. Returns their storage keys, which the caller removes once this
+    commits, and the id to continue after (``None``: done). No event: such an upload was never
+    visible to anyone but its uploader."""
+    query = select(Attachment).where(
+        Attachment.workspace_id == tx.workspace_id,
+        Attachment.created_at >= since,
+        Attachment.created_at < before,
+    )
+    if after_id is not None:
+        query = query.where(Attachment.id > after_id)
+    rows = (await tx.session.execute(query.order_by(Attachment.id).limit(limit))).scalars().all()
+    if not rows:
+        return [], None
+    carried = await _carried(tx.session, tx.workspace_id, {r.conversation_id for r in rows})
+    keys: list[str] = []
+    for row in rows:
+        if str(row.id) in carried:
+            continue
+        keys.extend(k for k in (row.key, row.thumb_key) if k is not None)
+        await tx.session.delete(row)
+    await tx.session.flush()
+    return keys, rows[-1].id if len(rows) == limit else None
+
+
+async def _carried(
+    session: AsyncSession, workspace_id: uuid.UUID, conversation_ids: set[uuid.UUID]
+) -> set[str]:
+    """The attachment ids that messages of these conversations carry."""
+    kinds = [t.value for t in MESSAGE_KINDS]
+    payloads = await session.execute(
+        select(Message.payload).where(
+            Message.workspace_id == workspace_id,
+            Message.conversation_id.in_(conversation_ids),
+            Message.type.in_(kinds),
+        )
+    )
+    return {str(p["attachment_id"]) for p in payloads.scalars() if p and "attachment_id" in p}
 
 
 async def attachment_payload(

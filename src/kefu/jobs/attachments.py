@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
+from functools import partial
 
+from sqlalchemy import select
+
+from kefu.actions.attachments import discard_unattached
+from kefu.db.tables import Workspace
+from kefu.db.types import utcnow
 from kefu.queries.attachments import attachment_exists
 from kefu.runtime import Kefu
 
@@ -30,4 +37,32 @@ async def sweep_orphan_files(kefu: Kefu, grace_seconds: float = GRACE_SECONDS) -
                 continue
         await kefu.storage.delete(key)
         removed += 1
+    return removed
+
+
+LOOKBACK = timedelta(days=7)  # how far back each run looks, so a run stays bounded
+
+
+async def remove_unattached_uploads(kefu: Kefu, hours: float | None = None) -> int:
+    """Remove uploads that no message carries once they are older than ``hours`` (default:
+    ``unattached_upload_hours``), looking back :data:`LOOKBACK` further: rows first, then
+    their files (a file left by a crash in between is taken by :func:`sweep_orphan_files`).
+    Returns how many files were removed."""
+    wait = kefu.settings.unattached_upload_hours if hours is None else hours
+    before = utcnow() - timedelta(hours=wait)
+    async with kefu.db.read() as session:
+        workspaces = list((await session.execute(select(Workspace.id))).scalars())
+    removed = 0
+    for ws in workspaces:
+        after: uuid.UUID | None = None
+        while True:
+            keys, after = await kefu.write(
+                ws,
+                partial(discard_unattached, since=before - LOOKBACK, before=before, after_id=after),
+            )
+            for key in keys:
+                await kefu.storage.delete(key)
+            removed += len(keys)
+            if after is None:
+                break
     return removed

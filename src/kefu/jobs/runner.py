@@ -30,7 +30,7 @@ from kefu.db.types import utcnow
 from kefu.domain.actors import SystemActor
 from kefu.domain.enums import JobState
 from kefu.jobs import channels, mail
-from kefu.jobs.attachments import sweep_orphan_files
+from kefu.jobs.attachments import remove_unattached_uploads, sweep_orphan_files
 from kefu.runtime import Kefu
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,7 @@ class Worker:
             await self.kefu.write(
                 ws_id, partial(prune_receipts, before=utcnow() - RECEIPT_RETENTION)
             )
+        await remove_unattached_uploads(self.kefu)
         await sweep_orphan_files(self.kefu)
 
     async def forever(self) -> None:

@@ -3,13 +3,13 @@
 The answer is the same as checking every conversation of the view, newest activity first; how
 it is found depends on how common the text is (see docs/data-model.md, "Search"):
 
-1. the newest :data:`WALK` conversations of the view are checked one by one — a common text
-   fills a page here, without touching the index;
-2. otherwise, when the index can answer (three characters or more) and has fewer than
-   :data:`RARE` hits, the page is built from the index's hits (SQLite FTS5 trigram tables,
-   PostgreSQL ``pg_trgm`` GIN indexes; see :mod:`kefu.db.search`);
-3. otherwise (a text common elsewhere but rare in this view, or too short for trigrams), the
-   whole view is checked one by one.
+1. on PostgreSQL, the newest :data:`WALK` conversations of the view are checked one by one —
+   a common text fills a page there without touching the index;
+2. when the index can answer (three characters or more) and has fewer than :data:`RARE`
+   hits, the page is built from the index's hits (SQLite FTS5 trigram tables, PostgreSQL
+   ``pg_trgm`` GIN indexes; see :mod:`kefu.db.search`);
+3. otherwise (a common text, or one too short for trigrams) the view is checked one by one in
+   list order until the page is full.
 
 Every statement is bound to the workspace; index hits of other workspaces are dropped in the
 same statement that reads them.
@@ -20,10 +20,26 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, exists, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Join,
+    Select,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from kefu.db.tables import Contact, Conversation, Message
 
@@ -80,14 +96,17 @@ async def search_conversations(
     """The first ``n`` conversations satisfying ``cond`` (which binds the workspace) that
     contain ``q``, newest activity first."""
     c = Conversation
-    window = _newest(select(c).where(*cond), c, WALK).subquery()
-    w = aliased(Conversation, window)
-    rows = await _rows(session, _newest(select(w).where(matches(w, q)), w, n))
-    if len(rows) == n:
-        return rows
-    hits = await _rare_hits(session, workspace_id, q)
-    if hits is not None:
-        return await _rows(session, _newest(select(c).where(*cond, c.id.in_(hits)), c, n))
+    # SQLite counts its FTS5 hits up to RARE and stops: cheap, so ask the index first. A
+    # PostgreSQL GIN scan reads every hit before the first row: walk the newest first.
+    if session.get_bind().dialect.name != "sqlite":
+        window = _newest(select(c).where(*cond), c, WALK).subquery()
+        w = aliased(Conversation, window)
+        rows = await _rows(session, _newest(select(w).where(matches(w, q)), w, n))
+        if len(rows) == n:
+            return rows
+    from_index = await _from_index(session, workspace_id, cond, q)
+    if from_index is not None:
+        return await _rows(session, _newest(from_index, c, n))
     return await _rows(session, _newest(select(c).where(*cond, matches(c, q)), c, n))
 
 
@@ -95,19 +114,54 @@ async def _rows(session: AsyncSession, stmt: Select[Conversation]) -> list[Conve
     return list((await session.execute(stmt)).scalars())
 
 
-async def _rare_hits(
-    session: AsyncSession, workspace_id: uuid.UUID, q: str
-) -> Select[uuid.UUID] | None:
-    """The ids of the conversations containing ``q``, as a subquery over the index, when the
-    index can answer and ``q`` is rare; ``None`` otherwise."""
+async def _from_index(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    cond: Sequence[ColumnElement[bool]],
+    q: str,
+) -> Select[Conversation] | None:
+    """The conversations satisfying ``cond`` that contain ``q``, read from the index's hits,
+    when the index can answer and ``q`` is rare; ``None`` otherwise."""
     if session.get_bind().dialect.name == "sqlite":
-        return await _sqlite_hits(session, workspace_id, q)
-    return await _pg_hits(session, workspace_id, q)
+        return await _sqlite_hits(session, workspace_id, cond, q)
+    return await _pg_hits(session, workspace_id, cond, q)
+
+
+class _CrossJoin(Join):
+    """SQLite's ``CROSS JOIN``: the left side is the outer loop. Without it the planner walks
+    every conversation in list order and probes the hits, to spare itself a sort."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin, "sqlite")
+def _cross_join(join: _CrossJoin, compiler: SQLCompiler, **kw: Any) -> str:
+    kw["asfrom"] = True
+    left = join.left._compiler_dispatch(compiler, **kw)
+    right = join.right._compiler_dispatch(compiler, **kw)
+    assert join.onclause is not None
+    on = join.onclause._compiler_dispatch(compiler, **(kw | {"asfrom": False}))
+    return f"{left} CROSS JOIN {right} ON {on}"
+
+
+# The FTS5 hits first, each joined by rowid to its row and kept only if it is this workspace's.
+_SQLITE_HITS = """
+SELECT m.conversation_id AS conversation_id
+FROM messages_fts CROSS JOIN messages AS m ON m.rowid = messages_fts.rowid
+WHERE messages_fts MATCH :m AND m.workspace_id = :ws
+UNION
+SELECT c.id FROM contacts_fts CROSS JOIN contacts AS ct ON ct.rowid = contacts_fts.rowid
+CROSS JOIN conversations AS c ON c.workspace_id = ct.workspace_id AND c.contact_id = ct.id
+WHERE contacts_fts MATCH :m AND ct.workspace_id = :ws
+"""
 
 
 async def _sqlite_hits(
-    session: AsyncSession, workspace_id: uuid.UUID, q: str
-) -> Select[uuid.UUID] | None:
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    cond: Sequence[ColumnElement[bool]],
+    q: str,
+) -> Select[Conversation] | None:
     if len(q) < 3:  # trigrams: shorter texts match nothing in the index
         return None
     phrase = _fts_phrase(q)
@@ -115,25 +169,24 @@ async def _sqlite_hits(
         count = await session.scalar(text(probe), {"m": phrase, "n": RARE})
         if (count or 0) >= RARE:
             return None
-    ws = workspace_id
-    in_messages = select(Message.conversation_id).where(
-        Message.workspace_id == ws,
-        literal_column("messages.rowid").in_(
-            text("SELECT rowid FROM messages_fts WHERE messages_fts MATCH :m").bindparams(m=phrase)
-        ),
+    hits = (
+        text(_SQLITE_HITS)
+        .bindparams(bindparam("ws", workspace_id, type_=Uuid()), bindparam("m", phrase))
+        .columns(conversation_id=Uuid())
+        .subquery("hits")
     )
-    contacts = select(Contact.id).where(
-        Contact.workspace_id == ws,
-        literal_column("contacts.rowid").in_(
-            text("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :c").bindparams(c=phrase)
-        ),
-    )
-    return _union(ws, in_messages, contacts)
+    c = Conversation
+    on = and_(c.workspace_id == workspace_id, c.id == hits.c.conversation_id)
+    table = cast(Table, c.__table__)
+    return select(c).select_from(_CrossJoin(hits, table, on)).where(*cond)
 
 
 async def _pg_hits(
-    session: AsyncSession, workspace_id: uuid.UUID, q: str
-) -> Select[uuid.UUID] | None:
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    cond: Sequence[ColumnElement[bool]],
+    q: str,
+) -> Select[Conversation] | None:
     if not _PG_TRIGRAM.search(q):  # no trigram to look up: the index would read all of itself
         return None
     p = like_pattern(q)
@@ -151,7 +204,8 @@ async def _pg_hits(
         )
         if (count or 0) >= RARE:
             return None
-    return _union(ws, in_messages, contacts)
+    c = Conversation
+    return select(c).where(*cond, c.id.in_(_union(ws, in_messages, contacts)))
 
 
 def _union(

@@ -233,13 +233,12 @@ def main() -> int:
     only = frozenset(x for x in a.only.split(",") if x)
     results = run(p, profile=a.profile, keep=a.keep, pg=not a.no_pg, only=only, seeded=seeded)
     blob = orjson.dumps(results, option=orjson.OPT_INDENT_2)
-    if only:
-        (RESULTS / "latest-only.json").write_bytes(blob)
-    else:
-        (RESULTS / "latest.json").write_bytes(blob)
+    out = RESULTS / ("latest-only.json" if only else "latest.json")
+    out.write_bytes(blob)
+    if not only:
         (RESULTS / f"latest-{p.name}.json").write_bytes(blob)
     print(report.table(results))
-    print(f"\nresults: {RESULTS / 'latest.json'}  chart: {results.get('chart')}")
+    print(f"\nresults: {out}  chart: {results.get('chart')}")
     failed = [
         k
         for k, v in results["scenarios"].items()

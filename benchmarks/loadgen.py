@@ -588,6 +588,12 @@ class Generator:
             "ack_p50_ms": ms(pct(step.ack_lat, 50)),
             "ack_p99_ms": ms(pct(step.ack_lat, 99)),
             "server_cpu_pct": step.server_cpu,
+            # noise-robust beside a rate: server CPU time per message persisted in the step
+            "server_cpu_ms_per_msg": (
+                round(step.server_cpu * 10 / (step.acked / window), 3)
+                if step.server_cpu and step.acked
+                else None
+            ),
             "server_rss_mb": step.server_rss_mb,
             "generator_cpu_pct": step.gen_cpu,
             "seconds": round(window, 2),

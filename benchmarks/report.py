@@ -166,6 +166,11 @@ def series(results: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _pair(r: dict[str, Any]) -> str | None:
+    a, b = r.get("product_probe_msgs_per_s"), r.get("baseline_ws_probe_msgs_per_s")
+    return f"{a} / {b}" if a is not None or b is not None else None
+
+
 def table(r: dict[str, Any]) -> str:
     parts = []
     head = [
@@ -179,6 +184,9 @@ def table(r: dict[str, Any]) -> str:
         ["duplicated", r.get("duplicated")],
         ["idle bytes per connection", r.get("idle_bytes_per_conn")],
         ["server CPU ms per connect", r.get("server_cpu_ms_per_connect")],
+        ["closed-loop capacity msgs/s (kefu / B1)", _pair(r)],
+        ["closed-loop ratio vs B1", r.get("probe_ratio_vs_ws")],
+        ["server CPU ms per message (closed loop)", r.get("server_cpu_ms_per_msg")],
     ]
     parts.append(f"kefu benchmark — {r.get('mode')} run, {r.get('wall_seconds')} s\n")
     parts.append(_grid(["headline", "value"], head))

@@ -187,6 +187,9 @@ def _headline(results: dict[str, Any], ours: dict[str, Any], b1: dict[str, Any] 
             lost = (lost or 0) + acc["lost"] + check.get("acked_but_missing_in_db", 0)
             duplicated = (duplicated or 0) + acc["duplicated"]
     idle = results["scenarios"].get("kefu_sqlite", {}).get("phases", {}).get("idle", {})
+    # The closed-loop probes: a same-run ratio even when a loaded machine sustains no step.
+    probe_rate = ours.get("probe", {}).get("capacity_msgs_per_s")
+    base_probe = base.get("probe", {}).get("capacity_msgs_per_s")
     results |= {
         "product_msgs_per_s": product_rate,
         "baseline_ws_msgs_per_s": ws_rate,
@@ -198,6 +201,12 @@ def _headline(results: dict[str, Any], ours: dict[str, Any], b1: dict[str, Any] 
         "duplicated": duplicated,
         "idle_bytes_per_conn": idle.get("bytes_per_conn"),
         "server_cpu_ms_per_connect": idle.get("server_cpu_ms_per_connect"),
+        "product_probe_msgs_per_s": probe_rate,
+        "baseline_ws_probe_msgs_per_s": base_probe,
+        "probe_ratio_vs_ws": (
+            round(probe_rate / base_probe, 3) if probe_rate and base_probe else None
+        ),
+        "server_cpu_ms_per_msg": ours.get("probe", {}).get("server_cpu_ms_per_msg"),
     }
 
 

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,7 +88,7 @@ class Tx:
         """Insert a plain row: at once on the careful pass, else with the batch's other rows of
         that table in one statement after the ORM flush (so the rows it refers to exist)."""
         if self.careful:
-            await self.session.execute(insert(_table(model)), [row])
+            await self.session.execute(_insert(model), [row])
         else:
             self.scratch.setdefault(_DEFERRED, {}).setdefault(model, []).append(row)
 
@@ -241,17 +241,15 @@ class Writer:
             try:
                 await session.flush()
                 for model, rows in scratch.get(_DEFERRED, {}).items():
-                    await session.execute(insert(_table(model)), rows)
+                    await session.execute(_insert(model), rows)
             except IntegrityError:
                 if careful:
                     raise
                 raise _Retry from None
             if events:
-                await session.execute(insert(_table(EventRow)), [_event_row(e) for e in events])
+                await session.execute(_insert(EventRow), [_event_row(e) for e in events])
                 for ws_id, pos in positions.items():
-                    await session.execute(
-                        update(Workspace).where(Workspace.id == ws_id).values(event_pos=pos)
-                    )
+                    await session.execute(_BUMP, {"ws_id": ws_id, "pos": pos})
             await session.commit()
         except BaseException:
             await session.rollback()
@@ -272,11 +270,7 @@ async def _lock_workspaces(
     ids = sorted({req.workspace_id for req in batch if req.workspace_id is not None})
     positions: dict[uuid.UUID, int] = {}
     for ws_id in ids:
-        pos = (
-            await session.execute(
-                select(Workspace.event_pos).where(Workspace.id == ws_id).with_for_update()
-            )
-        ).scalar_one_or_none()
+        pos = (await session.execute(_LOCK, {"ws_id": ws_id})).scalar_one_or_none()
         if pos is not None:
             positions[ws_id] = pos
     return positions
@@ -289,11 +283,7 @@ async def _preload(session: AsyncSession, batch: list[_Request[Any]], kept: list
         if req.workspace_id is not None and req.conversations:
             wanted.setdefault(req.workspace_id, set()).update(req.conversations)
     for ws_id, ids in wanted.items():
-        result = await session.execute(
-            select(Conversation).where(
-                Conversation.workspace_id == ws_id, Conversation.id.in_(sorted(ids))
-            )
-        )
+        result = await session.execute(_PRELOAD, {"ws_id": ws_id, "ids": sorted(ids)})
         # The identity map holds objects weakly: the batch keeps them alive until it ends.
         kept.extend(result.scalars().all())
 
@@ -360,6 +350,32 @@ _NO_WORKSPACE = uuid.UUID(int=0)
 def _table(model: type[Base]) -> Table:
     """The Core table of a mapped class: plain inserts skip the ORM's per-row work."""
     return cast(Table, model.__table__)
+
+
+# Statements every batch runs, built once: building one and deriving its cache key cost
+# more than executing it on SQLite. Core statements on the tables skip the ORM's
+# per-statement work as well (nothing in the session holds a workspace's counter).
+_WORKSPACES = _table(Workspace)
+_LOCK = (
+    select(_WORKSPACES.c.event_pos).where(_WORKSPACES.c.id == bindparam("ws_id")).with_for_update()
+)
+_BUMP = (
+    update(_WORKSPACES)
+    .where(_WORKSPACES.c.id == bindparam("ws_id"))
+    .values(event_pos=bindparam("pos"))
+)
+_PRELOAD = select(Conversation).where(
+    Conversation.workspace_id == bindparam("ws_id"),
+    Conversation.id.in_(bindparam("ids", expanding=True)),
+)
+_INSERTS: dict[type[Base], Insert] = {}
+
+
+def _insert(model: type[Base]) -> Insert:
+    stmt = _INSERTS.get(model)
+    if stmt is None:
+        stmt = _INSERTS[model] = insert(_table(model))
+    return stmt
 
 
 _DEFERRED = object()  # the scratch key of rows waiting for the batch's end

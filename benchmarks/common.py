@@ -244,7 +244,13 @@ def start_relay(module: str, name: str, log_dir: Path) -> Proc:
 
 
 def seed(
-    deploy: KefuDeploy, log_dir: Path, out: Path, *, migrate: bool = True, **opts: Any
+    deploy: KefuDeploy,
+    log_dir: Path,
+    out: Path,
+    *,
+    migrate: bool = True,
+    timeout: float = 900,
+    **opts: Any,
 ) -> dict[str, Any]:
     args = [PY, "-m", "benchmarks.seed", "--db-url", deploy.database_url]
     args += ["--data-dir", str(deploy.data_dir), "--out", str(out)]
@@ -257,7 +263,7 @@ def seed(
         elif value not in (False, None):
             args += [flag, str(value)]
     env = deploy.env()
-    return run_json("seed", args, log_dir, out, timeout=900, env=env)
+    return run_json("seed", args, log_dir, out, timeout=timeout, env=env)
 
 
 def loadgen(plan: dict[str, Any], log_dir: Path, name: str, timeout: float) -> dict[str, Any]:

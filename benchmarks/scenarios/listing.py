@@ -110,6 +110,7 @@ def _run(
             agents=p.agents,
             listing=p.listing_conversations,
             listing_messages=p.listing_messages,
+            timeout=3600,  # a million messages took 30 minutes on the loaded two-core machine
         )
     found = world["listing"]
     values = {k: urllib.parse.quote(str(v)) for k, v in found.items()}

@@ -1,6 +1,7 @@
 """Fit the bot's confidence calibration and answer threshold on validation data only.
 
 Usage: python scripts/tune_bot.py /path/to/shared/data [--plot docs/images/bot-threshold.png]
+       python scripts/tune_bot.py /path/to/shared/data --embeddings   (the embeddings backend)
 
 Trains the default matcher on CLINC150 ``train``, scores ``val`` + ``oos_val`` (fit) and
 ``oos_train`` (check), fits the two-feature logistic calibration (best score, margin), prints
@@ -102,6 +103,43 @@ def clinc(data: Path, plot: Path | None) -> None:
         fig.savefig(plot, dpi=110)
 
 
+def clinc_embeddings(data: Path) -> None:
+    """The embeddings backend: fit its three-feature calibration and threshold the same way."""
+    from kefu.bot.embeddings import train_embeddings
+
+    d = json.loads((data / "clinc150" / "dev.json").read_text())
+    model = train_embeddings([Example(t, c) for t, c in d["train"]])
+
+    def feats(texts: list[str]) -> np.ndarray:
+        s = model.scores(texts)
+        part = -np.partition(-s, 1, axis=1)[:, :2]
+        e = model.encoder.encode_many(texts)
+        nearest = (e @ model.example_vectors.T).max(axis=1)
+        return np.column_stack([part[:, 0], part[:, 0] - part[:, 1], nearest])
+
+    val = [t for t, _ in d["val"]]
+    right = np.array(model.text.labels)[model.scores(val).argmax(1)] == np.array(
+        [c for _, c in d["val"]]
+    )
+    fv = feats(val)
+    fo = feats([t for t, _ in d["oos_val"]])
+    fo2 = feats([t for t, _ in d["oos_train"]])
+    lr = LogisticRegression(C=1.0).fit(
+        np.vstack([fv, fo]), np.concatenate([right, np.zeros(len(fo), bool)])
+    )
+    print("calibration =", [round(float(v), 3) for v in (*lr.coef_[0], lr.intercept_[0])])
+    cv, co, co2 = (lr.predict_proba(f)[:, 1] for f in (fv, fo, fo2))
+    pooled = np.concatenate([co, co2])
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    chosen = next(float(t) for t in grid if (pooled < t).mean() >= TARGET_OOS_RECALL)
+    ans = cv >= chosen
+    print(
+        f"top-1 {right.mean():.4f}; threshold {chosen:.2f}: in_scope_accuracy "
+        f"{(right & ans).mean():.4f}, oos_recall val {(co < chosen).mean():.2f}, "
+        f"oos_train {(co2 < chosen).mean():.2f}"
+    )
+
+
 def banking(data: Path) -> None:
     with (data / "banking77" / "train.csv").open(encoding="utf-8") as f:
         rows = [Example(r["text"], r["category"]) for r in csv.DictReader(f)]
@@ -125,7 +163,11 @@ def main() -> None:
     p.add_argument("data", type=Path)
     p.add_argument("--plot", type=Path)
     p.add_argument("--skip-banking", action="store_true")
+    p.add_argument("--embeddings", action="store_true")
     a = p.parse_args()
+    if a.embeddings:
+        clinc_embeddings(a.data)
+        return
     clinc(a.data, a.plot)
     if not a.skip_banking:
         banking(a.data)

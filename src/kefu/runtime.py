@@ -26,7 +26,7 @@ class Kefu:
         self.hubs = Hubs(self.db, self.bus)
         self.writer = Writer(self.db, self.bus.publish_events, batch_max=settings.commit_batch_max)
         self.storage: Storage = LocalStorage(settings.data_dir / "attachments")
-        self.bot_models = BotModels(self.db)
+        self.bot_models = BotModels(self.db, settings.bot_backend, settings.bot_embeddings_model)
         self.limiter: Limiter = (
             RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
         )

@@ -29,7 +29,9 @@ BACKENDS = ("tfidf", "embeddings")
 IMPORT_BATCH = 25  # articles per write transaction
 
 
-def run_eval(kb_path: Path, test_path: Path, backend: str, as_json: bool) -> int:
+def run_eval(
+    kb_path: Path, test_path: Path, backend: str, as_json: bool, model: str | None = None
+) -> int:
     """Run the evaluation; returns the process exit code (0 ok, 2 bad input)."""
     err = Console(stderr=True)
     if backend not in BACKENDS:
@@ -42,8 +44,8 @@ def run_eval(kb_path: Path, test_path: Path, backend: str, as_json: bool) -> int
         err.print(str(exc), markup=False)
         return 2
     try:
-        report = _run(err, kb_path, test, kb, cast(Backend, backend))
-    except (TrainingError, ImportError) as exc:
+        report = _run(err, kb_path, test, kb, cast(Backend, backend), model)
+    except (TrainingError, ImportError, OSError, ValueError) as exc:
         err.print(f"cannot train: {exc}", markup=False)
         return 2
     if as_json:
@@ -54,7 +56,12 @@ def run_eval(kb_path: Path, test_path: Path, backend: str, as_json: bool) -> int
 
 
 def _run(
-    err: Console, kb_path: Path, test: list[Example], kb: list[Example], backend: Backend
+    err: Console,
+    kb_path: Path,
+    test: list[Example],
+    kb: list[Example],
+    backend: Backend,
+    model: str | None,
 ) -> EvalReport:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as progress:
@@ -63,7 +70,7 @@ def _run(
         def advance(done: int) -> None:
             progress.update(task, completed=done, description="answering test questions")
 
-        return evaluate(kb, test, backend, advance)
+        return evaluate(kb, test, backend, advance, model)
 
 
 def _table(report: EvalReport) -> Table:

@@ -81,14 +81,15 @@ def evaluate(
     test: Sequence[Example],
     backend: Backend = "tfidf",
     progress: Callable[[int], None] | None = None,
+    model_name: str | None = None,
 ) -> EvalReport:
     """Train on ``kb`` (rows labelled ``oos`` are not an article) and answer every test row.
 
     ``progress`` is called with the number of test rows answered so far.
     """
-    trainer(backend)  # import outside the timed training
+    trainer(backend, model_name)  # import (and load a model) outside the timed training
     started, cpu_started = time.perf_counter(), time.process_time()
-    model = train([ex for ex in kb if ex.category != OUT_OF_SCOPE], backend)
+    model = train([ex for ex in kb if ex.category != OUT_OF_SCOPE], backend, model_name)
     train_seconds = (time.perf_counter() - started, time.process_time() - cpu_started)
     known = set(model.categories)
     for ex in test[:5]:  # warm caches before timing

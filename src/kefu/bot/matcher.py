@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, Protocol
 
 Backend = Literal["tfidf", "embeddings"]
@@ -78,20 +79,29 @@ def calibrate(top: float, margin: float) -> float:
 CALIBRATION = (1.779, 2.739, 0.137)
 
 
-def trainer(backend: Backend = "tfidf") -> Callable[[Sequence[Example]], Model]:
-    """Import a backend (slow the first time) and return its training function."""
-    if backend == "embeddings":
-        from kefu.bot.embeddings import train_embeddings
+def trainer(
+    backend: Backend = "tfidf", model: str | None = None
+) -> Callable[[Sequence[Example]], Model]:
+    """Import a backend (slow the first time) and return its training function.
 
-        return train_embeddings
+    ``model`` names the embeddings backend's sentence-transformers model (a name or a local
+    path; None: the packaged default); the embeddings backend loads it here, once.
+    """
+    if backend == "embeddings":
+        from kefu.bot.embeddings import encoder, train_embeddings
+
+        encoder(model)
+        return partial(train_embeddings, model=model)
     from kefu.bot.tfidf import train_tfidf
 
     return train_tfidf
 
 
-def train(examples: Iterable[Example], backend: Backend = "tfidf") -> Model:
+def train(
+    examples: Iterable[Example], backend: Backend = "tfidf", model: str | None = None
+) -> Model:
     """Train a matcher; raises :class:`TrainingError` when the examples can't train one."""
     cleaned = clean_examples(examples)
     if len({ex.category for ex in cleaned}) < 2:
         raise TrainingError("at least two categories with example questions are needed")
-    return trainer(backend)(cleaned)
+    return trainer(backend, model)(cleaned)

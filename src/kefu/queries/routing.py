@@ -27,6 +27,7 @@ COUNTED = (ConversationStatus.open.value, ConversationStatus.pending.value)
 ANNOUNCED = 100  # queue positions announced to customers live; the rest can ask
 HANDLE_SAMPLE = 50  # recent resolved conversations averaged for the expected wait
 HANDLE_WINDOW = timedelta(days=7)
+LAST_AGENT_SCAN = 50  # a returning customer's recent conversations looked at for their agent
 
 # Serving order of priorities, urgent first.
 _rank = case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Conversation.priority, else_=2)
@@ -195,18 +196,20 @@ async def routing_rules(session: AsyncSession, workspace_id: uuid.UUID) -> list[
 async def last_agent_of(
     session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID, exclude: uuid.UUID
 ) -> uuid.UUID | None:
-    """The agent of the contact's most recent other conversation that had one."""
-    return await session.scalar(
+    """The agent of the contact's most recent other conversation that had one (among their
+    last :data:`LAST_AGENT_SCAN`). The assignee is not filtered in SQL: SQLite would then walk
+    the index of every assigned conversation of the workspace instead of the contact's."""
+    rows = await session.scalars(
         select(Conversation.assignee_id)
         .where(
             Conversation.workspace_id == workspace_id,
             Conversation.contact_id == contact_id,
             Conversation.id != exclude,
-            Conversation.assignee_id.is_not(None),
         )
         .order_by(Conversation.updated_at.desc())
-        .limit(1)
+        .limit(LAST_AGENT_SCAN)
     )
+    return next((a for a in rows if a is not None), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import threading
-import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,11 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.svm import LinearSVC
 
 from kefu.bot.matcher import Example, Match
-from kefu.bot.tfidf import MAX_QUERY_CHARS, TfidfModel, _vectorizers, normalise
+from kefu.bot.tfidf import MAX_QUERY_CHARS, TfidfModel, _vectorizers, fit_linear, normalise
 
 #: Weight of the embedding block next to the (unit-length) TF-IDF blocks (chosen on validation
 #: data among 1 and 2).
@@ -171,17 +168,7 @@ def train_embeddings(examples: Sequence[Example], model: str | None = None) -> E
             sparse.csr_matrix(EMBEDDING_WEIGHT * e),
         ]
     ).tocsr()
-    svm = LinearSVC(C=SVM_C, tol=1e-2, max_iter=200, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        svm.fit(x, [ex.category for ex in examples])
-    coef = np.asarray(svm.coef_, dtype=np.float32)
-    bias = np.asarray(svm.intercept_, dtype=np.float32)
-    if coef.shape[0] == 1:  # two categories: one decision function, positive = second class
-        coef = np.vstack([-coef, coef])
-        bias = np.concatenate([-bias, bias])
+    weights, bias, labels = fit_linear(x, [ex.category for ex in examples], SVM_C)
     n_text = len(chars.vocabulary_) + len(words.vocabulary_)
-    weights = np.ascontiguousarray(coef.T)
-    labels = tuple(str(label) for label in svm.classes_)
     text = TfidfModel(chars, words, weights[:n_text], bias, labels)
     return EmbeddingsModel(text, enc, np.ascontiguousarray(weights[n_text:]), e)

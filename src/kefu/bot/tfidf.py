@@ -103,18 +103,27 @@ def _features(
     return idx, val.astype(np.float32)
 
 
-def train_tfidf(examples: Sequence[Example], c: float = 0.5) -> TfidfModel:
-    texts = [ex.text for ex in examples]
-    chars, words = _vectorizers()
-    x = sparse.hstack([chars.fit_transform(texts), words.fit_transform(texts)]).tocsr()
+def fit_linear(
+    x: sparse.csr_matrix, categories: Sequence[str], c: float
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], tuple[str, ...]]:
+    """A linear SVM (fixed seed: the same examples give the same model) as ``features ×
+    categories`` weights, per-category biases and the category labels."""
     svm = LinearSVC(C=c, tol=1e-2, max_iter=200, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        svm.fit(x, [ex.category for ex in examples])
+        svm.fit(x, list(categories))
     coef = np.asarray(svm.coef_, dtype=np.float32)
     bias = np.asarray(svm.intercept_, dtype=np.float32)
     if coef.shape[0] == 1:  # two categories: one decision function, positive = second class
         coef = np.vstack([-coef, coef])
         bias = np.concatenate([-bias, bias])
     labels = tuple(str(label) for label in svm.classes_)
-    return TfidfModel(chars, words, np.ascontiguousarray(coef.T), bias, labels)
+    return np.ascontiguousarray(coef.T), bias, labels
+
+
+def train_tfidf(examples: Sequence[Example], c: float = 0.5) -> TfidfModel:
+    texts = [ex.text for ex in examples]
+    chars, words = _vectorizers()
+    x = sparse.hstack([chars.fit_transform(texts), words.fit_transform(texts)]).tocsr()
+    weights, bias, labels = fit_linear(x, [ex.category for ex in examples], c)
+    return TfidfModel(chars, words, weights, bias, labels)

@@ -1,8 +1,10 @@
 """WeChat Customer Service (WeCom kf): callbacks encrypted and signed with wechatpy; a local
-server plays the WeCom API (gettoken, kf/sync_msg with a cursor and has_more, kf/send_msg)."""
+server plays the WeCom API (gettoken, kf/sync_msg with a cursor and has_more, kf/send_msg,
+kf/service_state/get and /trans with WeCom's transition rules)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import AsyncIterator
@@ -17,8 +19,11 @@ from starlette.routing import Route
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
+from kefu.actions.delivery import STATE_JOB
+from kefu.actions.jobs import enqueue_job
+from kefu.actions.tx import Tx
 from kefu.config import Settings
-from kefu.db.tables import Conversation, InboxChannel, Message
+from kefu.db.tables import Conversation, InboxChannel, Job, Message
 from kefu.domain.enums import ChannelKind
 from kefu.domain.views import InboxView
 from kefu.jobs.runner import Worker
@@ -99,6 +104,11 @@ class WeComApi:
         self.on_event: list[dict[str, Any]] = []
         self.uploads: list[tuple[str, str, str, bytes]] = []  # type, name, mime, bytes
         self.codes = {"wc-2"}  # welcome codes still valid (each allows one message)
+        # service_state per customer: (state, servicer_userid); a new customer is 0.
+        self.states: dict[str, tuple[int, str]] = {}
+        self.trans: list[dict[str, Any]] = []
+        self.gets = 0
+        self.servicers = {"zhangsan", "lisi"}  # WeCom users who are active servicers
 
     def _token_ok(self, request: Request) -> bool:
         return request.query_params.get("access_token") == "kf-access"
@@ -158,6 +168,41 @@ class WeComApi:
         self.sent.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": body["msgid"]})
 
+    async def state_get(self, request: Request) -> JSONResponse:
+        if not self._token_ok(request):
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        body = await request.json()
+        if set(body) != {"open_kfid", "external_userid"} or body["open_kfid"] != KFID:
+            return JSONResponse({"errcode": 95000, "errmsg": "invalid open_kfid"})
+        self.gets += 1
+        state, servicer = self.states.get(body["external_userid"], (0, ""))
+        answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "service_state": state}
+        return JSONResponse(answer | ({"servicer_userid": servicer} if state == 3 else {}))
+
+    async def state_trans(self, request: Request) -> JSONResponse:
+        if not self._token_ok(request):
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        body = await request.json()
+        keys = {"open_kfid", "external_userid", "service_state"}
+        if body.get("open_kfid") != KFID or not keys <= set(body) <= keys | {"servicer_userid"}:
+            return JSONResponse({"errcode": 40058, "errmsg": "invalid parameter"})
+        user, target = body["external_userid"], body["service_state"]
+        state, _ = self.states.get(user, (0, ""))
+        if target == 3 and body.get("servicer_userid") not in self.servicers:
+            return JSONResponse({"errcode": 95014, "errmsg": "servicer not active"})
+        if target not in ALLOWED.get(state, set()):
+            return JSONResponse({"errcode": 95016, "errmsg": "state transition not allowed"})
+        self.trans.append(body)
+        self.states[user] = (target, str(body.get("servicer_userid") or ""))
+        answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
+        return JSONResponse(answer | ({"msg_code": "mc-trans"} if target in (2, 3) else {}))
+
+
+# WeCom's allowed service_state changes: 0 untreated → bot, queue or a servicer; the bot → queue,
+# servicer or end; queue → servicer or end; servicer → another servicer or end; ended: none
+# (the customer's next message makes a new untreated session).
+ALLOWED = {0: {1, 2, 3}, 1: {2, 3, 4}, 2: {3, 4}, 3: {3, 4}, 4: set()}
+
 
 @pytest.fixture
 async def wecom() -> AsyncIterator[tuple[WeComApi, str]]:
@@ -168,6 +213,8 @@ async def wecom() -> AsyncIterator[tuple[WeComApi, str]]:
         Route("/cgi-bin/kf/send_msg", api.send, methods=["POST"]),
         Route("/cgi-bin/kf/send_msg_on_event", api.send_on_event, methods=["POST"]),
         Route("/cgi-bin/media/upload", api.upload, methods=["POST"]),
+        Route("/cgi-bin/kf/service_state/get", api.state_get, methods=["POST"]),
+        Route("/cgi-bin/kf/service_state/trans", api.state_trans, methods=["POST"]),
     ]
     async with serve(Starlette(routes=routes)) as url:
         yield api, url
@@ -389,3 +436,81 @@ async def test_welcome_media_and_failures(server: LiveServer, wecom: tuple[WeCom
     assert thread[-1]["delivery"] == "failed"
     assert thread[-1]["delivery_error"] == "wecom: the message was not delivered (fail_type 1)"
     assert shown_conv["window"] is None
+
+
+async def test_status_moves_service_state(
+    server: LiveServer, wecom: tuple[WeComApi, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Our status and assignee move WeCom's service_state (queued 2, an agent with a WeCom
+    userid 3, resolved 4); an agent without one leaves it; WeCom's refusals are logged."""
+    api, url = wecom
+    api.pages = {
+        "": {
+            "next_cursor": "s1",
+            "has_more": 0,
+            "msg_list": [
+                _event("e1", event_type="enter_session", scene="qr"),
+                _msg("m1", msgtype="text", text={"content": "你好"}),
+            ],
+        }
+    }
+    secrets = {"token": TOKEN, "encoding_aes_key": AES_KEY, "corp_secret": "corp-secret"}
+    settings = {"corp_id": CORP, "open_kfid": KFID, "api_base": url}
+    world, inbox, token = await channel_inbox(
+        server, ChannelKind.wechat_kf, settings=settings, secrets=secrets
+    )
+    ws = world.workspace_id
+    admin, other = world.admin, world.agents[0]
+    async with server.http(token) as c:
+        servicers = f"zhangsan={admin.email.upper()}, lisi=someone@else.test"
+        r = await c.put(
+            f"/api/v1/inboxes/{inbox.id}/channel",
+            json={"settings": settings | {"servicers": servicers}, "secrets": secrets},
+        )
+        assert r.status_code == 200, r.text
+    worker = Worker(server.kefu, workspace_id=ws)
+    assert await _callback(server, inbox) == 200
+    for _ in range(3):
+        await worker.run_due()
+    async with server.kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.workspace_id == ws))
+    assert conv is not None and conv.status == "queued"
+    who = {"open_kfid": KFID, "external_userid": USER}
+    assert api.trans == [who | {"service_state": 2}]
+    assert api.states[USER] == (2, "")
+
+    # A second run of the job finds WeCom already there: nothing moves twice.
+    async def again(tx: Tx) -> None:
+        await enqueue_job(tx, STATE_JOB, {"conversation_id": str(conv.id)})
+
+    gets = api.gets
+    await server.kefu.write(ws, again)
+    await worker.run_due()
+    assert api.gets == gets + 1 and len(api.trans) == 1
+
+    async def post(path: str, body: dict[str, Any]) -> None:
+        async with server.http(token) as c:
+            r = await c.post(f"/api/v1/conversations/{conv.id}/{path}", json=body)
+            assert r.status_code == 200, r.text
+        await worker.run_due()
+
+    # Assigned to the admin, whom the servicers setting names zhangsan: a human servicer.
+    await post("assign", {"assignee_id": str(admin.id)})
+    assert api.trans[-1] == who | {"service_state": 3, "servicer_userid": "zhangsan"}
+    # Handed to an agent without a WeCom userid: WeCom keeps zhangsan, and the log says why.
+    with caplog.at_level(logging.INFO, logger="kefu.jobs.channels"):
+        await post("assign", {"assignee_id": str(other.id)})
+    assert len(api.trans) == 2 and api.states[USER] == (3, "zhangsan")
+    assert any("no WeCom userid" in r.getMessage() for r in caplog.records)
+    # Resolved: the session ends.
+    await post("status", {"status": "resolved"})
+    assert api.trans[-1] == who | {"service_state": 4}
+    # Reopened to the queue: WeCom refuses to leave "ended"; recorded, nothing crashes.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="kefu.jobs.channels"):
+        await post("status", {"status": "queued"})
+    assert len(api.trans) == 3 and api.states[USER] == (4, "")
+    assert any("95016" in r.getMessage() for r in caplog.records)
+    async with server.kefu.db.read() as s:
+        jobs = list((await s.execute(select(Job).where(Job.workspace_id == ws))).scalars())
+    assert {j.state for j in jobs if j.kind == STATE_JOB} == {"done"}

@@ -301,6 +301,17 @@ def servicer_email(setting: Any, user_id: str) -> str | None:
     return None
 
 
+def servicer_userid(setting: Any, email: str) -> str | None:
+    """The provider user id a ``servicers`` setting gives for a kefu agent's email."""
+    if not isinstance(setting, str):
+        return None
+    for pair in setting.split(","):
+        key, _, value = pair.partition("=")
+        if key.strip() and value.strip().lower() == email.strip().lower():
+            return key.strip()
+    return None
+
+
 async def _send_failed(tx: Tx, inbox_id: uuid.UUID, item: Inbound) -> None:
     """The provider reports that a message it accepted did not reach the customer: the message
     shows the reason (and the window closes when that is why)."""

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import delete
 
+from kefu.actions.delivery import schedule_state_sync
 from kefu.actions.jobs import enqueue_job, schedule_bot
 from kefu.actions.routing import backfill_for_agent, route_conversation, unassign
 from kefu.actions.tx import Tx
@@ -107,6 +108,7 @@ async def start_conversation(
     )
     if with_bot:
         await schedule_bot(tx, conv.id)
+    await schedule_state_sync(tx, conv)
     return view
 
 
@@ -158,6 +160,7 @@ async def assign_conversation(
             conversation_id=conv.id,
             contact_id=conv.contact_id,
         )
+    await schedule_state_sync(tx, conv)
     if assignee is None and conv.status == ConversationStatus.queued and (released or team_changed):
         await route_conversation(tx, conv, exclude=released)
     if released is not None:
@@ -231,6 +234,7 @@ async def change_status(
         contact_id=conv.contact_id,
         visibility=Visibility.public,
     )
+    await schedule_state_sync(tx, conv)
     if status == ConversationStatus.queued and conv.assignee_id is None:
         await route_conversation(tx, conv)
     if frees and conv.assignee_id is not None:
@@ -350,6 +354,7 @@ async def wake(tx: Tx, conv: Conversation) -> None:
         contact_id=conv.contact_id,
         visibility=Visibility.public,
     )
+    await schedule_state_sync(tx, conv)
     if status == ConversationStatus.queued:
         await route_conversation(tx, conv, preferred=last_agent)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from kefu.actions.jobs import enqueue_job
 from kefu.actions.tx import Tx
+from kefu.channels.base import StateSyncer
+from kefu.channels.registry import registry
 from kefu.db.tables import Conversation, Inbox
 from kefu.domain.enums import ChannelKind, DeliveryState, Visibility
 from kefu.domain.events import ConversationWindowChanged
@@ -26,6 +28,7 @@ EXTERNAL = frozenset(
 )
 DELIVER_JOB = "channel.deliver"
 DELIVER_ATTEMPTS = 8
+STATE_JOB = "channel.state"
 
 # An inbox's channel never changes once created, so it is safe to remember per process.
 _CHANNELS: dict[tuple[uuid.UUID, uuid.UUID], ChannelKind] = {}
@@ -95,4 +98,21 @@ def set_window(tx: Tx, conv: Conversation, window: WindowView | None) -> None:
         conversation_id=conv.id,
         contact_id=conv.contact_id,
         visibility=Visibility.agents,
+    )
+
+
+async def schedule_state_sync(tx: Tx, conv: Conversation) -> None:
+    """Tell the provider that the conversation's status or assignee changed, for channels
+    whose adapter keeps the provider's state in step (:class:`StateSyncer`): one job per
+    conversation, rescheduled by every change, that sends the state current when it runs.
+    Expects an open transaction."""
+    kind = await inbox_channel(tx, conv.inbox_id)
+    if kind not in EXTERNAL or not isinstance(registry().get(kind), StateSyncer):
+        return
+    await enqueue_job(
+        tx,
+        STATE_JOB,
+        {"conversation_id": str(conv.id)},
+        dedupe_key=f"state:{conv.id}",
+        max_attempts=DELIVER_ATTEMPTS,
     )

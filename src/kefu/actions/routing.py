@@ -21,6 +21,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
 from sqlalchemy.orm.attributes import instance_dict
 
+from kefu.actions.delivery import schedule_state_sync
 from kefu.actions.jobs import enqueue_job
 from kefu.actions.tx import Tx
 from kefu.db.tables import (
@@ -213,6 +214,7 @@ async def unassign(tx: Tx, conv: Conversation) -> None:
         contact_id=conv.contact_id,
         visibility=Visibility.public,
     )
+    await schedule_state_sync(tx, conv)
 
 
 async def announce_queue(tx: Tx, team_id: uuid.UUID | None) -> None:
@@ -292,6 +294,7 @@ async def give(tx: Tx, conv: Conversation, agent: Agent) -> None:
     """Assign ``conv`` to ``agent`` and open it. Expects the caller's open transaction."""
     _give(tx, conv, agent)
     await tx.session.flush()
+    await schedule_state_sync(tx, conv)
 
 
 def _give(tx: Tx, conv: Conversation, agent: Agent) -> None:
@@ -487,6 +490,7 @@ async def _assign_best(
     _give(tx, conv, agent)
     updated = (*pool[:i], (agent, q.candidate(agent, pick.load + 1)), *pool[i + 1 :])
     tx.scratch[("kefu.routing.pool", conv.team_id)] = (_stamp(tx, _LOADS), updated)
+    await schedule_state_sync(tx, conv)
     return agent
 
 

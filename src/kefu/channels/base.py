@@ -186,6 +186,24 @@ class Puller(Protocol):
     ) -> Pulled: ...
 
 
+@runtime_checkable
+class StateSyncer(Protocol):
+    """An adapter whose provider keeps its own state of a conversation (WeCom kf's
+    ``service_state``): told when ours changes. ``status`` is our conversation status,
+    ``servicer`` the provider's user id of the assigned agent (``None`` when none is known).
+    Returns what was done (for the log); raises :class:`DeliveryFailed` when the provider
+    refuses."""
+
+    async def sync_state(
+        self,
+        config: ChannelConfig,
+        ctx: SendContext,
+        address: str,
+        status: str,
+        servicer: str | None,
+    ) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     data: bytes

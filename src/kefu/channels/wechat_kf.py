@@ -12,7 +12,8 @@ conversation with its ``scene_param`` (or ``scene``) as the source and keeps its
 Outbound: ``kf/send_msg`` with our message id as the ``msgid`` (unique per account, so WeCom
 itself refuses a repeat), text, a click/view ``msgmenu``, or an uploaded attachment; the
 greeting after ``enter_session`` through ``kf/send_msg_on_event``; 5 sends within 48 hours of
-the customer's last message.
+the customer's last message. Our status changes move WeCom's ``service_state`` along
+(:meth:`WeComKfAdapter.sync_state`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ API_BASE = "https://qyapi.weixin.qq.com"
 PAGE = 1000
 WELCOME_SECONDS = 20  # a welcome_code is valid this long
 SESSION_ENDED = 3  # session_status_change change_type: the session was ended
+# Our conversation status → WeCom's service_state (0 untreated, 1 smart assistant, 2 waiting
+# in the queue, 3 a human servicer, 4 ended). A snoozed or pending conversation keeps its state.
+HUMAN = 3
+SERVICE_STATES = {"bot": 1, "queued": 2, "open": HUMAN, "resolved": 4}
 # Which kf media type each attachment kind is uploaded and sent as.
 KF_MEDIA = {"image": "image", "audio": "voice", "video": "video", "file": "file"}
 MEDIA_TYPES = {
@@ -160,6 +165,35 @@ class WeComKfAdapter:
                 # The code was used or expired: an ordinary send, where the window allows.
         answer = await _call(ctx, base, config, "/cgi-bin/kf/send_msg", body)
         return Delivered(provider_id=str(answer.get("msgid") or out.message_id.hex))
+
+    async def sync_state(
+        self,
+        config: ChannelConfig,
+        ctx: SendContext,
+        address: str,
+        status: str,
+        servicer: str | None,
+    ) -> str:
+        """Move the WeCom session to the ``service_state`` our status maps to
+        (``kf/service_state/trans``), unless it is there already (``kf/service_state/get``).
+        A human state needs the servicer's WeCom user id: without one nothing is moved."""
+        target = SERVICE_STATES.get(status)
+        if target is None:
+            return f"no service_state for {status}"
+        if target == HUMAN and not servicer:
+            return "skipped: no WeCom servicer userid for the assigned agent"
+        base = _base(config)
+        who = {"open_kfid": str(config.settings["open_kfid"]), "external_userid": address}
+        now = await _call(ctx, base, config, "/cgi-bin/kf/service_state/get", who)
+        if now.get("service_state") == target and (
+            target != HUMAN or now.get("servicer_userid") == servicer
+        ):
+            return f"already {target}"
+        body: dict[str, Any] = who | {"service_state": target}
+        if target == HUMAN:
+            body["servicer_userid"] = servicer
+        await _call(ctx, base, config, "/cgi-bin/kf/service_state/trans", body)
+        return f"moved to {target}"
 
 
 # -- inbound ---------------------------------------------------------------------------------

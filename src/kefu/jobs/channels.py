@@ -20,7 +20,12 @@ from functools import partial
 import httpx
 from sqlalchemy import select
 
-from kefu.actions.channels import accept_inbound, ingest_inbound, record_delivery
+from kefu.actions.channels import (
+    accept_inbound,
+    ingest_inbound,
+    record_delivery,
+    servicer_userid,
+)
 from kefu.attachments.ingest import Limits, check_and_store, discard
 from kefu.channels.base import (
     ChannelConfig,
@@ -30,12 +35,14 @@ from kefu.channels.base import (
     Outbound,
     OutFile,
     Puller,
+    StateSyncer,
     TokenFetch,
     Typist,
 )
 from kefu.channels.http import Network, guarded_client, parse_networks, unreachable
 from kefu.channels.registry import registry
 from kefu.db.tables import (
+    Agent,
     Attachment,
     ChannelToken,
     Conversation,
@@ -341,3 +348,49 @@ async def deliver(kefu: Kefu, job: Job) -> None:
         return
     log.info("delivered %s (%s)", message_id, done.provider_id)
     await kefu.write(ws, partial(record, delivery=DeliveryState.sent, key=done.key))
+
+
+async def sync_state(kefu: Kefu, job: Job) -> None:
+    """Tell the provider the conversation's current status (and its agent, as the provider's
+    user id). A refusal is logged and left: the provider keeps its own state."""
+    ws = job.workspace_id
+    async with kefu.db.read() as s:
+        conv = await s.get(Conversation, (ws, uuid.UUID(job.payload["conversation_id"])))
+        if conv is None or conv.channel_address is None:
+            return
+        inbox = await s.get(Inbox, (ws, conv.inbox_id))
+        row = await s.get(InboxChannel, (ws, conv.inbox_id))
+        agent = await s.get(Agent, (ws, conv.assignee_id)) if conv.assignee_id else None
+    adapter = registry().get(inbox.channel) if inbox is not None else None
+    if not isinstance(adapter, StateSyncer) or row is None:
+        return
+    config = ChannelConfig(conv.inbox_id, dict(row.settings), dict(row.secrets))
+    servicer = servicer_userid(row.settings.get("servicers"), agent.email) if agent else None
+    if agent is not None and servicer is None and conv.status == "open":
+        log.info(
+            "conversation %s: agent %s has no WeCom userid in the inbox's servicers setting; "
+            "the human service state is not set",
+            conv.id,
+            agent.id,
+        )
+    try:
+        async with guarded_client(kefu.settings.fetch_allow_networks) as http:
+            done = await adapter.sync_state(
+                config,
+                _Context(kefu, ws, conv.inbox_id, http),
+                conv.channel_address,
+                conv.status,
+                servicer,
+            )
+    except DeliveryFailed as exc:
+        if exc.retry and job.attempts < job.max_attempts:
+            raise
+        log.warning("conversation %s: state %s refused: %s", conv.id, conv.status, exc.reason)
+        return
+    except httpx.HTTPError as exc:
+        failure = unreachable(exc)
+        if failure.retry and job.attempts < job.max_attempts:
+            raise
+        log.warning("conversation %s: state not synced: %s", conv.id, failure.reason)
+        return
+    log.info("conversation %s: state %s: %s", conv.id, conv.status, done)

@@ -72,6 +72,7 @@ HANDLERS: dict[str, Handler] = {
     "channel.deliver": channels.deliver,
     "bot.run": run_bot,
     "channel.pull": channels.pull,
+    "channel.state": channels.sync_state,
     "email.transcript": mail.send_transcript,
 }
 

@@ -1,6 +1,6 @@
 """Administration in the agent app: knowledge-base articles (list, create, edit, disable,
-live for a second admin; hidden from plain agents) and an inbox's entry links with their QR
-codes and embed snippet."""
+live for a second admin; hidden from plain agents), an inbox's entry links with their QR
+codes and embed snippet, and an inbox's pre-chat form."""
 
 from __future__ import annotations
 
@@ -131,3 +131,92 @@ def test_inbox_entry_links_and_qr_codes(
     )
     link.get_by_role("button", name="Delete").click()
     expect(link).to_have_count(0)
+
+
+def test_inbox_prechat_form(
+    app_built: None, browser: Browser, kefu_live: ThreadedServer, request: pytest.FixtureRequest
+) -> None:
+    world = kefu_live.run(make_world(kefu_live.live.kefu))
+    base = kefu_live.live.url
+    admin = sign_in(browser, base, world.admin.email)
+    watcher = sign_in(browser, base, world.admin.email)
+    for page in (admin, watcher):
+        request.addfinalizer(page.context.close)
+        page.goto(f"{base}/app/#/admin/inboxes")
+    section = admin.locator(f'[data-inbox="{world.inbox.id}"] [data-testid=prechat]')
+    expect(section).to_contain_text("No pre-chat form")
+    fields = section.get_by_test_id("prechat-field")
+
+    # A required phone field: the key "phone" gives the field its type.
+    section.get_by_role("button", name="Add field").click()
+    phone = fields.nth(0)
+    phone.locator("input[name=key]").fill("phone")
+    expect(phone.locator("select[name=type]")).to_have_value("phone")
+    phone.locator("input[name=required]").check()
+    phone.locator("input[name=label-en]").fill("Phone")
+    phone.locator("input[name=label-zh-CN]").fill("电话")
+    phone.locator("input[name=label-ja]").fill("電話番号")
+
+    # A select field without options is refused by the server, in words next to the form.
+    section.get_by_role("button", name="Add field").click()
+    topic = fields.nth(1)
+    topic.locator("input[name=key]").fill("topic")
+    topic.locator("select[name=type]").select_option("select")
+    topic.locator("input[name=label-en]").fill("Topic")
+    section.get_by_role("button", name="Save form").click()
+    expect(section.get_by_role("alert")).to_contain_text(
+        "Field 2 (topic): a select field needs options with distinct values"
+    )
+
+    # With two options it is saved; moved up, it comes first.
+    for value, label in (("billing", "Billing"), ("delivery", "Delivery")):
+        topic.get_by_role("button", name="Add option").click()
+        option = topic.get_by_test_id("prechat-option").last
+        option.locator("input[name=value]").fill(value)
+        option.locator("input[name=option-label-en]").fill(label)
+    topic.get_by_role("button", name="Move up").click()
+    expect(fields.nth(0).locator("input[name=key]")).to_have_value("topic")
+    section.get_by_role("button", name="Save form").click()
+    expect(section.get_by_test_id("prechat-saved")).to_have_text("Saved.")
+    expect(section.get_by_role("alert")).to_have_count(0)
+
+    # Another admin's screen follows through inbox.updated.
+    other = watcher.locator(f'[data-inbox="{world.inbox.id}"] [data-testid=prechat-field]')
+    expect(other).to_have_count(2)
+    expect(other.nth(0).locator("input[name=key]")).to_have_value("topic")
+    expect(other.nth(1).locator("input[name=required]")).to_be_checked()
+
+    # The widget's session carries the form.
+    with httpx.Client(base_url=base, timeout=15) as http:
+        r = http.post("/api/client/v1/sessions", json={"inbox_key": world.inbox.key})
+        assert r.status_code == 201, r.text
+    assert r.json()["inbox"]["prechat"] == {
+        "fields": [
+            {
+                "key": "topic",
+                "type": "select",
+                "required": False,
+                "label": {"en": "Topic"},
+                "options": [
+                    {"value": "billing", "label": {"en": "Billing"}},
+                    {"value": "delivery", "label": {"en": "Delivery"}},
+                ],
+            },
+            {
+                "key": "phone",
+                "type": "phone",
+                "required": True,
+                "label": {"en": "Phone", "zh-CN": "电话", "ja": "電話番号"},
+                "options": [],
+            },
+        ]
+    }
+
+    # Removing every field removes the form.
+    for _ in range(2):
+        fields.first.get_by_test_id("remove-field").click()
+    section.get_by_role("button", name="Save form").click()
+    expect(section.get_by_test_id("prechat-saved")).to_have_text("Saved.")
+    expect(
+        watcher.locator(f'[data-inbox="{world.inbox.id}"] [data-testid=prechat]')
+    ).to_contain_text("No pre-chat form")

@@ -14,6 +14,7 @@ import type {
   Inbox,
   Message,
   Notification,
+  PrechatForm,
   Team,
 } from "./types";
 
@@ -22,6 +23,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -60,8 +62,8 @@ export async function request<T>(
 }
 
 function errorOf(status: number, data: unknown, fallback: string): ApiError {
-  const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
-  return new ApiError(status, err?.code ?? "error", err?.message ?? fallback);
+  const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+  return new ApiError(status, err?.code ?? "error", err?.message ?? fallback, err?.details);
 }
 
 export interface Upload {
@@ -171,6 +173,7 @@ export const api = {
     request<Team>("PATCH", `/teams/${id}`, body),
   updateInbox: (id: string, body: Record<string, unknown>) =>
     request<Inbox>("PATCH", `/inboxes/${id}`, body),
+  setPrechat: (id: string, form: PrechatForm) => request<Inbox>("PUT", `/inboxes/${id}/prechat`, form),
   createInbox: (name: string) => request<Inbox>("POST", "/inboxes", { name }),
   attachment: (conversationId: string, attachmentId: string) =>
     request<Attachment>("GET", `/conversations/${conversationId}/attachments/${attachmentId}`),

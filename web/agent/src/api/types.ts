@@ -58,6 +58,22 @@ export interface Inbox {
   allowed_origins: string[];
   greeting: string | null;
   widget: WidgetStyle;
+  prechat: PrechatForm;
+}
+
+export type PrechatFieldType = "text" | "textarea" | "email" | "phone" | "number" | "select" | "checkbox";
+
+/** An inbox's pre-chat form (docs/widget.md): labels keyed by language tag. */
+export interface PrechatField {
+  key: string;
+  type: PrechatFieldType;
+  required: boolean;
+  label: Record<string, string>;
+  options: { value: string; label: Record<string, string> }[];
+}
+
+export interface PrechatForm {
+  fields: PrechatField[];
 }
 
 export interface Identity {

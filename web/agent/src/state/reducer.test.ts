@@ -1,4 +1,4 @@
-import type { Conversation, KefuEvent } from "../api/types";
+import type { Conversation, Inbox, KefuEvent } from "../api/types";
 import { apply, emptyState } from "./reducer";
 
 const conv: Conversation = {
@@ -106,4 +106,24 @@ test("knowledge-base articles are created, replaced and deleted by their events"
   const s2 = apply(s1, { type: "kb.article_deleted", article_id: "a1" });
   expect(s2.articles).toEqual({});
   expect(apply(s2, { type: "kb.article_deleted", article_id: "a1" })).toBe(s2);
+});
+
+test("inbox.updated brings the inbox's pre-chat form", () => {
+  const inbox: Inbox = {
+    id: "i1",
+    name: "Web",
+    channel: "web",
+    key: "ik_1",
+    team_id: null,
+    require_identity: false,
+    allowed_origins: [],
+    greeting: null,
+    widget: { color: "#1f6feb", text_color: "#ffffff", position: "right" },
+    prechat: { fields: [] },
+  };
+  const s0 = apply(emptyState(), { type: "inbox.created", inbox });
+  const field = { key: "phone", type: "phone" as const, required: true, label: { en: "Phone" }, options: [] };
+  const s1 = apply(s0, { type: "inbox.updated", inbox: { ...inbox, prechat: { fields: [field] } } });
+  expect(s1.inboxes.i1?.prechat.fields).toEqual([field]);
+  expect(s0.inboxes.i1?.prechat.fields).toEqual([]);
 });

@@ -29,7 +29,7 @@ from kefu.domain.views import InboxView
 from kefu.jobs.runner import Worker
 from tests.attachments.samples import jpeg
 from tests.channels.fakes import channel_inbox, count_rows, serve
-from tests.support import LiveServer
+from tests.support import LiveServer, login
 
 pytestmark = pytest.mark.storage
 
@@ -109,6 +109,8 @@ class WeComApi:
         self.trans: list[dict[str, Any]] = []
         self.gets = 0
         self.servicers = {"zhangsan", "lisi"}  # WeCom users who are active servicers
+        self.contact_ways: list[dict[str, Any]] = []
+        self.contact_error = 0  # an errcode add_contact_way answers with, when set
 
     def _token_ok(self, request: Request) -> bool:
         return request.query_params.get("access_token") == "kf-access"
@@ -197,6 +199,20 @@ class WeComApi:
         answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
         return JSONResponse(answer | ({"msg_code": "mc-trans"} if target in (2, 3) else {}))
 
+    async def add_contact_way(self, request: Request) -> JSONResponse:
+        if not self._token_ok(request):
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        body = await request.json()
+        if self.contact_error:
+            return JSONResponse({"errcode": self.contact_error, "errmsg": "api not enabled"})
+        if set(body) != {"open_kfid", "scene"} or body["open_kfid"] != KFID:
+            return JSONResponse({"errcode": 95000, "errmsg": "invalid open_kfid"})
+        if not re.fullmatch(r"[0-9A-Za-z_\-]{1,32}", body["scene"]):
+            return JSONResponse({"errcode": 40058, "errmsg": "invalid scene"})
+        self.contact_ways.append(body)
+        url = f"https://work.weixin.qq.com/kfid/kfc5fdb2e8?enc_scene=ENC{body['scene']}"
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "url": url})
+
 
 # WeCom's allowed service_state changes: 0 untreated → bot, queue or a servicer; the bot → queue,
 # servicer or end; queue → servicer or end; servicer → another servicer or end; ended: none
@@ -215,6 +231,7 @@ async def wecom() -> AsyncIterator[tuple[WeComApi, str]]:
         Route("/cgi-bin/media/upload", api.upload, methods=["POST"]),
         Route("/cgi-bin/kf/service_state/get", api.state_get, methods=["POST"]),
         Route("/cgi-bin/kf/service_state/trans", api.state_trans, methods=["POST"]),
+        Route("/cgi-bin/kf/add_contact_way", api.add_contact_way, methods=["POST"]),
     ]
     async with serve(Starlette(routes=routes)) as url:
         yield api, url
@@ -514,3 +531,60 @@ async def test_status_moves_service_state(
     async with server.kefu.db.read() as s:
         jobs = list((await s.execute(select(Job).where(Job.workspace_id == ws))).scalars())
     assert {j.state for j in jobs if j.kind == STATE_JOB} == {"done"}
+
+
+async def test_entry_links_are_wecom_contact_ways(
+    server: LiveServer, wecom: tuple[WeComApi, str]
+) -> None:
+    """An entry link of a WeCom kf inbox is the URL kf/add_contact_way returns for its source
+    (the scene), and the scene comes back in enter_session as the conversation's source."""
+    api, url = wecom
+    secrets = {"token": TOKEN, "encoding_aes_key": AES_KEY, "corp_secret": "corp-secret"}
+    settings = {"corp_id": CORP, "open_kfid": KFID, "api_base": url}
+    world, inbox, token = await channel_inbox(
+        server, ChannelKind.wechat_kf, settings=settings, secrets=secrets
+    )
+    ws = world.workspace_id
+    links = f"/api/v1/inboxes/{inbox.id}/entry-links"
+    async with server.http(token) as c:
+        r = await c.post(links, json={"source": "shop-7", "label": "Shop 7"})
+        assert r.status_code == 201, r.text
+        link = r.json()
+        wecom_url = "https://work.weixin.qq.com/kfid/kfc5fdb2e8?enc_scene=ENCshop-7"
+        assert api.contact_ways == [{"open_kfid": KFID, "scene": "shop-7"}]
+        assert link["url"] == wecom_url
+        assert [i["url"] for i in (await c.get(links)).json()["items"]] == [wecom_url]
+        qr = await c.get(link["qr_svg"])
+        assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg")
+        # A source WeCom cannot carry as a scene, and WeCom refusing: a clear error, no link.
+        bad = await c.post(links, json={"source": "shop:7"})
+        assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_scene")
+        api.contact_error = 95017
+        refused = await c.post(links, json={"source": "shop-8"})
+        assert refused.status_code == 502
+        assert refused.json()["error"] == {
+            "code": "provider_refused",
+            "message": "wecom 95017: api not enabled",
+        }
+        assert len((await c.get(links)).json()["items"]) == 1
+        # An agent (not an admin) cannot make WeCom create links.
+        agent_token = await login(c, world.agents[0].email)
+    async with server.http(agent_token) as c:
+        assert (await c.post(links, json={"source": "shop-9"})).status_code == 403
+    assert len(api.contact_ways) == 1
+
+    # A customer opens the link: WeCom's enter_session carries the scene.
+    api.pages = {
+        "": {
+            "next_cursor": "l1",
+            "has_more": 0,
+            "msg_list": [_event("e1", event_type="enter_session", scene="shop-7")],
+        }
+    }
+    worker = Worker(server.kefu, workspace_id=ws)
+    assert await _callback(server, inbox) == 200
+    await worker.run_due()
+    await worker.run_due()
+    async with server.kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.workspace_id == ws))
+    assert conv is not None and conv.source == "wecom:shop-7"

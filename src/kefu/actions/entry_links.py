@@ -17,10 +17,17 @@ from kefu.queries.entry_links import EntryLinkRow, entry_link_row
 
 
 async def create_entry_link(
-    tx: Tx, actor: Actor, inbox_id: uuid.UUID, *, source: str, label: str | None
+    tx: Tx,
+    actor: Actor,
+    inbox_id: uuid.UUID,
+    *,
+    source: str,
+    label: str | None,
+    provider_url: str | None = None,
 ) -> EntryLinkRow:
     """Admins make one link per inbox and source; a second with the same source is 409.
-    No event: links are configuration that no client state holds."""
+    ``provider_url`` is the link the inbox's provider made for the source (WeCom kf), when
+    it makes its own. No event: links are configuration that no client state holds."""
     require_role(actor, Role.admin)
     inbox = await access_inbox(tx.session, actor, inbox_id)
     taken = await tx.session.scalar(
@@ -38,6 +45,7 @@ async def create_entry_link(
         inbox_id=inbox.id,
         source=source,
         label=label,
+        provider_url=provider_url,
         created_at=tx.now,
     )
     tx.session.add(link)

@@ -16,8 +16,10 @@ from starlette.responses import RedirectResponse, Response
 from kefu.actions.entry_links import create_entry_link, delete_entry_link
 from kefu.api.deps import CurrentAgent, KefuDep, ReadSession
 from kefu.api.schemas import Strict
+from kefu.domain.enums import Role
 from kefu.domain.text import Name, Source
-from kefu.queries.access import access_inbox, get_inbox_by_key
+from kefu.jobs.channels import provider_link
+from kefu.queries.access import access_inbox, get_inbox_by_key, require_role
 from kefu.queries.entry_links import EntryLinkRow, access_entry_link, list_entry_links
 
 router = APIRouter(tags=["entry links"])
@@ -67,7 +69,7 @@ def _out(base: str, inbox_key: str, link: EntryLinkRow) -> EntryLinkOut:
         inbox_id=link.inbox_id,
         source=link.source,
         label=link.label,
-        url=link_url(base, inbox_key, link.source),
+        url=link.provider_url or link_url(base, inbox_key, link.source),
         qr_png=f"{item}/qr.png",
         qr_svg=f"{item}/qr.svg",
     )
@@ -87,6 +89,11 @@ async def entry_links(
 async def new_entry_link(
     inbox_id: uuid.UUID, body: EntryLinkIn, me: CurrentAgent, request: Request, kefu: KefuDep
 ) -> EntryLinkOut:
+    require_role(me.actor, Role.admin)
+    async with kefu.db.read() as session:
+        inbox = await access_inbox(session, me.actor, inbox_id)
+    # A WeCom kf inbox's links are WeCom's own (asked for before the link is stored).
+    provider_url = await provider_link(kefu, me.actor.workspace_id, inbox, body.source)
     link = await kefu.write(
         me.actor.workspace_id,
         partial(
@@ -95,10 +102,9 @@ async def new_entry_link(
             inbox_id=inbox_id,
             source=body.source,
             label=body.label,
+            provider_url=provider_url,
         ),
     )
-    async with kefu.db.read() as session:
-        inbox = await access_inbox(session, me.actor, inbox_id)
     return _out(_base_url(request, kefu), inbox.key, link)
 
 
@@ -117,7 +123,8 @@ async def _qr(
 ) -> segno.QRCode:
     inbox = await access_inbox(session, me.actor, inbox_id)
     link = await access_entry_link(session, me.actor, inbox.id, entry_link_id)
-    return segno.make(link_url(base, inbox.key, link.source), error="m", micro=False)
+    url = link.provider_url or link_url(base, inbox.key, link.source)
+    return segno.make(url, error="m", micro=False)
 
 
 @router.get(ITEM + "/qr.png", response_class=Response)

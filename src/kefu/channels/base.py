@@ -132,6 +132,13 @@ class BadRequest(KefuError):
     status = 400
 
 
+class ProviderRefused(KefuError):
+    """An administrative call to the provider (not a delivery) failed: its reason is shown."""
+
+    code = "provider_refused"
+    status = 502
+
+
 # -- configuration and send context ----------------------------------------------------------
 
 
@@ -202,6 +209,16 @@ class StateSyncer(Protocol):
         status: str,
         servicer: str | None,
     ) -> str: ...
+
+
+@runtime_checkable
+class LinkMaker(Protocol):
+    """An adapter whose provider makes the entry links of an inbox (WeCom kf
+    ``add_contact_way``): returns the provider's URL for ``source``, which comes back as the
+    source of the conversations it opens. Raises :class:`BadRequest` for a source the provider
+    cannot carry, :class:`DeliveryFailed` when it refuses or cannot be reached."""
+
+    async def make_link(self, config: ChannelConfig, ctx: SendContext, source: str) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,13 @@ Outbound: ``kf/send_msg`` with our message id as the ``msgid`` (unique per accou
 itself refuses a repeat), text, a click/view ``msgmenu``, or an uploaded attachment; the
 greeting after ``enter_session`` through ``kf/send_msg_on_event``; 5 sends within 48 hours of
 the customer's last message. Our status changes move WeCom's ``service_state`` along
-(:meth:`WeComKfAdapter.sync_state`).
+(:meth:`WeComKfAdapter.sync_state`); an inbox's entry links are WeCom's own
+(``kf/add_contact_way``, :meth:`WeComKfAdapter.make_link`).
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -28,6 +30,7 @@ import httpx
 import orjson
 
 from kefu.channels.base import (
+    BadRequest,
     BadSignature,
     ChannelConfig,
     Delivered,
@@ -59,6 +62,7 @@ API_BASE = "https://qyapi.weixin.qq.com"
 PAGE = 1000
 WELCOME_SECONDS = 20  # a welcome_code is valid this long
 SESSION_ENDED = 3  # session_status_change change_type: the session was ended
+SCENE = re.compile(r"[0-9A-Za-z_\-]{1,32}")  # add_contact_way's scene
 # Our conversation status → WeCom's service_state (0 untreated, 1 smart assistant, 2 waiting
 # in the queue, 3 a human servicer, 4 ended). A snoozed or pending conversation keeps its state.
 HUMAN = 3
@@ -165,6 +169,20 @@ class WeComKfAdapter:
                 # The code was used or expired: an ordinary send, where the window allows.
         answer = await _call(ctx, base, config, "/cgi-bin/kf/send_msg", body)
         return Delivered(provider_id=str(answer.get("msgid") or out.message_id.hex))
+
+    async def make_link(self, config: ChannelConfig, ctx: SendContext, source: str) -> str:
+        """``kf/add_contact_way`` with the source as its ``scene``: the customer who opens the
+        link enters the session with that scene, which becomes the conversation's source."""
+        if not SCENE.fullmatch(source):
+            raise BadRequest(
+                "a WeCom kf scene is 1 to 32 letters, digits, _ or -", code="invalid_scene"
+            )
+        body = {"open_kfid": str(config.settings["open_kfid"]), "scene": source}
+        answer = await _call(ctx, _base(config), config, "/cgi-bin/kf/add_contact_way", body)
+        url = str(answer.get("url") or "")
+        if not url.startswith("https://") or len(url) > 1000:
+            raise DeliveryFailed("wecom: add_contact_way answered no usable url", retry=False)
+        return url
 
     async def sync_state(
         self,

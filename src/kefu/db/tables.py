@@ -542,6 +542,9 @@ class EntryLink(Base):
     inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     source: Mapped[str] = mapped_column(String(100))
     label: Mapped[str | None] = mapped_column(String(200))
+    # The link the inbox's provider made for this source (WeCom kf ``add_contact_way``);
+    # ``None``: the link opens kefu's own chat.
+    provider_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

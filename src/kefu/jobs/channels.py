@@ -31,9 +31,11 @@ from kefu.channels.base import (
     ChannelConfig,
     Delivered,
     DeliveryFailed,
+    LinkMaker,
     MediaFetcher,
     Outbound,
     OutFile,
+    ProviderRefused,
     Puller,
     StateSyncer,
     TokenFetch,
@@ -394,3 +396,25 @@ async def sync_state(kefu: Kefu, job: Job) -> None:
         log.warning("conversation %s: state not synced: %s", conv.id, failure.reason)
         return
     log.info("conversation %s: state %s: %s", conv.id, conv.status, done)
+
+
+async def provider_link(
+    kefu: Kefu, workspace_id: uuid.UUID, inbox: Inbox, source: str
+) -> str | None:
+    """The entry link the inbox's provider makes for ``source``, for channels whose provider
+    makes its own (WeCom kf); ``None`` for the others (the link opens kefu's chat)."""
+    adapter = registry().get(inbox.channel)
+    if not isinstance(adapter, LinkMaker):
+        return None
+    config = await load_config(kefu, workspace_id, inbox.id)
+    if not config.settings:
+        raise ProviderRefused("configure the inbox's channel first", code="channel_not_configured")
+    try:
+        async with guarded_client(kefu.settings.fetch_allow_networks) as http:
+            return await adapter.make_link(
+                config, _Context(kefu, workspace_id, inbox.id, http), source
+            )
+    except DeliveryFailed as exc:
+        raise ProviderRefused(exc.reason) from exc
+    except httpx.HTTPError as exc:
+        raise ProviderRefused(unreachable(exc).reason) from exc

@@ -20,10 +20,11 @@ class EntryLinkRow:
     inbox_id: uuid.UUID
     source: str
     label: str | None
+    provider_url: str | None = None
 
 
 def entry_link_row(link: EntryLink) -> EntryLinkRow:
-    return EntryLinkRow(link.id, link.inbox_id, link.source, link.label)
+    return EntryLinkRow(link.id, link.inbox_id, link.source, link.label, link.provider_url)
 
 
 async def list_entry_links(

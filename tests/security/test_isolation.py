@@ -107,6 +107,10 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("GET", "/api/v1/kb/articles/{article_id}"): [None],
     ("PUT", "/api/v1/kb/articles/{article_id}"): [ARTICLE],
     ("DELETE", "/api/v1/kb/articles/{article_id}"): [None],
+    ("PUT", "/api/v1/inboxes/{inbox_id}/prechat"): [
+        {"fields": [{"key": "order", "required": True, "label": {"en": "Order number"}}]}
+    ],
+    ("GET", "/api/v1/conversations/{conversation_id}/channels"): [None],
     ("GET", "/api/v1/inboxes/{inbox_id}/bot"): [None],
     ("PUT", "/api/v1/inboxes/{inbox_id}/bot"): [{"enabled": False, "welcome": {"en": "Hi"}}],
     ("POST", "/api/v1/conversations/{conversation_id}/transcript"): [{"to": "iso@example.test"}],

@@ -5,6 +5,7 @@ polled over IMAP, replies received by an aiosmtpd server playing the provider.""
 from __future__ import annotations
 
 import asyncio
+import io
 import smtplib
 import uuid
 from collections.abc import AsyncIterator
@@ -16,11 +17,13 @@ from sqlalchemy import func, select, update
 
 from kefu.actions.email import request_transcript
 from kefu.actions.messages import send_message
+from kefu.attachments.ingest import Limits, check_and_store
 from kefu.config import Settings
-from kefu.db.tables import ContactIdentity, Conversation, Job, Message
+from kefu.db.tables import Attachment, ContactIdentity, Conversation, Job, Message
 from kefu.db.types import utcnow
 from kefu.domain.actors import AgentActor
 from kefu.domain.enums import MessageType
+from kefu.jobs.attachments import sweep_orphan_files
 from kefu.jobs.mail import MailService
 from kefu.jobs.runner import Worker
 from kefu.runtime import Kefu
@@ -399,3 +402,42 @@ async def test_attachments_in_and_out(kefu: Kefu, sink: Sink, endpoint: int) -> 
     assert part.get_filename() == "invoice.pdf" and part.get_content_type() == "application/pdf"
     assert part.get_payload(decode=True) == pdf()
     assert out["In-Reply-To"] == "<a1@cust.test>"
+
+
+async def test_attachments_of_a_mail_waiting_for_ingest_survive_the_sweep(
+    kefu: Kefu, endpoint: int
+) -> None:
+    """A mail's files are stored at receipt and get their rows when the ingest job runs: the
+    storage sweep keeps them however late that is, and still removes files nothing carries."""
+    world = await make_world(kefu)
+    await email_inbox(kefu, world, smtp_port=1)
+    mail = customer_mail("The receipt, attached.", message_id="<late@cust.test>")
+    mail.add_attachment(pdf(), maintype="application", subtype="pdf", filename="receipt.pdf")
+    await asyncio.to_thread(smtp_send, endpoint, mail.as_bytes(policy=policy.SMTP))
+    ws = world.workspace_id
+    (waiting,) = [k async for k in kefu.storage.list_keys() if k.startswith(f"{ws}/")]
+    stray = await check_and_store(
+        kefu.storage, ws, io.BytesIO(pdf()), "stray.pdf", Limits(1_000_000, 1_000_000)
+    )
+
+    # The workers were down for hours: every file is past the sweep's grace period.
+    assert await sweep_orphan_files(kefu, grace_seconds=-60) == 1
+    assert [k async for k in kefu.storage.list_keys() if k.startswith(f"{ws}/")] == [waiting]
+    assert stray.key != waiting
+
+    await run_jobs(kefu)
+    async with kefu.db.read() as s:
+        row = await s.scalar(
+            select(Message).where(Message.workspace_id == ws, Message.type == "file")
+        )
+    assert row is not None and row.payload is not None
+    attachment = await stored_bytes(kefu, ws, row.payload["attachment_id"])
+    assert attachment == pdf()
+    assert await sweep_orphan_files(kefu, grace_seconds=-60) == 0  # now it has its row
+
+
+async def stored_bytes(kefu: Kefu, ws: uuid.UUID, attachment_id: str) -> bytes:
+    async with kefu.db.read() as s:
+        row = await s.get(Attachment, (ws, uuid.UUID(attachment_id)))
+    assert row is not None
+    return b"".join([chunk async for chunk in kefu.storage.open(row.key)])

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kefu.actions.attachments import discard_unattached
 from kefu.db.tables import Workspace
 from kefu.db.types import utcnow
-from kefu.queries.attachments import attachment_exists
+from kefu.queries.attachments import attachment_exists, awaited_by_job
 from kefu.runtime import Kefu
 
 GRACE_SECONDS = 3600  # an upload in flight writes its row well within this
@@ -24,7 +24,10 @@ def _age_seconds(attachment_id: uuid.UUID, now: float) -> float:
 
 
 async def sweep_orphan_files(kefu: Kefu, grace_seconds: float = GRACE_SECONDS) -> int:
-    """Delete stored files older than ``grace_seconds`` without an attachment row."""
+    """Delete stored files older than ``grace_seconds`` without an attachment row, unless a
+    job that has not finished carries them (a mail's attachments wait for its ingest job,
+    which may run hours later when workers are down). The row is looked up again after the
+    jobs: a job that finished in between wrote it."""
     now = time.time()
     removed = 0
     async for key in kefu.storage.list_keys():
@@ -32,8 +35,15 @@ async def sweep_orphan_files(kefu: Kefu, grace_seconds: float = GRACE_SECONDS) -
         attachment_id = uuid.UUID(name.removesuffix(".thumb"))
         if _age_seconds(attachment_id, now) < grace_seconds:
             continue
+        ws = uuid.UUID(workspace)
         async with kefu.db.read() as session:
-            if await attachment_exists(session, uuid.UUID(workspace), key):
+            if await attachment_exists(session, ws, key):
+                continue
+        async with kefu.db.read() as session:
+            if await awaited_by_job(session, ws, key):
+                continue
+        async with kefu.db.read() as session:
+            if await attachment_exists(session, ws, key):
                 continue
         await kefu.storage.delete(key)
         removed += 1

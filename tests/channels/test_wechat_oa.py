@@ -4,6 +4,7 @@ a local server plays the WeChat API (token, customer-service send)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import wechatpy
 from defusedxml.ElementTree import fromstring
+from PIL import Image
 from sqlalchemy import select, update
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -62,10 +64,16 @@ class WeChatApi:
         kind = request.query_params.get("type", "")
         async with request.form() as form:
             part = form.get("media")
-            if part is None or isinstance(part, str) or kind not in {"image", "voice", "video"}:
+            kinds = {"image", "voice", "video", "thumb"}
+            if part is None or isinstance(part, str) or kind not in kinds:
                 return JSONResponse({"errcode": 40004, "errmsg": "invalid media type"})
-            self.uploads.append((kind, part.filename or "", await part.read()))
-        return JSONResponse({"type": kind, "media_id": f"m-{len(self.uploads)}", "created_at": 1})
+            data = await part.read()
+            if kind == "thumb" and (not data.startswith(b"\xff\xd8") or len(data) > 64 * 1024):
+                return JSONResponse({"errcode": 40012, "errmsg": "invalid thumb size"})
+            self.uploads.append((kind, part.filename or "", data))
+        # WeChat answers a thumbnail's id as thumb_media_id.
+        key = "thumb_media_id" if kind == "thumb" else "media_id"
+        return JSONResponse({"type": kind, key: f"m-{len(self.uploads)}", "created_at": 1})
 
     async def typing_command(self, request: Request) -> JSONResponse:
         if request.query_params.get("access_token") != f"tok-{self.tokens}":
@@ -537,6 +545,62 @@ async def test_attachments_are_uploaded_and_typing_is_shown(
         {"touser": OPENID, "command": "Typing"},
         {"touser": OPENID, "command": "CancelTyping"},
     ]
+
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x10mdat" + bytes(8)
+
+
+async def test_video_goes_out_with_a_thumbnail(
+    server: LiveServer, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    """WeChat's video message needs a thumb_media_id: a default JPEG thumbnail is uploaded as
+    ``thumb`` media with the video, and the video names both."""
+    api, url = wechat_api
+    world, inbox, token = await _setup(server, url)
+    ws = world.workspace_id
+    worker = Worker(server.kefu, workspace_id=ws)
+    text = _xml("text", int(time.time()), Content="视频呢", MsgId="71")
+    assert await _post_safe(server, inbox, text) == 200
+    await worker.run_due()
+    conv = await _conversation(server.kefu, ws, inbox)
+    async with server.http(token) as c:
+        up = await c.post(
+            f"/api/v1/conversations/{conv.id}/attachments",
+            files={"file": ("unboxing.mp4", MP4, "video/mp4")},
+        )
+        assert up.status_code == 201, up.text
+        r = await c.post(
+            f"/api/v1/conversations/{conv.id}/messages",
+            json={
+                "content": "",
+                "type": "video",
+                "payload": {"attachment_id": up.json()["attachment_id"]},
+            },
+        )
+        assert r.status_code == 200, r.text
+    await worker.run_due()
+    assert [(k, n) for k, n, _ in api.uploads] == [
+        ("video", "unboxing.mp4"),
+        ("thumb", "video.jpg"),
+    ]
+    assert api.uploads[0][2] == MP4
+    with Image.open(io.BytesIO(api.uploads[1][2])) as thumb:
+        assert (thumb.format, thumb.size) == ("JPEG", (160, 120))
+    assert api.sent == [
+        {
+            "touser": OPENID,
+            "msgtype": "video",
+            "video": {
+                "media_id": "m-1",
+                "thumb_media_id": "m-2",
+                "title": "unboxing.mp4",
+                "description": "",
+            },
+        }
+    ]
+    async with server.http(token) as c:
+        thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+    assert thread[-1]["delivery"] == "sent"
 
 
 async def test_webhooks_are_rate_limited(

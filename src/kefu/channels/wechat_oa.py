@@ -8,12 +8,15 @@ source) and menu CLICKs open the short window; unsubscribe closes it; VIEW is ac
 The answer is always ``success`` at once (the reply goes out later, through the API).
 
 Outbound: the customer-service message API (text, msgmenu, news; a stored image, voice or
-video attachment is uploaded through ``media/upload`` first) and the "Typing" command, with
+video attachment is uploaded through ``media/upload`` first, a video with a default thumbnail
+uploaded as ``thumb``, which WeChat's video message requires) and the "Typing" command, with
 the account's access token cached and shared (refreshed once when WeChat calls it invalid).
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -24,6 +27,7 @@ import httpx
 import orjson
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+from PIL import Image, ImageDraw
 
 from kefu.channels.base import (
     BadRequest,
@@ -124,10 +128,12 @@ class WeChatOAAdapter:
         async def fetch() -> tuple[str, int]:
             return await fetch_token(ctx.http, base, config)
 
-        media_id = None
+        media_id = thumb_id = None
         if out.file is not None:
             media_id = await upload_media(ctx, base, fetch, out.file, OA_MEDIA)
-        body = orjson.dumps(build_send(out, media_id))
+            if out.file.kind == "video":
+                thumb_id = await _upload_thumb(ctx, base, fetch)
+        body = orjson.dumps(build_send(out, media_id, thumb_id))
         answer = await _with_token(
             ctx,
             fetch,
@@ -154,6 +160,29 @@ class WeChatOAAdapter:
 # Which WeChat media type each attachment kind is uploaded as (the customer-service API sends
 # images, voice and video; other files cannot be sent to an Official Account's follower).
 OA_MEDIA = {"image": "image", "audio": "voice", "video": "video"}
+
+
+@functools.cache
+def default_thumb() -> OutFile:
+    """The thumbnail sent with every video (WeChat's video message needs a ``thumb_media_id``;
+    kefu does not decode videos to take a frame): a dark 160×120 JPEG with a play sign, far
+    below WeChat's 64 KB limit for thumbnails."""
+    image = Image.new("RGB", (160, 120), (40, 44, 52))
+    ImageDraw.Draw(image).polygon([(64, 36), (64, 84), (106, 60)], fill=(235, 235, 235))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return OutFile(name="video.jpg", mime="image/jpeg", kind="thumb", data=out.getvalue())
+
+
+async def _upload_thumb(ctx: SendContext, base: str, fetch: TokenFetch) -> str | None:
+    """The default thumbnail uploaded as ``thumb`` media; ``None`` when WeChat refuses it for
+    good (the video is then sent without one, and WeChat's answer to that is the outcome)."""
+    try:
+        return await upload_media(ctx, base, fetch, default_thumb(), {"thumb": "thumb"})
+    except DeliveryFailed as exc:
+        if exc.retry:
+            raise
+        return None
 
 
 async def _with_token(
@@ -208,7 +237,8 @@ async def upload_media(
         return answer if isinstance(answer, dict) else {"errcode": -1}
 
     answer = await _with_token(ctx, fetch, call)
-    media_id = answer.get("media_id")
+    # A ``thumb`` upload answers ``thumb_media_id`` instead (not in WeChat's reference page).
+    media_id = answer.get("media_id") or answer.get("thumb_media_id")
     if not isinstance(media_id, str) or not media_id:
         raise DeliveryFailed(f"wechat upload: no media_id ({str(answer)[:200]})", retry=False)
     return media_id
@@ -363,9 +393,12 @@ def _event(root: Element, openid: str, created: str, common: dict[str, Any]) -> 
 # -- outbound --------------------------------------------------------------------------------
 
 
-def build_send(out: Outbound, uploaded: str | None = None) -> dict[str, Any]:
+def build_send(
+    out: Outbound, uploaded: str | None = None, thumb: str | None = None
+) -> dict[str, Any]:
     """The customer-service API body for ``out`` (docs/messages.md types mapped); ``uploaded``
-    is the media id of the message's attachment, uploaded just before."""
+    is the media id of the message's attachment, uploaded just before, ``thumb`` that of a
+    video's thumbnail."""
     payload = dict(out.payload or {})
     base: dict[str, Any] = {"touser": out.address}
     buttons = [b for b in payload.get("buttons") or [] if isinstance(b, dict)]
@@ -390,7 +423,10 @@ def build_send(out: Outbound, uploaded: str | None = None) -> dict[str, Any]:
         kind = OA_MEDIA[out.file.kind]
         part: dict[str, Any] = {"media_id": uploaded}
         if kind == "video":
-            part |= {"title": out.content[:64], "description": ""}
+            title = out.content if out.content.strip() else out.file.name
+            part |= {"title": title[:64], "description": ""}
+            if thumb is not None:
+                part["thumb_media_id"] = thumb
         return base | {"msgtype": kind, kind: part}
     if out.type in (MessageType.image, MessageType.audio, MessageType.video):
         media_id = payload.get("media_id")

@@ -114,6 +114,7 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("GET", "/api/v1/inboxes/{inbox_id}/bot"): [None],
     ("PUT", "/api/v1/inboxes/{inbox_id}/bot"): [{"enabled": False, "welcome": {"en": "Hi"}}],
     ("POST", "/api/v1/conversations/{conversation_id}/transcript"): [{"to": "iso@example.test"}],
+    ("POST", "/api/v1/conversations/{conversation_id}/email"): [{"to": "iso2@example.test"}],
     # Last: with the workspace's own ids it merges the other customer into the first.
     ("POST", "/api/v1/contacts/{contact_id}/merge"): [{"source_id": "<own_other_contact_id>"}],
 }

@@ -1,4 +1,6 @@
-"""Email: a conversation's transcript mailed to its customer on an agent's request."""
+"""Email on an agent's request: a conversation's transcript mailed to its customer, and a new
+email conversation with a contact (when the channel they wrote through can no longer reach
+them, e.g. a closed WeChat messaging window)."""
 
 from __future__ import annotations
 
@@ -6,18 +8,23 @@ import uuid
 
 from sqlalchemy import select
 
+from kefu.actions.identities import link_identity
 from kefu.actions.jobs import enqueue_job
 from kefu.actions.tx import Tx
-from kefu.db.tables import Contact, ContactIdentity
+from kefu.db.tables import Contact, ContactIdentity, Conversation
 from kefu.domain.actors import Actor
-from kefu.domain.enums import IdentityKind, Role
-from kefu.domain.errors import InvalidInput
-from kefu.domain.events import TranscriptRequested
+from kefu.domain.enums import ConversationStatus, IdentityKind, Priority, Role
+from kefu.domain.errors import Conflict, InvalidInput
+from kefu.domain.events import ConversationCreated, EmailConversationStarted, TranscriptRequested
 from kefu.domain.identities import normalize_email
+from kefu.domain.ids import new_id
+from kefu.domain.views import ConversationView
 from kefu.queries.access import access_conversation, require_role
-from kefu.queries.email import list_mail_inboxes
+from kefu.queries.email import MailInbox, list_mail_inboxes
+from kefu.queries.views import conversation_view
 
 TRANSCRIPT_JOB = "email.transcript"
+DEFAULT_SUBJECT = "Following up on your message"
 
 
 async def request_transcript(
@@ -29,13 +36,7 @@ async def request_transcript(
     agent = require_role(actor, Role.agent)
     conv = await access_conversation(tx.session, actor, conversation_id)
     address = normalize_email(to) if to else await _contact_address(tx, conv.contact_id)
-    senders = [
-        i
-        for i in await list_mail_inboxes(tx.session, tx.workspace_id)
-        if i.settings.get("smtp_host")
-    ]
-    if not senders:
-        raise InvalidInput("no email inbox can send mail", code="no_mail_inbox")
+    senders = await _senders(tx)
     inbox = next((i for i in senders if i.inbox_id == conv.inbox_id), senders[0])
     event = TranscriptRequested(
         conversation_id=conv.id,
@@ -56,6 +57,105 @@ async def request_transcript(
     )
     tx.emit(event, conversation_id=conv.id, contact_id=conv.contact_id)
     return event
+
+
+async def start_email_conversation(
+    tx: Tx,
+    actor: Actor,
+    conversation_id: uuid.UUID,
+    *,
+    inbox_id: uuid.UUID | None = None,
+    to: str | None = None,
+    subject: str | None = None,
+) -> ConversationView:
+    """Open a new email conversation with the contact of ``conversation_id``, assigned to the
+    acting agent, in ``inbox_id`` (an email inbox that can send; default: the workspace's
+    first). It goes to ``to`` (linked to the contact as an email identity, so the customer's
+    answer threads back here) or the contact's address. The agent's first message leaves as a
+    new mail with ``subject``. Refused with ``409 conversation_open`` while the contact has an
+    unresolved conversation in that inbox (the agent writes there instead)."""
+    agent = require_role(actor, Role.agent)
+    source = await access_conversation(tx.session, actor, conversation_id)
+    senders = await _senders(tx)
+    inbox = next((i for i in senders if i.inbox_id == inbox_id), None if inbox_id else senders[0])
+    if inbox is None:
+        raise InvalidInput("that inbox cannot send mail", code="no_mail_inbox")
+    if to is not None:
+        address = normalize_email(to)
+        await link_identity(tx, actor, source.contact_id, IdentityKind.email, address)
+    else:
+        address = await _contact_address(tx, source.contact_id)
+    await _refuse_open(tx, inbox.inbox_id, source.contact_id)
+    title = (subject or "").strip() or DEFAULT_SUBJECT
+    conv = Conversation(
+        workspace_id=tx.workspace_id,
+        id=new_id(),
+        inbox_id=inbox.inbox_id,
+        contact_id=source.contact_id,
+        status=ConversationStatus.open.value,
+        assignee_id=agent.agent_id,
+        assigned_at=tx.now,
+        team_id=source.team_id,
+        priority=Priority.normal.value,
+        source="agent:email",
+        last_seq=0,
+        customer_read_seq=0,
+        agent_read_seq=0,
+        created_at=tx.now,
+        updated_at=tx.now,
+        last_activity_at=tx.now,
+        channel_address=address,
+        channel_reply={"subject": title},
+    )
+    tx.session.add(conv)
+    await tx.session.flush()
+    view = conversation_view(conv, [])
+    tx.emit(
+        ConversationCreated(conversation=view), conversation_id=conv.id, contact_id=conv.contact_id
+    )
+    tx.emit(
+        EmailConversationStarted(
+            conversation_id=conv.id,
+            from_conversation_id=source.id,
+            inbox_id=inbox.inbox_id,
+            to=address,
+            subject=title,
+            started_by=agent.agent_id,
+        ),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+    )
+    return view
+
+
+async def _senders(tx: Tx) -> list[MailInbox]:
+    senders = [
+        i
+        for i in await list_mail_inboxes(tx.session, tx.workspace_id)
+        if i.settings.get("smtp_host")
+    ]
+    if not senders:
+        raise InvalidInput("no email inbox can send mail", code="no_mail_inbox")
+    return senders
+
+
+async def _refuse_open(tx: Tx, inbox_id: uuid.UUID, contact_id: uuid.UUID) -> None:
+    open_id = await tx.session.scalar(
+        select(Conversation.id)
+        .where(
+            Conversation.workspace_id == tx.workspace_id,
+            Conversation.inbox_id == inbox_id,
+            Conversation.contact_id == contact_id,
+            Conversation.status != ConversationStatus.resolved.value,
+        )
+        .limit(1)
+    )
+    if open_id is not None:
+        raise Conflict(
+            "the contact has an open conversation in that inbox; write there",
+            code="conversation_open",
+            details={"conversation_id": str(open_id)},
+        )
 
 
 async def _contact_address(tx: Tx, contact_id: uuid.UUID) -> str:

@@ -328,6 +328,19 @@ class TranscriptRequested(_Event):
     upto_seq: int
 
 
+class EmailConversationStarted(_Event):
+    """An agent started an email conversation with the contact of ``from_conversation_id``
+    (e.g. when that conversation's messaging window had closed)."""
+
+    type: Literal["conversation.email_started"] = "conversation.email_started"
+    conversation_id: uuid.UUID
+    from_conversation_id: uuid.UUID
+    inbox_id: uuid.UUID
+    to: str
+    subject: str
+    started_by: uuid.UUID
+
+
 class SessionsRevoked(_Event):
     """Sessions ended (sign-out, password change, deactivation): their sockets close."""
 
@@ -358,6 +371,7 @@ Event = Annotated[
     | ConversationWindowChanged
     | InboxChannelConfigured
     | TranscriptRequested
+    | EmailConversationStarted
     | SessionsRevoked
     | KbArticleCreated
     | KbArticleUpdated
@@ -407,6 +421,7 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     ConversationSlaBreached,
     RoutingRulesUpdated,
     TranscriptRequested,
+    EmailConversationStarted,
     SessionsRevoked,
     KbArticleCreated,
     KbArticleUpdated,

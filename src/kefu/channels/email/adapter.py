@@ -91,19 +91,22 @@ class EmailAdapter:
         thread = dict(out.reply_context or {})
         mail_id = our_message_id(out.message_id, sender)
         refs = [r for r in thread.get("references", []) if isinstance(r, str)]
+        answers = thread.get("in_reply_to")
+        answers = answers if isinstance(answers, str) else None
+        # A conversation an agent started by mail has a subject and nothing to answer yet.
+        first = thread.get("subject") if answers is None and not refs else None
+        subject = first if isinstance(first, str) and first else None
         name = settings.get("from_name")
         files = [(out.file.name, out.file.mime, out.file.data)] if out.file is not None else []
         data = compose(
             from_address=sender,
             from_name=name if isinstance(name, str) else None,
             to_address=recipient,
-            subject=reply_subject(thread.get("subject")),
+            subject=subject or reply_subject(thread.get("subject")),
             text=_text(out),
             message_id=mail_id,
             date=datetime.now(UTC),
-            in_reply_to=thread.get("in_reply_to")
-            if isinstance(thread.get("in_reply_to"), str)
-            else None,
+            in_reply_to=answers,
             references=refs,
             attachments=files,
         )

@@ -102,6 +102,7 @@ class WeComApi:
         self.pulls: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
         self.on_event: list[dict[str, Any]] = []
+        self.refused_codes: list[str] = []  # codes send_msg_on_event refused
         self.uploads: list[tuple[str, str, str, bytes]] = []  # type, name, mime, bytes
         self.codes = {"wc-2"}  # welcome codes still valid (each allows one message)
         # service_state per customer: (state, servicer_userid); a new customer is 0.
@@ -156,6 +157,7 @@ class WeComApi:
             return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
         body = await request.json()
         if body.get("code") not in self.codes:
+            self.refused_codes.append(str(body.get("code")))
             return JSONResponse({"errcode": 95015, "errmsg": "invalid code"})
         self.codes.discard(body["code"])
         self.on_event.append(body)
@@ -453,6 +455,56 @@ async def test_welcome_media_and_failures(server: LiveServer, wecom: tuple[WeCom
     assert thread[-1]["delivery"] == "failed"
     assert thread[-1]["delivery_error"] == "wecom: the message was not delivered (fail_type 1)"
     assert shown_conv["window"] is None
+
+
+async def test_refused_welcome_code_falls_back_to_send_msg(
+    server: LiveServer, wecom: tuple[WeComApi, str]
+) -> None:
+    """A welcome_code WeCom no longer accepts (expired or used elsewhere) does not lose the
+    greeting: it goes out through an ordinary kf/send_msg with the same msgid."""
+    api, url = wecom
+    api.pages = {
+        "": {
+            "next_cursor": "x1",
+            "has_more": 0,
+            "msg_list": [
+                _event("e1", event_type="enter_session", scene="qr", welcome_code="wc-used")
+            ],
+        }
+    }
+    world, inbox, token = await channel_inbox(
+        server,
+        ChannelKind.wechat_kf,
+        settings={"corp_id": CORP, "open_kfid": KFID, "api_base": url},
+        secrets={"token": TOKEN, "encoding_aes_key": AES_KEY, "corp_secret": "corp-secret"},
+    )
+    worker = Worker(server.kefu, workspace_id=world.workspace_id)
+    assert await _callback(server, inbox) == 200
+    await worker.run_due()
+    await worker.run_due()
+    async with server.kefu.db.read() as s:
+        conv = await s.scalar(
+            select(Conversation).where(Conversation.workspace_id == world.workspace_id)
+        )
+    assert conv is not None and conv.channel_reply is not None
+    assert conv.channel_reply["welcome_code"] == "wc-used"
+    async with server.http(token) as c:
+        hello = await c.post(f"/api/v1/conversations/{conv.id}/messages", json={"content": "欢迎"})
+    await worker.run_due()
+    hello_id = hello.json()["message"]["id"].replace("-", "")
+    assert api.refused_codes == ["wc-used"] and api.on_event == []
+    assert api.sent == [
+        {
+            "touser": USER,
+            "open_kfid": KFID,
+            "msgid": hello_id,
+            "msgtype": "text",
+            "text": {"content": "欢迎"},
+        }
+    ]
+    async with server.http(token) as c:
+        thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+    assert (thread[-1]["delivery"], thread[-1]["delivery_error"]) == ("sent", None)
 
 
 async def test_status_moves_service_state(

@@ -26,6 +26,10 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
+def _keys(settings: Settings) -> list[str]:
+    return [settings.secret_key, *settings.previous_secret_keys]
+
+
 def _uvicorn(settings: Settings) -> None:
     import uvicorn
 
@@ -56,7 +60,7 @@ def migrate() -> None:
     from kefu.db.migrate import upgrade
 
     settings = _settings()
-    upgrade(settings.effective_database_url)
+    upgrade(settings.effective_database_url, secret_keys=_keys(settings))
     console.print("database is up to date")
 
 
@@ -71,7 +75,7 @@ def serve(
     if migrate_first:
         from kefu.db.migrate import upgrade
 
-        upgrade(settings.effective_database_url)
+        upgrade(settings.effective_database_url, secret_keys=_keys(settings))
     _uvicorn(settings)
 
 
@@ -138,7 +142,7 @@ def demo(
     from kefu.demo import DemoAccounts, demo_exists, seed_demo
     from kefu.runtime import Kefu
 
-    upgrade(settings.effective_database_url)
+    upgrade(settings.effective_database_url, secret_keys=_keys(settings))
 
     async def _seed() -> DemoAccounts | None:
         kefu = Kefu(settings)
@@ -202,7 +206,7 @@ def workspace_create(
     settings = _settings()
     from kefu.db.migrate import upgrade
 
-    upgrade(settings.effective_database_url)
+    upgrade(settings.effective_database_url, secret_keys=_keys(settings))
 
     async def _create() -> tuple[str, str]:
         kefu = Kefu(settings)
@@ -257,7 +261,7 @@ def kb_import(
     from kefu.db.migrate import upgrade
 
     settings = _settings()
-    upgrade(settings.effective_database_url)
+    upgrade(settings.effective_database_url, secret_keys=_keys(settings))
     raise typer.Exit(run_import(file, workspace, settings))
 
 

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     secret_key: str = DEFAULT_SECRET
+    # Keys the secret key replaced (a JSON list): secrets sealed with them still open, and are
+    # sealed again with secret_key (see docs/security.md, "Secrets at rest")
+    previous_secret_keys: list[str] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     allowed_origins: list[str] = Field(default_factory=list)

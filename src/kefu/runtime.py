@@ -14,6 +14,7 @@ from kefu.db.engine import Database
 from kefu.realtime.bus import make_bus
 from kefu.realtime.hub import Hubs
 from kefu.security.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from kefu.security.sealing import SecretBox
 
 T = TypeVar("T")
 
@@ -21,6 +22,7 @@ T = TypeVar("T")
 class Kefu:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.secrets = SecretBox(settings.secret_key, settings.previous_secret_keys)
         self.db = Database(settings.effective_database_url)
         self.bus = make_bus(settings.redis_url)
         self.hubs = Hubs(self.db, self.bus)

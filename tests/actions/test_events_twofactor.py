@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import time
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from kefu.actions import twofactor
 from kefu.db.tables import SecondFactor
 from kefu.domain.enums import Role
 from kefu.domain.errors import Conflict, InvalidInput, Unauthenticated
 from kefu.runtime import Kefu
+from kefu.security.sealing import SecretBox, SecretKeyMismatch
 from tests.actions.eventcheck import agent_actor, check
 from tests.support import make_world
 
@@ -24,22 +29,31 @@ async def test_enrol_sign_in_and_disable(kefu: Kefu) -> None:
     world = await make_world(kefu)
     me = agent_actor(world, Role.agent)
     ws = world.workspace_id
-    enrol = await check(kefu, world, partial(twofactor.begin_totp, actor=me), expect=[])
+    enrol = await check(
+        kefu, world, partial(twofactor.begin_totp, actor=me, box=kefu.secrets), expect=[]
+    )
     assert enrol.uri.startswith("otpauth://totp/")
     totp = pyotp.TOTP(enrol.secret)
     with pytest.raises(InvalidInput):
-        await kefu.write(ws, partial(twofactor.confirm_totp, actor=me, code="000000x"))
+        await kefu.write(
+            ws, partial(twofactor.confirm_totp, actor=me, box=kefu.secrets, code="000000x")
+        )
     codes = await check(
-        kefu, world, partial(twofactor.confirm_totp, actor=me, code=totp.now()), expect=[]
+        kefu,
+        world,
+        partial(twofactor.confirm_totp, actor=me, box=kefu.secrets, code=totp.now()),
+        expect=[],
     )
     assert len(codes) == 10 and len(set(codes)) == 10
     async with kefu.db.read() as s:
         row = await s.get(SecondFactor, (ws, me.agent_id))
         assert row is not None and codes[0] not in str(row.recovery_hashes)
     with pytest.raises(Conflict):
-        await kefu.write(ws, partial(twofactor.begin_totp, actor=me))
+        await kefu.write(ws, partial(twofactor.begin_totp, actor=me, box=kefu.secrets))
 
-    sign_in = partial(twofactor.open_agent_session, agent_id=me.agent_id, lifetime=DAY)
+    sign_in = partial(
+        twofactor.open_agent_session, agent_id=me.agent_id, lifetime=DAY, box=kefu.secrets
+    )
     with pytest.raises(Unauthenticated) as err:
         await kefu.write(ws, partial(sign_in, otp=None))
     assert err.value.code == "otp_required"
@@ -53,24 +67,105 @@ async def test_enrol_sign_in_and_disable(kefu: Kefu) -> None:
     await check(
         kefu,
         world,
-        partial(twofactor.verify_second_factor, agent_id=me.agent_id, code=codes[1]),
+        partial(
+            twofactor.verify_second_factor, agent_id=me.agent_id, code=codes[1], box=kefu.secrets
+        ),
         expect=[],
     )
     with pytest.raises(Unauthenticated):
-        await kefu.write(ws, partial(twofactor.disable_totp, actor=me, code="123456"))
-    await check(kefu, world, partial(twofactor.disable_totp, actor=me, code=codes[2]), expect=[])
+        await kefu.write(
+            ws, partial(twofactor.disable_totp, actor=me, box=kefu.secrets, code="123456")
+        )
+    await check(
+        kefu,
+        world,
+        partial(twofactor.disable_totp, actor=me, box=kefu.secrets, code=codes[2]),
+        expect=[],
+    )
     await kefu.write(ws, partial(sign_in, otp=None))
 
 
 async def test_admin_resets_a_lost_device(kefu: Kefu) -> None:
     world = await make_world(kefu)
     me = agent_actor(world, Role.agent)
-    enrol = await kefu.write(world.workspace_id, partial(twofactor.begin_totp, actor=me))
-    await kefu.write(
-        world.workspace_id,
-        partial(twofactor.confirm_totp, actor=me, code=pyotp.TOTP(enrol.secret).now()),
+    enrol = await kefu.write(
+        world.workspace_id, partial(twofactor.begin_totp, actor=me, box=kefu.secrets)
     )
     await kefu.write(
         world.workspace_id,
-        partial(twofactor.disable_totp, actor=agent_actor(world), agent_id=me.agent_id),
+        partial(
+            twofactor.confirm_totp, actor=me, box=kefu.secrets, code=pyotp.TOTP(enrol.secret).now()
+        ),
     )
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            twofactor.disable_totp,
+            actor=agent_actor(world),
+            agent_id=me.agent_id,
+            box=kefu.secrets,
+        ),
+    )
+
+
+async def _enrolled(kefu: Kefu) -> tuple[Any, Any, pyotp.TOTP]:
+    world = await make_world(kefu)
+    me = agent_actor(world, Role.agent)
+    ws = world.workspace_id
+    enrol = await kefu.write(ws, partial(twofactor.begin_totp, actor=me, box=kefu.secrets))
+    totp = pyotp.TOTP(enrol.secret)
+    await kefu.write(
+        ws, partial(twofactor.confirm_totp, actor=me, code=totp.now(), box=kefu.secrets)
+    )
+    return world, me, totp
+
+
+async def test_the_secret_is_sealed_at_rest(kefu: Kefu) -> None:
+    _, me, totp = await _enrolled(kefu)
+    async with kefu.db.read() as s:
+        stored = await s.scalar(  # the column as stored: a plain string
+            select(SecondFactor.secret).where(SecondFactor.agent_id == me.agent_id)
+        )
+    assert stored is not None and stored.startswith(f"s1.{kefu.secrets.key_id}.")
+    assert totp.secret not in stored
+    assert totp.secret.encode() not in base64.urlsafe_b64decode(stored.split(".")[2] + "==")
+
+
+async def test_sign_in_with_a_code(kefu: Kefu) -> None:
+    world, me, totp = await _enrolled(kefu)
+    sign_in = partial(
+        twofactor.open_agent_session, agent_id=me.agent_id, lifetime=DAY, box=kefu.secrets
+    )
+    next_code = totp.generate_otp(int(time.time() // 30) + 1)  # the current one confirmed
+    issued = await kefu.write(world.workspace_id, partial(sign_in, otp=next_code))
+    assert issued.token
+
+
+async def test_a_rotated_key_opens_and_seals_again(kefu: Kefu) -> None:
+    world, me, totp = await _enrolled(kefu)
+    ws = world.workspace_id
+    # the server's key changes and the old one is listed as previous: the code still works,
+    # and the row is sealed again with the new key
+    rotated = SecretBox("another-secret-" + "y" * 40, [kefu.settings.secret_key])
+    assert rotated.key_id != kefu.secrets.key_id
+    sign_in = partial(twofactor.open_agent_session, agent_id=me.agent_id, lifetime=DAY)
+    next_code = totp.generate_otp(int(time.time() // 30) + 1)
+    await kefu.write(ws, partial(sign_in, otp=next_code, box=rotated))
+    async with kefu.db.read() as s:
+        row = await s.get(SecondFactor, (ws, me.agent_id))
+        assert row is not None and rotated.is_current(row.secret)
+    with pytest.raises(SecretKeyMismatch):  # the old key alone no longer opens it
+        await kefu.write(ws, partial(sign_in, otp=totp.now(), box=kefu.secrets))
+
+
+async def test_a_wrong_key_fails_clearly(kefu: Kefu) -> None:
+    world, me, totp = await _enrolled(kefu)
+    wrong = SecretBox("not-the-server-key-" + "z" * 40)
+    sign_in = partial(
+        twofactor.open_agent_session, agent_id=me.agent_id, lifetime=DAY, otp=totp.now()
+    )
+    with pytest.raises(SecretKeyMismatch) as err:
+        await kefu.write(world.workspace_id, partial(sign_in, box=wrong))
+    assert err.value.code == "secret_key_mismatch"
+    assert kefu.secrets.key_id in err.value.message and wrong.key_id in err.value.message
+    assert "KEFU_PREVIOUS_SECRET_KEYS" in err.value.message

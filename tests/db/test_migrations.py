@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from functools import partial
 
+import pyotp
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from kefu.actions import twofactor
+from kefu.config import Settings
 from kefu.db.migrate import alembic_config
 from kefu.db.search import include_name
-from kefu.db.tables import Base
+from kefu.db.tables import Base, SecondFactor
+from kefu.domain.enums import Role
+from kefu.runtime import Kefu
+from kefu.security.sealing import SecretBox
+from tests.actions.eventcheck import agent_actor
+from tests.support import make_world
 
 pytestmark = pytest.mark.storage
 
@@ -46,3 +56,48 @@ def test_downgrade_and_upgrade_again(scratch_database_url: str) -> None:
     command.downgrade(cfg, "base")
     command.upgrade(cfg, "head")
     assert _diff(scratch_database_url) == []
+
+
+async def _enrol(settings: Settings) -> tuple[uuid.UUID, uuid.UUID, str]:
+    kefu = Kefu(settings)
+    await kefu.start()
+    try:
+        world = await make_world(kefu)
+        me = agent_actor(world, Role.agent)
+        ws = world.workspace_id
+        enrol = await kefu.write(ws, partial(twofactor.begin_totp, actor=me, box=kefu.secrets))
+        code = pyotp.TOTP(enrol.secret).now()
+        await kefu.write(ws, partial(twofactor.confirm_totp, actor=me, code=code, box=kefu.secrets))
+        return ws, me.agent_id, enrol.secret
+    finally:
+        await kefu.close()
+
+
+async def _stored(url: str, agent_id: uuid.UUID) -> str:
+    engine = create_async_engine(url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        value = await conn.scalar(
+            select(SecondFactor.secret).where(SecondFactor.agent_id == agent_id)
+        )
+    await engine.dispose()
+    assert value is not None
+    return value
+
+
+def test_totp_secrets_sealed_by_the_migration(
+    scratch_database_url: str, settings: Settings
+) -> None:
+    url = scratch_database_url
+    settings = settings.model_copy(update={"database_url": url})
+    keys = [settings.secret_key]
+    ws, agent_id, secret = asyncio.run(_enrol(settings))
+    # back to the clear text of 0016 (opening needs the key), then forward again
+    command.downgrade(alembic_config(url, keys), "0016")
+    assert asyncio.run(_stored(url, agent_id)) == secret
+    with pytest.raises(RuntimeError, match="KEFU_SECRET_KEY"):  # no key: it refuses
+        command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url, keys), "head")
+    stored = asyncio.run(_stored(url, agent_id))
+    assert secret not in stored
+    box = SecretBox(settings.secret_key)
+    assert box.open(stored, context=f"second_factors/{ws}/{agent_id}") == secret

@@ -3,8 +3,10 @@
 Enrolment is two steps: ``begin_totp`` stores a pending secret and returns it (and its
 ``otpauth://`` URI for a QR code); ``confirm_totp`` checks a first code, turns it on and returns
 ten recovery codes, shown once and stored only as SHA-256 digests. A code is accepted once:
-the step it was made in is remembered. These rows are private to the agent, so nothing here
-records an event.
+the step it was made in is remembered. The secret is stored sealed (AES-GCM under a key derived
+from ``KEFU_SECRET_KEY``, bound to its row: :mod:`kefu.security.sealing`); a secret sealed with
+a previous key is sealed again with the current one when a code is accepted. These rows are
+private to the agent, so nothing here records an event.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from kefu.domain.actors import Actor
 from kefu.domain.enums import Role
 from kefu.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from kefu.queries.access import access_agent, require_role
+from kefu.security.sealing import SecretBox
 
 ISSUER = "kefu"
 RECOVERY_CODES = 10
@@ -40,12 +43,16 @@ def _digest(code: str) -> str:
     return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
 
 
+def _context(row: SecondFactor) -> str:
+    return f"second_factors/{row.workspace_id}/{row.agent_id}"
+
+
 def _new_recovery_code() -> str:
     raw = secrets.token_hex(6)  # 48 bits, shown as xxxx-xxxx-xxxx
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-async def begin_totp(tx: Tx, actor: Actor) -> Enrolment:
+async def begin_totp(tx: Tx, actor: Actor, *, box: SecretBox) -> Enrolment:
     me = require_role(actor, Role.agent)
     agent = await tx.session.get(Agent, (tx.workspace_id, me.agent_id))
     if agent is None:
@@ -58,27 +65,26 @@ async def begin_totp(tx: Tx, actor: Actor) -> Enrolment:
         row = SecondFactor(
             workspace_id=tx.workspace_id,
             agent_id=me.agent_id,
-            secret=secret,
+            secret="",
             confirmed_at=None,
             last_step=0,
             recovery_hashes=[],
             created_at=tx.now,
         )
         tx.session.add(row)
-    else:
-        row.secret, row.created_at = secret, tx.now
+    row.secret, row.created_at = box.seal(secret, context=_context(row)), tx.now
     await tx.session.flush()
     uri = pyotp.TOTP(secret).provisioning_uri(name=agent.email, issuer_name=ISSUER)
     return Enrolment(secret, uri)
 
 
-async def confirm_totp(tx: Tx, actor: Actor, *, code: str) -> list[str]:
+async def confirm_totp(tx: Tx, actor: Actor, *, code: str, box: SecretBox) -> list[str]:
     """Turn two-factor sign-in on with a first valid code; returns the recovery codes."""
     me = require_role(actor, Role.agent)
     row = await tx.session.get(SecondFactor, (tx.workspace_id, me.agent_id))
     if row is None or row.confirmed_at is not None:
         raise Conflict("start enrolment first", code="totp_not_pending")
-    if not _accept_totp(row, code, tx.now.timestamp()):
+    if not _accept_totp(row, code, tx.now.timestamp(), box):
         raise InvalidInput("the code is wrong or too old", code="bad_otp")
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     row.recovery_hashes = [_digest(c) for c in codes]
@@ -88,7 +94,12 @@ async def confirm_totp(tx: Tx, actor: Actor, *, code: str) -> list[str]:
 
 
 async def disable_totp(
-    tx: Tx, actor: Actor, *, agent_id: uuid.UUID | None = None, code: str | None = None
+    tx: Tx,
+    actor: Actor,
+    *,
+    box: SecretBox,
+    agent_id: uuid.UUID | None = None,
+    code: str | None = None,
 ) -> None:
     """Turn it off: the agent for themselves with a current or recovery ``code`` (so a borrowed
     session cannot), or an admin for another agent who lost their device."""
@@ -102,19 +113,19 @@ async def disable_totp(
             return  # an admin's reset of an agent who has none: nothing to do
         raise NotFound("two-factor sign-in is off", code="totp_disabled")
     if target == me.agent_id and row.confirmed_at is not None:
-        await verify_second_factor(tx, agent_id=target, code=code or "")
+        await verify_second_factor(tx, agent_id=target, code=code or "", box=box)
     await tx.session.delete(row)
     await tx.session.flush()
 
 
-async def verify_second_factor(tx: Tx, *, agent_id: uuid.UUID, code: str) -> None:
+async def verify_second_factor(tx: Tx, *, agent_id: uuid.UUID, code: str, box: SecretBox) -> None:
     """Check a TOTP code or use up a recovery code; ``bad_otp`` otherwise. Expects the caller
     to rate-limit attempts."""
     row = await tx.session.get(SecondFactor, (tx.workspace_id, agent_id))
     if row is None or row.confirmed_at is None:
         return
     code = code.strip()
-    if code.isdigit() and _accept_totp(row, code, tx.now.timestamp()):
+    if code.isdigit() and _accept_totp(row, code, tx.now.timestamp(), box):
         await tx.session.flush()
         return
     digest = _digest(code)
@@ -126,19 +137,22 @@ async def verify_second_factor(tx: Tx, *, agent_id: uuid.UUID, code: str) -> Non
     raise Unauthenticated("the two-factor code is wrong", code="bad_otp")
 
 
-def _accept_totp(row: SecondFactor, code: str, now: float) -> bool:
+def _accept_totp(row: SecondFactor, code: str, now: float, box: SecretBox) -> bool:
     """Accept a code from this step or the one either side, once."""
-    totp = pyotp.TOTP(row.secret)
+    secret = box.open(row.secret, context=_context(row))
+    totp = pyotp.TOTP(secret)
     step = int(now // totp.interval)
     for s in (step - 1, step, step + 1):
         if s > row.last_step and hmac.compare_digest(totp.generate_otp(s), code):
             row.last_step = s
+            if not box.is_current(row.secret):  # sealed with a previous key
+                row.secret = box.seal(secret, context=_context(row))
             return True
     return False
 
 
 async def open_agent_session(
-    tx: Tx, *, agent_id: uuid.UUID, otp: str | None, lifetime: timedelta
+    tx: Tx, *, agent_id: uuid.UUID, otp: str | None, lifetime: timedelta, box: SecretBox
 ) -> Issued:
     """The last step of signing in, after the password: the second factor when the agent has
     turned it on (``otp_required`` without a code), then a new session."""
@@ -146,5 +160,5 @@ async def open_agent_session(
     if row is not None and row.confirmed_at is not None:
         if not otp:
             raise Unauthenticated("enter the code from your authenticator app", code="otp_required")
-        await verify_second_factor(tx, agent_id=agent_id, code=otp)
+        await verify_second_factor(tx, agent_id=agent_id, code=otp, box=box)
     return await open_session(tx, kind=AGENT_SESSION, agent_id=agent_id, lifetime=lifetime)

@@ -600,7 +600,8 @@ class SecondFactor(Base):
 
     workspace_id: Mapped[uuid.UUID] = _ws_fk()
     agent_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64))
+    # sealed: kefu.security.sealing (s1.<key id>.<nonce, ciphertext and tag>)
+    secret: Mapped[str] = mapped_column(String(200))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last accepted 30-second step: a code is accepted once.
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)

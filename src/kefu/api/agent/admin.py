@@ -170,7 +170,9 @@ async def totp_state(me: CurrentAgent, session: ReadSession) -> TwoFactorState:
 
 @router.post("/auth/totp", response_model=EnrolOut, tags=["auth"])
 async def totp_begin(me: CurrentAgent, kefu: KefuDep) -> EnrolOut:
-    e = await kefu.write(me.actor.workspace_id, partial(begin_totp, actor=me.actor))
+    e = await kefu.write(
+        me.actor.workspace_id, partial(begin_totp, actor=me.actor, box=kefu.secrets)
+    )
     return EnrolOut(secret=e.secret, uri=e.uri)
 
 
@@ -178,7 +180,8 @@ async def totp_begin(me: CurrentAgent, kefu: KefuDep) -> EnrolOut:
 async def totp_confirm(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> RecoveryOut:
     await _limit(kefu, agent_of(me).agent_id)
     codes = await kefu.write(
-        me.actor.workspace_id, partial(confirm_totp, actor=me.actor, code=body.code)
+        me.actor.workspace_id,
+        partial(confirm_totp, actor=me.actor, code=body.code, box=kefu.secrets),
     )
     return RecoveryOut(recovery_codes=codes)
 
@@ -188,14 +191,17 @@ async def totp_disable(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> None:
     """Needs a current code (or a recovery code), so a borrowed session cannot turn it off."""
     actor = agent_of(me)
     await _limit(kefu, actor.agent_id)
-    await kefu.write(actor.workspace_id, partial(disable_totp, actor=actor, code=body.code))
+    await kefu.write(
+        actor.workspace_id, partial(disable_totp, actor=actor, code=body.code, box=kefu.secrets)
+    )
 
 
 @router.delete("/agents/{agent_id}/totp", status_code=204, tags=["auth"])
 async def totp_reset(agent_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> None:
     """An admin turns an agent's two-factor sign-in off (a lost device)."""
     await kefu.write(
-        me.actor.workspace_id, partial(disable_totp, actor=me.actor, agent_id=agent_id)
+        me.actor.workspace_id,
+        partial(disable_totp, actor=me.actor, agent_id=agent_id, box=kefu.secrets),
     )
 
 

@@ -57,6 +57,7 @@ async def login(body: LoginIn, request: Request, response: Response, kefu: KefuD
             agent_id=agent.id,
             otp=body.otp,
             lifetime=timedelta(days=kefu.settings.session_days),
+            box=kefu.secrets,
         ),
     )
     response.set_cookie(

@@ -15,7 +15,13 @@ from kefu.actions.inboxes import create_inbox
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, Job, Message
 from kefu.db.types import utcnow
-from kefu.domain.enums import ChannelKind, DeliveryState, IdentityKind, MessageType
+from kefu.domain.enums import (
+    ChannelKind,
+    ConversationStatus,
+    DeliveryState,
+    IdentityKind,
+    MessageType,
+)
 from kefu.domain.errors import Forbidden
 from kefu.domain.inbound import Inbound, InboundMessage, SendFailure
 from kefu.domain.views import InboxView
@@ -455,3 +461,35 @@ async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> N
         "button": {"id": "yes", "message_id": str(menu.message.id)}
     }
     assert pressed[1] is not None and pressed[1].payload == {"button": {"id": "no"}}
+
+
+async def test_record_state_sync(kefu: Kefu) -> None:
+    """A provider's refusal to follow the conversation's status is recorded and announced once;
+    a later success clears it; what the provider gave for replies joins the reply context."""
+    world = await make_world(kefu)
+    inbox = await _inbox(kefu, world, ChannelKind.wechat_kf)
+    await _receive(kefu, world, inbox, _item("s-1"))
+    async with kefu.db.read() as s:
+        conv = await s.scalar(select(Conversation).where(Conversation.inbox_id == inbox.id))
+    assert conv is not None
+    record = partial(
+        channels.record_state_sync, conversation_id=conv.id, status=ConversationStatus.queued
+    )
+    await check(
+        kefu,
+        world,
+        partial(record, refused="wecom 95016: not allowed"),
+        expect=["conversation.channel_state_changed"],
+    )
+    await check(kefu, world, partial(record, refused="wecom 95016: not allowed"), expect=[])
+    await check(
+        kefu,
+        world,
+        partial(record, refused=None, reply_context={"event_code": "mc", "welcome_code": None}),
+        expect=["conversation.channel_state_changed"],
+    )
+    await check(kefu, world, partial(record, refused=None), expect=[])
+    async with kefu.db.read() as s:
+        row = await s.get(Conversation, (world.workspace_id, conv.id))
+    assert row is not None and row.channel_state is None
+    assert row.channel_reply == {"event_code": "mc"}

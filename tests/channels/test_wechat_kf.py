@@ -104,7 +104,13 @@ class WeComApi:
         self.on_event: list[dict[str, Any]] = []
         self.refused_codes: list[str] = []  # codes send_msg_on_event refused
         self.uploads: list[tuple[str, str, str, bytes]] = []  # type, name, mime, bytes
-        self.codes = {"wc-2"}  # welcome codes still valid (each allows one message)
+        # Event codes still valid (each allows one message): a welcome code in any state, a
+        # msg_code only while the customer's session is in the state it was given for.
+        self.codes: dict[str, tuple[str, int] | None] = {"wc-2": None}
+        # send_msg only while the session is new (0) or with the smart assistant (1), as WeCom
+        # does; off by default (kefu's status mapping moves a queued conversation to 2).
+        self.enforce_state = False
+        self.issued = 0
         # service_state per customer: (state, servicer_userid); a new customer is 0.
         self.states: dict[str, tuple[int, str]] = {}
         self.trans: list[dict[str, Any]] = []
@@ -156,10 +162,19 @@ class WeComApi:
         if not self._token_ok(request):
             return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
         body = await request.json()
-        if body.get("code") not in self.codes:
-            self.refused_codes.append(str(body.get("code")))
+        code = str(body.get("code"))
+        if code not in self.codes:
+            self.refused_codes.append(code)
             return JSONResponse({"errcode": 95015, "errmsg": "invalid code"})
-        self.codes.discard(body["code"])
+        bound = self.codes[code]
+        if bound is not None:
+            user, state = bound
+            if self.states.get(user, (0, ""))[0] != state or (
+                state in (2, 3) and body.get("msgtype") != "text"
+            ):
+                self.refused_codes.append(code)
+                return JSONResponse({"errcode": 95015, "errmsg": "code not usable now"})
+        del self.codes[code]
         self.on_event.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": body["msgid"]})
 
@@ -169,6 +184,8 @@ class WeComApi:
         body = await request.json()
         if any(s["msgid"] == body["msgid"] for s in self.sent):
             return JSONResponse({"errcode": 95016, "errmsg": "duplicate msgid"})
+        if self.enforce_state and self.states.get(body["touser"], (0, ""))[0] not in (0, 1):
+            return JSONResponse({"errcode": 95018, "errmsg": "invalid session status"})
         self.sent.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": body["msgid"]})
 
@@ -199,7 +216,14 @@ class WeComApi:
         self.trans.append(body)
         self.states[user] = (target, str(body.get("servicer_userid") or ""))
         answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
-        return JSONResponse(answer | ({"msg_code": "mc-trans"} if target in (2, 3) else {}))
+        return JSONResponse(answer | {"msg_code": self.issue(user, target)})
+
+    def issue(self, user: str, state: int, code: str | None = None) -> str:
+        """A msg_code for one message while ``user``'s session is in ``state``."""
+        self.issued += 1
+        code = code or f"mc-{self.issued}"
+        self.codes[code] = (user, state)
+        return code
 
     async def add_contact_way(self, request: Request) -> JSONResponse:
         if not self._token_ok(request):
@@ -316,7 +340,9 @@ async def test_callback_pull_and_reply(server: LiveServer, wecom: tuple[WeComApi
         "zhangsan (WeCom)",
         "sent",
     )
-    assert conv is not None and conv.source == "wecom:order-42" and conv.channel_address == USER
+    # The entry link's scene, and the scene_param the page appended to it.
+    assert conv is not None and conv.source == "wecom:site:order-42"
+    assert conv.channel_address == USER
     assert conv.channel_window is not None and conv.channel_window["remaining"] == 5
 
     # The next announcement pulls from the stored cursor; nothing new is stored twice.
@@ -359,7 +385,7 @@ def _event(msgid: str, **event: Any) -> dict[str, Any]:
 async def test_welcome_media_and_failures(server: LiveServer, wecom: tuple[WeComApi, str]) -> None:
     """enter_session's welcome_code carries one greeting (send_msg_on_event); an image is
     uploaded then sent; msg_send_fail marks our message failed; an ended session closes the
-    window."""
+    window (but for the one message its msg_code allows)."""
     api, url = wecom
     api.pages = {
         "": {
@@ -454,7 +480,9 @@ async def test_welcome_media_and_failures(server: LiveServer, wecom: tuple[WeCom
         shown_conv = (await c.get(f"/api/v1/conversations/{conv.id}")).json()
     assert thread[-1]["delivery"] == "failed"
     assert thread[-1]["delivery_error"] == "wecom: the message was not delivered (fail_type 1)"
-    assert shown_conv["window"] is None
+    # Ended with a msg_code: closed but for the one message the code allows within 20 s.
+    assert shown_conv["window"]["opened_by"] == "event"
+    assert shown_conv["window"]["remaining"] == 1
 
 
 async def test_refused_welcome_code_falls_back_to_send_msg(
@@ -640,3 +668,127 @@ async def test_entry_links_are_wecom_contact_ways(
     async with server.kefu.db.read() as s:
         conv = await s.scalar(select(Conversation).where(Conversation.workspace_id == ws))
     assert conv is not None and conv.source == "wecom:shop-7"
+
+
+async def test_state_refusals_are_shown_and_msg_codes_answer(
+    server: LiveServer, wecom: tuple[WeComApi, str]
+) -> None:
+    """WeCom refuses send_msg outside states 0 and 1 (95018): the msg_code WeCom gave for the
+    session's state carries one message, and without one the message fails with WeCom's
+    reason. A refused move of service_state is shown on the conversation until a later move
+    succeeds. The entry link's scene_param joins the source."""
+    api, url = wecom
+    api.enforce_state = True
+    api.pages = {
+        "": {
+            "next_cursor": "r1",
+            "has_more": 0,
+            "msg_list": [
+                _event("e1", event_type="enter_session", scene="shop-7", scene_param="订单 42\n"),
+                _msg("m1", msgtype="text", text={"content": "在吗"}),
+            ],
+        }
+    }
+    secrets = {"token": TOKEN, "encoding_aes_key": AES_KEY, "corp_secret": "corp-secret"}
+    settings = {"corp_id": CORP, "open_kfid": KFID, "api_base": url}
+    world, inbox, token = await channel_inbox(
+        server, ChannelKind.wechat_kf, settings=settings, secrets=secrets
+    )
+    admin, other = world.admin, world.agents[0]
+    async with server.http(token) as c:
+        servicers = f"zhangsan={admin.email}, wangwu={other.email}"  # wangwu is not active
+        r = await c.put(
+            f"/api/v1/inboxes/{inbox.id}/channel",
+            json={"settings": settings | {"servicers": servicers}, "secrets": secrets},
+        )
+        assert r.status_code == 200, r.text
+    worker = Worker(server.kefu, workspace_id=world.workspace_id)
+    assert await _callback(server, inbox) == 200
+    for _ in range(3):
+        await worker.run_due()
+    async with server.kefu.db.read() as s:
+        conv = await s.scalar(
+            select(Conversation).where(Conversation.workspace_id == world.workspace_id)
+        )
+    assert conv is not None and conv.source == "wecom:shop-7:订单 42"
+    assert conv.status == "queued" and api.states[USER] == (2, "")
+    (queue_code,) = [code for code, bound in api.codes.items() if bound == (USER, 2)]
+
+    async def say(text: str, **extra: Any) -> dict[str, Any]:
+        async with server.http(token) as c:
+            r = await c.post(
+                f"/api/v1/conversations/{conv.id}/messages", json={"content": text, **extra}
+            )
+            assert r.status_code == 200, r.text
+        await worker.run_due()
+        async with server.http(token) as c:
+            items = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+        return {m["id"]: m for m in items}[r.json()["message"]["id"]]
+
+    async def shown() -> dict[str, Any]:
+        async with server.http(token) as c:
+            return dict((await c.get(f"/api/v1/conversations/{conv.id}")).json())
+
+    # Queued: WeCom refuses send_msg; the queue's msg_code carries one text.
+    first = await say("排队中，请稍候")
+    assert (first["delivery"], first["delivery_error"]) == ("sent", None)
+    assert api.sent == []
+    assert api.on_event == [
+        {
+            "code": queue_code,
+            "msgid": first["id"].replace("-", ""),
+            "msgtype": "text",
+            "text": {"content": "排队中，请稍候"},
+        }
+    ]
+    second = await say("还在排队")  # the code is spent: WeCom's refusal is the reason
+    assert second["delivery"] == "failed"
+    assert second["delivery_error"].startswith("wecom 95018: invalid session status (")
+    assert len(api.on_event) == 1
+
+    # Given to an agent whose WeCom user is not an active servicer: WeCom refuses the move,
+    # and the conversation shows it.
+    async with server.http(token) as c:
+        r = await c.post(
+            f"/api/v1/conversations/{conv.id}/assign", json={"assignee_id": str(other.id)}
+        )
+        assert r.status_code == 200, r.text
+    await worker.run_due()
+    refused = (await shown())["channel_state_refused"]
+    assert refused["status"] == "open"
+    assert refused["reason"].startswith("wecom 95014: servicer not active (")
+    assert api.states[USER] == (2, "")
+    # To an agent WeCom knows: moved to a servicer (its msg_code kept), the refusal cleared.
+    async with server.http(token) as c:
+        r = await c.post(
+            f"/api/v1/conversations/{conv.id}/assign", json={"assignee_id": str(admin.id)}
+        )
+        assert r.status_code == 200, r.text
+    await worker.run_due()
+    assert api.states[USER] == (3, "zhangsan")
+    assert (await shown())["channel_state_refused"] is None
+    (servicer_code,) = [code for code, bound in api.codes.items() if bound == (USER, 3)]
+    takeover = await say("您好，我是客服")
+    assert takeover["delivery"] == "sent" and api.on_event[-1]["code"] == servicer_code
+
+    # The servicer ends the session in the WeCom client: its closing msg_code allows one
+    # message (a menu too) within 20 seconds.
+    api.states[USER] = (4, "")
+    end_code = api.issue(USER, 4, "mc-end")
+    api.pages["r1"] = {
+        "next_cursor": "r2",
+        "has_more": 0,
+        "msg_list": [
+            _event("e2", event_type="session_status_change", change_type=3, msg_code=end_code)
+        ],
+    }
+    assert await _callback(server, inbox) == 200
+    await worker.run_due()
+    await worker.run_due()
+    window = (await shown())["window"]
+    assert (window["opened_by"], window["remaining"]) == ("event", 1)
+    buttons = [{"id": "good", "label": "满意", "action": "reply"}]
+    rating = await say("请评价", type="menu", payload={"buttons": buttons})
+    assert rating["delivery"] == "sent"
+    assert api.on_event[-1]["code"] == end_code and api.on_event[-1]["msgtype"] == "msgmenu"
+    assert api.sent == []

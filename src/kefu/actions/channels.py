@@ -36,11 +36,22 @@ from kefu.db.tables import (
 )
 from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
 from kefu.domain.attachments import MESSAGE_KINDS, AttachmentKind, CheckedFile
-from kefu.domain.enums import ChannelKind, DeliveryState, MessageType, Role, Visibility
+from kefu.domain.enums import (
+    ChannelKind,
+    ConversationStatus,
+    DeliveryState,
+    MessageType,
+    Role,
+    Visibility,
+)
 from kefu.domain.errors import InvalidInput, NotFound
-from kefu.domain.events import InboxChannelConfigured, MessageDeliveryChanged
+from kefu.domain.events import (
+    ConversationChannelStateChanged,
+    InboxChannelConfigured,
+    MessageDeliveryChanged,
+)
 from kefu.domain.inbound import Inbound, StoredFile, kefu_message_id
-from kefu.domain.views import WindowView
+from kefu.domain.views import ChannelStateRefusal, WindowView
 from kefu.domain.window import RULES, touch_window
 from kefu.queries.access import access_inbox, require_role
 
@@ -180,7 +191,7 @@ async def ingest_inbound(
         return None
     conv.channel_address = item.address
     if item.reply_context is not None:
-        conv.channel_reply = dict(item.reply_context)
+        conv.channel_reply = merge_reply_context(conv.channel_reply, item.reply_context)
     if item.message is not None and item.by_agent is not None:
         await _agent_message(tx, inbox_id, conv, item, file, media_note)
     elif item.message is not None:
@@ -447,11 +458,13 @@ async def record_delivery(
     error: str | None = None,
     close_window: bool = False,
     key: str | None = None,
+    reply_context: Mapping[str, Any] | None = None,
 ) -> bool:
     """Record a delivery job's outcome on its message, once: a message whose outcome is known
     keeps it. ``close_window`` records that the provider said the window is closed. ``key``
     is the provider's id of the sent message that later items may name (``Inbound.answers``):
-    it is kept as a receipt of the inbox, pruned with the others."""
+    it is kept as a receipt of the inbox, pruned with the others. ``reply_context`` is what
+    the send changed in the conversation's reply context (e.g. a one-message code used up)."""
     msg = await tx.session.scalar(
         select(Message).where(Message.workspace_id == tx.workspace_id, Message.id == message_id)
     )
@@ -462,6 +475,8 @@ async def record_delivery(
     msg.delivery, msg.delivery_error = delivery.value, error
     conv = await tx.session.get(Conversation, (tx.workspace_id, msg.conversation_id))
     assert conv is not None
+    if reply_context:
+        conv.channel_reply = merge_reply_context(conv.channel_reply, reply_context)
     if key is not None:
         known = await tx.session.get(
             InboundReceipt, (tx.workspace_id, conv.inbox_id, OUT_PREFIX + key)
@@ -492,3 +507,50 @@ async def record_delivery(
     if close_window and conv.channel_window is not None:
         set_window(tx, conv, None)
     return True
+
+
+def merge_reply_context(
+    current: Mapping[str, Any] | None, change: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The conversation's reply context after ``change``: its keys replace the current ones,
+    a ``None`` value removes one, keys it does not name are kept (mail names all of its keys
+    every time, so each mail's context replaces the last)."""
+    merged = {k: v for k, v in {**(current or {}), **change}.items() if v is not None}
+    return merged or None
+
+
+async def record_state_sync(
+    tx: Tx,
+    conversation_id: uuid.UUID,
+    *,
+    status: ConversationStatus,
+    refused: str | None,
+    reply_context: Mapping[str, Any] | None = None,
+) -> None:
+    """Record the outcome of telling the provider the conversation's status: its refusal
+    (shown to agents, with the provider's reason) or that it follows again (the refusal
+    cleared), and what the provider gave for later replies (``reply_context``, e.g. WeCom's
+    ``msg_code``). Announced with ``conversation.channel_state_changed`` only when the refusal
+    changes."""
+    conv = await tx.session.get(Conversation, (tx.workspace_id, conversation_id))
+    if conv is None:
+        return
+    if reply_context:
+        conv.channel_reply = merge_reply_context(conv.channel_reply, reply_context)
+    before = conv.channel_state
+    after = None
+    if refused is not None:
+        after = ChannelStateRefusal(status=status, reason=refused[:500], at=tx.now)
+        if before and before.get("status") == status and before.get("reason") == after.reason:
+            return  # the same refusal again (a retried job): nothing new to show
+    elif before is None:
+        await tx.session.flush()
+        return
+    conv.channel_state = after.model_dump(mode="json") if after is not None else None
+    await tx.session.flush()
+    tx.emit(
+        ConversationChannelStateChanged(conversation_id=conv.id, refused=after),
+        conversation_id=conv.id,
+        contact_id=conv.contact_id,
+        visibility=Visibility.agents,
+    )

@@ -108,6 +108,9 @@ class Delivered:
     # The provider's id of the sent message as later inbound items name it
     # (``Inbound.answers``, e.g. a Telegram button press): kept to find the message again.
     key: str | None = None
+    # What the send changed in the conversation's reply context (merged; ``None`` values
+    # remove keys), e.g. a one-message code it used up.
+    reply_context: Mapping[str, Any] | None = None
 
 
 class DeliveryFailed(Exception):
@@ -193,13 +196,25 @@ class Puller(Protocol):
     ) -> Pulled: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """What a :class:`StateSyncer` did (``note``, for the log), and what the provider gave
+    for later replies (``reply_context``: merged into the conversation's, a ``None`` value
+    removing a key; e.g. WeCom's ``msg_code`` for one message in the new state)."""
+
+    note: str
+    reply_context: Mapping[str, Any] | None = None
+    # Why the provider's state was left behind ours without a refusal (e.g. no provider user
+    # id for the assigned agent): shown to agents like a refusal.
+    refused: str | None = None
+
+
 @runtime_checkable
 class StateSyncer(Protocol):
     """An adapter whose provider keeps its own state of a conversation (WeCom kf's
     ``service_state``): told when ours changes. ``status`` is our conversation status,
     ``servicer`` the provider's user id of the assigned agent (``None`` when none is known).
-    Returns what was done (for the log); raises :class:`DeliveryFailed` when the provider
-    refuses."""
+    Raises :class:`DeliveryFailed` when the provider refuses (the conversation shows it)."""
 
     async def sync_state(
         self,
@@ -208,7 +223,7 @@ class StateSyncer(Protocol):
         address: str,
         status: str,
         servicer: str | None,
-    ) -> str: ...
+    ) -> Synced: ...
 
 
 @runtime_checkable

@@ -6,15 +6,17 @@ short-lived ``Token`` — the route queues a pull, and :meth:`WeComKfAdapter.pul
 ``kf/sync_msg`` page by page from the inbox's persisted cursor while ``has_more`` is 1.
 Customer messages (origin 3) become customer messages; messages written in the WeCom client
 (origin 5) are recorded as already sent. Events (origin 4): ``enter_session`` opens the
-conversation with its ``scene_param`` (or ``scene``) as the source and keeps its
-``welcome_code``; ``msg_send_fail`` fails our message; an ended session closes the window.
+conversation with its ``scene`` and ``scene_param`` as the source and keeps its
+``welcome_code``; ``msg_send_fail`` fails our message; an ended session closes the window;
+``session_status_change`` codes (``msg_code``) are kept for one message in the new state.
 
 Outbound: ``kf/send_msg`` with our message id as the ``msgid`` (unique per account, so WeCom
 itself refuses a repeat), text, a click/view ``msgmenu``, or an uploaded attachment; the
-greeting after ``enter_session`` through ``kf/send_msg_on_event``; 5 sends within 48 hours of
-the customer's last message. Our status changes move WeCom's ``service_state`` along
-(:meth:`WeComKfAdapter.sync_state`); an inbox's entry links are WeCom's own
-(``kf/add_contact_way``, :meth:`WeComKfAdapter.make_link`).
+greeting after ``enter_session`` through ``kf/send_msg_on_event``, and one message with a
+``msg_code`` when WeCom's session state refuses ``send_msg`` (95018); 5 sends within 48 hours
+of the customer's last message. Our status changes move WeCom's ``service_state`` along
+(:meth:`WeComKfAdapter.sync_state`, which keeps the ``msg_code`` WeCom answers); an inbox's
+entry links are WeCom's own (``kf/add_contact_way``, :meth:`WeComKfAdapter.make_link`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from kefu.channels.base import (
     Parsed,
     Pulled,
     SendContext,
+    Synced,
 )
 from kefu.channels.http import unreachable
 from kefu.channels.wechat_crypto import CryptoError, MessageCrypt, check_signature
@@ -61,7 +64,26 @@ from kefu.domain.window import RULES, WindowRule
 API_BASE = "https://qyapi.weixin.qq.com"
 PAGE = 1000
 WELCOME_SECONDS = 20  # a welcome_code is valid this long
+TAKEN_FROM_POOL = 1  # session_status_change change_type: a servicer took it from the queue
 SESSION_ENDED = 3  # session_status_change change_type: the session was ended
+# Event codes (``msg_code``) other than the welcome: one message while the session stays in
+# the state it was given for — queue 2 and servicer 3 for 48 hours (text only), ended 4 for
+# 20 seconds (text or menu). Obtained from service_state/trans or session_status_change.
+EVENT_CODE_SECONDS = {2: 48 * 3600, 3: 48 * 3600, 4: 20}
+EVENT_CODE_TYPES = {2: ("text",), 3: ("text",), 4: ("text", "msgmenu")}
+NO_EVENT_CODE: dict[str, Any] = {
+    "event_code": None,
+    "event_code_state": None,
+    "event_code_until": None,
+}
+STATE_REFUSED = 95018  # send_msg: the session's state does not allow sending
+# What some of WeCom's errcodes mean, added to its own errmsg on the message.
+EXPLAINED = {
+    STATE_REFUSED: "the WeCom session is in the queue, with a servicer or ended, "
+    "where only WeCom's clients (or a one-message code) can answer",
+    95016: "WeCom does not allow this change of the session's state",
+    95014: "the WeCom user is not an active servicer of this account",
+}
 SCENE = re.compile(r"[0-9A-Za-z_\-]{1,32}")  # add_contact_way's scene
 # Our conversation status → WeCom's service_state (0 untreated, 1 smart assistant, 2 waiting
 # in the queue, 3 a human servicer, 4 ended). A snoozed or pending conversation keeps its state.
@@ -154,20 +176,44 @@ class WeComKfAdapter:
 
             media_id = await upload_media(ctx, base, fetch, out.file, KF_MEDIA)
         body = build_send(out, str(config.settings["open_kfid"]), media_id)
+        event_body = {k: v for k, v in body.items() if k not in ("touser", "open_kfid")}
+
+        async def on_event(code: str, used: Mapping[str, Any]) -> Delivered:
+            path = "/cgi-bin/kf/send_msg_on_event"
+            answer = await _call(ctx, base, config, path, event_body | {"code": code})
+            msgid = str(answer.get("msgid") or out.message_id.hex)
+            return Delivered(provider_id=msgid, reply_context=used)
+
+        refused: list[str] = []
         code = welcome_code(out.reply_context)
         if code is not None and body["msgtype"] in ("text", "msgmenu"):
             # The customer just entered the session: the one greeting its welcome_code allows.
-            event_body = {k: v for k, v in body.items() if k not in ("touser", "open_kfid")}
             try:
-                answer = await _call(
-                    ctx, base, config, "/cgi-bin/kf/send_msg_on_event", event_body | {"code": code}
-                )
-                return Delivered(provider_id=str(answer.get("msgid") or out.message_id.hex))
+                return await on_event(code, {"welcome_code": None, "welcome_until": None})
             except DeliveryFailed as exc:
                 if exc.retry:
                     raise
-                # The code was used or expired: an ordinary send, where the window allows.
-        answer = await _call(ctx, base, config, "/cgi-bin/kf/send_msg", body)
+                # Used or expired: an ordinary send, where WeCom allows one.
+                refused.append(f"the welcome code was refused ({exc.reason})")
+        try:
+            answer = await _call(ctx, base, config, "/cgi-bin/kf/send_msg", body)
+        except WeComRefused as exc:
+            if exc.retry:
+                raise
+            code = event_code(out.reply_context, str(body["msgtype"]))
+            if exc.errcode == STATE_REFUSED and code is not None:
+                # WeCom's session is with the queue, a servicer or ended: the code it gave
+                # for that state carries one message.
+                try:
+                    return await on_event(code, NO_EVENT_CODE)
+                except DeliveryFailed as again:
+                    if again.retry:
+                        raise
+                    refused.append(f"the session's msg_code was refused ({again.reason})")
+            if not refused:
+                raise
+            reason = f"{exc.reason}; {'; '.join(refused)}"
+            raise DeliveryFailed(reason, retry=False, window_closed=exc.window_closed) from exc
         return Delivered(provider_id=str(answer.get("msgid") or out.message_id.hex))
 
     async def make_link(self, config: ChannelConfig, ctx: SendContext, source: str) -> str:
@@ -191,27 +237,35 @@ class WeComKfAdapter:
         address: str,
         status: str,
         servicer: str | None,
-    ) -> str:
+    ) -> Synced:
         """Move the WeCom session to the ``service_state`` our status maps to
         (``kf/service_state/trans``), unless it is there already (``kf/service_state/get``).
-        A human state needs the servicer's WeCom user id: without one nothing is moved."""
+        A human state needs the servicer's WeCom user id: without one nothing is moved (and
+        agents are told). The ``msg_code`` WeCom answers a move with is kept for one message
+        in the new state; a move drops the code of the state left."""
         target = SERVICE_STATES.get(status)
         if target is None:
-            return f"no service_state for {status}"
+            return Synced(f"no service_state for {status}")
         if target == HUMAN and not servicer:
-            return "skipped: no WeCom servicer userid for the assigned agent"
+            return Synced(
+                "skipped: no WeCom servicer userid for the assigned agent",
+                refused="not moved to a servicer: the assigned agent has no WeCom userid in "
+                "the inbox's servicers setting",
+            )
         base = _base(config)
         who = {"open_kfid": str(config.settings["open_kfid"]), "external_userid": address}
         now = await _call(ctx, base, config, "/cgi-bin/kf/service_state/get", who)
         if now.get("service_state") == target and (
             target != HUMAN or now.get("servicer_userid") == servicer
         ):
-            return f"already {target}"
+            return Synced(f"already {target}")
         body: dict[str, Any] = who | {"service_state": target}
         if target == HUMAN:
             body["servicer_userid"] = servicer
-        await _call(ctx, base, config, "/cgi-bin/kf/service_state/trans", body)
-        return f"moved to {target}"
+        answer = await _call(ctx, base, config, "/cgi-bin/kf/service_state/trans", body)
+        code = str(answer.get("msg_code") or "")
+        context = event_code_context(code, target, int(time.time())) if code else NO_EVENT_CODE
+        return Synced(f"moved to {target}", reply_context=context)
 
 
 # -- inbound ---------------------------------------------------------------------------------
@@ -241,8 +295,11 @@ def map_message(m: Mapping[str, Any]) -> Inbound | None:
         return None
     message = _content(kind, m.get(kind) or {})
     # A customer message ends the welcome_code's chance: the ordinary window takes over.
+    context = {"welcome_code": None, "welcome_until": None}
     return (
-        Inbound(message=message, window="message", reply_context={}, **common) if message else None
+        Inbound(message=message, window="message", reply_context=context, **common)
+        if message
+        else None
     )
 
 
@@ -259,8 +316,7 @@ SEND_FAILURES: dict[int, tuple[str, bool]] = {
 def _event(event: Mapping[str, Any], common: dict[str, Any]) -> Inbound | None:
     kind = event.get("event_type")
     if kind == "enter_session":
-        scene = str(event.get("scene_param") or event.get("scene") or "") or None
-        source = f"wecom:{scene}"[:200] if scene else None
+        source = session_source(event.get("scene"), event.get("scene_param"))
         code = str(event.get("welcome_code") or "")[:256]
         if not code:
             return Inbound(source=source, **common)
@@ -280,9 +336,65 @@ def _event(event: Mapping[str, Any], common: dict[str, Any]) -> Inbound | None:
         )
         failure = SendFailure(message_id=message_id, reason=reason, window_closed=closed)
         return Inbound(send_failure=failure, **common)
-    if kind == "session_status_change" and event.get("change_type") == SESSION_ENDED:
-        return Inbound(window="closed", **common)
+    if kind == "session_status_change":
+        return _status_change(event, common)
     return None
+
+
+def session_source(scene: Any, scene_param: Any) -> str | None:
+    """The conversation's source for ``enter_session``: ``wecom:<scene>`` (the entry link's
+    scene, from ``add_contact_way``), followed by ``:<scene_param>`` when the link carried
+    one (``&scene_param=…`` appended to it: up to 128 bytes of the page's own context)."""
+    scene_text = _printable(scene, 32)
+    param = _printable(scene_param, 128)
+    if not scene_text and not param:
+        return None
+    return f"wecom:{scene_text}" + (f":{param}" if param else "")
+
+
+def _printable(value: Any, limit: int) -> str:
+    text = str(value or "")[:limit]
+    return "".join(ch for ch in text if ch.isprintable()).strip()
+
+
+def _status_change(event: Mapping[str, Any], common: dict[str, Any]) -> Inbound | None:
+    """A session taken from the queue by a servicer, or ended: the ``msg_code`` it carries
+    allows one message in that state (a servicer's 48 hours, the end's 20 seconds: the window
+    closes but for that one message)."""
+    change = event.get("change_type")
+    code = str(event.get("msg_code") or "")[:256]
+    now = int(common["sent_at"].timestamp())
+    if change == SESSION_ENDED:
+        if not code:
+            return Inbound(window="closed", reply_context=NO_EVENT_CODE, **common)
+        return Inbound(window="ended", reply_context=event_code_context(code, 4, now), **common)
+    if change == TAKEN_FROM_POOL and code:
+        return Inbound(reply_context=event_code_context(code, HUMAN, now), **common)
+    return None
+
+
+def event_code_context(code: str, state: int, now: int) -> dict[str, Any]:
+    """The reply context that keeps a ``msg_code`` given for ``state``."""
+    if state not in EVENT_CODE_SECONDS:
+        return NO_EVENT_CODE
+    return {
+        "event_code": code[:256],
+        "event_code_state": state,
+        "event_code_until": now + EVENT_CODE_SECONDS[state],
+    }
+
+
+def event_code(context: Mapping[str, Any] | None, msgtype: str) -> str | None:
+    """The conversation's unused ``msg_code``, while it is valid and allows ``msgtype``."""
+    if not context:
+        return None
+    code, state = context.get("event_code"), context.get("event_code_state")
+    until = context.get("event_code_until")
+    if not isinstance(code, str) or not code or not isinstance(until, int):
+        return None
+    if time.time() >= until or msgtype not in EVENT_CODE_TYPES.get(int(state or 0), ()):
+        return None
+    return code
 
 
 def welcome_code(context: Mapping[str, Any] | None) -> str | None:
@@ -403,4 +515,15 @@ async def _call(
         if code not in TOKEN_ERRORS:
             break
     code = int(answer.get("errcode") or 0)
-    raise DeliveryFailed(f"wecom {code}: {answer.get('errmsg', '')}", retry=code in (-1, 45009))
+    reason = f"wecom {code}: {answer.get('errmsg', '')}"
+    if code in EXPLAINED:
+        reason += f" ({EXPLAINED[code]})"
+    raise WeComRefused(reason, errcode=code, retry=code in (-1, 45009))
+
+
+class WeComRefused(DeliveryFailed):
+    """WeCom answered an ``errcode``."""
+
+    def __init__(self, reason: str, *, errcode: int, retry: bool) -> None:
+        super().__init__(reason, retry=retry)
+        self.errcode = errcode

@@ -243,6 +243,8 @@ class Conversation(Base):
     # window ({"opened_by", "closes_at", "remaining"}) of providers that have one.
     channel_address: Mapped[str | None] = mapped_column(String(320))
     channel_window: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The provider refuses to follow our status ({"status", "reason", "at"}; WeCom kf).
+    channel_state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Routing: detected language, required skills, when it entered the queue and was last
     # given to an agent, its first-response due time (and when that passed unanswered), the
     # queue position last announced.

@@ -27,6 +27,7 @@ from kefu.domain.views import (
     AgentRef,
     AgentView,
     CannedReplyView,
+    ChannelStateRefusal,
     ContactView,
     ConversationView,
     InboxView,
@@ -212,6 +213,16 @@ class ConversationWindowChanged(_Event):
     window: WindowView | None
 
 
+class ConversationChannelStateChanged(_Event):
+    """Agents only: the provider refused to follow the conversation's status (``refused``:
+    e.g. WeCom kf's ``service_state/trans`` answered an error), or follows it again
+    (``refused`` is ``None``)."""
+
+    type: Literal["conversation.channel_state_changed"] = "conversation.channel_state_changed"
+    conversation_id: uuid.UUID
+    refused: ChannelStateRefusal | None
+
+
 class InboxChannelConfigured(_Event):
     """An inbox's channel settings changed; secrets appear only as the names that are set."""
 
@@ -369,6 +380,7 @@ Event = Annotated[
     | ConversationPriorityChanged
     | MessageDeliveryChanged
     | ConversationWindowChanged
+    | ConversationChannelStateChanged
     | InboxChannelConfigured
     | TranscriptRequested
     | EmailConversationStarted
@@ -414,6 +426,7 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     ConversationPriorityChanged,
     MessageDeliveryChanged,
     ConversationWindowChanged,
+    ConversationChannelStateChanged,
     InboxChannelConfigured,
     ConversationRouted,
     ConversationQueueUpdated,

@@ -20,6 +20,7 @@ from kefu.domain.events import (
     ContactMerged,
     ContactUpdated,
     ConversationAssigned,
+    ConversationChannelStateChanged,
     ConversationCreated,
     ConversationOpened,
     ConversationPriorityChanged,
@@ -206,6 +207,8 @@ def _conversation_change(state: State, event: Event) -> None:
             update = {"priority": event.priority, "updated_at": event.updated_at}
         case ConversationWindowChanged():
             update = {"window": event.window}
+        case ConversationChannelStateChanged():
+            update = {"channel_state_refused": event.refused}
         case ConversationRouted():
             update = {
                 "team_id": event.team_id,

@@ -110,6 +110,15 @@ class WindowView(View):
     remaining: int  # sends left before the customer must write again
 
 
+class ChannelStateRefusal(View):
+    """The provider refuses to follow the conversation's status (WeCom kf's
+    ``service_state``): what status it was asked to follow, its reason, and since when."""
+
+    status: ConversationStatus
+    reason: str
+    at: datetime
+
+
 class ConversationView(View):
     id: uuid.UUID
     inbox_id: uuid.UUID
@@ -135,6 +144,7 @@ class ConversationView(View):
     queued_at: datetime | None = None
     first_response_due_at: datetime | None = None
     sla_breached_at: datetime | None = None
+    channel_state_refused: ChannelStateRefusal | None = None
 
 
 class CustomerConversationView(View):

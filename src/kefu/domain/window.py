@@ -11,8 +11,9 @@ from kefu.domain.enums import ChannelKind
 from kefu.domain.views import WindowView
 
 # How an inbound item changes the window: a customer message, an event (menu click, follow,
-# scan), or an unfollow that closes it.
-WindowTouch = Literal["message", "event", "closed"]
+# scan), an unfollow that closes it, or a session that ended with a closing code (WeCom kf):
+# closed but for one event window.
+WindowTouch = Literal["message", "event", "closed", "ended"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,9 @@ def touch_window(
     """The window after a customer item. An event never cuts short a message's window."""
     if touch == "closed":
         return None
+    if touch == "ended":
+        length, sends = rule.after_event
+        return WindowView(opened_by="event", closes_at=now + length, remaining=sends)
     keep = touch == "event" and current is not None and current.opened_by == "message"
     if keep and window_open(current, now):
         return current

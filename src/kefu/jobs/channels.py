@@ -24,6 +24,7 @@ from kefu.actions.channels import (
     accept_inbound,
     ingest_inbound,
     record_delivery,
+    record_state_sync,
     servicer_userid,
 )
 from kefu.attachments.ingest import Limits, check_and_store, discard
@@ -56,7 +57,7 @@ from kefu.db.tables import (
 )
 from kefu.db.types import utcnow
 from kefu.domain.attachments import MESSAGE_KINDS, CheckedFile
-from kefu.domain.enums import DeliveryState, MessageType
+from kefu.domain.enums import ConversationStatus, DeliveryState, MessageType
 from kefu.domain.errors import KefuError, NotFound
 from kefu.domain.inbound import Inbound, Media
 from kefu.domain.views import WindowView
@@ -349,12 +350,16 @@ async def deliver(kefu: Kefu, job: Job) -> None:
         await kefu.write(ws, partial(record, delivery=DeliveryState.failed, error=failure.reason))
         return
     log.info("delivered %s (%s)", message_id, done.provider_id)
-    await kefu.write(ws, partial(record, delivery=DeliveryState.sent, key=done.key))
+    sent = partial(
+        record, delivery=DeliveryState.sent, key=done.key, reply_context=done.reply_context
+    )
+    await kefu.write(ws, sent)
 
 
 async def sync_state(kefu: Kefu, job: Job) -> None:
     """Tell the provider the conversation's current status (and its agent, as the provider's
-    user id). A refusal is logged and left: the provider keeps its own state."""
+    user id). A refusal is recorded on the conversation (agents see it, with the provider's
+    reason) and left: the provider keeps its own state; the next change tries again."""
     ws = job.workspace_id
     async with kefu.db.read() as s:
         conv = await s.get(Conversation, (ws, uuid.UUID(job.payload["conversation_id"])))
@@ -375,6 +380,9 @@ async def sync_state(kefu: Kefu, job: Job) -> None:
             conv.id,
             agent.id,
         )
+    record = partial(
+        record_state_sync, conversation_id=conv.id, status=ConversationStatus(conv.status)
+    )
     try:
         async with guarded_client(kefu.settings.fetch_allow_networks) as http:
             done = await adapter.sync_state(
@@ -388,14 +396,17 @@ async def sync_state(kefu: Kefu, job: Job) -> None:
         if exc.retry and job.attempts < job.max_attempts:
             raise
         log.warning("conversation %s: state %s refused: %s", conv.id, conv.status, exc.reason)
+        await kefu.write(ws, partial(record, refused=exc.reason))
         return
     except httpx.HTTPError as exc:
         failure = unreachable(exc)
         if failure.retry and job.attempts < job.max_attempts:
             raise
         log.warning("conversation %s: state not synced: %s", conv.id, failure.reason)
+        await kefu.write(ws, partial(record, refused=failure.reason))
         return
-    log.info("conversation %s: state %s: %s", conv.id, conv.status, done)
+    log.info("conversation %s: state %s: %s", conv.id, conv.status, done.note)
+    await kefu.write(ws, partial(record, refused=done.refused, reply_context=done.reply_context))
 
 
 async def provider_link(

@@ -36,6 +36,7 @@ from kefu.domain.routing import AssignmentMode, AwayPolicy, BusinessHours, TeamR
 from kefu.domain.views import (
     AgentRef,
     AgentView,
+    ChannelStateRefusal,
     ContactView,
     ConversationView,
     CustomerConversationView,
@@ -93,6 +94,9 @@ def conversation_view(c: Conversation, tags: Iterable[str]) -> ConversationView:
         queued_at=c.queued_at,
         first_response_due_at=c.first_response_due_at,
         sla_breached_at=c.sla_breached_at,
+        channel_state_refused=(
+            ChannelStateRefusal.model_validate(c.channel_state) if c.channel_state else None
+        ),
     )
 
 

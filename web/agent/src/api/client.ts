@@ -7,6 +7,7 @@ import type {
   ArticleInput,
   Attachment,
   CannedReply,
+  ChannelReach,
   Contact,
   Conversation,
   ConversationPage,
@@ -149,6 +150,9 @@ export const api = {
     request<Conversation>("POST", `/conversations/${id}/priority`, { priority }),
   setTags: (id: string, tags: string[]) =>
     request<Conversation>("PUT", `/conversations/${id}/tags`, { tags }),
+  channels: (id: string) => request<ChannelReach[]>("GET", `/conversations/${id}/channels`),
+  startEmail: (id: string, body: { inbox_id: string; to?: string; subject?: string }) =>
+    request<Conversation>("POST", `/conversations/${id}/email`, body),
   read: (id: string, seq: number) => request<unknown>("POST", `/conversations/${id}/read`, { seq }),
   contact: (id: string) => request<Contact>("GET", `/contacts/${id}`),
   contacts: (ids: string[]) =>

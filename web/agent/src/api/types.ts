@@ -119,6 +119,20 @@ export interface Conversation {
   window: Window | null;
 }
 
+/** Where a conversation's contact can be reached (GET /conversations/{id}/channels). */
+export interface ChannelReach {
+  conversation_id: string;
+  inbox_id: string;
+  inbox_name: string;
+  channel: string;
+  status: ConversationStatus;
+  current: boolean;
+  window: Window | null;
+  can_send: boolean;
+  reason: string | null;
+  last_message_at: string | null;
+}
+
 export interface Message {
   id: string;
   conversation_id: string;
@@ -266,6 +280,15 @@ export type KefuEvent =
       delivery_error: string | null;
     }
   | { type: "conversation.window_changed"; conversation_id: string; window: Window | null }
+  | {
+      type: "conversation.email_started";
+      conversation_id: string;
+      from_conversation_id: string;
+      inbox_id: string;
+      to: string;
+      subject: string;
+      started_by: string;
+    }
   | {
       type: "inbox.channel_configured";
       inbox_id: string;

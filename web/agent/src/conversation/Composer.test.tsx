@@ -41,3 +41,19 @@ test("the composer inserts a canned reply and keeps a draft per conversation", (
   render(<Composer conv={conv} />);
   expect((screen.getByTestId("composer") as HTMLTextAreaElement).value).toBe("Thank you!");
 });
+
+test("with the messaging window closed, replies are off and say why; notes still work", () => {
+  const conv = { id: "c-closed", status: "open" } as Conversation;
+  act(() => store.set({ data: emptyState() }));
+  render(<Composer conv={conv} closed />);
+  const box = screen.getByTestId("composer") as HTMLTextAreaElement;
+  expect(box.disabled).toBe(true);
+  expect(screen.getByTestId("composer-closed").textContent).toContain("window is closed");
+  expect((screen.getByTestId("send") as HTMLButtonElement).disabled).toBe(true);
+  expect(screen.queryByTestId("attach")).toBeNull();
+  fireEvent.click(screen.getByTestId("note-mode"));
+  expect(box.disabled).toBe(false);
+  expect(screen.queryByTestId("composer-closed")).toBeNull();
+  fireEvent.change(box, { target: { value: "called the customer" } });
+  expect((screen.getByTestId("send") as HTMLButtonElement).disabled).toBe(false);
+});

@@ -34,7 +34,8 @@ export function mentionsIn(text: string, agents: Agent[]): string[] {
   return agents.filter((a) => text.includes(`@${a.name}`)).map((a) => a.id);
 }
 
-export function Composer({ conv }: { conv: Conversation }) {
+/** ``closed``: the channel's messaging window is closed, so replies are off (notes are not). */
+export function Composer({ conv, closed = false }: { conv: Conversation; closed?: boolean }) {
   const canned = useStore((s) => s.data.canned_replies);
   const agents = useStore((s) => s.data.agents);
   const [text, setText] = useState(() => loadDraft(conv.id));
@@ -126,12 +127,13 @@ export function Composer({ conv }: { conv: Conversation }) {
     setStaged((all) => all.filter((x) => x.key !== s.key));
   }
 
-  const ready = note ? [] : staged.filter((s) => s.attachment);
+  const ready = note || closed ? [] : staged.filter((s) => s.attachment);
+  const locked = closed && !note; // a reply that could not leave
   const uploading = staged.some((s) => !s.attachment && !s.error);
 
   async function send() {
     const content = text.trim();
-    if ((!content && !ready.length) || busy) return;
+    if ((!content && !ready.length) || busy || locked) return;
     setBusy(true);
     setError(null);
     try {
@@ -213,7 +215,8 @@ export function Composer({ conv }: { conv: Conversation }) {
         ref={box}
         data-testid="composer"
         aria-label={note ? t("note") : t("reply")}
-        placeholder={note ? t("note_placeholder") : t("composer_placeholder")}
+        placeholder={note ? t("note_placeholder") : locked ? t("reply_disabled_window") : t("composer_placeholder")}
+        disabled={locked}
         value={text}
         maxLength={10000}
         onChange={(e) => {
@@ -266,7 +269,12 @@ export function Composer({ conv }: { conv: Conversation }) {
         <button type="button" aria-label={t("emoji")} onClick={() => setEmoji(!emoji)}>
           😀
         </button>
-        {!note && (
+        {locked && (
+          <span className="muted" data-testid="composer-closed">
+            {t("reply_disabled_window")}
+          </span>
+        )}
+        {!note && !locked && (
           <button type="button" aria-label={t("attach")} title={t("attach")} data-testid="attach" onClick={() => fileInput.current?.click()}>
             📎
           </button>
@@ -293,7 +301,7 @@ export function Composer({ conv }: { conv: Conversation }) {
         )}
         {error && <span className="error" role="alert">{error}</span>}
         <span className="spacer" />
-        <button type="button" data-testid="send" disabled={busy || (!text.trim() && !ready.length)} title={uploading ? t("uploading") : undefined} onClick={() => void send()}>
+        <button type="button" data-testid="send" disabled={busy || locked || (!text.trim() && !ready.length)} title={uploading ? t("uploading") : undefined} onClick={() => void send()}>
           {t("send")}
         </button>
       </div>

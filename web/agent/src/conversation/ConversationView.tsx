@@ -6,8 +6,10 @@ import { contactName, wantContacts } from "../state/contacts";
 import { currentRealtime, ensureConversation } from "../state/session";
 import { store, useStore } from "../state/store";
 import { transfer } from "./actions";
+import { ClosedWindow } from "./ClosedWindow";
 import { Composer } from "./Composer";
 import { MessageBody } from "./MessageBody";
+import { windowClosed } from "./reach";
 import { threadOf } from "./thread";
 
 async function loadThread(id: string): Promise<void> {
@@ -23,6 +25,8 @@ export function ConversationView({ id }: { id: string }) {
   const thread = useStore((s) => s.data.messages[id]);
   const typing = useStore((s) => s.typing[id]);
   const contacts = useStore((s) => s.data.contacts);
+  const inbox = useStore((s) => (conv ? s.data.inboxes[conv.inbox_id] : undefined));
+  const now = useClock(conv?.window ? 1000 : null);
   const [missing, setMissing] = useState(false);
   const bottom = useRef<HTMLDivElement>(null);
   const messages = useMemo(() => threadOf(thread), [thread]);
@@ -46,6 +50,7 @@ export function ConversationView({ id }: { id: string }) {
   if (missing) return <section className="conversation empty">404</section>;
   if (!conv) return <section className="conversation" />;
   const showTyping = typing && typing.until > Date.now();
+  const closed = windowClosed(conv, inbox, now);
   return (
     <section className="conversation" aria-label={contacts[conv.contact_id] ? contactName(conv.contact_id) : id}>
       <header>
@@ -61,13 +66,17 @@ export function ConversationView({ id }: { id: string }) {
         ))}
         <div ref={bottom} />
       </ol>
-      {conv.window && <ReplyWindow closesAt={conv.window.closes_at} remaining={conv.window.remaining} />}
+      {closed ? (
+        <ClosedWindow conv={conv} why={closed} />
+      ) : (
+        conv.window && <ReplyWindow closesAt={conv.window.closes_at} remaining={conv.window.remaining} />
+      )}
       {showTyping && (
         <p className="typing">
           {typing.name} {t("typing")}
         </p>
       )}
-      <Composer conv={conv} />
+      <Composer conv={conv} closed={closed !== null} />
     </section>
   );
 }
@@ -260,6 +269,17 @@ function SnoozeDialog({ conv, onClose }: { conv: Conversation; onClose: () => vo
 
 export function dropSocket(): void {
   currentRealtime()?.drop();
+}
+
+/** The time now, again every ``ms`` (never while ``ms`` is null). */
+function useClock(ms: number | null): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (ms === null) return;
+    const h = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(h);
+  }, [ms]);
+  return ms === null ? Date.now() : now;
 }
 
 /** A channel that limits how long (and how often) an agent may answer: a live countdown. */

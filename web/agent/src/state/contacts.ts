@@ -29,6 +29,11 @@ async function flush(): Promise<void> {
   }
 }
 
+/** Contacts dropped from the store (state/evict.ts) are fetched again when next wanted. */
+export function forgetContacts(ids: Iterable<string>): void {
+  for (const id of ids) asked.delete(id);
+}
+
 export function contactName(id: string): string {
   const c = store.get().data.contacts[id];
   return c?.name || c?.email || c?.phone || `#${id.slice(-6)}`;

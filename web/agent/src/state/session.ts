@@ -4,6 +4,10 @@
 import { api } from "../api/client";
 import type { Agent, Conversation, KefuEvent } from "../api/types";
 import { t } from "../i18n";
+import { listOrder } from "../inbox/window";
+import { type Alert, Alerts } from "./alerts";
+import { forgetContacts } from "./contacts";
+import { evict } from "./evict";
 import { emptyState, type State } from "./reducer";
 import { Realtime } from "./realtime";
 import { store } from "./store";
@@ -19,8 +23,24 @@ function byId<T extends { id: string }>(items: T[]): Record<string, T> {
   return Object.fromEntries(items.map((x) => [x.id, x]));
 }
 
+const MINE_PAGES = 10; // up to 1,000 unresolved conversations of mine
+
+/** Every unresolved conversation assigned to me (pages of 100, up to MINE_PAGES): my load is
+ *  right from the start, and a customer message in a conversation not loaded is not mine. */
+async function fetchMine(me: Agent): Promise<Conversation[]> {
+  const out: Conversation[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MINE_PAGES; page++) {
+    const p = await api.conversations({ assignee: me.id, status: ["open", "pending", "snoozed"], limit: 100, cursor });
+    out.push(...p.items);
+    if (!p.next_cursor) break;
+    cursor = p.next_cursor;
+  }
+  return out;
+}
+
 /** Everything the app shows before any event: directory, canned replies, my notifications,
- *  and my open conversations (so my load is right from the start). */
+ *  and my unresolved conversations. */
 export async function fetchState(me: Agent): Promise<State> {
   const [agents, teams, inboxes, canned, notes, mine] = await Promise.all([
     api.agents(),
@@ -28,7 +48,7 @@ export async function fetchState(me: Agent): Promise<State> {
     api.inboxes(),
     api.canned(),
     api.notifications(),
-    api.conversations({ assignee: me.id, status: ["open", "pending", "snoozed"], limit: 100 }),
+    fetchMine(me),
   ]);
   const s = emptyState();
   s.agents = byId(agents);
@@ -36,7 +56,7 @@ export async function fetchState(me: Agent): Promise<State> {
   s.inboxes = byId(inboxes);
   s.canned_replies = byId(canned.items);
   s.notifications = byId(notes.items);
-  s.conversations = byId(mine.items);
+  s.conversations = byId(mine);
   return s;
 }
 
@@ -56,6 +76,8 @@ export function withFresh(old: State, fresh: State): State {
 export async function start(me: Agent): Promise<void> {
   store.set({ me, connection: "connecting" });
   realtime?.stop();
+  if (compactor) clearInterval(compactor);
+  compactor = setInterval(compact, COMPACT_MS);
   pending = [];
   let live: () => void = () => undefined;
   const firstLive = new Promise<void>((resolve) => (live = resolve));
@@ -95,13 +117,36 @@ export async function start(me: Agent): Promise<void> {
 export function stop(): void {
   realtime?.stop();
   realtime = null;
+  if (compactor) clearInterval(compactor);
+  compactor = null;
 }
+
+const COMPACT_EVERY = 500; // events
+const COMPACT_MS = 30_000;
+let compactor: ReturnType<typeof setInterval> | null = null;
+let sinceCompact = 0;
 
 function handle(event: KefuEvent): void {
   const before = store.get().data;
   store.dispatch(event);
-  notify(event, before);
+  alerts.observe(event, before);
   if (event.type === "session.revoked") store.set({ connection: "signed_out" });
+  if (++sinceCompact >= COMPACT_EVERY) compact();
+}
+
+/** Drop what is neither on screen nor mine beyond the bounds of state/evict.ts. */
+export function compact(): void {
+  sinceCompact = 0;
+  const { data, me } = store.get();
+  const { state, contacts } = evict(data, {
+    me: me?.id ?? null,
+    open: openConversation,
+    listed: listOrder(),
+    threads: recentlyOpened,
+  });
+  if (state === data) return;
+  forgetContacts(contacts);
+  store.update(() => state);
 }
 
 export async function ensureConversation(id: string): Promise<Conversation | null> {
@@ -109,8 +154,9 @@ export async function ensureConversation(id: string): Promise<Conversation | nul
   if (known) return known;
   try {
     const c = await api.conversation(id);
-    store.update((d) => ({ ...d, conversations: { ...d.conversations, [c.id]: c } }));
-    return c;
+    // Events applied while the request was out are newer than the answer.
+    store.update((d) => (d.conversations[c.id] ? d : { ...d, conversations: { ...d.conversations, [c.id]: c } }));
+    return store.get().data.conversations[c.id] ?? c;
   } catch {
     return null;
   }
@@ -119,24 +165,24 @@ export async function ensureConversation(id: string): Promise<Conversation | nul
 // --- desktop notifications and sound -------------------------------------------------------
 
 let openConversation: string | null = null;
+let recentlyOpened: string[] = [];
 export function setOpenConversation(id: string | null): void {
   openConversation = id;
+  if (id) recentlyOpened = [id, ...recentlyOpened.filter((x) => x !== id)].slice(0, 10);
 }
 
-function notify(event: KefuEvent, before: State): void {
-  const me = store.get().me;
-  if (!me) return;
-  if (event.type === "conversation.assigned" && event.assignee?.id === me.id) {
-    const prev = before.conversations[event.conversation_id];
-    if (prev?.assignee_id !== me.id) alert(t("assigned_to_you"), event.conversation_id);
-  } else if (event.type === "message.created" && event.message.sender_kind === "customer") {
-    const conv = store.get().data.conversations[event.message.conversation_id];
-    const mineNow = conv?.assignee_id === me.id;
-    const looking = openConversation === event.message.conversation_id && !document.hidden;
-    if (mineNow && !looking) alert(`${t("new_message")}: ${event.message.content.slice(0, 80)}`, conv.id);
-  } else if (event.type === "notification.created" && event.notification.agent_id === me.id) {
-    alert(`${event.notification.by_name ?? ""} ${t("mentioned_you")}`, event.notification.conversation_id);
-  }
+const alerts = new Alerts({
+  me: () => store.get().me?.id ?? null,
+  state: () => store.get().data,
+  load: ensureConversation,
+  looking: (id) => openConversation === id && !document.hidden,
+  alert: (a) => alert(textOf(a), a.conversationId),
+});
+
+function textOf(a: Alert): string {
+  if (a.kind === "assigned") return t("assigned_to_you");
+  if (a.kind === "message") return `${t("new_message")}: ${a.excerpt}`;
+  return `${a.by} ${t("mentioned_you")}`;
 }
 
 function alert(text: string, conversationId: string | null): void {

@@ -11,6 +11,10 @@ to a relay baseline, and runs the phases of a plan (JSON) in order:
     rates the plan adds. Latency is end to end: the customer's ``send`` until the assigned
     agent's socket has the ``message.created`` event. Losses and duplicates are counted by
     ``seq`` per conversation.
+    With ``bot`` on, the customers are those of an inbox whose bot answers (no agent is
+    assigned): each asks questions the bot can answer, latency is the customer's ``send``
+    until the bot's answer reaches the customer's own socket, and the closed-loop probe asks
+    the next question when the answer arrives (how people talk to a bot).
 ``idle``
     K authenticated customer sockets (ticket, handshake, ``hello`` → ``ready``); the server's
     RSS before and after, per socket.
@@ -34,6 +38,7 @@ import contextlib
 import gc
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +46,7 @@ from typing import Any
 import orjson
 import psutil
 import uvloop
+from benchmarks.bot_kb import MARK
 from benchmarks.common import raise_nofile
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -48,6 +54,12 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 now = time.perf_counter
 loads = orjson.loads
 CONTENT = "Hello, I have a question about my order; could somebody help me with it, please? "
+
+
+def _handoff_text() -> str:
+    from kefu.bot.texts import text
+
+    return text("handoff", "en")
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -142,6 +154,9 @@ class Client:
     inflight: int = 0
     expect_seq: int = 0  # storm: the seq of the agent message this customer missed
     caught_up: asyncio.Future[float] | None = None
+    asked: int = 0  # bot: questions asked so far
+    waiting: deque[str] = field(default_factory=deque)  # bot: client_msg_ids not yet answered
+    welcomed: asyncio.Future[float] | None = None  # bot: the welcome menu arrived
 
 
 @dataclass(eq=False)
@@ -225,7 +240,7 @@ class Target:
             return f"kefu.ticket.a.{c.idx}"
         return f"kefu.ticket.c.{c.conv}.{c.agent}"
 
-    async def start_conversation(self, c: Client, agent: Client) -> None:
+    async def start_conversation(self, c: Client, agent: Client | None) -> None:
         c.conv = str(uuid.uuid4())
 
     def close(self) -> None:
@@ -260,14 +275,17 @@ class KefuTarget(Target):
         sub: str = body["subprotocol"]
         return sub
 
-    async def start_conversation(self, c: Client, agent: Client) -> None:
-        """The customer starts a conversation over HTTP; its agent takes it over HTTP."""
+    async def start_conversation(self, c: Client, agent: Client | None) -> None:
+        """The customer starts a conversation over HTTP; its agent (if any: none when the bot
+        answers) takes it over HTTP."""
         status, body = await self.http[c.node].request(
             "POST", "/api/client/v1/conversations", {"source": "bench"}, token=c.token
         )
         if status != 201:
             raise RuntimeError(f"start conversation: {status} {body}")
         c.conv = body["conversation"]["id"]
+        if agent is None:
+            return
         status, body = await self.http[agent.node].request(
             "POST",
             f"/api/v1/conversations/{c.conv}/assign",
@@ -310,6 +328,17 @@ class Generator:
         self.closes: dict[str, int] = {}
         self.content = (CONTENT * 4)[: plan.get("content_chars", 120)]
         self.idle_clients: list[Client] = []
+        # the bot: questions it answers, what each message asked, what came back
+        self.bot = False
+        self.questions: list[dict[str, str]] = plan.get("world", {}).get("bot_questions", [])
+        self.asked_category: dict[str, str] = {}
+        self.acked_at: dict[str, tuple[str, int]] = {}  # client_msg_id → (conversation, seq)
+        self.answered: set[str] = set()
+        self.bot_seqs: dict[str, set[int]] = {}
+        self.bot_counts = dict.fromkeys(
+            ("welcomes", "answers", "wrong_answers", "handoffs", "other", "extra_answers"), 0
+        )
+        self.handoff_text = _handoff_text()
 
     # --- connections ----------------------------------------------------------------------
 
@@ -397,10 +426,13 @@ class Generator:
                     if pos > c.pos:
                         c.pos = pos
                     if f["event"].get("type") == "message.created":
+                        msg = f["event"]["message"]
                         if c.role == "agent":
-                            self.on_agent_event(c, f["event"]["message"], t)
+                            self.on_agent_event(c, msg, t)
                         elif c.caught_up is not None:
-                            self.on_customer_replay(c, f["event"]["message"], t)
+                            self.on_customer_replay(c, msg, t)
+                        elif self.bot and msg.get("sender_kind") == "bot":
+                            self.on_bot_message(c, msg, t)
                 elif kind == "ack":
                     if c.role == "customer":
                         self.on_ack(c, f, t)
@@ -429,12 +461,19 @@ class Generator:
     async def send_one(self, c: Client, step: Step) -> None:
         self.counter += 1
         cmid = f"b{c.idx}.{self.counter}"
+        content = self.content
+        if self.bot:  # a different question each time: the same one twice reads as frustration
+            q = self.questions[(c.idx + c.asked) % len(self.questions)]
+            c.asked += 1
+            content = q["text"]
+            self.asked_category[cmid] = q["category"]
+            c.waiting.append(cmid)
         frame = orjson.dumps(
             {
                 "type": "send",
                 "client_msg_id": cmid,
                 "conversation_id": c.conv,
-                "content": self.content,
+                "content": content,
             }
         )
         self.sent[cmid] = [now(), step, 0.0, 0.0]
@@ -447,6 +486,7 @@ class Generator:
             step.errors += 1
             step.error_codes["closed"] = step.error_codes.get("closed", 0) + 1
             self.sent.pop(cmid, None)
+            self.forget_question(c, cmid)
 
     def on_ack(self, c: Client, f: dict[str, Any], t: float) -> None:
         cmid = f["client_msg_id"]
@@ -462,10 +502,12 @@ class Generator:
         step.last_ack = t
         step.ack_lat.append(t - m[0])
         self.acked_seqs.setdefault(f["conversation_id"], []).append(f["seq"])
+        if self.bot:
+            self.acked_at[cmid] = (f["conversation_id"], f["seq"])
         if m[3]:
             del self.sent[cmid]
         c.inflight -= 1
-        if self.loop_step is step and t < self.loop_deadline:
+        if self.loop_step is step and t < self.loop_deadline and not self.bot:
             asyncio.get_running_loop().create_task(self.send_one(c, step))
 
     def on_agent_event(self, a: Client, msg: dict[str, Any], t: float) -> None:
@@ -490,6 +532,53 @@ class Generator:
         if m[2]:
             del self.sent[msg["client_msg_id"]]
 
+    def forget_question(self, c: Client, cmid: str) -> None:
+        """A refused send: the bot will not answer it."""
+        if self.bot and cmid in c.waiting:
+            c.waiting.remove(cmid)
+            self.asked_category.pop(cmid, None)
+
+    def on_bot_message(self, c: Client, msg: dict[str, Any], t: float) -> None:
+        """A bot message on a customer's socket: its welcome, an answer (marked by the
+        benchmark's articles), "Did this help?", or a hand-off notice."""
+        seen = self.bot_seqs.setdefault(msg["conversation_id"], set())
+        if msg["seq"] in seen:
+            self.dup_deliveries += 1
+            return
+        seen.add(msg["seq"])
+        content = msg.get("content") or ""
+        if msg.get("type") == "menu":
+            if c.welcomed is not None and not c.welcomed.done():
+                self.bot_counts["welcomes"] += 1
+                c.welcomed.set_result(t)
+            return
+        if not content.startswith(MARK):
+            self.bot_counts["handoffs" if content == self.handoff_text else "other"] += 1
+            return
+        if not c.waiting:
+            self.bot_counts["extra_answers"] += 1  # an answer to nothing: a duplicate
+            self.dup_deliveries += 1
+            return
+        cmid = c.waiting.popleft()  # the bot answers a conversation's questions in order
+        self.bot_counts["answers"] += 1
+        category = content[len(MARK) :].split("]", 1)[0]
+        if category != self.asked_category.pop(cmid, None):
+            self.bot_counts["wrong_answers"] += 1
+        self.answered.add(cmid)
+        m = self.sent.get(cmid)
+        if m is None or m[3]:
+            return
+        m[3] = t
+        step: Step = m[1]
+        step.delivered += 1
+        step.last_delivery = t
+        step.lat.append(t - m[0])
+        step.lat_at.append(m[0])
+        if m[2]:
+            del self.sent[cmid]
+        if self.loop_step is step and t < self.loop_deadline:
+            asyncio.get_running_loop().create_task(self.send_one(c, step))
+
     def on_error(self, c: Client, f: dict[str, Any]) -> None:
         cmid = f.get("client_msg_id")
         code = str(f.get("code"))
@@ -503,6 +592,7 @@ class Generator:
             step.errors += 1
             step.error_codes[code] = step.error_codes.get(code, 0) + 1
             c.inflight -= 1
+            self.forget_question(c, cmid)
         else:
             self.closes["error:" + code] = self.closes.get("error:" + code, 0) + 1
             self.unknown_frames += 1
@@ -640,11 +730,11 @@ class Generator:
         pool = [a for a in self.agents if a.node != node] or self.agents
         return pool[i % len(pool)]
 
-    async def setup_customers(self, count: int) -> dict[str, Any]:
+    async def setup_customers(self, count: int, key: str = "customers") -> dict[str, Any]:
         t0 = now()
         world = self.plan.get("world", {})
         first = self.plan.get("customer_offset", 0)
-        tokens = [c["token"] for c in world.get("customers", [])][first : first + count]
+        tokens = [c["token"] for c in world.get(key, [])][first : first + count]
         self.customers = [
             Client(i, "customer", i % self.n_nodes, token=tokens[i] if tokens else "")
             for i in range(count)
@@ -652,21 +742,43 @@ class Generator:
         sem = asyncio.Semaphore(32)
 
         async def start(c: Client) -> None:
-            agent = self.pick_agent(c.idx, c.node)
-            c.agent = agent.idx
+            agent = None if self.bot else self.pick_agent(c.idx, c.node)
             async with sem:
                 await self.target.start_conversation(c, agent)
-            self.owner[c.conv] = agent.idx
+            if agent is not None:
+                c.agent = agent.idx
+                self.owner[c.conv] = agent.idx
 
-        await asyncio.gather(*(start(c) for c in self.customers))
-        ok, failures = await self.open_many(self.customers, 64)
+        out: dict[str, Any] = {}
+        if self.bot:  # connected first, so each sees the bot's welcome to its new conversation
+            loop = asyncio.get_running_loop()
+            for c in self.customers:
+                c.welcomed = loop.create_future()
+            ok, failures = await self.open_many(self.customers, 64)
+            t1 = now()
+            await asyncio.gather(*(start(c) for c in self.customers))
+            futures = [c.welcomed for c in self.customers if c.welcomed is not None]
+            done, _ = await asyncio.wait(futures, timeout=30)
+            waits = [f.result() - t1 for f in done]
+            out = {
+                "welcomed": len(done),
+                "welcome_seconds": round(max(waits), 2) if waits else None,
+            }
+        else:
+            await asyncio.gather(*(start(c) for c in self.customers))
+            ok, failures = await self.open_many(self.customers, 64)
         if failures:
             raise RuntimeError(f"{len(failures)} customers could not connect: {failures[:3]}")
-        return {"customers": ok, "seconds": round(now() - t0, 2)}
+        return {"customers": ok, "seconds": round(now() - t0, 2)} | out
 
     async def throughput(self, spec: dict[str, Any]) -> dict[str, Any]:
+        self.bot = bool(spec.get("bot"))
+        if self.bot and len(self.questions) < 2:
+            raise RuntimeError("the bot needs the world's bot_questions (two at least)")
         setup = await self.connect_agents(spec["agents"])
-        setup |= await self.setup_customers(spec["customers"])
+        setup |= await self.setup_customers(
+            spec["customers"], spec.get("customers_key", "customers")
+        )
         slo = spec.get("slo_p99_ms", 250.0)
         drain_s = spec.get("drain_s", 3.0)
         await asyncio.sleep(0.3)  # let the setup's own events reach everybody
@@ -747,12 +859,27 @@ class Generator:
             unique = set(seqs)
             acked += len(unique)
             if unique:
-                gaps += max(unique) - len(unique)  # seqs run 1..n with no hole
+                # seqs run 1..n with no hole (with the bot, its messages fill the others)
+                every = unique | self.bot_seqs.get(conv, set())
+                gaps += max(every) - len(every)
                 per_conv[conv] = [len(unique), max(unique)]
             got = self.delivered_seqs.get(conv, set())
             not_delivered += len(unique - got)
         for seqs in self.delivered_seqs.values():
             delivered += len(seqs)
+        bot: dict[str, Any] = {}
+        if self.bot:  # delivered: answered by the bot, on the customer's socket
+            got_by_conv: dict[str, set[int]] = {}
+            for cmid in self.answered:
+                conv_seq = self.acked_at.get(cmid)
+                if conv_seq is not None:
+                    got_by_conv.setdefault(conv_seq[0], set()).add(conv_seq[1])
+            not_delivered = sum(
+                len(set(seqs) - got_by_conv.get(conv, set()))
+                for conv, seqs in self.acked_seqs.items()
+            )
+            delivered = len(self.answered)
+            bot = {"bot": dict(self.bot_counts), "unanswered": not_delivered}
         sent_total = self.counter
         return {
             "sent": sent_total,
@@ -769,7 +896,7 @@ class Generator:
             "duplicated": self.dup_deliveries + self.dup_acks,
             "closes": self.closes,
             "per_conversation": per_conv,
-        }
+        } | bot
 
     def bulk_clients(self, count: int) -> list[Client]:
         pool = self.plan.get("world", {}).get("bulk_customers", [])

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from benchmarks import report
 from benchmarks.common import RESULTS, log, machine, raise_nofile, workdir
-from benchmarks.scenarios import baselines, listing, multinode, product
+from benchmarks.scenarios import baselines, bot, listing, multinode, product
 from benchmarks.scenarios.profile import FULL, QUICK, Profile
 
 NOTES = [
@@ -39,6 +39,11 @@ NOTES = [
     "kefu pushes every workspace event to every agent socket of the workspace and echoes a "
     "customer's own message back to it, so per message it sends agents + 2 frames (the relays "
     "send 2: the agent's event and the ack).",
+    "The bot on and off (full run): one SQLite node, customers of an inbox whose bot answers "
+    "from a small built-in knowledge base (benchmarks/bot_kb.py, only questions it answers "
+    "right) against customers whose conversations are assigned to agents; for the bot, "
+    "latency is the customer's send until the bot's answer is on the customer's socket, and "
+    "the closed-loop probe asks one question at a time per customer.",
     "Servers run with the per-socket frame limits raised (KEFU_WS_RATE_PER_SECOND/BURST), "
     "because one generator socket carries a whole customer's load at many messages a second.",
 ]
@@ -155,10 +160,14 @@ def run(
                 "status": "skipped",
                 "reason": "full run only (make bench)",
             }
-        results["scenarios"]["bot_on_off"] = {
-            "status": "not applicable",
-            "reason": "kefu has no bot yet; measure once it does",
-        }
+        if p.bot_customers:
+            bot_prof = RESULTS / f"profile-kefu-bot-on-{p.name}.txt" if profile else None
+            _scenario("bot", lambda: bot.bot_on_off(p, work, profile=bot_prof))
+        else:
+            results["scenarios"]["bot"] = {
+                "status": "skipped",
+                "reason": "full run only (make bench)",
+            }
 
     _headline(results, ours, b1)
     results["wall_seconds"] = round(time.perf_counter() - t_start, 1)
@@ -186,6 +195,10 @@ def _headline(results: dict[str, Any], ours: dict[str, Any], b1: dict[str, Any] 
             acc, check = run_["accounting"], run_.get("db_check", {})
             lost = (lost or 0) + acc["lost"] + check.get("acked_but_missing_in_db", 0)
             duplicated = (duplicated or 0) + acc["duplicated"]
+    bot_sc = results["scenarios"].get("bot") or {}
+    if "lost" in bot_sc:  # both halves, the bot's answers included
+        lost = (lost or 0) + bot_sc["lost"]
+        duplicated = (duplicated or 0) + bot_sc["duplicated"]
     idle = results["scenarios"].get("kefu_sqlite", {}).get("phases", {}).get("idle", {})
     # The closed-loop probes: a same-run ratio even when a loaded machine sustains no step.
     probe_rate = ours.get("probe", {}).get("capacity_msgs_per_s")

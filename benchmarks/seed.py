@@ -8,7 +8,7 @@ the benchmark itself. Bulk rows emit no events; nothing in the scenarios needs t
 
     python -m benchmarks.seed --db-url URL --out world.json [--agents 2] [--customers 100]
         [--bulk-customers 1500] [--bulk-conversations] [--listing 100000]
-        [--listing-messages 10] [--migrate]
+        [--listing-messages 10] [--bot-customers 100] [--migrate]
 """
 
 from __future__ import annotations
@@ -27,14 +27,20 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from benchmarks import bot_kb
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
+from kefu.actions.bot import update_bot_settings
 from kefu.actions.contacts import resolve_contact
+from kefu.actions.inboxes import create_inbox
+from kefu.actions.kb import import_articles
 from kefu.actions.sessions import VISITOR, open_session, token_digest
 from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
 from kefu.bootstrap import Person, create_staff
+from kefu.bot.matcher import ANSWER_THRESHOLD
+from kefu.bot.models import examples_of
 from kefu.config import Settings
 from kefu.db import search
 from kefu.db.tables import (
@@ -45,8 +51,11 @@ from kefu.db.tables import (
     ConversationTag,
     Message,
 )
+from kefu.domain.bot import BotSettingsInput
 from kefu.domain.enums import IdentityKind
 from kefu.domain.ids import new_id
+from kefu.domain.kb import ArticleInput
+from kefu.queries.kb import list_articles
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
 
@@ -429,6 +438,52 @@ async def _listing(kefu: Kefu, world: dict[str, Any], count: int, per: int) -> d
     }
 
 
+async def _bot_inbox(tx: Tx, *, team_id: uuid.UUID) -> dict[str, Any]:
+    """A second web inbox with the bot on, and the knowledge base it answers from."""
+    inbox = await create_inbox(tx, None, name="Bot", team_id=team_id)
+    articles = [
+        ArticleInput(title=title, answer=bot_kb.answer(cat, title), questions=qs, category=cat)
+        for cat, (title, qs) in bot_kb.ARTICLES.items()
+    ]
+    await import_articles(tx, None, articles)
+    await update_bot_settings(tx, None, inbox.id, BotSettingsInput(enabled=True))
+    return {"bot_inbox_id": str(inbox.id), "bot_articles": len(articles)}
+
+
+async def _bot_questions(kefu: Kefu, ws_id: uuid.UUID) -> list[dict[str, str]]:
+    """The customers' questions the bot answers with the right article: trained here on the
+    same examples, the same way, as the server's matcher (``kefu.bot.models``)."""
+    from kefu.bot.matcher import train
+
+    async with kefu.db.read() as session:
+        articles = await list_articles(session, ws_id, enabled_only=True)
+    model = train(examples_of(articles))
+    by_id = {str(a.id): a.category for a in articles}
+    kept = []
+    for text, category in bot_kb.ASKS:
+        m = model.match(text)
+        if m.answer and m.confidence >= ANSWER_THRESHOLD and by_id.get(m.category) == category:
+            kept.append({"text": text, "category": category})
+    if len(kept) < 2:
+        raise RuntimeError("the bot answers fewer than two of the benchmark's questions")
+    return kept
+
+
+async def _visitors(
+    kefu: Kefu, ws_id: uuid.UUID, inbox_id: uuid.UUID, count: int, first: int = 0
+) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for i in range(0, count, 200):  # concurrent writes share group commits
+        n = min(200, count - i)
+        out += await asyncio.gather(
+            *(
+                kefu.write(ws_id, partial(_visitor, inbox_id=inbox_id, n=first + i + k))
+                for k in range(n)
+            )
+        )
+    return out
+
+
 async def seed(args: argparse.Namespace) -> dict[str, Any]:
     # No Redis here: nobody is subscribed yet, and the seed's events need no doorbell.
     settings = Settings(
@@ -444,17 +499,17 @@ async def seed(args: argparse.Namespace) -> dict[str, Any]:
             ws_id, partial(_people, agents=args.agents, slug=slug, hashed=hashed)
         )
         world |= {"workspace_id": str(ws_id), "slug": slug, "password": PASSWORD}
-        inbox_id = uuid.UUID(world["inbox_id"])
-        customers = []
-        for i in range(0, args.customers, 200):  # concurrent writes share group commits
-            n = min(200, args.customers - i)
-            customers += await asyncio.gather(
-                *(
-                    kefu.write(ws_id, partial(_visitor, inbox_id=inbox_id, n=i + k))
-                    for k in range(n)
-                )
+        world["customers"] = await _visitors(
+            kefu, ws_id, uuid.UUID(world["inbox_id"]), args.customers
+        )
+        if args.bot_customers:
+            world |= await kefu.write(
+                ws_id, partial(_bot_inbox, team_id=uuid.UUID(world["team_id"]))
             )
-        world["customers"] = customers
+            world["bot_customers"] = await _visitors(
+                kefu, ws_id, uuid.UUID(world["bot_inbox_id"]), args.bot_customers, first=10**6
+            )
+            world["bot_questions"] = await _bot_questions(kefu, ws_id)
         world["bulk_customers"] = await _bulk_customers(
             kefu, world, args.bulk_customers, conversations=args.bulk_conversations
         )
@@ -477,6 +532,9 @@ def main() -> None:
     p.add_argument("--bulk-conversations", action="store_true")
     p.add_argument("--listing", type=int, default=0)
     p.add_argument("--listing-messages", type=int, default=10, help="per conversation (0: 1-3)")
+    p.add_argument(
+        "--bot-customers", type=int, default=0, help="visitors of an inbox with the bot on"
+    )
     p.add_argument("--migrate", action="store_true", help="bring the schema up to date first")
     args = p.parse_args()
     if args.migrate:

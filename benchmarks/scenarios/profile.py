@@ -28,6 +28,8 @@ class Profile:
     multinode: bool
     db_seconds: float
     bisect: int
+    bot_customers: int = 0  # 0: no bot scenario
+    bot_slo_p99_ms: float = 250.0  # the bot's answer back on the customer's socket
     relay_step_s: float = 0.0  # 0: the same as step_s
     relay_fractions: list[float] = field(default_factory=list)  # empty: the same as fractions
     content_chars: int = 120
@@ -104,5 +106,6 @@ FULL = Profile(
     multinode=True,
     db_seconds=4.0,
     bisect=2,
+    bot_customers=400,
     relay_fractions=[0.3, 0.5, 0.7, 0.85, 1.0, 1.15, 1.3],
 )

@@ -115,11 +115,12 @@ async def send_message(
     note = type == MessageType.note
     if note:
         seq, after_seq, sort_key = None, conv.last_seq, 2 * conv.last_seq + 1
+        tx.touch(conv, last_activity_at=tx.now, updated_at=tx.now)
     else:
-        conv.last_seq += 1
-        seq, after_seq, sort_key = conv.last_seq, None, 2 * conv.last_seq
-        conv.last_message_at = tx.now
-    conv.last_activity_at = conv.updated_at = tx.now
+        seq, after_seq, sort_key = conv.last_seq + 1, None, 2 * conv.last_seq + 2
+        tx.touch(
+            conv, last_seq=seq, last_message_at=tx.now, last_activity_at=tx.now, updated_at=tx.now
+        )
     first_response = isinstance(actor, AgentActor) and not note and conv.first_response_at is None
     # Outgoing messages of external channels leave through a delivery job (or fail at once).
     plan = Plan(DeliveryState.stored)

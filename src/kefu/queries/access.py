@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import instance_state
 
 from kefu.db.tables import Agent, Contact, Conversation, Inbox, Team
 from kefu.domain.actors import Actor, AgentActor, CustomerActor
 from kefu.domain.enums import Role, Visibility
 from kefu.domain.errors import Forbidden, NotFound
 
+M = TypeVar("M")
+
+
+async def get_row(session: AsyncSession, model: type[M], key: tuple[Any, ...]) -> M | None:
+    """``session.get`` that first looks in the session's identity map without the ORM's
+    per-call setup: a write batch loads the conversations it names up front, and every
+    message of the batch looks its conversation up again."""
+    found = session.sync_session.identity_map.get(inspect(model).identity_key_from_primary_key(key))
+    if found is not None:
+        state = instance_state(found)
+        if not (state.expired or state.deleted or state.was_deleted or state.expired_attributes):
+            return found  # type: ignore[no-any-return]
+    return await session.get(model, key)
+
 
 async def access_conversation(
     session: AsyncSession, actor: Actor, conversation_id: uuid.UUID
 ) -> Conversation:
     """The conversation if ``actor`` may see it; :class:`NotFound` otherwise."""
-    row = await session.get(Conversation, (actor.workspace_id, conversation_id))
+    row = await get_row(session, Conversation, (actor.workspace_id, conversation_id))
     if row is None or not can_see_conversation(actor, row.contact_id):
         raise NotFound("conversation not found")
     return row

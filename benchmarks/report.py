@@ -315,16 +315,37 @@ def table(r: dict[str, Any]) -> str:
             continue
         n, m, db = (_get(sc, key, k) for k in ("conversations", "messages", "database"))
         parts.append(f"\nGET /api/v1/conversations at {n:,} conversations, {m:,} messages ({db})")
+        floor = _get(sc, key, "sql_floor")
+        floor = floor if isinstance(floor, dict) else {}
         parts.append(
             _grid(
-                ["query", "p50 ms", "p99 ms", "max ms", "items", "status"],
+                [
+                    "query",
+                    "p50 ms",
+                    "p99 ms",
+                    "max ms",
+                    "items",
+                    "status",
+                    "fn p50",
+                    "SQL p50",
+                    "stmts",
+                ],
                 [
                     [k, v["p50_ms"], v.get("p99_ms"), v["max_ms"], v["items"], v["status"]]
+                    + [
+                        floor.get(k, {}).get(x)
+                        for x in ("function_p50_ms", "sql_p50_ms", "statements")
+                    ]
                     for k, v in q.items()
                     if isinstance(v, dict)
                 ],
             )
         )
+        if floor:
+            parts.append(
+                "fn p50: the query function in-process; SQL p50: its statements on a bare "
+                "driver connection (same run)"
+            )
         scans = _get(sc, key, "scan_baseline")
         if isinstance(scans, dict):
             parts.append("the same searches before the text index (row by row), in-process")

@@ -1,8 +1,11 @@
 """The agent's list and search queries at 100,000 conversations and 1,000,000 messages, on
 SQLite and on PostgreSQL: every view of the agent app, its filters, and text search by name,
 e-mail, rare and common words and Chinese words, timed through ``GET /api/v1/conversations``
-on a running server. The baseline, in the same run on the same rows, is the search as it was
-before the text index: every conversation checked row by row (``LIKE '%…%'``)."""
+on a running server. Two baselines, in the same run on the same rows: the floor, i.e. each
+query's own SQL statements (captured from the query function the route calls) replayed on a
+bare driver connection (asyncpg or sqlite3) in-process, next to that query function itself;
+and the search as it was before the text index: every conversation checked row by row
+(``LIKE '%…%'``)."""
 
 from __future__ import annotations
 
@@ -138,6 +141,8 @@ def _run(
         result = loadgen(plan, work, f"loadgen-listing-{database}", timeout=600)
     finally:
         server.stop()
+    log(f"listing ({database}): the floor (the queries' own SQL on a bare connection)")
+    floor = asyncio.run(_floor(deploy.database_url, world, queries, p.listing_repeat))
     log(f"listing ({database}): the scan baseline (row by row, as before the index)")
     scans = asyncio.run(_scans(deploy.database_url, world))
     return {
@@ -148,6 +153,7 @@ def _run(
         "index_seconds": found.get("index_seconds"),
         "migrate_seconds": migrate_s,
         "queries": result["phases"]["queries"],
+        "sql_floor": floor,
         "scan_baseline": scans,
     }
 
@@ -190,3 +196,138 @@ async def _scans(url: str, world: dict[str, Any], repeat: int = 3) -> dict[str, 
     finally:
         await engine.dispose()
     return out
+
+
+def _filter(query: str, world: dict[str, Any]) -> tuple[Any, str | None, int]:
+    """The route's parsing of a LIST_QUERIES query string, for the in-process floor."""
+    from kefu.domain.enums import ConversationStatus, Priority
+    from kefu.queries.conversations import ConversationFilter
+
+    args = urllib.parse.parse_qs(query.split("?", 1)[-1])
+    one = {k: v[0] for k, v in args.items()}
+    me = uuid.UUID(world["agents"][0]["id"])
+    f = ConversationFilter(
+        status=[ConversationStatus(x) for x in args.get("status", [])],
+        assignee_id=me if one.get("assignee") == "me" else None,
+        unassigned=one.get("assignee") == "none",
+        team_id=uuid.UUID(one["team_id"]) if "team_id" in one else None,
+        inbox_id=uuid.UUID(one["inbox_id"]) if "inbox_id" in one else None,
+        tag=one.get("tag"),
+        priority=Priority(one["priority"]) if "priority" in one else None,
+        q=one.get("q"),
+    )
+    return f, one.get("cursor"), int(one.get("limit", 25))
+
+
+async def _floor(
+    url: str, world: dict[str, Any], queries: list[list[Any]], repeat: int
+) -> dict[str, Any]:
+    """Per query: the query function the route calls, timed in-process (no HTTP, no auth), and
+    the SQL statements it ran, replayed one after another on a bare driver connection (asyncpg,
+    or sqlite3 in a thread as aiosqlite does): what the database and its driver alone cost."""
+    from sqlalchemy import event
+
+    from kefu.config import Settings
+    from kefu.domain.actors import AgentActor
+    from kefu.domain.enums import Role
+    from kefu.queries.conversations import list_conversations
+    from kefu.runtime import Kefu
+
+    ws = uuid.UUID(world["workspace_id"])
+    actor = AgentActor(ws, uuid.UUID(world["agents"][0]["id"]), Role.agent, "Agent 0")
+    kefu = Kefu(Settings(mode="test", database_url=url, run_worker=False, redis_url=None))
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
+        captured.append((statement, params))
+
+    event.listen(kefu.db.read_engine.sync_engine, "before_cursor_execute", capture)
+    bare = await _bare(url)
+    out: dict[str, Any] = {}
+    try:
+        for name, path, pages in queries:
+            f, _, limit = _filter(path, world)
+            cursor = None
+            if pages > 1:
+                async with kefu.db.read() as s:
+                    cursor = (await list_conversations(s, actor, f, limit=limit)).next_cursor
+
+            async def call(f: Any = f, cursor: str | None = cursor, limit: int = limit) -> None:
+                async with kefu.db.read() as s:
+                    await list_conversations(s, actor, f, cursor=cursor, limit=limit)
+
+            await call()
+            captured.clear()
+            await call()
+            stmts = [
+                (st, pa) for st, pa in captured if not st.lstrip().upper().startswith("SELECT 1")
+            ]
+            fn_times, sql_times = [], []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                await call()
+                fn_times.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                await bare.run(stmts)
+                sql_times.append((time.perf_counter() - t0) * 1000)
+            out[name] = {
+                "statements": len(stmts),
+                "function_p50_ms": round(statistics.median(fn_times), 2),
+                "sql_p50_ms": round(statistics.median(sql_times), 2),
+                "sql_p99_ms": round(_pct(sql_times, 99), 2),
+            }
+    finally:
+        event.remove(kefu.db.read_engine.sync_engine, "before_cursor_execute", capture)
+        await bare.close()
+        await kefu.close()
+    return out
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
+
+
+class _Bare:
+    async def run(self, stmts: list[tuple[str, Any]]) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class _BarePg(_Bare):
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def run(self, stmts: list[tuple[str, Any]]) -> None:
+        for statement, params in stmts:
+            await self.conn.fetch(statement, *params)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+class _BareSqlite(_Bare):
+    def __init__(self, path: str) -> None:
+        import sqlite3
+
+        self.conn = sqlite3.connect(path, check_same_thread=False)
+
+    def _run(self, stmts: list[tuple[str, Any]]) -> None:
+        for statement, params in stmts:
+            self.conn.execute(statement, params).fetchall()
+
+    async def run(self, stmts: list[tuple[str, Any]]) -> None:
+        await asyncio.to_thread(self._run, stmts)
+
+    async def close(self) -> None:
+        self.conn.close()
+
+
+async def _bare(url: str) -> _Bare:
+    if url.startswith("sqlite"):
+        return _BareSqlite(url.split("///", 1)[-1])
+    import asyncpg
+
+    return _BarePg(await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://")))

@@ -2,16 +2,20 @@
 
 SQLite has one writer at a time: writes go through a one-connection engine that opens its
 transactions with ``BEGIN IMMEDIATE`` (so two writers never deadlock on a lock upgrade), reads go
-through a pool of WAL readers. PostgreSQL uses one pooled engine for both.
+through a pool of WAL readers. PostgreSQL uses one pooled engine for both; its read sessions run
+in autocommit (under READ COMMITTED every statement takes its own snapshot anyway, so a read
+session gains nothing from ``BEGIN`` … ``ROLLBACK`` but two round trips), and a pooled
+connection is pinged at checkout only after it sat idle (see :func:`_ping_when_idle`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event, exc, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,6 +58,36 @@ def _make_sqlite_engine(url: str, *, writer: bool, synchronous: str) -> AsyncEng
     return engine
 
 
+# A pooled connection idle at least this long is pinged before use; one used more recently is
+# only checked for a close its driver has already seen (a server restart resets it).
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """``pool_pre_ping`` for connections that sat idle: SQLAlchemy's ping on asyncpg is three
+    round trips (``BEGIN``, ``;``, ``ROLLBACK``) on every checkout, more than a page of the
+    conversation list costs the database. A connection that fails the check is replaced."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if dbapi_conn.driver_connection.is_closed():
+            raise exc.DisconnectionError("connection closed")
+        idle = time.monotonic() - record.info.get("idle_since", 0.0)
+        if idle >= PING_AFTER_IDLE_SECONDS:
+            try:
+                dbapi_conn.ping()
+            except Exception as error:
+                raise exc.DisconnectionError(f"ping failed: {error}") from error
+
+
 class Database:
     """The process's handle on the database: a write engine and a read engine."""
 
@@ -69,9 +103,11 @@ class Database:
             )
         else:
             self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url, pool_size=pool_size, max_overflow=pool_size
             )
-            self.read_engine = self.write_engine
+            _ping_when_idle(self.write_engine)
+            # the same pool, without BEGIN/ROLLBACK around reads
+            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -86,5 +122,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.is_sqlite:  # on PostgreSQL the read engine shares the write engine's pool
             await self.read_engine.dispose()

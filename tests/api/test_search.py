@@ -112,6 +112,41 @@ async def test_search_finds_names_emails_words_and_cjk(
         assert await _found(agent, "Tanaka") == [other.conversations[0]]
 
 
+async def _pages(agent: httpx.AsyncClient, q: str, limit: int) -> list[list[str]]:
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": q, "limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        r = await agent.get("/api/v1/conversations", params=params)
+        assert r.status_code == 200, r.text
+        pages.append([c["id"] for c in r.json()["items"]])
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            return pages
+
+
+async def test_a_short_text_is_searched_a_stretch_at_a_time(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too short for the index: each page checks the next SHORT_SCAN conversations of the view
+    and no more; a stretch without a hit answers an empty page whose cursor goes on."""
+    mine = await _inbox(server)
+    ids = mine.conversations  # newest last
+    monkeypatch.setattr(search, "SHORT_SCAN", 2)
+    async with server.http(mine.agent) as agent:
+        # the newest two (ids[3], ids[2]) hold no 退款; the next two hold it once
+        assert await _pages(agent, "退款", 25) == [[], [ids[1]]]
+        assert await _pages(agent, "e", 25) == [[ids[3]], [ids[0]]]
+        assert await _pages(agent, "e", 1) == [[ids[3]], [ids[0]]]
+        assert await _pages(agent, "zq", 25) == [[], []]
+    monkeypatch.setattr(search, "SHORT_SCAN", 2000)
+    async with server.http(mine.agent) as agent:  # the whole view in one stretch
+        assert await _pages(agent, "退款", 25) == [[ids[1]]]
+        assert await _pages(agent, "e", 25) == [[ids[3], ids[0]]]
+
+
 async def test_changed_and_deleted_content_is_not_found(
     server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -64,7 +64,10 @@ async def list_conversations(
     cursor: str | None = None,
     limit: int = 25,
 ) -> Page:
-    """Newest activity first; ``cursor`` continues where the last page ended."""
+    """Newest activity first; ``cursor`` continues where the last page ended. A search for a
+    text too short for the index checks a bounded stretch of the view per page, so its page
+    may hold fewer than ``limit`` items and still have a cursor (see
+    :mod:`kefu.queries.search`)."""
     c = Conversation
     cond: list[ColumnElement[bool]] = [c.workspace_id == actor.workspace_id]
     if isinstance(actor, CustomerActor):
@@ -96,8 +99,10 @@ async def list_conversations(
         # A row-value comparison: one range of the list's indexes, however deep the page.
         after = tuple_(literal(at, c.last_activity_at.type), literal(last_id, c.id.type))
         cond.append(tuple_(c.last_activity_at, c.id) < after)
+    scanned_to = None
     if f.q:
-        rows = await search_conversations(session, actor.workspace_id, cond, f.q, limit + 1)
+        found = await search_conversations(session, actor.workspace_id, cond, f.q, limit + 1)
+        rows, scanned_to = found.rows, found.scanned_to
     else:
         stmt = select(c).where(*cond).order_by(c.last_activity_at.desc(), c.id.desc())
         rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
@@ -105,8 +110,10 @@ async def list_conversations(
     rows = rows[:limit]
     tags = await tags_of(session, actor.workspace_id, [r.id for r in rows])
     items = [conversation_view(r, tags.get(r.id, [])) for r in rows]
-    last = rows[-1] if rows else None
-    return Page(items, encode_cursor(last.last_activity_at, last.id) if more and last else None)
+    if more:
+        return Page(items, encode_cursor(rows[-1].last_activity_at, rows[-1].id))
+    # A search that checked only part of the view goes on after the part it checked.
+    return Page(items, encode_cursor(*scanned_to) if scanned_to else None)
 
 
 async def list_messages(

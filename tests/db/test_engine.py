@@ -1,0 +1,76 @@
+"""The PostgreSQL pool: reads without a transaction, and a connection the server dropped is
+replaced at checkout instead of failing the request that drew it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.db import engine as db_engine
+from kefu.db.engine import Database
+
+pytestmark = pytest.mark.storage
+
+
+def _pg_only(url: str) -> None:
+    if url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only (set KEFU_TEST_DATABASE_URL)")
+
+
+async def _backend_pid(db: Database) -> int:
+    async with db.read() as s:
+        pid = await s.scalar(text("SELECT pg_backend_pid()"))
+    assert isinstance(pid, int)
+    return pid
+
+
+async def _kill(db: Database, pid: int) -> None:
+    async with db.write_session() as s, s.begin():
+        assert await s.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+
+
+async def _two_starts(session: AsyncSession) -> tuple[object, object]:
+    """The transaction start time seen by two statements a little apart."""
+    first = await session.scalar(text("SELECT transaction_timestamp()"))
+    await session.execute(text("SELECT pg_sleep(0.02)"))
+    return first, await session.scalar(text("SELECT transaction_timestamp()"))
+
+
+async def test_reads_run_outside_a_transaction(database_url: str) -> None:
+    _pg_only(database_url)
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.read() as s:  # each statement is its own transaction
+            a, b = await _two_starts(s)
+            assert a != b
+        async with db.write_session() as s, s.begin():  # writes keep theirs
+            a, b = await _two_starts(s)
+            assert a == b
+        async with db.read() as s:  # the write's transaction did not leak into the pool
+            a, b = await _two_starts(s)
+            assert a != b
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("idle_ping", [False, True])
+async def test_a_dropped_connection_is_replaced(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, idle_ping: bool
+) -> None:
+    _pg_only(database_url)
+    if idle_ping:  # every checkout counts as idle: the ping finds the dead connection
+        monkeypatch.setattr(db_engine, "PING_AFTER_IDLE_SECONDS", 0.0)
+    db = Database(database_url, pool_size=1)
+    other = Database(database_url, pool_size=1)
+    try:
+        first = await _backend_pid(db)
+        await _kill(other, first)
+        await asyncio.sleep(0.2)  # the driver sees the socket close
+        second = await _backend_pid(db)
+        assert second != first
+    finally:
+        await db.dispose()
+        await other.dispose()

@@ -465,7 +465,8 @@ async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> N
 
 async def test_record_state_sync(kefu: Kefu) -> None:
     """A provider's refusal to follow the conversation's status is recorded and announced once;
-    a later success clears it; what the provider gave for replies joins the reply context."""
+    a later success clears it; what the provider gave for replies joins the reply context, and
+    how the move changed the window is announced."""
     world = await make_world(kefu)
     inbox = await _inbox(kefu, world, ChannelKind.wechat_kf)
     await _receive(kefu, world, inbox, _item("s-1"))
@@ -493,3 +494,14 @@ async def test_record_state_sync(kefu: Kefu) -> None:
         row = await s.get(Conversation, (world.workspace_id, conv.id))
     assert row is not None and row.channel_state is None
     assert row.channel_reply == {"event_code": "mc"}
+    # The provider ended the session: the window closes but for the one message its code
+    # allows; the same again changes nothing.
+    ended = partial(record, refused=None, window="ended")
+    await check(kefu, world, ended, expect=["conversation.window_changed"])
+    async with kefu.db.read() as s:
+        row = await s.get(Conversation, (world.workspace_id, conv.id))
+    assert row is not None and row.channel_window is not None
+    assert (row.channel_window["opened_by"], row.channel_window["remaining"]) == ("event", 1)
+    closed = partial(record, refused=None, window="closed")
+    await check(kefu, world, closed, expect=["conversation.window_changed"])
+    await check(kefu, world, closed, expect=[])

@@ -1,10 +1,10 @@
 """WeChat Customer Service (WeCom kf): callbacks encrypted and signed with wechatpy; a local
 server plays the WeCom API (gettoken, kf/sync_msg with a cursor and has_more, kf/send_msg,
-kf/service_state/get and /trans with WeCom's transition rules)."""
+kf/service_state/get and /trans with WeCom's transition rules, send_msg refused outside the
+states 0 and 1)."""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import AsyncIterator
@@ -107,11 +107,10 @@ class WeComApi:
         # Event codes still valid (each allows one message): a welcome code in any state, a
         # msg_code only while the customer's session is in the state it was given for.
         self.codes: dict[str, tuple[str, int] | None] = {"wc-2": None}
-        # send_msg only while the session is new (0) or with the smart assistant (1), as WeCom
-        # does; off by default (kefu's status mapping moves a queued conversation to 2).
-        self.enforce_state = False
         self.issued = 0
-        # service_state per customer: (state, servicer_userid); a new customer is 0.
+        # service_state per customer: (state, servicer_userid). As WeCom does: entering with no
+        # session is 4 (not started), a customer message makes an ended session untreated (0),
+        # and send_msg works only in 0 and 1.
         self.states: dict[str, tuple[int, str]] = {}
         self.trans: list[dict[str, Any]] = []
         self.gets = 0
@@ -139,7 +138,19 @@ class WeComApi:
         if body["token"] != "callback-token" or body["open_kfid"] != KFID:
             return JSONResponse({"errcode": 95007, "errmsg": "invalid msg token"})
         empty = {"next_cursor": body["cursor"], "has_more": 0, "msg_list": []}
-        return JSONResponse({"errcode": 0, "errmsg": "ok"} | self.pages.get(body["cursor"], empty))
+        page = self.pages.get(body["cursor"], empty)
+        for m in page["msg_list"]:
+            self.session_moves(m)
+        return JSONResponse({"errcode": 0, "errmsg": "ok"} | page)
+
+    def session_moves(self, m: dict[str, Any]) -> None:
+        """What a customer's entering or writing does to their session's service_state."""
+        user, state = m["external_userid"], self.states.get(m["external_userid"])
+        entered = m["origin"] == 4 and m["event"].get("event_type") == "enter_session"
+        if entered and state is None:
+            self.states[user] = (4, "")
+        elif m["origin"] == 3 and (state is None or state[0] == 4):
+            self.states[user] = (0, "")
 
     async def upload(self, request: Request) -> JSONResponse:
         if not self._token_ok(request):
@@ -184,7 +195,7 @@ class WeComApi:
         body = await request.json()
         if any(s["msgid"] == body["msgid"] for s in self.sent):
             return JSONResponse({"errcode": 95016, "errmsg": "duplicate msgid"})
-        if self.enforce_state and self.states.get(body["touser"], (0, ""))[0] not in (0, 1):
+        if self.states.get(body["touser"], (0, ""))[0] not in (0, 1):
             return JSONResponse({"errcode": 95018, "errmsg": "invalid session status"})
         self.sent.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": body["msgid"]})
@@ -506,6 +517,8 @@ async def test_refused_welcome_code_falls_back_to_send_msg(
         settings={"corp_id": CORP, "open_kfid": KFID, "api_base": url},
         secrets={"token": TOKEN, "encoding_aes_key": AES_KEY, "corp_secret": "corp-secret"},
     )
+    # The customer re-enters a session kefu already serves (1), where send_msg works.
+    api.states[USER] = (1, "")
     worker = Worker(server.kefu, workspace_id=world.workspace_id)
     assert await _callback(server, inbox) == 200
     await worker.run_due()
@@ -535,11 +548,12 @@ async def test_refused_welcome_code_falls_back_to_send_msg(
     assert (thread[-1]["delivery"], thread[-1]["delivery_error"]) == ("sent", None)
 
 
-async def test_status_moves_service_state(
-    server: LiveServer, wecom: tuple[WeComApi, str], caplog: pytest.LogCaptureFixture
-) -> None:
-    """Our status and assignee move WeCom's service_state (queued 2, an agent with a WeCom
-    userid 3, resolved 4); an agent without one leaves it; WeCom's refusals are logged."""
+async def test_session_stays_with_the_api(server: LiveServer, wecom: tuple[WeComApi, str]) -> None:
+    """While kefu serves the customer (queued, assigned, pending) WeCom's session stays with
+    the API (1), where send_msg works: agents answer as often as the window allows. Resolving
+    ends the session (4), whose msg_code carries one closing message; the customer's next
+    message opens a new session, which kefu takes back to 1. Reopened by an agent alone, the
+    ended session stays ended (the window says the customer must write)."""
     api, url = wecom
     api.pages = {
         "": {
@@ -556,13 +570,15 @@ async def test_status_moves_service_state(
     world, inbox, token = await channel_inbox(
         server, ChannelKind.wechat_kf, settings=settings, secrets=secrets
     )
-    ws = world.workspace_id
-    admin, other = world.admin, world.agents[0]
+    ws, admin = world.workspace_id, world.admin
     async with server.http(token) as c:
-        servicers = f"zhangsan={admin.email.upper()}, lisi=someone@else.test"
+        # A servicers mapping (for messages written in the WeCom client) moves nothing.
         r = await c.put(
             f"/api/v1/inboxes/{inbox.id}/channel",
-            json={"settings": settings | {"servicers": servicers}, "secrets": secrets},
+            json={
+                "settings": settings | {"servicers": f"zhangsan={admin.email}"},
+                "secrets": secrets,
+            },
         )
         assert r.status_code == 200, r.text
     worker = Worker(server.kefu, workspace_id=ws)
@@ -573,8 +589,7 @@ async def test_status_moves_service_state(
         conv = await s.scalar(select(Conversation).where(Conversation.workspace_id == ws))
     assert conv is not None and conv.status == "queued"
     who = {"open_kfid": KFID, "external_userid": USER}
-    assert api.trans == [who | {"service_state": 2}]
-    assert api.states[USER] == (2, "")
+    assert api.trans == [who | {"service_state": 1}] and api.states[USER] == (1, "")
 
     # A second run of the job finds WeCom already there: nothing moves twice.
     async def again(tx: Tx) -> None:
@@ -591,23 +606,69 @@ async def test_status_moves_service_state(
             assert r.status_code == 200, r.text
         await worker.run_due()
 
-    # Assigned to the admin, whom the servicers setting names zhangsan: a human servicer.
+    async def say(text: str, **extra: Any) -> dict[str, Any]:
+        async with server.http(token) as c:
+            r = await c.post(
+                f"/api/v1/conversations/{conv.id}/messages", json={"content": text, **extra}
+            )
+            assert r.status_code == 200, r.text
+        await worker.run_due()
+        async with server.http(token) as c:
+            items = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
+        return {m["id"]: m for m in items}[r.json()["message"]["id"]]
+
+    async def shown() -> dict[str, Any]:
+        async with server.http(token) as c:
+            return dict((await c.get(f"/api/v1/conversations/{conv.id}")).json())
+
+    # Assigned to an agent (even one WeCom knows as a servicer) and set pending: still 1, and
+    # every reply the window allows goes out through send_msg.
     await post("assign", {"assignee_id": str(admin.id)})
-    assert api.trans[-1] == who | {"service_state": 3, "servicer_userid": "zhangsan"}
-    # Handed to an agent without a WeCom userid: WeCom keeps zhangsan, and the log says why.
-    with caplog.at_level(logging.INFO, logger="kefu.jobs.channels"):
-        await post("assign", {"assignee_id": str(other.id)})
-    assert len(api.trans) == 2 and api.states[USER] == (3, "zhangsan")
-    assert any("no WeCom userid" in r.getMessage() for r in caplog.records)
-    # Resolved: the session ends.
+    replies = [await say(text) for text in ("您好", "请稍等", "查到了")]
+    await post("status", {"status": "pending"})
+    assert [(m["delivery"], m["delivery_error"]) for m in replies] == [("sent", None)] * 3
+    assert [m["text"]["content"] for m in api.sent] == ["您好", "请稍等", "查到了"]
+    assert len(api.trans) == 1 and api.states[USER] == (1, "") and api.on_event == []
+    assert (await shown())["channel_state_refused"] is None
+
+    # Resolved: the session ends; its msg_code carries one closing message (a menu too).
     await post("status", {"status": "resolved"})
     assert api.trans[-1] == who | {"service_state": 4}
-    # Reopened to the queue: WeCom refuses to leave "ended"; recorded, nothing crashes.
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="kefu.jobs.channels"):
-        await post("status", {"status": "queued"})
-    assert len(api.trans) == 3 and api.states[USER] == (4, "")
-    assert any("95016" in r.getMessage() for r in caplog.records)
+    (end_code,) = [code for code, bound in api.codes.items() if bound == (USER, 4)]
+    window = (await shown())["window"]
+    assert (window["opened_by"], window["remaining"]) == ("event", 1)
+    buttons = [{"id": "good", "label": "满意", "action": "reply"}]
+    rating = await say("请评价", type="menu", payload={"buttons": buttons})
+    assert (rating["delivery"], rating["delivery_error"]) == ("sent", None)
+    assert api.on_event[-1]["code"] == end_code and api.on_event[-1]["msgtype"] == "msgmenu"
+    assert len(api.sent) == 3
+
+    # The customer writes again: WeCom opens a new session (0), kefu reopens the conversation
+    # and takes the session back to 1; replies flow through send_msg again.
+    api.pages["s1"] = {
+        "next_cursor": "s2",
+        "has_more": 0,
+        "msg_list": [_msg("m2", msgtype="text", text={"content": "又是我"})],
+    }
+    assert await _callback(server, inbox) == 200
+    for _ in range(3):
+        await worker.run_due()
+    assert (await shown())["status"] != "resolved"
+    assert api.trans[-1] == who | {"service_state": 1} and api.states[USER] == (1, "")
+    back = await say("欢迎回来")
+    assert back["delivery"] == "sent" and api.sent[-1]["text"] == {"content": "欢迎回来"}
+
+    # Resolved, then reopened by an agent alone: WeCom lets no API call leave "ended"; kefu
+    # refuses nothing and moves nothing, and the closed window tells agents why.
+    await post("status", {"status": "resolved"})
+    assert api.states[USER] == (4, "")
+    await say("再见")  # the end's one message
+    moves = len(api.trans)
+    await post("status", {"status": "queued"})
+    assert len(api.trans) == moves and api.states[USER] == (4, "")
+    assert (await shown())["channel_state_refused"] is None
+    late = await say("还在吗")
+    assert late["delivery"] == "failed" and late["delivery_error"].startswith("window_")
     async with server.kefu.db.read() as s:
         jobs = list((await s.execute(select(Job).where(Job.workspace_id == ws))).scalars())
     assert {j.state for j in jobs if j.kind == STATE_JOB} == {"done"}
@@ -670,15 +731,15 @@ async def test_entry_links_are_wecom_contact_ways(
     assert conv is not None and conv.source == "wecom:shop-7"
 
 
-async def test_state_refusals_are_shown_and_msg_codes_answer(
+async def test_sessions_with_wecom_staff_are_shown_and_msg_codes_answer(
     server: LiveServer, wecom: tuple[WeComApi, str]
 ) -> None:
-    """WeCom refuses send_msg outside states 0 and 1 (95018): the msg_code WeCom gave for the
-    session's state carries one message, and without one the message fails with WeCom's
-    reason. A refused move of service_state is shown on the conversation until a later move
-    succeeds. The entry link's scene_param joins the source."""
+    """A session WeCom's own staff hold (the queue 2 or a servicer 3: set in WeCom, or by an
+    older kefu) cannot return to the API: the conversation shows why, and the msg_code WeCom
+    gave for that state carries one message; without one the message fails with WeCom's
+    reason. Resolving ends the session and clears the notice. The entry link's scene_param
+    joins the source."""
     api, url = wecom
-    api.enforce_state = True
     api.pages = {
         "": {
             "next_cursor": "r1",
@@ -694,14 +755,7 @@ async def test_state_refusals_are_shown_and_msg_codes_answer(
     world, inbox, token = await channel_inbox(
         server, ChannelKind.wechat_kf, settings=settings, secrets=secrets
     )
-    admin, other = world.admin, world.agents[0]
-    async with server.http(token) as c:
-        servicers = f"zhangsan={admin.email}, wangwu={other.email}"  # wangwu is not active
-        r = await c.put(
-            f"/api/v1/inboxes/{inbox.id}/channel",
-            json={"settings": settings | {"servicers": servicers}, "secrets": secrets},
-        )
-        assert r.status_code == 200, r.text
+    admin = world.admin
     worker = Worker(server.kefu, workspace_id=world.workspace_id)
     assert await _callback(server, inbox) == 200
     for _ in range(3):
@@ -711,8 +765,7 @@ async def test_state_refusals_are_shown_and_msg_codes_answer(
             select(Conversation).where(Conversation.workspace_id == world.workspace_id)
         )
     assert conv is not None and conv.source == "wecom:shop-7:订单 42"
-    assert conv.status == "queued" and api.states[USER] == (2, "")
-    (queue_code,) = [code for code, bound in api.codes.items() if bound == (USER, 2)]
+    assert conv.status == "queued" and api.states[USER] == (1, "")
 
     async def say(text: str, **extra: Any) -> dict[str, Any]:
         async with server.http(token) as c:
@@ -729,66 +782,58 @@ async def test_state_refusals_are_shown_and_msg_codes_answer(
         async with server.http(token) as c:
             return dict((await c.get(f"/api/v1/conversations/{conv.id}")).json())
 
-    # Queued: WeCom refuses send_msg; the queue's msg_code carries one text.
-    first = await say("排队中，请稍候")
-    assert (first["delivery"], first["delivery_error"]) == ("sent", None)
-    assert api.sent == []
-    assert api.on_event == [
-        {
-            "code": queue_code,
-            "msgid": first["id"].replace("-", ""),
-            "msgtype": "text",
-            "text": {"content": "排队中，请稍候"},
-        }
-    ]
-    second = await say("还在排队")  # the code is spent: WeCom's refusal is the reason
-    assert second["delivery"] == "failed"
-    assert second["delivery_error"].startswith("wecom 95018: invalid session status (")
-    assert len(api.on_event) == 1
-
-    # Given to an agent whose WeCom user is not an active servicer: WeCom refuses the move,
-    # and the conversation shows it.
-    async with server.http(token) as c:
-        r = await c.post(
-            f"/api/v1/conversations/{conv.id}/assign", json={"assignee_id": str(other.id)}
-        )
-        assert r.status_code == 200, r.text
+    # In WeCom, a servicer takes the session (from WeCom's queue): its msg_code comes with it.
+    api.states[USER] = (3, "zhangsan")
+    servicer_code = api.issue(USER, 3, "mc-taken")
+    api.pages["r1"] = {
+        "next_cursor": "r2",
+        "has_more": 0,
+        "msg_list": [
+            _event("e2", event_type="session_status_change", change_type=1, msg_code=servicer_code)
+        ],
+    }
+    assert await _callback(server, inbox) == 200
     await worker.run_due()
-    refused = (await shown())["channel_state_refused"]
-    assert refused["status"] == "open"
-    assert refused["reason"].startswith("wecom 95014: servicer not active (")
-    assert api.states[USER] == (2, "")
-    # To an agent WeCom knows: moved to a servicer (its msg_code kept), the refusal cleared.
+    await worker.run_due()
+    # Assigned in kefu: the session cannot come back to the API, and the conversation says so.
     async with server.http(token) as c:
         r = await c.post(
             f"/api/v1/conversations/{conv.id}/assign", json={"assignee_id": str(admin.id)}
         )
         assert r.status_code == 200, r.text
     await worker.run_due()
+    refused = (await shown())["channel_state_refused"]
+    assert refused["status"] == "open"
+    assert refused["reason"].startswith("the WeCom session is with a servicer in the WeCom client")
+    assert api.trans == [{"open_kfid": KFID, "external_userid": USER, "service_state": 1}]
     assert api.states[USER] == (3, "zhangsan")
-    assert (await shown())["channel_state_refused"] is None
-    (servicer_code,) = [code for code, bound in api.codes.items() if bound == (USER, 3)]
-    takeover = await say("您好，我是客服")
-    assert takeover["delivery"] == "sent" and api.on_event[-1]["code"] == servicer_code
 
-    # The servicer ends the session in the WeCom client: its closing msg_code allows one
-    # message (a menu too) within 20 seconds.
-    api.states[USER] = (4, "")
-    end_code = api.issue(USER, 4, "mc-end")
-    api.pages["r1"] = {
-        "next_cursor": "r2",
-        "has_more": 0,
-        "msg_list": [
-            _event("e2", event_type="session_status_change", change_type=3, msg_code=end_code)
-        ],
-    }
-    assert await _callback(server, inbox) == 200
+    # send_msg is refused (95018): the servicer's msg_code carries one text, then the
+    # refusal is the reason.
+    first = await say("您好，我是客服")
+    assert (first["delivery"], first["delivery_error"]) == ("sent", None)
+    assert api.sent == []
+    assert api.on_event == [
+        {
+            "code": servicer_code,
+            "msgid": first["id"].replace("-", ""),
+            "msgtype": "text",
+            "text": {"content": "您好，我是客服"},
+        }
+    ]
+    second = await say("还在吗")
+    assert second["delivery"] == "failed"
+    assert second["delivery_error"].startswith("wecom 95018: invalid session status (")
+    assert len(api.on_event) == 1
+
+    # Resolved: WeCom allows ending a servicer's session; the notice is cleared and the end's
+    # msg_code carries one closing message.
+    async with server.http(token) as c:
+        r = await c.post(f"/api/v1/conversations/{conv.id}/status", json={"status": "resolved"})
+        assert r.status_code == 200, r.text
     await worker.run_due()
-    await worker.run_due()
-    window = (await shown())["window"]
-    assert (window["opened_by"], window["remaining"]) == ("event", 1)
-    buttons = [{"id": "good", "label": "满意", "action": "reply"}]
-    rating = await say("请评价", type="menu", payload={"buttons": buttons})
-    assert rating["delivery"] == "sent"
-    assert api.on_event[-1]["code"] == end_code and api.on_event[-1]["msgtype"] == "msgmenu"
+    assert api.states[USER] == (4, "")
+    assert (await shown())["channel_state_refused"] is None
+    closing = await say("感谢您的耐心")
+    assert closing["delivery"] == "sent" and api.on_event[-1]["text"] == {"content": "感谢您的耐心"}
     assert api.sent == []

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 from kefu.actions.attachments import record_attachment
 from kefu.actions.contacts import resolve_contact
 from kefu.actions.conversations import start_conversation
-from kefu.actions.delivery import inbox_channel, set_window
+from kefu.actions.delivery import inbox_channel, schedule_state_sync, set_window
 from kefu.actions.jobs import enqueue_job
 from kefu.actions.messages import send_message
 from kefu.actions.routing import route_conversation
@@ -52,7 +52,7 @@ from kefu.domain.events import (
 )
 from kefu.domain.inbound import Inbound, StoredFile, kefu_message_id
 from kefu.domain.views import ChannelStateRefusal, WindowView
-from kefu.domain.window import RULES, touch_window
+from kefu.domain.window import RULES, WindowTouch, touch_window, window_open
 from kefu.queries.access import access_inbox, require_role
 
 INGEST_JOB = "channel.ingest"
@@ -209,6 +209,13 @@ async def ingest_inbound(
         after = touch_window(rule, current, item.window, tx.now)
         if after != current:
             set_window(tx, conv, after)
+        fresh = (
+            current is None or current.opened_by != "message" or not window_open(current, tx.now)
+        )
+        if item.window == "message" and fresh and not started:
+            # The customer writes after the window was closed: the provider may have begun a
+            # new session of its own (WeCom: untreated, 0), which follows our status again.
+            await schedule_state_sync(tx, conv)
     if started:  # a new conversation waits in its team's queue: routing places it
         said = item.message
         text = said.content if said is not None and said.type == MessageType.text else ""
@@ -309,17 +316,6 @@ def servicer_email(setting: Any, user_id: str) -> str | None:
         key, _, value = pair.partition("=")
         if key.strip() == user_id and value.strip():
             return value.strip().lower()
-    return None
-
-
-def servicer_userid(setting: Any, email: str) -> str | None:
-    """The provider user id a ``servicers`` setting gives for a kefu agent's email."""
-    if not isinstance(setting, str):
-        return None
-    for pair in setting.split(","):
-        key, _, value = pair.partition("=")
-        if key.strip() and value.strip().lower() == email.strip().lower():
-            return key.strip()
     return None
 
 
@@ -526,17 +522,25 @@ async def record_state_sync(
     status: ConversationStatus,
     refused: str | None,
     reply_context: Mapping[str, Any] | None = None,
+    window: WindowTouch | None = None,
 ) -> None:
     """Record the outcome of telling the provider the conversation's status: its refusal
     (shown to agents, with the provider's reason) or that it follows again (the refusal
-    cleared), and what the provider gave for later replies (``reply_context``, e.g. WeCom's
-    ``msg_code``). Announced with ``conversation.channel_state_changed`` only when the refusal
-    changes."""
+    cleared), what the provider gave for later replies (``reply_context``, e.g. WeCom's
+    ``msg_code``) and how the move changed the messaging window (``window``, e.g. an ended
+    session's). Announced with ``conversation.channel_state_changed`` only when the refusal
+    changes (and ``conversation.window_changed`` when the window does)."""
     conv = await tx.session.get(Conversation, (tx.workspace_id, conversation_id))
     if conv is None:
         return
     if reply_context:
         conv.channel_reply = merge_reply_context(conv.channel_reply, reply_context)
+    rule = RULES.get(await inbox_channel(tx, conv.inbox_id)) if window is not None else None
+    if rule is not None and window is not None:
+        was = WindowView.model_validate(conv.channel_window) if conv.channel_window else None
+        now = touch_window(rule, was, window, tx.now)
+        if now != was:
+            set_window(tx, conv, now)
     before = conv.channel_state
     after = None
     if refused is not None:

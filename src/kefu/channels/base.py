@@ -27,7 +27,7 @@ import httpx
 from kefu.domain.enums import ChannelKind, MessageType
 from kefu.domain.errors import KefuError
 from kefu.domain.inbound import Inbound, Media
-from kefu.domain.window import WindowRule
+from kefu.domain.window import WindowRule, WindowTouch
 
 if TYPE_CHECKING:  # channels.http imports this module
     from kefu.channels.http import Network
@@ -204,25 +204,22 @@ class Synced:
 
     note: str
     reply_context: Mapping[str, Any] | None = None
-    # Why the provider's state was left behind ours without a refusal (e.g. no provider user
-    # id for the assigned agent): shown to agents like a refusal.
+    # Why the provider's state was left behind ours without a refusal (e.g. a session the
+    # provider keeps with its own staff): shown to agents like a refusal.
     refused: str | None = None
+    # How the move changed the messaging window (e.g. an ended WeCom session: "ended", closed
+    # but for the one message its code allows), or ``None``.
+    window: WindowTouch | None = None
 
 
 @runtime_checkable
 class StateSyncer(Protocol):
     """An adapter whose provider keeps its own state of a conversation (WeCom kf's
-    ``service_state``): told when ours changes. ``status`` is our conversation status,
-    ``servicer`` the provider's user id of the assigned agent (``None`` when none is known).
+    ``service_state``): told when ours changes. ``status`` is our conversation status.
     Raises :class:`DeliveryFailed` when the provider refuses (the conversation shows it)."""
 
     async def sync_state(
-        self,
-        config: ChannelConfig,
-        ctx: SendContext,
-        address: str,
-        status: str,
-        servicer: str | None,
+        self, config: ChannelConfig, ctx: SendContext, address: str, status: str
     ) -> Synced: ...
 
 

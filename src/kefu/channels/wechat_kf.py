@@ -14,9 +14,11 @@ Outbound: ``kf/send_msg`` with our message id as the ``msgid`` (unique per accou
 itself refuses a repeat), text, a click/view ``msgmenu``, or an uploaded attachment; the
 greeting after ``enter_session`` through ``kf/send_msg_on_event``, and one message with a
 ``msg_code`` when WeCom's session state refuses ``send_msg`` (95018); 5 sends within 48 hours
-of the customer's last message. Our status changes move WeCom's ``service_state`` along
-(:meth:`WeComKfAdapter.sync_state`, which keeps the ``msg_code`` WeCom answers); an inbox's
-entry links are WeCom's own (``kf/add_contact_way``, :meth:`WeComKfAdapter.make_link`).
+of the customer's last message. kefu answers through the API, which WeCom allows only
+while the session is new (0) or with the "smart assistant" (1): so while kefu serves the
+customer (its bot or its agents, queued or assigned) the session is kept at 1, and resolving
+ends it (4); :meth:`WeComKfAdapter.sync_state` keeps the ``msg_code`` the end gives. An
+inbox's entry links are WeCom's own (``kf/add_contact_way``, :meth:`WeComKfAdapter.make_link`).
 """
 
 from __future__ import annotations
@@ -82,13 +84,14 @@ EXPLAINED = {
     STATE_REFUSED: "the WeCom session is in the queue, with a servicer or ended, "
     "where only WeCom's clients (or a one-message code) can answer",
     95016: "WeCom does not allow this change of the session's state",
-    95014: "the WeCom user is not an active servicer of this account",
 }
 SCENE = re.compile(r"[0-9A-Za-z_\-]{1,32}")  # add_contact_way's scene
-# Our conversation status → WeCom's service_state (0 untreated, 1 smart assistant, 2 waiting
-# in the queue, 3 a human servicer, 4 ended). A snoozed or pending conversation keeps its state.
-HUMAN = 3
-SERVICE_STATES = {"bot": 1, "queued": 2, "open": HUMAN, "resolved": 4}
+# WeCom's service_state: 0 untreated, 1 the smart assistant (the API answers), 2 waiting in
+# WeCom's queue, 3 a servicer in the WeCom client, 4 ended (or entered, not yet written).
+# kf/send_msg works only in 0 and 1, so kefu keeps every conversation it serves at 1 — its
+# own queue and agents are not WeCom's — and ends the session when it is resolved. From 4
+# no API call moves it: the customer's next message makes a new untreated session (0).
+UNTREATED, SERVING, QUEUE, HUMAN, ENDED = 0, 1, 2, 3, 4
 # Which kf media type each attachment kind is uploaded and sent as.
 KF_MEDIA = {"image": "image", "audio": "voice", "video": "video", "file": "file"}
 MEDIA_TYPES = {
@@ -231,41 +234,46 @@ class WeComKfAdapter:
         return url
 
     async def sync_state(
-        self,
-        config: ChannelConfig,
-        ctx: SendContext,
-        address: str,
-        status: str,
-        servicer: str | None,
+        self, config: ChannelConfig, ctx: SendContext, address: str, status: str
     ) -> Synced:
-        """Move the WeCom session to the ``service_state`` our status maps to
-        (``kf/service_state/trans``), unless it is there already (``kf/service_state/get``).
-        A human state needs the servicer's WeCom user id: without one nothing is moved (and
-        agents are told). The ``msg_code`` WeCom answers a move with is kept for one message
-        in the new state; a move drops the code of the state left."""
-        target = SERVICE_STATES.get(status)
-        if target is None:
-            return Synced(f"no service_state for {status}")
-        if target == HUMAN and not servicer:
-            return Synced(
-                "skipped: no WeCom servicer userid for the assigned agent",
-                refused="not moved to a servicer: the assigned agent has no WeCom userid in "
-                "the inbox's servicers setting",
-            )
+        """Keep the WeCom session with the API (``service_state`` 1) while the conversation
+        is served, and end it (4) once it is resolved (``kf/service_state/trans``, after
+        ``kf/service_state/get``: a repeat moves nothing). The end's ``msg_code`` is kept for
+        one message (the window closes but for it); a move to 1 drops any older code."""
+        target = ENDED if status == "resolved" else SERVING
         base = _base(config)
         who = {"open_kfid": str(config.settings["open_kfid"]), "external_userid": address}
-        now = await _call(ctx, base, config, "/cgi-bin/kf/service_state/get", who)
-        if now.get("service_state") == target and (
-            target != HUMAN or now.get("servicer_userid") == servicer
-        ):
+        now = (await _call(ctx, base, config, "/cgi-bin/kf/service_state/get", who)).get(
+            "service_state"
+        )
+        if now == target:
             return Synced(f"already {target}")
-        body: dict[str, Any] = who | {"service_state": target}
-        if target == HUMAN:
-            body["servicer_userid"] = servicer
-        answer = await _call(ctx, base, config, "/cgi-bin/kf/service_state/trans", body)
+        if now == ENDED:
+            return Synced("ended: the customer's next message starts a new session")
+        if target == SERVING and now in (QUEUE, HUMAN):
+            # Put there by WeCom's own staff (or an older kefu): WeCom allows no way back to 1.
+            return Synced(f"left at {now}", refused=LEFT_WITH_WECOM[now])
+        steps = (SERVING, ENDED) if target == ENDED and now == UNTREATED else (target,)
+        answer: dict[str, Any] = {}
+        for step in steps:
+            body = who | {"service_state": step}
+            answer = await _call(ctx, base, config, "/cgi-bin/kf/service_state/trans", body)
+        if target == SERVING:
+            return Synced(f"moved to {target}", reply_context=NO_EVENT_CODE)
         code = str(answer.get("msg_code") or "")
-        context = event_code_context(code, target, int(time.time())) if code else NO_EVENT_CODE
-        return Synced(f"moved to {target}", reply_context=context)
+        if not code:
+            return Synced("ended", reply_context=NO_EVENT_CODE, window="closed")
+        context = event_code_context(code, ENDED, int(time.time()))
+        return Synced("ended", reply_context=context, window="ended")
+
+
+# Why a served conversation's session stays where WeCom has it (shown to agents).
+LEFT_WITH_WECOM = {
+    QUEUE: "the WeCom session waits in WeCom's own queue (2), where kefu cannot send: "
+    "WeCom allows no return to the API; it comes back when the session ends",
+    HUMAN: "the WeCom session is with a servicer in the WeCom client (3), where kefu cannot "
+    "send: WeCom allows no return to the API; it comes back when the session ends",
+}
 
 
 # -- inbound ---------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from kefu.actions.channels import (
     ingest_inbound,
     record_delivery,
     record_state_sync,
-    servicer_userid,
 )
 from kefu.attachments.ingest import Limits, check_and_store, discard
 from kefu.channels.base import (
@@ -45,7 +44,6 @@ from kefu.channels.base import (
 from kefu.channels.http import Network, guarded_client, parse_networks, unreachable
 from kefu.channels.registry import registry
 from kefu.db.tables import (
-    Agent,
     Attachment,
     ChannelToken,
     Conversation,
@@ -357,9 +355,9 @@ async def deliver(kefu: Kefu, job: Job) -> None:
 
 
 async def sync_state(kefu: Kefu, job: Job) -> None:
-    """Tell the provider the conversation's current status (and its agent, as the provider's
-    user id). A refusal is recorded on the conversation (agents see it, with the provider's
-    reason) and left: the provider keeps its own state; the next change tries again."""
+    """Tell the provider the conversation's current status. A refusal is recorded on the
+    conversation (agents see it, with the provider's reason) and left: the provider keeps its
+    own state; the next change tries again."""
     ws = job.workspace_id
     async with kefu.db.read() as s:
         conv = await s.get(Conversation, (ws, uuid.UUID(job.payload["conversation_id"])))
@@ -367,30 +365,17 @@ async def sync_state(kefu: Kefu, job: Job) -> None:
             return
         inbox = await s.get(Inbox, (ws, conv.inbox_id))
         row = await s.get(InboxChannel, (ws, conv.inbox_id))
-        agent = await s.get(Agent, (ws, conv.assignee_id)) if conv.assignee_id else None
     adapter = registry().get(inbox.channel) if inbox is not None else None
     if not isinstance(adapter, StateSyncer) or row is None:
         return
     config = ChannelConfig(conv.inbox_id, dict(row.settings), dict(row.secrets))
-    servicer = servicer_userid(row.settings.get("servicers"), agent.email) if agent else None
-    if agent is not None and servicer is None and conv.status == "open":
-        log.info(
-            "conversation %s: agent %s has no WeCom userid in the inbox's servicers setting; "
-            "the human service state is not set",
-            conv.id,
-            agent.id,
-        )
     record = partial(
         record_state_sync, conversation_id=conv.id, status=ConversationStatus(conv.status)
     )
     try:
         async with guarded_client(kefu.settings.fetch_allow_networks) as http:
             done = await adapter.sync_state(
-                config,
-                _Context(kefu, ws, conv.inbox_id, http),
-                conv.channel_address,
-                conv.status,
-                servicer,
+                config, _Context(kefu, ws, conv.inbox_id, http), conv.channel_address, conv.status
             )
     except DeliveryFailed as exc:
         if exc.retry and job.attempts < job.max_attempts:
@@ -406,7 +391,10 @@ async def sync_state(kefu: Kefu, job: Job) -> None:
         await kefu.write(ws, partial(record, refused=failure.reason))
         return
     log.info("conversation %s: state %s: %s", conv.id, conv.status, done.note)
-    await kefu.write(ws, partial(record, refused=done.refused, reply_context=done.reply_context))
+    synced = partial(
+        record, refused=done.refused, reply_context=done.reply_context, window=done.window
+    )
+    await kefu.write(ws, synced)
 
 
 async def provider_link(

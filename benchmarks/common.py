@@ -219,10 +219,15 @@ class KefuDeploy:
             shown["KEFU_REDIS_URL"] = "redis://127.0.0.1:6379/…"
         return shown | self.extra
 
-    def start(self, name: str, log_dir: Path) -> Proc:
+    def spawn(self, name: str, log_dir: Path) -> Proc:
         port = free_port()
         proc = spawn(name, [PY, "-m", "kefu.cli", "serve", "--no-migrate"], log_dir, self.env(port))
         proc.port = port
+        return proc
+
+    def start(self, name: str, log_dir: Path) -> Proc:
+        proc = self.spawn(name, log_dir)
+        port = proc.port
         try:
             wait_healthy(proc, port)
         except Exception:
@@ -243,15 +248,7 @@ def start_relay(module: str, name: str, log_dir: Path) -> Proc:
     return proc
 
 
-def seed(
-    deploy: KefuDeploy,
-    log_dir: Path,
-    out: Path,
-    *,
-    migrate: bool = True,
-    timeout: float = 900,
-    **opts: Any,
-) -> dict[str, Any]:
+def _seed_args(deploy: KefuDeploy, out: Path, migrate: bool, opts: dict[str, Any]) -> list[str]:
     args = [PY, "-m", "benchmarks.seed", "--db-url", deploy.database_url]
     args += ["--data-dir", str(deploy.data_dir), "--out", str(out)]
     if migrate:
@@ -262,8 +259,51 @@ def seed(
             args.append(flag)
         elif value not in (False, None):
             args += [flag, str(value)]
-    env = deploy.env()
-    return run_json("seed", args, log_dir, out, timeout=timeout, env=env)
+    return args
+
+
+def seed(
+    deploy: KefuDeploy,
+    log_dir: Path,
+    out: Path,
+    *,
+    migrate: bool = True,
+    timeout: float = 900,
+    **opts: Any,
+) -> dict[str, Any]:
+    args = _seed_args(deploy, out, migrate, opts)
+    return run_json("seed", args, log_dir, out, timeout=timeout, env=deploy.env())
+
+
+def seed_and_start(
+    deploy: KefuDeploy, name: str, log_dir: Path, out: Path, **opts: Any
+) -> tuple[dict[str, Any], Proc]:
+    """Seed a fresh database and start the server under test: the server starts as soon as
+    the schema is migrated, while the seed fills it (setup only: nothing is measured yet)."""
+    args = _seed_args(deploy, out, True, opts)
+    marker = Path(str(out) + ".migrated")
+    marker.unlink(missing_ok=True)
+    seeder = spawn("seed", args, log_dir, deploy.env())
+    server: Proc | None = None
+    try:
+        deadline = time.monotonic() + 900
+        while not marker.exists() and seeder.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if marker.exists():
+            server = deploy.spawn(name, log_dir)
+        rc = seeder.popen.wait(max(1.0, deadline - time.monotonic()))
+        if rc != 0 or not out.exists():
+            raise RuntimeError(f"seed failed (exit {rc}):\n{seeder.tail()}")
+        world: dict[str, Any] = orjson.loads(out.read_bytes())
+        if server is None:
+            server = deploy.spawn(name, log_dir)
+        wait_healthy(server, server.port)
+    except BaseException:
+        seeder.stop()
+        if server is not None:
+            server.stop()
+        raise
+    return world, server
 
 
 def loadgen(plan: dict[str, Any], log_dir: Path, name: str, timeout: float) -> dict[str, Any]:

@@ -245,7 +245,11 @@ def table(r: dict[str, Any]) -> str:
     base = r.get("baselines", {})
     rows = [
         ["B1 bare websockets relay", r.get("baseline_ws_msgs_per_s"), "max sustainable msgs/s"],
-        ["B2 uvicorn + Starlette relay", _get(base, "B2", "msgs_per_s"), "max sustainable msgs/s"],
+        [
+            "B2 uvicorn + Starlette relay",
+            _get(base, "B2", "msgs_per_s"),
+            _get(r, "scenarios", "B2", "reason") or "max sustainable msgs/s",
+        ],
         ["B3 sqlite3 executemany ×256", _get(base, "B3", "rows_per_s"), "rows/s, WAL, FULL"],
         ["B4 sqlite3 one row per commit", _get(base, "B4", "rows_per_s"), "rows/s, WAL, FULL"],
     ]

@@ -120,7 +120,13 @@ def run(
             "B1",
             lambda: baselines.relay("B1", p, work, extra_rates=extra, idle=p.name == "full"),
         )
-        b2 = _scenario("B2", lambda: baselines.relay("B2", p, work, extra_rates=extra, idle=False))
+        b2 = None
+        if p.b2:
+            b2 = _scenario(
+                "B2", lambda: baselines.relay("B2", p, work, extra_rates=extra, idle=False)
+            )
+        else:
+            results["scenarios"]["B2"] = {"status": "skipped", "reason": "full run only"}
         for key, res in (("B1", b1), ("B2", b2)):
             t = _tp(res)
             if t:

@@ -541,6 +541,7 @@ def main() -> None:
         from kefu.db.migrate import upgrade
 
         upgrade(args.db_url)
+        Path(args.out + ".migrated").touch()  # the server under test may start now
     world = asyncio.run(seed(args))
     Path(args.out).write_bytes(orjson.dumps(world))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bot_kb import MARK
-from benchmarks.common import KefuDeploy, loadgen, log, seed
+from benchmarks.common import KefuDeploy, loadgen, log, seed_and_start
 from benchmarks.scenarios.product import start_profiler, stop_profiler, verify_sqlite
 from benchmarks.scenarios.profile import Profile
 
@@ -85,10 +85,15 @@ def bot_on_off(p: Profile, work: Path, *, profile: Path | None = None) -> dict[s
     deploy = KefuDeploy(database_url=f"sqlite+aiosqlite:///{db}", data_dir=data)
     n = p.bot_customers
     log(f"bot: seeding {n} customers with agents, {n} with the bot, {p.agents} agents")
-    world = seed(
-        deploy, work, work / "world-bot.json", agents=p.agents, customers=n, bot_customers=n
+    world, server = seed_and_start(
+        deploy,
+        "kefu-bot",
+        work,
+        work / "world-bot.json",
+        agents=p.agents,
+        customers=n,
+        bot_customers=n,
     )
-    server = deploy.start("kefu-bot", work)
     base = {
         "target": {"kind": "kefu", "nodes": [{"port": server.port}]},
         "server_pids": [server.pid],

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import KefuDeploy, Proc, loadgen, log, seed, spawn
+from benchmarks.common import KefuDeploy, Proc, loadgen, log, seed_and_start, spawn
 from benchmarks.scenarios.profile import Profile
 
 
@@ -74,8 +74,9 @@ def one_node_sqlite(p: Profile, work: Path, *, profile: Path | None) -> dict[str
     deploy = KefuDeploy(database_url=f"sqlite+aiosqlite:///{db}", data_dir=data)
     bulk = max(p.idle_sockets, p.storm_clients)
     log(f"kefu/SQLite: seeding {p.customers} customers, {p.agents} agents, {bulk} idle visitors")
-    world = seed(
+    world, server = seed_and_start(
         deploy,
+        "kefu-sqlite",
         work,
         work / "world-sqlite.json",
         agents=p.agents,
@@ -83,14 +84,13 @@ def one_node_sqlite(p: Profile, work: Path, *, profile: Path | None) -> dict[str
         bulk_customers=bulk,
         bulk_conversations=p.storm_clients > 0,
     )
-    server = deploy.start("kefu-sqlite", work)
     base = {
         "target": {"kind": "kefu", "nodes": [{"port": server.port}]},
         "server_pids": [server.pid],
         "world": world,
         "content_chars": p.content_chars,
         "http_pool": 32,
-        "timeout_s": 900,
+        "timeout_s": 1700,  # idle sockets, the storm and the throughput in one generator
     }
     sockets: list[dict[str, Any]] = []
     if p.idle_sockets:
@@ -118,15 +118,16 @@ def one_node_sqlite(p: Profile, work: Path, *, profile: Path | None) -> dict[str
     try:
         log(f"kefu/SQLite: server pid {server.pid} on :{server.port}")
         first: dict[str, Any] = {}
+        phases = [p.throughput_phase()]
         if sockets:  # first, on the fresh server: memory per idle socket, then the storm
             log("kefu/SQLite: " + " + ".join(f"{ph['kind']} ({ph['count']})" for ph in sockets))
+        if sockets and profile:  # the profile (if asked for) covers the message path only
             first = loadgen(base | {"phases": sockets}, work, "loadgen-kefu-sockets", timeout=900)
-        # The profile (if asked for) covers the message path only.
+        else:  # one generator process for both
+            phases = sockets + phases
         profiler = start_profiler(server.pid, profile, work) if profile else None
         log("kefu/SQLite: throughput")
-        result = loadgen(
-            base | {"phases": [p.throughput_phase()]}, work, "loadgen-kefu-sqlite", timeout=960
-        )
+        result = loadgen(base | {"phases": phases}, work, "loadgen-kefu-sqlite", timeout=1800)
         result["phases"] = first.get("phases", {}) | result["phases"]
     finally:
         stop_profiler(profiler)

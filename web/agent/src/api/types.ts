@@ -97,6 +97,13 @@ export interface Window {
   remaining: number;
 }
 
+/** The provider does not follow the conversation's status (WeCom kf's service_state): why. */
+export interface ChannelStateRefusal {
+  status: ConversationStatus;
+  reason: string;
+  at: string;
+}
+
 export interface Conversation {
   id: string;
   inbox_id: string;
@@ -117,6 +124,7 @@ export interface Conversation {
   resolved_at: string | null;
   snoozed_until: string | null;
   window: Window | null;
+  channel_state_refused?: ChannelStateRefusal | null;
 }
 
 /** Where a conversation's contact can be reached (GET /conversations/{id}/channels). */
@@ -280,6 +288,7 @@ export type KefuEvent =
       delivery_error: string | null;
     }
   | { type: "conversation.window_changed"; conversation_id: string; window: Window | null }
+  | { type: "conversation.channel_state_changed"; conversation_id: string; refused: ChannelStateRefusal | null }
   | {
       type: "conversation.email_started";
       conversation_id: string;

@@ -6,6 +6,7 @@ import { contactName, wantContacts } from "../state/contacts";
 import { currentRealtime, ensureConversation } from "../state/session";
 import { store, useStore } from "../state/store";
 import { transfer } from "./actions";
+import { ChannelStateNotice } from "./ChannelStateNotice";
 import { ClosedWindow } from "./ClosedWindow";
 import { Composer } from "./Composer";
 import { MessageBody } from "./MessageBody";
@@ -71,6 +72,7 @@ export function ConversationView({ id }: { id: string }) {
       ) : (
         conv.window && <ReplyWindow closesAt={conv.window.closes_at} remaining={conv.window.remaining} />
       )}
+      <ChannelStateNotice conv={conv} />
       {showTyping && (
         <p className="typing">
           {typing.name} {t("typing")}

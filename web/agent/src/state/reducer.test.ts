@@ -127,3 +127,12 @@ test("inbox.updated brings the inbox's pre-chat form", () => {
   expect(s1.inboxes.i1?.prechat.fields).toEqual([field]);
   expect(s0.inboxes.i1?.prechat.fields).toEqual([]);
 });
+
+test("a channel's refusal to follow the status is shown, then cleared", () => {
+  let s = apply(emptyState(), { type: "conversation.created", conversation: conv });
+  const refused = { status: "open" as const, reason: "wecom 95016: not allowed", at: "2026-01-01T00:02:00Z" };
+  s = apply(s, { type: "conversation.channel_state_changed", conversation_id: "c1", refused });
+  expect(s.conversations["c1"]?.channel_state_refused).toEqual(refused);
+  s = apply(s, { type: "conversation.channel_state_changed", conversation_id: "c1", refused: null });
+  expect(s.conversations["c1"]?.channel_state_refused).toBeNull();
+});

@@ -237,6 +237,9 @@ function conversationChange(state: State, event: KefuEvent): State {
     case "conversation.window_changed":
       update = { window: event.window };
       break;
+    case "conversation.channel_state_changed":
+      update = { channel_state_refused: event.refused };
+      break;
     default:
       return state;
   }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -133,3 +134,50 @@ async def test_dedupe_key_reschedules_instead_of_doubling(kefu: Kefu) -> None:
             (await s.execute(select(Job).where(Job.workspace_id == world.workspace_id))).scalars()
         )
     assert len(jobs) == 1
+
+
+async def test_jobs_of_a_conversation_run_in_order_and_conversations_alongside(
+    kefu: Kefu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await make_world(kefu)
+    log: list[tuple[str, str, int]] = []
+
+    async def slow(_: Kefu, job: Job) -> None:
+        key, n = job.payload["conversation_id"], job.payload["n"]
+        log.append(("start", key, n))
+        await asyncio.sleep(0.05)
+        log.append(("end", key, n))
+        if n == 2:
+            raise ConnectionError("provider down")  # the next job of the lane still runs
+
+    monkeypatch.setitem(runner.HANDLERS, "test.slow", slow)
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    base = utcnow() - timedelta(seconds=10)
+    for i, (conv, n) in enumerate([(a, 1), (b, 1), (a, 2), (a, 3), (b, 2)]):
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                enqueue_job,
+                kind="test.slow",
+                payload={"conversation_id": conv, "n": n},
+                run_at=base + timedelta(milliseconds=i),
+            ),
+        )
+    worker = Worker(kefu, workspace_id=world.workspace_id)
+    assert await worker.run_due() == 5
+    for conv in (a, b):
+        mine = [(what, n) for what, key, n in log if key == conv]
+        count = 3 if conv == a else 2
+        assert mine == [(w, n) for n in range(1, count + 1) for w in ("start", "end")]
+    # B's first job started before A's first ended: the two conversations ran alongside.
+    assert log.index(("start", b, 1)) < log.index(("end", a, 1))
+    async with kefu.db.read() as s:
+        jobs = (await s.execute(select(Job).where(Job.kind == "test.slow"))).scalars().all()
+        states = {(j.payload["conversation_id"], j.payload["n"]): j.state for j in jobs}
+    assert states == {
+        (a, 1): JobState.done,
+        (a, 2): JobState.pending,  # failed once: due again after its back-off
+        (a, 3): JobState.done,
+        (b, 1): JobState.done,
+        (b, 2): JobState.pending,
+    }

@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from kefu.actions.tx import Tx, Writer
+from kefu.actions.tx import Tx
+from kefu.actions.writer import Writer
 from kefu.attachments.storage import LocalStorage, Storage
 from kefu.bot.models import BotModels
 from kefu.config import Settings

@@ -9,7 +9,7 @@ from functools import partial
 import pytest
 
 from kefu.actions.messages import Sent, send_message
-from kefu.actions.tx import Writer
+from kefu.actions.writer import Writer
 from kefu.domain.errors import NotFound
 from kefu.queries.snapshot import snapshot
 from kefu.realtime.stream import read_events, stream_bounds

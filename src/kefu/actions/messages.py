@@ -79,7 +79,7 @@ async def send_message(
     the first attempt stored, never a second one. Within a batch the key is remembered in
     ``tx.scratch``; against earlier batches the unique key catches a repeat on the optimistic
     pass and the careful pass looks it up. Every writer of the workspace holds its event lock
-    (see :mod:`kefu.actions.tx`), so the lookup and the insert cannot interleave with another
+    (see :mod:`kefu.actions.writer`), so the lookup and the insert cannot interleave with another
     writer's.
     """
     conv = await access_conversation(tx.session, actor, conversation_id)

@@ -2,7 +2,7 @@
 freed slots, and tell waiting customers their place.
 
 **Concurrency.** Every writer of a workspace holds the workspace's counter row lock until it
-commits (see :mod:`kefu.actions.tx`; ``BEGIN IMMEDIATE`` on SQLite). Assignment reads agents'
+commits (see :mod:`kefu.actions.writer`; ``BEGIN IMMEDIATE`` on SQLite). Assignment reads agents'
 loads and the queue inside that transaction, after flushing the batch's earlier writes, so no
 other transaction, on this node or another, can assign between the count and the write: an
 agent never passes capacity and a conversation is never given twice.

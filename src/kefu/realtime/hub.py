@@ -2,7 +2,7 @@
 
 Bus messages may arrive late, twice, or not at all. A hub tracks the last position it has
 delivered; it skips what it has seen and fills any gap from the database before going on.
-Because commit order equals position order (see :mod:`kefu.actions.tx`), everything below a
+Because commit order equals position order (see :mod:`kefu.actions.writer`), everything below a
 position that arrived is already readable.
 """
 

@@ -62,8 +62,8 @@ async def _principal(request: Request, kefu: KefuDep) -> Principal:
             raise Forbidden("cross-origin request refused", code="bad_origin")
     if not token:
         raise Unauthenticated("sign in first")
-    async with kefu.db.read() as session:
-        return await principal_for_token(session, token)
+    async with kefu.db.read_conn() as conn:  # every authenticated request: no ORM session
+        return await principal_for_token(conn, token)
 
 
 async def _agent(

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Send as ASGISend
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -169,7 +169,7 @@ class Connection:
             # here and nothing newer than that is pruned, so no query is needed.
             self.pos = delivered
         else:
-            async with self.kefu.db.read() as session:
+            async with self.kefu.db.read_conn() as session:
                 floor, head = await stream_bounds(session, self.actor.workspace_id)
                 if frame.since < floor or frame.since > head:
                     self.push(_dumps({"type": "resync_required", "position": head}))
@@ -180,7 +180,7 @@ class Connection:
         self.hello_done = True
         self.push(_dumps({"type": "ready", "position": self.pos}))
 
-    async def _replay(self, session: AsyncSession | None) -> None:
+    async def _replay(self, session: AsyncConnection | None) -> None:
         """Send what was missed, then join the live stream with no gap and no repeat
         (``session``: read the first page with it; ``None``: open sessions as needed)."""
         assert self.hub is not None
@@ -193,7 +193,7 @@ class Connection:
             if session is not None:
                 rows = await self._read(session, upto, page)
             else:
-                async with self.kefu.db.read() as fresh:
+                async with self.kefu.db.read_conn() as fresh:
                     rows = await self._read(fresh, upto, page)
             for e in rows:
                 self.push(event_frame(e))
@@ -201,7 +201,9 @@ class Connection:
             if session is not None:
                 return  # the caller goes on without holding its session
 
-    async def _read(self, session: AsyncSession, upto: int, page: int) -> Sequence[CommittedEvent]:
+    async def _read(
+        self, session: AsyncConnection, upto: int, page: int
+    ) -> Sequence[CommittedEvent]:
         return await read_events(
             session,
             self.actor.workspace_id,
@@ -333,15 +335,16 @@ async def _authenticate(ws: WebSocket, kefu: Kefu) -> tuple[Principal, str | Non
         raise Unauthenticated("credentials in the URL are refused; use a ticket subprotocol")
     offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",") if p]
     chosen = SUBPROTOCOL if SUBPROTOCOL in offered else None
+    for proto in offered:
+        if proto.startswith(TICKET_PREFIX):
+            ws_id, sid = read_ticket(kefu.settings.secret_key, proto[len(TICKET_PREFIX) :])
+            async with kefu.db.read_conn() as conn:  # the common case: a bare connection
+                principal, origins = await principal_and_origins(conn, ws_id, sid)
+            return principal, chosen, origins
+    token = bearer_token(ws) or ws.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Unauthenticated("sign in first")
     async with kefu.db.read() as session:
-        for proto in offered:
-            if proto.startswith(TICKET_PREFIX):
-                ws_id, sid = read_ticket(kefu.settings.secret_key, proto[len(TICKET_PREFIX) :])
-                principal, origins = await principal_and_origins(session, ws_id, sid)
-                return principal, chosen, origins
-        token = bearer_token(ws) or ws.cookies.get(SESSION_COOKIE)
-        if not token:
-            raise Unauthenticated("sign in first")
         principal = await principal_for_token(session, token)
         return principal, chosen, await extra_origins(session, principal.actor)
 

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kefu.actions.tx import CommittedEvent
 from kefu.db.tables import Event, Workspace
 from kefu.domain.actors import Actor, CustomerActor
 from kefu.domain.enums import Visibility
 
+# A session or a bare connection: these are Core statements that return rows.
+Reader = AsyncSession | AsyncConnection
+_EVENTS = Event.__table__
 
-def _row(e: Event) -> CommittedEvent:
+
+def _row(e: Row[Any]) -> CommittedEvent:
     return CommittedEvent(
         workspace_id=e.workspace_id,
         position=e.position,
@@ -28,7 +34,7 @@ def _row(e: Event) -> CommittedEvent:
 
 
 async def read_events(
-    session: AsyncSession,
+    session: Reader,
     workspace_id: uuid.UUID,
     *,
     after: int,
@@ -37,20 +43,19 @@ async def read_events(
     limit: int = 1000,
 ) -> Sequence[CommittedEvent]:
     """Events after ``after`` (up to ``upto``), in order; only what ``actor`` may see."""
-    cond = [Event.workspace_id == workspace_id, Event.position > after]
+    c = _EVENTS.c
+    cond = [c.workspace_id == workspace_id, c.position > after]
     if upto is not None:
-        cond.append(Event.position <= upto)
+        cond.append(c.position <= upto)
     if isinstance(actor, CustomerActor):
-        cond.append(
-            and_(Event.contact_id == actor.contact_id, Event.visibility == Visibility.public.value)
-        )
+        cond.append(and_(c.contact_id == actor.contact_id, c.visibility == Visibility.public.value))
     elif actor is not None:
-        cond.append(Event.visibility != Visibility.system.value)
-    rows = await session.execute(select(Event).where(*cond).order_by(Event.position).limit(limit))
-    return [_row(e) for e in rows.scalars()]
+        cond.append(c.visibility != Visibility.system.value)
+    rows = await session.execute(select(_EVENTS).where(*cond).order_by(c.position).limit(limit))
+    return [_row(e) for e in rows]
 
 
-async def stream_bounds(session: AsyncSession, workspace_id: uuid.UUID) -> tuple[int, int]:
+async def stream_bounds(session: Reader, workspace_id: uuid.UUID) -> tuple[int, int]:
     """(floor, head): positions at or below ``floor`` were pruned; ``head`` is the latest."""
     row = (
         await session.execute(
@@ -60,7 +65,7 @@ async def stream_bounds(session: AsyncSession, workspace_id: uuid.UUID) -> tuple
     return int(row[0]), int(row[1])
 
 
-async def heads(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+async def heads(session: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
     rows = await session.execute(
         select(Workspace.id, Workspace.event_pos).where(Workspace.id.in_(ids))
     )

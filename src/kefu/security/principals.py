@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kefu.actions.sessions import VISITOR, token_digest
 from kefu.db.tables import Agent, AuthSession, Contact, Inbox
@@ -20,6 +20,10 @@ from kefu.db.types import utcnow
 from kefu.domain.actors import AgentActor, CustomerActor
 from kefu.domain.enums import Role
 from kefu.domain.errors import Unauthenticated
+
+# A session or a bare connection (:meth:`kefu.db.engine.Database.read_conn`): the lookups are
+# Core statements that return rows.
+Reader = AsyncSession | AsyncConnection
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,7 @@ def _principal(row: Row[Any] | None) -> Principal:
     return Principal(actor, sid, kind)
 
 
-async def principal_for_token(session: AsyncSession, token: str) -> Principal:
+async def principal_for_token(session: Reader, token: str) -> Principal:
     """The live session behind ``token``; :class:`Unauthenticated` for anything else."""
     if not token or len(token) > 200:
         raise Unauthenticated("invalid or expired token")
@@ -116,14 +120,14 @@ async def principal_for_token(session: AsyncSession, token: str) -> Principal:
 
 
 async def principal_for_session_id(
-    session: AsyncSession, workspace_id: uuid.UUID, session_id: uuid.UUID
+    session: Reader, workspace_id: uuid.UUID, session_id: uuid.UUID
 ) -> Principal:
     result = await session.execute(_BY_ID, {"ws": workspace_id, "sid": session_id})
     return _principal(result.one_or_none())
 
 
 async def principal_and_origins(
-    session: AsyncSession, workspace_id: uuid.UUID, session_id: uuid.UUID
+    session: Reader, workspace_id: uuid.UUID, session_id: uuid.UUID
 ) -> tuple[Principal, list[str]]:
     """The live session ``session_id`` and the origins (besides the server's own) its socket
     may connect from: a customer's inbox allow-list; none for agents. One statement."""

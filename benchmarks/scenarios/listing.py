@@ -267,7 +267,10 @@ async def _floor(
                 (st, pa) for st, pa in captured if not st.lstrip().upper().startswith("SELECT 1")
             ]
             fn_times, sql_times = [], []
+            t_query = time.perf_counter()
             for _ in range(repeat):
+                if fn_times and time.perf_counter() - t_query > 8.0:
+                    break  # a query that scans: enough runs to tell
                 t0 = time.perf_counter()
                 await call()
                 fn_times.append((time.perf_counter() - t0) * 1000)
@@ -275,6 +278,7 @@ async def _floor(
                 await bare.run(stmts)
                 sql_times.append((time.perf_counter() - t0) * 1000)
             out[name] = {
+                "runs": len(fn_times),
                 "statements": len(stmts),
                 "function_p50_ms": round(statistics.median(fn_times), 2),
                 "sql_p50_ms": round(statistics.median(sql_times), 2),

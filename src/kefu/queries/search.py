@@ -131,11 +131,14 @@ def _walk(cond: Sequence[ColumnElement[bool]], n: int) -> Select[Conversation]:
 def _in_stretch(
     workspace_id: uuid.UUID, cond: Sequence[ColumnElement[bool]], n: int
 ) -> Select[Conversation]:
-    """The first ``n`` that contain the text among the newest :data:`SHORT_SCAN` of the view.
-    (Written as ``id IN (…)``, which PostgreSQL checks row by row: the index cannot help.)"""
+    """The first ``n`` that contain the text among the newest :data:`SHORT_SCAN` of the view,
+    checked row by row (the index cannot help): the stretch drives the join, so neither
+    database walks the rest of the view."""
     c = Conversation
-    ids = _newest(select(c.id).where(*cond), SHORT_SCAN).scalar_subquery()
-    return _newest(select(c).where(c.workspace_id == workspace_id, c.id.in_(ids), _MATCHES), n)
+    stretch = _newest(select(c.id.label("sid")).where(*cond), SHORT_SCAN).subquery("stretch")
+    on = and_(c.workspace_id == workspace_id, c.id == stretch.c.sid)
+    joined = _CrossJoin(stretch, cast(Table, c.__table__), on)
+    return _newest(select(c).select_from(joined).where(_MATCHES), n)
 
 
 def _indexable(q: str, dialect: str) -> bool:

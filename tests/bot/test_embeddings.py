@@ -55,6 +55,18 @@ def test_one_question_scores_as_in_a_batch_and_confidence_is_a_probability() -> 
     assert model.match("火星上有没有水").confidence < sure.confidence
 
 
+def test_match_uses_the_calibration_features_the_threshold_was_tuned_on() -> None:
+    """``match`` (one question) and ``features`` (the batch path of scripts/tune_bot.py) give
+    the same best score, margin and similarity to the best article's centroid."""
+    model = _model("zh")
+    assert np.allclose(np.linalg.norm(model.centroids, axis=1), 1.0, atol=1e-5)
+    texts = ["退款多久能到账", "火星上有没有水", "where is my parcel"]
+    a, b, c, d = embeddings.CALIBRATION
+    for text, (top, margin, near) in zip(texts, model.features(texts), strict=True):
+        expected = 1.0 / (1.0 + np.exp(-(a * top + b * margin + c * near + d)))
+        assert abs(model.match(text).confidence - expected) < 1e-3
+
+
 def test_embeddings_are_unit_vectors_and_cached_by_text() -> None:
     enc = embeddings.encoder()
     one = enc.encode_one("where is my parcel")

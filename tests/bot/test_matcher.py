@@ -73,3 +73,25 @@ def test_too_few_categories_fail_before_the_backend_is_imported() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_character_weight_is_folded_into_the_weights() -> None:
+    """The SVM sees the character block × CHAR_WEIGHT; the model scores plain TF-IDF vectors
+    with the weight folded in, and gets the SVM's own decision values."""
+    from scipy import sparse
+
+    from kefu.bot.tfidf import CHAR_WEIGHT, fit_linear, train_tfidf
+
+    examples = read_examples(DATA / "faq_zh_kb.csv")
+    model = train_tfidf(examples)
+    texts = [ex.text for ex in examples]
+    x = sparse.hstack(
+        [CHAR_WEIGHT * model.chars.transform(texts), model.words.transform(texts)]
+    ).tocsr()
+    weights, bias, labels = fit_linear(x, [ex.category for ex in examples], 0.5)
+    assert labels == model.labels and CHAR_WEIGHT != 1.0
+    probe = ["退款多久能到账", "我的包裹在哪里", "ＡＢＣ refund"]
+    x_probe = sparse.hstack(
+        [CHAR_WEIGHT * model.chars.transform(probe), model.words.transform(probe)]
+    ).tocsr()
+    assert np.allclose(model.scores(probe), x_probe @ weights + bias, atol=1e-4)

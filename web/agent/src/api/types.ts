@@ -1,4 +1,4 @@
-// The shapes the server sends (src/kefu/domain/views.py and events.py). Ids and times are
+// The shapes the server sends (src/kefu/domain/views.py and events/). Ids and times are
 // strings, exactly as they travel.
 
 export type Role = "agent" | "supervisor" | "admin";

@@ -3,6 +3,10 @@ on SQLite the single writer makes claims exclusive by itself.
 
 A job runs at least once: a worker that dies mid-job leaves a lease that expires, and another
 worker takes it. Handlers are therefore idempotent (they check state before acting).
+
+Each claim marks its jobs with its own token (``locked_by``), and a job's end is recorded only
+while the job still carries that token: a job rescheduled while it ran (``enqueue_job`` with
+its ``dedupe_key``) and claimed again is not marked done by the earlier run.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import contextlib
 import logging
 import socket
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -24,6 +29,7 @@ from kefu.actions.conversations import unsnooze
 from kefu.actions.jobs import job_signals
 from kefu.actions.retention import prune_events
 from kefu.actions.routing import SLA_CHECK, check_sla
+from kefu.actions.tx import Tx
 from kefu.bot.runner import run_bot
 from kefu.db.tables import Job, Workspace
 from kefu.db.types import utcnow
@@ -38,6 +44,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Kefu, Job], Awaitable[None]]
 LEASE = timedelta(seconds=60)
 RECEIPT_RETENTION = timedelta(days=7)  # inbound receipts kept against provider retries
+# How long ``forever`` holds the ends of jobs for a claim to record them with, when no new job
+# comes due: they then get a write of their own.
+FINISH_DELAY = 0.1
 
 
 async def _unsnooze(kefu: Kefu, job: Job) -> None:
@@ -83,7 +92,7 @@ _FINISH = (
     .where(
         _JOBS.c.workspace_id == bindparam("ws"),
         _JOBS.c.id == bindparam("job_id"),
-        _JOBS.c.locked_by == bindparam("worker"),
+        _JOBS.c.locked_by == bindparam("token"),
     )
     .values(
         state=bindparam("state"),
@@ -100,48 +109,120 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 2 ** min(attempts, 12)))
 
 
+def _finish_rows(outcomes: list[tuple[Job, str | None]], now: datetime) -> list[dict[str, Any]]:
+    """The parameters of ``_FINISH`` for jobs that ran: done, failed for good, or due again
+    after a back-off; each matched by the token of the claim that ran it."""
+    rows: list[dict[str, Any]] = []
+    for job, error in outcomes:
+        row = {
+            "ws": job.workspace_id,
+            "job_id": job.id,
+            "token": job.locked_by,
+            "now": now,
+            "state": JobState.done.value,
+            "last_error": job.last_error,
+            "run_at": job.run_at,
+        }
+        if error is not None and job.attempts >= job.max_attempts:
+            row |= {"state": JobState.failed.value, "last_error": error}
+        elif error is not None:
+            row |= {
+                "state": JobState.pending.value,
+                "last_error": error,
+                "run_at": now + backoff(job.attempts),
+            }
+        rows.append(row)
+    return rows
+
+
+def lane_key(job: Job) -> str:
+    """The lane a job runs in: its conversation's, else its inbox's, else its own."""
+    payload = job.payload if isinstance(job.payload, dict) else {}
+    return str(payload.get("conversation_id") or payload.get("inbox_id") or job.id)
+
+
 class Worker:
     def __init__(
         self,
         kefu: Kefu,
         *,
-        batch: int = 20,
+        batch: int = 32,
         idle_seconds: float = 1.0,
         workspace_id: uuid.UUID | None = None,
     ) -> None:
         self.kefu = kefu
         self.workspace_id = workspace_id  # drain one workspace only (maintenance, tests)
-        self.batch = batch
+        self.batch = batch  # jobs claimed at once (run_due); jobs in hand at most (forever)
         self.idle_seconds = idle_seconds
-        self.name = f"{socket.gethostname()}:{uuid.uuid4().hex[:6]}"
+        self.name = f"{socket.gethostname()[:40]}:{uuid.uuid4().hex[:6]}"
+        self._claims = 0
+        # forever's state: the lanes running, the jobs in hand, the ends not yet recorded
+        self._lanes: dict[str, deque[Job]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._in_hand = 0
+        self._ended: list[tuple[Job, str | None]] = []
+        self._wake = asyncio.Event()
+        self._more = True  # the last claim took as many as it could: more may be due
+
+    def _token(self) -> str:
+        self._claims += 1
+        return f"{self.name}/{self._claims}"
+
+    def _claim_statement(self, now: datetime, limit: int) -> Any:
+        stmt = (
+            select(Job)
+            .where(
+                Job.run_at <= now,
+                or_(
+                    Job.state == JobState.pending.value,
+                    (Job.state == JobState.running.value) & (Job.locked_until < now),
+                ),
+            )
+            .order_by(Job.run_at)
+            .limit(limit)
+        )
+        if self.workspace_id is not None:
+            stmt = stmt.where(Job.workspace_id == self.workspace_id)
+        if not self.kefu.db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return stmt
+
+    def _take(self, jobs: list[Job], now: datetime) -> list[Job]:
+        """Mark ``jobs`` claimed under a new token; return copies that do not belong to the
+        session (another action of the same transaction may still change the rows)."""
+        token = self._token()
+        taken = []
+        for job in jobs:
+            job.state = JobState.running.value
+            job.locked_by = token
+            job.locked_until = now + LEASE
+            job.attempts += 1
+            job.updated_at = now
+            taken.append(
+                Job(
+                    workspace_id=job.workspace_id,
+                    id=job.id,
+                    kind=job.kind,
+                    payload=job.payload,
+                    state=job.state,
+                    run_at=job.run_at,
+                    attempts=job.attempts,
+                    max_attempts=job.max_attempts,
+                    last_error=job.last_error,
+                    dedupe_key=job.dedupe_key,
+                    locked_by=token,
+                    locked_until=job.locked_until,
+                    created_at=job.created_at,
+                    updated_at=now,
+                )
+            )
+        return taken
 
     async def claim(self) -> list[Job]:
         now = utcnow()
         async with self.kefu.db.write_session() as session, session.begin():
-            stmt = (
-                select(Job)
-                .where(
-                    Job.run_at <= now,
-                    or_(
-                        Job.state == JobState.pending.value,
-                        (Job.state == JobState.running.value) & (Job.locked_until < now),
-                    ),
-                )
-                .order_by(Job.run_at)
-                .limit(self.batch)
-            )
-            if self.workspace_id is not None:
-                stmt = stmt.where(Job.workspace_id == self.workspace_id)
-            if not self.kefu.db.is_sqlite:
-                stmt = stmt.with_for_update(skip_locked=True)
-            jobs = list((await session.execute(stmt)).scalars())
-            for job in jobs:
-                job.state = JobState.running.value
-                job.locked_by = self.name
-                job.locked_until = now + LEASE
-                job.attempts += 1
-                job.updated_at = now
-        return jobs
+            jobs = list((await session.execute(self._claim_statement(now, self.batch))).scalars())
+            return self._take(jobs, now)
 
     async def run_one(self, job: Job) -> None:
         await self._finish([(job, await self._run(job))])
@@ -159,29 +240,20 @@ class Worker:
         return None
 
     async def _finish(self, outcomes: list[tuple[Job, str | None]]) -> None:
-        """Record how the jobs ended, in one transaction: done, failed for good, or due again
-        after a back-off."""
-        now = utcnow()
-        rows: list[dict[str, Any]] = []
-        for job, error in outcomes:
-            row = {
-                "ws": job.workspace_id,
-                "job_id": job.id,
-                "state": JobState.done.value,
-                "last_error": job.last_error,
-                "run_at": job.run_at,
-            }
-            if error is not None and job.attempts >= job.max_attempts:
-                row |= {"state": JobState.failed.value, "last_error": error}
-            elif error is not None:
-                row |= {
-                    "state": JobState.pending.value,
-                    "last_error": error,
-                    "run_at": now + backoff(job.attempts),
-                }
-            rows.append(row)
+        """Record how the jobs ended, in a transaction of their own."""
         async with self.kefu.db.write_session() as session, session.begin():
-            await session.execute(_FINISH, [r | {"worker": self.name, "now": now} for r in rows])
+            await session.execute(_FINISH, _finish_rows(outcomes, utcnow()))
+
+    async def _book(self, tx: Tx, *, ended: list[tuple[Job, str | None]], limit: int) -> list[Job]:
+        """The worker's bookkeeping as one action of a write batch: record how ``ended`` jobs
+        ended, and claim up to ``limit`` due jobs. Re-runnable: the writer may run it again."""
+        if ended:
+            await tx.session.execute(_FINISH, _finish_rows(ended, tx.now))
+        if limit <= 0:
+            return []
+        now = utcnow()
+        jobs = list((await tx.session.execute(self._claim_statement(now, limit))).scalars())
+        return self._take(jobs, now)
 
     async def run_due(self) -> int:
         """Claim the due jobs and run them: the jobs of one conversation (or, for inbound
@@ -194,9 +266,7 @@ class Worker:
             return 0
         lanes: dict[str, list[Job]] = {}
         for job in jobs:
-            payload = job.payload if isinstance(job.payload, dict) else {}
-            key = payload.get("conversation_id") or payload.get("inbox_id") or str(job.id)
-            lanes.setdefault(str(key), []).append(job)
+            lanes.setdefault(lane_key(job), []).append(job)
         outcomes: list[tuple[Job, str | None]] = []
 
         async def lane(queue: list[Job]) -> None:
@@ -223,21 +293,86 @@ class Worker:
         await sweep_orphan_files(self.kefu)
 
     async def forever(self) -> None:
+        """Run jobs as they come due. Claiming does not wait for the jobs in hand: a claim
+        loop hands each job to its lane (one conversation's jobs in order, as ``run_due``),
+        and claims again as soon as new jobs are enqueued, up to ``batch`` jobs in hand, so
+        a job never waits for a slow one of another conversation. The claim and the record
+        of the jobs that ended since the last one are one action of the write batch: they
+        share its commit with the writes of customers and agents."""
         last_prune = float("-inf")
         loop = asyncio.get_running_loop()
-        signal = asyncio.Event()  # set when this process enqueues a job
-        job_signals.add(signal)
-        while True:
-            try:
-                if loop.time() - last_prune > 600:
-                    await self.prune()
-                    last_prune = loop.time()
-                signal.clear()
-                if await self.run_due() == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(signal.wait(), self.idle_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("worker loop failed; retrying")
-                await asyncio.sleep(self.idle_seconds)
+        job_signals.add(self._wake)  # set when this process enqueues a job
+        try:
+            while True:
+                try:
+                    if loop.time() - last_prune > 600:
+                        await self.prune()
+                        last_prune = loop.time()
+                    self._wake.clear()
+                    await self._cycle()
+                    if not self._wake.is_set():
+                        busy = self._ended or self._in_hand
+                        timeout = FINISH_DELAY if busy else self.idle_seconds
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), timeout)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("worker loop failed; retrying")
+                    await asyncio.sleep(self.idle_seconds)
+        finally:
+            job_signals.discard(self._wake)
+            await self._stop()
+
+    async def _cycle(self) -> None:
+        """Record the ended jobs and claim as many due ones as there is room for."""
+        ended, self._ended = self._ended, []
+        room = self.batch - self._in_hand
+        if not ended and room <= 0:
+            return
+        try:
+            jobs = await self.kefu.write(None, partial(self._book, ended=ended, limit=max(room, 0)))
+        except BaseException:
+            self._ended[:0] = ended  # not recorded: kept for the next cycle
+            raise
+        self._more = len(jobs) >= room
+        for job in jobs:
+            self._hand(job)
+
+    def _hand(self, job: Job) -> None:
+        """Queue ``job`` behind its lane's jobs, starting the lane if it is idle."""
+        self._in_hand += 1
+        key = lane_key(job)
+        queue = self._lanes.get(key)
+        if queue is not None:
+            queue.append(job)
+            return
+        self._lanes[key] = deque([job])
+        task = asyncio.get_running_loop().create_task(self._lane(key), name=f"kefu-lane-{key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _lane(self, key: str) -> None:
+        queue = self._lanes[key]
+        try:
+            while queue:
+                job = queue[0]
+                error = await self._run(job)
+                queue.popleft()
+                self._in_hand -= 1
+                self._ended.append((job, error))
+                if self._more:  # room for a job that may be waiting
+                    self._wake.set()
+        finally:
+            self._in_hand -= len(queue)
+            del self._lanes[key]
+
+    async def _stop(self) -> None:
+        """Stop the lanes and record what ran (what ran is not run again)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        ended, self._ended = self._ended, []
+        if ended:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._finish(ended))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.bot.matcher import Backend, Example, Model, TrainingError, train
 from kefu.db.engine import Database
@@ -44,6 +45,19 @@ def examples_of(articles: list[ArticleView]) -> list[Example]:
     return out
 
 
+async def articles_stamp(session: AsyncSession, workspace_id: uuid.UUID) -> Stamp:
+    """How many articles the workspace has and when one last changed: a model trained on an
+    older stamp is stale."""
+    row = (
+        await session.execute(
+            select(func.count(), func.max(KbArticle.updated_at)).where(
+                KbArticle.workspace_id == workspace_id
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
 class BotModels:
     def __init__(
         self, db: Database, backend: Backend = "tfidf", model_name: str | None = None
@@ -55,8 +69,11 @@ class BotModels:
         self._tasks: dict[uuid.UUID, asyncio.Task[Trained]] = {}
         self.trainings = 0
 
-    async def current(self, workspace_id: uuid.UUID) -> Trained:
-        stamp = await self._stamp(workspace_id)
+    async def current(self, workspace_id: uuid.UUID, stamp: Stamp | None = None) -> Trained:
+        """The model to answer with; ``stamp``: the articles' stamp, if the caller read it
+        (:func:`articles_stamp`) in its own session."""
+        if stamp is None:
+            stamp = await self._stamp(workspace_id)
         have = self._trained.get(workspace_id)
         if have is not None and have.stamp == stamp:
             return have
@@ -85,14 +102,7 @@ class BotModels:
 
     async def _stamp(self, workspace_id: uuid.UUID) -> Stamp:
         async with self.db.read() as session:
-            row = (
-                await session.execute(
-                    select(func.count(), func.max(KbArticle.updated_at)).where(
-                        KbArticle.workspace_id == workspace_id
-                    )
-                )
-            ).one()
-        return int(row[0]), row[1]
+            return await articles_stamp(session, workspace_id)
 
     async def _train(self, workspace_id: uuid.UUID) -> Trained:
         while True:

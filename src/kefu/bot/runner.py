@@ -13,18 +13,18 @@ import uuid
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from kefu.actions.bot import Turn, bot_turn, greet
 from kefu.bot.dialogue import Answer, Memory, decide, language_of
-from kefu.bot.models import Trained
+from kefu.bot.models import Trained, articles_stamp
 from kefu.bot.texts import text
-from kefu.db.tables import BotState, Conversation, Message
+from kefu.db.tables import BotSetting, BotState, Conversation, Message
 from kefu.domain.actors import BotActor
 from kefu.domain.bot import MAX_MENU, BotSettingsView
 from kefu.domain.enums import ConversationStatus, SenderKind
 from kefu.domain.kb import ArticleView
-from kefu.queries.bot import get_bot_settings
+from kefu.queries.bot import settings_view
 from kefu.queries.kb import list_articles
 
 if TYPE_CHECKING:
@@ -37,16 +37,21 @@ MAX_TURNS = 20  # customer messages handled per run; the rest wait for the next 
 async def run_bot(kefu: Kefu, job: Job) -> None:
     ws = job.workspace_id
     conv_id = uuid.UUID(job.payload["conversation_id"])
+    # One read: the conversation with the bot's memory and settings, the unhandled messages,
+    # the articles' stamp (a statement each; a turn's reads were two sessions of eight).
     async with kefu.db.read() as session:
-        conv = await session.get(Conversation, (ws, conv_id))
-        if conv is None or conv.status != ConversationStatus.bot.value:
+        row = (await session.execute(_CONVERSATION, {"ws": ws, "conv": conv_id})).one_or_none()
+        if row is None or row[0].status != ConversationStatus.bot.value:
             return  # a person owns it (or it is gone): the bot stays silent
-        state = await session.get(BotState, (ws, conv_id))
-        settings = await get_bot_settings(session, ws, conv.inbox_id)
+        conv, state, setting = row
+        settings = settings_view(setting) if setting else BotSettingsView(inbox_id=conv.inbox_id)
         messages = await _unhandled(session, ws, conv_id, state.handled_seq if state else 0)
         # The welcome menu needs the articles, not the model: it goes out before a workspace's
         # first training (seconds on a cold process) rather than after it.
-        articles = await list_articles(session, ws, enabled_only=True) if state is None else []
+        articles: list[ArticleView] = (
+            await list_articles(session, ws, enabled_only=True) if state is None else []
+        )
+        stamp = await articles_stamp(session, ws) if messages else None
     actor = BotActor(workspace_id=ws)
     if state is None:
         first = messages[0].content if messages else ""
@@ -69,7 +74,7 @@ async def run_bot(kefu: Kefu, job: Job) -> None:
         language = state.language
     if not messages:
         return
-    trained = await kefu.bot_models.current(ws)
+    trained = await kefu.bot_models.current(ws, stamp)
     for message in messages:
         turn = _turn(trained, message, memory, language)
         done = await kefu.write(
@@ -108,26 +113,47 @@ def _menu(
     return sorted(same, key=lambda a: (a.category, a.title))[:MAX_MENU]
 
 
+_CONVERSATION = (
+    select(Conversation, BotState, BotSetting)
+    .outerjoin(
+        BotState,
+        (BotState.workspace_id == Conversation.workspace_id)
+        & (BotState.conversation_id == Conversation.id),
+    )
+    .outerjoin(
+        BotSetting,
+        (BotSetting.workspace_id == Conversation.workspace_id)
+        & (BotSetting.inbox_id == Conversation.inbox_id),
+    )
+    .where(Conversation.workspace_id == bindparam("ws"), Conversation.id == bindparam("conv"))
+)
+
+_LAST_AGENT = (
+    select(func.coalesce(func.max(Message.seq), 0))
+    .where(
+        Message.workspace_id == bindparam("ws"),
+        Message.conversation_id == bindparam("conv"),
+        Message.sender_kind == SenderKind.agent.value,
+    )
+    .scalar_subquery()
+)
+
+_UNHANDLED = (
+    select(Message)
+    .where(
+        Message.workspace_id == bindparam("ws"),
+        Message.conversation_id == bindparam("conv"),
+        Message.sender_kind == SenderKind.customer.value,
+        Message.seq > bindparam("after"),
+        Message.seq > _LAST_AGENT,
+    )
+    .order_by(Message.seq)
+    .limit(MAX_TURNS)
+)
+
+
 async def _unhandled(session: Any, ws: uuid.UUID, conv_id: uuid.UUID, after: int) -> list[Message]:
     """Customer messages the bot has not handled, and no person has seen: after an agent hands
     a conversation back to the bot, it answers only what the customer writes from then on."""
-    last_agent = await session.scalar(
-        select(func.max(Message.seq)).where(
-            Message.workspace_id == ws,
-            Message.conversation_id == conv_id,
-            Message.sender_kind == SenderKind.agent.value,
-        )
-    )
-    after = max(after, last_agent or 0)
-    rows = await session.execute(
-        select(Message)
-        .where(
-            Message.workspace_id == ws,
-            Message.conversation_id == conv_id,
-            Message.sender_kind == SenderKind.customer.value,
-            Message.seq > after,
-        )
-        .order_by(Message.seq)
-        .limit(MAX_TURNS)
-    )
+    rows = await session.execute(_UNHANDLED, {"ws": ws, "conv": conv_id, "after": after})
     return list(rows.scalars())

@@ -11,7 +11,16 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from kefu.actions import agents, conversations, messages, routing, routing_settings, transfer
+from kefu.actions import (
+    agents,
+    assignment,
+    conversations,
+    messages,
+    routing,
+    routing_settings,
+    sla,
+    transfer,
+)
 from kefu.actions.tx import Tx
 from kefu.db.tables import Agent, Conversation, Job, Message
 from kefu.db.types import utcnow
@@ -524,7 +533,7 @@ async def test_routing_building_blocks(kefu: Kefu) -> None:
         conv = await tx.session.get(Conversation, (tx.workspace_id, conv_id))
         agent = await tx.session.get(Agent, (tx.workspace_id, world.admin.id))
         assert conv is not None and agent is not None
-        await routing.give(tx, conv, agent)
+        await assignment.give(tx, conv, agent)
         assert await routing.backfill_for_agent(tx, world.agents[0].id) == 0
 
     await check(kefu, world, give_again, expect=["conversation.assigned"])
@@ -539,7 +548,7 @@ async def _overdue(kefu: Kefu, conv_id: uuid.UUID) -> datetime:
         conv = await tx.session.get(Conversation, (tx.workspace_id, conv_id))
         assert conv is not None
         conv.first_response_due_at = tx.now  # due now: after all that happened before
-        await routing.schedule_sla_check(tx, conv)
+        await sla.schedule_sla_check(tx, conv)
         return tx.now
 
     return await kefu.write(await _ws(kefu, conv_id), move)
@@ -564,7 +573,7 @@ async def test_sla_breach_is_recorded_once_when_the_first_response_is_overdue(
     assert conv.first_response_due_at is not None
     async with kefu.db.read() as s:
         job = await s.scalar(select(Job).where(Job.dedupe_key == f"sla:{conv.id}"))
-    assert job is not None and job.kind == routing.SLA_CHECK
+    assert job is not None and job.kind == sla.SLA_CHECK
     assert job.run_at == conv.first_response_due_at
     system = SystemActor(world.workspace_id)
     # Not due yet: nothing happens.
@@ -572,7 +581,7 @@ async def test_sla_breach_is_recorded_once_when_the_first_response_is_overdue(
         kefu,
         world,
         partial(
-            routing.check_sla,
+            sla.check_sla,
             actor=system,
             conversation_id=conv.id,
             due=conv.first_response_due_at,
@@ -598,7 +607,7 @@ async def test_sla_breach_is_recorded_once_when_the_first_response_is_overdue(
     again = await check(
         kefu,
         world,
-        partial(routing.check_sla, actor=system, conversation_id=conv.id, due=due),
+        partial(sla.check_sla, actor=system, conversation_id=conv.id, due=due),
         expect=[],
     )
     assert again is False
@@ -610,7 +619,7 @@ async def test_sla_breach_is_recorded_once_when_the_first_response_is_overdue(
     await check(
         kefu,
         world,
-        partial(routing.check_sla, actor=system, conversation_id=late.id, due=due2),
+        partial(sla.check_sla, actor=system, conversation_id=late.id, due=due2),
         expect=["conversation.sla_breached"],
     )
 
@@ -636,7 +645,7 @@ async def test_sla_answered_in_time_or_closed_unanswered_is_no_breach(kefu: Kefu
     late = await check(
         kefu,
         world,
-        partial(routing.check_sla, actor=system, conversation_id=answered.id, due=due),
+        partial(sla.check_sla, actor=system, conversation_id=answered.id, due=due),
         expect=["conversation.sla_breached"],
     )
     assert late is True
@@ -653,7 +662,7 @@ async def test_sla_answered_in_time_or_closed_unanswered_is_no_breach(kefu: Kefu
     in_time = await check(
         kefu,
         world,
-        partial(routing.check_sla, actor=system, conversation_id=quick.id, due=due),
+        partial(sla.check_sla, actor=system, conversation_id=quick.id, due=due),
         expect=[],
     )
     assert in_time is False
@@ -672,7 +681,7 @@ async def test_sla_answered_in_time_or_closed_unanswered_is_no_breach(kefu: Kefu
     closed = await check(
         kefu,
         world,
-        partial(routing.check_sla, actor=system, conversation_id=left.id, due=due),
+        partial(sla.check_sla, actor=system, conversation_id=left.id, due=due),
         expect=[],
     )
     assert closed is False
@@ -681,7 +690,7 @@ async def test_sla_answered_in_time_or_closed_unanswered_is_no_breach(kefu: Kefu
         kefu,
         world,
         partial(
-            routing.check_sla,
+            sla.check_sla,
             actor=system,
             conversation_id=left.id,
             due=due - timedelta(seconds=5),

@@ -7,14 +7,9 @@ import uuid
 
 from sqlalchemy import select
 
+from kefu.actions.assignment import give
 from kefu.actions.messages import send_message
-from kefu.actions.routing import (
-    announce_queue,
-    backfill_for_agent,
-    give,
-    route_conversation,
-    unassign,
-)
+from kefu.actions.routing import announce_queue, backfill_for_agent, route_conversation, unassign
 from kefu.actions.tx import Tx
 from kefu.db.tables import Agent, Conversation
 from kefu.domain.actors import Actor

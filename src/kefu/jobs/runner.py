@@ -28,7 +28,7 @@ from kefu.actions.channels import prune_receipts
 from kefu.actions.conversations import unsnooze
 from kefu.actions.jobs import job_signals
 from kefu.actions.retention import prune_events
-from kefu.actions.routing import SLA_CHECK, check_sla
+from kefu.actions.sla import SLA_CHECK, check_sla
 from kefu.actions.tx import Tx
 from kefu.bot.runner import run_bot
 from kefu.db.tables import Job, Workspace

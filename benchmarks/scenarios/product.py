@@ -119,14 +119,16 @@ def one_node_sqlite(p: Profile, work: Path, *, profile: Path | None) -> dict[str
         log(f"kefu/SQLite: server pid {server.pid} on :{server.port}")
         first: dict[str, Any] = {}
         phases = [p.throughput_phase()]
-        if sockets:  # first, on the fresh server: memory per idle socket, then the storm
-            log("kefu/SQLite: " + " + ".join(f"{ph['kind']} ({ph['count']})" for ph in sockets))
+        # First, on the fresh server: memory per idle socket, then the storm, then throughput.
+        names = [f"{ph['kind']} ({ph['count']})" for ph in sockets] + ["throughput"]
         if sockets and profile:  # the profile (if asked for) covers the message path only
+            log("kefu/SQLite: " + " + ".join(names[:-1]))
             first = loadgen(base | {"phases": sockets}, work, "loadgen-kefu-sockets", timeout=900)
-        else:  # one generator process for both
+            names = names[-1:]
+        else:  # one generator process for all
             phases = sockets + phases
         profiler = start_profiler(server.pid, profile, work) if profile else None
-        log("kefu/SQLite: throughput")
+        log("kefu/SQLite: " + ", then ".join(names))
         result = loadgen(base | {"phases": phases}, work, "loadgen-kefu-sqlite", timeout=1800)
         result["phases"] = first.get("phases", {}) | result["phases"]
     finally:

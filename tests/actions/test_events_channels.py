@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 from sqlalchemy import select, update
 
-from kefu.actions import channels, messages
+from kefu.actions import channel_outcomes, channels, ingest, messages
 from kefu.actions.inboxes import create_inbox
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation, Job, Message
@@ -62,7 +62,7 @@ async def _receive(kefu: Kefu, world: World, inbox: InboxView, item: Inbound) ->
     )
     assert fresh == [True]
     return await kefu.write(
-        world.workspace_id, partial(channels.ingest_inbound, inbox_id=inbox.id, item=item)
+        world.workspace_id, partial(ingest.ingest_inbound, inbox_id=inbox.id, item=item)
     )
 
 
@@ -123,7 +123,7 @@ async def test_ingest_opens_the_window_and_replies_spend_it(kefu: Kefu) -> None:
     message_id = await check(
         kefu,
         world,
-        partial(channels.ingest_inbound, inbox_id=inbox.id, item=item),
+        partial(ingest.ingest_inbound, inbox_id=inbox.id, item=item),
         expect=[
             "contact.created",
             "conversation.created",
@@ -139,7 +139,7 @@ async def test_ingest_opens_the_window_and_replies_spend_it(kefu: Kefu) -> None:
         await check(
             kefu,
             world,
-            partial(channels.ingest_inbound, inbox_id=inbox.id, item=item),
+            partial(ingest.ingest_inbound, inbox_id=inbox.id, item=item),
             expect=[],
         )
         == message_id
@@ -248,7 +248,7 @@ async def test_record_delivery_once(kefu: Kefu) -> None:
         kefu,
         world,
         partial(
-            channels.record_delivery,
+            channel_outcomes.record_delivery,
             message_id=sent.message.id,
             delivery=DeliveryState.failed,
             error="blocked",
@@ -258,7 +258,11 @@ async def test_record_delivery_once(kefu: Kefu) -> None:
     assert not await check(
         kefu,
         world,
-        partial(channels.record_delivery, message_id=sent.message.id, delivery=DeliveryState.sent),
+        partial(
+            channel_outcomes.record_delivery,
+            message_id=sent.message.id,
+            delivery=DeliveryState.sent,
+        ),
         expect=[],
     )
 
@@ -362,7 +366,7 @@ async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> N
         await check(
             kefu,
             world,
-            partial(channels.ingest_inbound, inbox_id=inbox.id, item=item),
+            partial(ingest.ingest_inbound, inbox_id=inbox.id, item=item),
             expect=["message.created"],
         )
     sent = await kefu.write(
@@ -392,7 +396,11 @@ async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> N
     assert jobs.count("channel.deliver") == 1  # only kefu's own reply goes out
     await kefu.write(
         world.workspace_id,
-        partial(channels.record_delivery, message_id=sent.message.id, delivery=DeliveryState.sent),
+        partial(
+            channel_outcomes.record_delivery,
+            message_id=sent.message.id,
+            delivery=DeliveryState.sent,
+        ),
     )
     failure = SendFailure(
         message_id=sent.message.id, reason="window_exhausted: over", window_closed=True
@@ -404,7 +412,7 @@ async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> N
     await check(
         kefu,
         world,
-        partial(channels.ingest_inbound, inbox_id=inbox.id, item=failed),
+        partial(ingest.ingest_inbound, inbox_id=inbox.id, item=failed),
         expect=["message.delivery_changed", "conversation.window_changed"],
     )
     async with kefu.db.read() as s:
@@ -431,7 +439,7 @@ async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> N
         kefu,
         world,
         partial(
-            channels.record_delivery,
+            channel_outcomes.record_delivery,
             message_id=menu.message.id,
             delivery=DeliveryState.sent,
             key="openid-1:77",
@@ -474,7 +482,9 @@ async def test_record_state_sync(kefu: Kefu) -> None:
         conv = await s.scalar(select(Conversation).where(Conversation.inbox_id == inbox.id))
     assert conv is not None
     record = partial(
-        channels.record_state_sync, conversation_id=conv.id, status=ConversationStatus.queued
+        channel_outcomes.record_state_sync,
+        conversation_id=conv.id,
+        status=ConversationStatus.queued,
     )
     await check(
         kefu,

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from kefu.actions import channels
+from kefu.actions import channels, ingest
 from kefu.actions.contacts import update_contact
 from kefu.actions.conversations import assign_conversation
 from kefu.actions.inboxes import create_inbox
@@ -76,7 +76,7 @@ async def _wechat_chat(kefu: Kefu, world: World) -> tuple[uuid.UUID, uuid.UUID]:
         _item("e-1", text=None, window="closed"),
     ):
         await kefu.write(ws, partial(channels.accept_inbound, inbox_id=inbox.id, items=[item]))
-        await kefu.write(ws, partial(channels.ingest_inbound, inbox_id=inbox.id, item=item))
+        await kefu.write(ws, partial(ingest.ingest_inbound, inbox_id=inbox.id, item=item))
     async with kefu.db.read() as s:
         conv = await s.scalar(
             select(Conversation).where(

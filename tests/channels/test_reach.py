@@ -8,8 +8,9 @@ from functools import partial
 import pytest
 from sqlalchemy import select, update
 
-from kefu.actions.channels import accept_inbound, ingest_inbound
+from kefu.actions.channels import accept_inbound
 from kefu.actions.inboxes import create_inbox
+from kefu.actions.ingest import ingest_inbound
 from kefu.actions.tx import Tx
 from kefu.db.tables import Conversation
 from kefu.domain.enums import ChannelKind, IdentityKind, MessageType

@@ -22,7 +22,7 @@ import pytest
 from kefu.actions import (
     agents,
     canned,
-    channels,
+    channel_outcomes,
     contacts,
     conversations,
     identities,
@@ -147,13 +147,15 @@ async def scenario(kefu: Kefu, world: World) -> None:
     await run(partial(messages.send_message, actor=who, conversation_id=conv.id, content="again"))
     # A provider refuses to follow the status (shown on the conversation), then follows again.
     state_sync = partial(
-        channels.record_state_sync, conversation_id=conv.id, status=ConversationStatus.queued
+        channel_outcomes.record_state_sync,
+        conversation_id=conv.id,
+        status=ConversationStatus.queued,
     )
     await run(partial(state_sync, refused="wecom 95016: not allowed"))
     other_conv = await run(partial(conversations.start_conversation, actor=who))
     await run(
         partial(
-            channels.record_state_sync,
+            channel_outcomes.record_state_sync,
             conversation_id=other_conv.id,
             status=ConversationStatus.queued,
             refused="left with WeCom",

@@ -3,8 +3,8 @@
 A message an agent, the bot or the system writes in a conversation of an external channel
 (Telegram, WeChat, mail …) gets a ``channel.deliver`` job in the same transaction, so a crash
 after the commit loses nothing: a worker sends it later and records the outcome on the message
-(:func:`kefu.actions.channels.record_delivery`). Where the provider has a messaging window, a
-send the window no longer allows fails at once, with the reason on the message.
+(:func:`kefu.actions.channel_outcomes.record_delivery`). Where the provider has a messaging
+window, a send the window no longer allows fails at once, with the reason on the message.
 """
 
 from __future__ import annotations

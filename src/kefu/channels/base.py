@@ -12,7 +12,8 @@ An adapter is a narrow, database-free plugin with two methods and one rule:
 * :attr:`Adapter.window` is the provider's messaging-window rule, or ``None``.
 
 Everything else — de-duplication, contacts, conversations, jobs, delivery state — is done by
-``kefu.actions.channels`` and ``kefu.jobs.delivery`` around the adapter.
+``kefu.actions.channels``, ``kefu.actions.ingest``, ``kefu.actions.channel_outcomes`` and
+``kefu.jobs.channels`` around the adapter.
 """
 
 from __future__ import annotations

@@ -20,12 +20,9 @@ from functools import partial
 import httpx
 from sqlalchemy import select
 
-from kefu.actions.channels import (
-    accept_inbound,
-    ingest_inbound,
-    record_delivery,
-    record_state_sync,
-)
+from kefu.actions.channel_outcomes import record_delivery, record_state_sync
+from kefu.actions.channels import accept_inbound
+from kefu.actions.ingest import ingest_inbound
 from kefu.attachments.ingest import Limits, check_and_store, discard
 from kefu.channels.base import (
     ChannelConfig,

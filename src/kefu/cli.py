@@ -230,6 +230,43 @@ def workspace_create(
     console.print(f"workspace {slug} created ({ws_id}); web inbox key: {inbox_key}")
 
 
+secrets_app = typer.Typer(help="Secrets stored sealed with KEFU_SECRET_KEY.")
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("reseal")
+def secrets_reseal() -> None:
+    """After a rotation of KEFU_SECRET_KEY (the old key listed in KEFU_PREVIOUS_SECRET_KEYS):
+    seal every stored secret again with the current key, so the old one can be dropped."""
+    from functools import partial
+
+    from kefu.actions.twofactor import reseal_second_factors
+    from kefu.domain.errors import KefuError
+    from kefu.queries.twofactor import list_workspaces_to_reseal
+    from kefu.runtime import Kefu
+
+    settings = _settings()
+
+    async def _reseal() -> tuple[int, str]:
+        kefu = Kefu(settings)
+        try:
+            async with kefu.db.read() as session:
+                stale = await list_workspaces_to_reseal(session, kefu.secrets.current_prefix)
+            done = 0
+            for ws_id in stale:
+                done += await kefu.write(ws_id, partial(reseal_second_factors, box=kefu.secrets))
+            return done, kefu.secrets.key_id
+        finally:
+            await kefu.close()
+
+    try:
+        done, key_id = asyncio.run(_reseal())
+    except KefuError as exc:
+        console.print(f"{exc.code}: {exc.message}", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"{done} two-factor secret(s) sealed again with key {key_id}")
+
+
 bot_app = typer.Typer(help="The knowledge-base bot.")
 app.add_typer(bot_app, name="bot")
 

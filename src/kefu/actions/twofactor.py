@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
+from sqlalchemy import select
 
 from kefu.actions.sessions import AGENT_SESSION, Issued, open_session
 from kefu.actions.tx import Tx
@@ -162,3 +163,23 @@ async def open_agent_session(
             raise Unauthenticated("enter the code from your authenticator app", code="otp_required")
         await verify_second_factor(tx, agent_id=agent_id, code=otp, box=box)
     return await open_session(tx, kind=AGENT_SESSION, agent_id=agent_id, lifetime=lifetime)
+
+
+async def reseal_second_factors(tx: Tx, *, box: SecretBox) -> int:
+    """Seal again with the current key every secret of the workspace sealed with a previous
+    one (after a rotation of ``KEFU_SECRET_KEY``); returns how many. A secret no configured
+    key opens stops it with ``secret_key_mismatch``."""
+    rows = (
+        await tx.session.execute(
+            select(SecondFactor).where(
+                SecondFactor.workspace_id == tx.workspace_id,
+                SecondFactor.secret.not_like(box.current_prefix + "%"),
+            )
+        )
+    ).scalars()
+    done = 0
+    for row in rows:
+        row.secret = box.seal(box.open(row.secret, context=_context(row)), context=_context(row))
+        done += 1
+    await tx.session.flush()
+    return done

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.tables import SecondFactor
@@ -23,3 +24,13 @@ async def get_two_factor(
     return TwoFactorState(
         enabled=on, recovery_codes_left=len(row.recovery_hashes) if row is not None and on else 0
     )
+
+
+async def list_workspaces_to_reseal(session: AsyncSession, current_prefix: str) -> list[uuid.UUID]:
+    """Workspaces holding a two-factor secret not sealed with the current key."""
+    rows = await session.execute(
+        select(SecondFactor.workspace_id)
+        .where(SecondFactor.secret.not_like(current_prefix + "%"))
+        .distinct()
+    )
+    return list(rows.scalars())

@@ -6,7 +6,8 @@ the row it belongs to as associated data (a value copied into another row does n
 The key id (8 hex digits, a digest of the derived key, not of the secret) says which key sealed
 a value, so the secret key can be rotated: set the new ``KEFU_SECRET_KEY``, list the old one in
 ``KEFU_PREVIOUS_SECRET_KEYS``; values sealed with an old key still open and are sealed again
-with the current key when they are next used. See docs/security.md.
+with the current key when they are next used, or all at once by ``kefu secrets reseal``. See
+docs/security.md.
 """
 
 from __future__ import annotations
@@ -94,6 +95,11 @@ class SecretBox:
                 f"a secret sealed with key {key_id} failed its integrity check"
             ) from None
 
+    @property
+    def current_prefix(self) -> str:
+        """How every value sealed with the current key begins."""
+        return f"{VERSION}.{self._current.id}."
+
     def is_current(self, value: str) -> bool:
         """Sealed with the current key (no need to seal it again)."""
-        return value.startswith(f"{VERSION}.{self._current.id}.")
+        return value.startswith(self.current_prefix)

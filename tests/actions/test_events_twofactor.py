@@ -164,6 +164,17 @@ async def test_a_rotated_key_opens_and_seals_again(kefu: Kefu) -> None:
         await kefu.write(ws, partial(sign_in, otp=totp.now(), box=kefu.secrets))
 
 
+async def test_reseal_records_nothing_and_seals_with_the_new_key(kefu: Kefu) -> None:
+    world, me, _ = await _enrolled(kefu)
+    rotated = SecretBox("another-secret-" + "r" * 40, [kefu.settings.secret_key])
+    reseal = partial(twofactor.reseal_second_factors, box=rotated)
+    assert await check(kefu, world, reseal, expect=[]) == 1
+    assert await check(kefu, world, reseal, expect=[]) == 0  # nothing left to do
+    async with kefu.db.read() as s:
+        row = await s.get(SecondFactor, (world.workspace_id, me.agent_id))
+        assert row is not None and rotated.is_current(row.secret)
+
+
 async def test_a_wrong_key_fails_clearly(kefu: Kefu) -> None:
     world, me, totp = await _enrolled(kefu)
     wrong = SecretBox("not-the-server-key-" + "z" * 40)

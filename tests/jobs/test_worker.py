@@ -313,3 +313,55 @@ async def test_job_rescheduled_while_it_runs_runs_again_after_it(
             gate.set()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_bot_turn_is_claimed_in_the_transaction_that_schedules_it(
+    kefu: Kefu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``bot.run`` is claimed by the running worker in the customer's own commit (no claim of
+    its own), and runs; a worker without room leaves it to its claim loop."""
+    world = await make_world(kefu)
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def turn(_: Kefu, job: Job) -> None:
+        ran.append(job.payload["conversation_id"])
+        await release.wait()
+
+    monkeypatch.setitem(runner.HANDLERS, "bot.run", turn)
+    worker = Worker(kefu, workspace_id=world.workspace_id, batch=1, idle_seconds=5)
+    task = asyncio.get_running_loop().create_task(worker.forever())
+
+    async def schedule(conv: str) -> tuple[str, str | None]:
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                enqueue_job, kind="bot.run", payload={"conversation_id": conv}, dedupe_key=conv
+            ),
+        )
+        # read at once: the state the scheduling transaction committed
+        return await _state(kefu, world.workspace_id, conv)
+
+    try:
+        await asyncio.sleep(0.2)  # the worker's first claim (nothing due)
+        state, token = await schedule("a")
+        assert state == JobState.running and (token or "").startswith(f"{worker.name}/")
+
+        async def a_started() -> bool:
+            return ran == ["a"]
+
+        await _until(a_started)
+        state, token = await schedule("b")  # no room (batch=1): pending, for the claim loop
+        assert (state, token) == (JobState.pending, None)
+        release.set()
+
+        async def both_done() -> bool:
+            states = [(await _state(kefu, world.workspace_id, c))[0] for c in ("a", "b")]
+            return states == [JobState.done, JobState.done]
+
+        await _until(both_done)
+        assert ran == ["a", "b"]
+    finally:
+        release.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

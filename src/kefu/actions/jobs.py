@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -18,6 +19,36 @@ from kefu.domain.ids import new_id
 # The idle workers of this process: told after a commit that added jobs, so they need not
 # wait for their next poll.
 job_signals: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
+
+
+class Taker(Protocol):
+    """A running worker of this process (:class:`kefu.jobs.runner.Worker`)."""
+
+    def take_now(self, tx: Tx, job: Job) -> Callable[[], Awaitable[None]] | None:
+        """Claim the due ``job`` in ``tx`` itself, if there is room; the hook that hands it
+        to the worker once ``tx`` committed, or ``None``."""
+
+
+# Workers that take a due job in the transaction that enqueues it: the job is claimed in the
+# customer's commit and runs right after it, without a claim of its own.
+job_takers: weakref.WeakSet[Any] = weakref.WeakSet()
+
+# Kinds taken in the enqueuing transaction. Only kinds whose runs do not depend on the order
+# of the other jobs of their conversation: ``bot.run`` answers whatever is unhandled when it
+# runs, and is one job per conversation. (A job that is due but not yet claimed by the poll
+# would otherwise be overtaken.)
+TAKEN_AT_ONCE = frozenset({"bot.run"})
+
+
+def _take(tx: Tx, job: Job, due: bool) -> bool:
+    if not due or job.kind not in TAKEN_AT_ONCE:
+        return False
+    for taker in list(job_takers):
+        hand = taker.take_now(tx, job)
+        if hand is not None:
+            tx.after_commit.append(hand)
+            return True
+    return False
 
 
 async def _wake_workers() -> None:
@@ -36,9 +67,11 @@ async def enqueue_job(
 ) -> None:
     """Add a job to the open transaction. A job with the same ``dedupe_key`` is rescheduled
     instead of doubled, whatever its state: a worker running the old one loses its lease (its
-    finish no longer matches), so the new schedule stands; handlers check state anyway."""
-    if _wake_workers not in tx.after_commit:
-        tx.after_commit.append(_wake_workers)
+    finish no longer matches), so the new schedule stands; handlers check state anyway.
+
+    A due job of a kind in ``TAKEN_AT_ONCE`` is claimed here by a running worker of this
+    process that has room; any other job wakes the process's workers after the commit."""
+    due = run_at is None or run_at <= tx.now
     if dedupe_key is not None:
         existing = await tx.session.scalar(
             select(Job).where(Job.workspace_id == tx.workspace_id, Job.dedupe_key == dedupe_key)
@@ -51,22 +84,28 @@ async def enqueue_job(
             existing.last_error = None
             existing.locked_by = existing.locked_until = None
             existing.updated_at = tx.now
+            _after(tx, existing, due)
             return
-    tx.session.add(
-        Job(
-            workspace_id=tx.workspace_id,
-            id=new_id(),
-            kind=kind,
-            payload=payload,
-            state=JobState.pending.value,
-            run_at=run_at or tx.now,
-            attempts=0,
-            max_attempts=max_attempts,
-            dedupe_key=dedupe_key,
-            created_at=tx.now,
-            updated_at=tx.now,
-        )
+    job = Job(
+        workspace_id=tx.workspace_id,
+        id=new_id(),
+        kind=kind,
+        payload=payload,
+        state=JobState.pending.value,
+        run_at=run_at or tx.now,
+        attempts=0,
+        max_attempts=max_attempts,
+        dedupe_key=dedupe_key,
+        created_at=tx.now,
+        updated_at=tx.now,
     )
+    tx.session.add(job)
+    _after(tx, job, due)
+
+
+def _after(tx: Tx, job: Job, due: bool) -> None:
+    if not _take(tx, job, due) and _wake_workers not in tx.after_commit:
+        tx.after_commit.append(_wake_workers)
 
 
 async def schedule_bot(tx: Tx, conversation_id: uuid.UUID) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy import Table, bindparam, or_, select, update
 
 from kefu.actions.channels import prune_receipts
 from kefu.actions.conversations import unsnooze
-from kefu.actions.jobs import job_signals
+from kefu.actions.jobs import job_signals, job_takers
 from kefu.actions.retention import prune_events
 from kefu.actions.sla import SLA_CHECK, check_sla
 from kefu.actions.tx import Tx
@@ -163,6 +163,7 @@ class Worker:
         self._ended: list[tuple[Job, str | None]] = []
         self._wake = asyncio.Event()
         self._more = True  # the last claim took as many as it could: more may be due
+        self._stopped = False
 
     def _token(self) -> str:
         self._claims += 1
@@ -302,6 +303,7 @@ class Worker:
         last_prune = float("-inf")
         loop = asyncio.get_running_loop()
         job_signals.add(self._wake)  # set when this process enqueues a job
+        job_takers.add(self)  # or hands it over at once: take_now
         try:
             while True:
                 try:
@@ -322,6 +324,7 @@ class Worker:
                     await asyncio.sleep(self.idle_seconds)
         finally:
             job_signals.discard(self._wake)
+            job_takers.discard(self)
             await self._stop()
 
     async def _cycle(self) -> None:
@@ -339,8 +342,26 @@ class Worker:
         for job in jobs:
             self._hand(job)
 
+    def take_now(self, tx: Tx, job: Job) -> Callable[[], Awaitable[None]] | None:
+        """Claim ``job``, due now, in the transaction that enqueues it, and return the hook
+        that hands it to its lane after the commit; ``None`` when this worker is not the one
+        to run it, or when due jobs may be waiting unclaimed (those run first)."""
+        if self.workspace_id not in (None, tx.workspace_id):
+            return None
+        if self._more or self._in_hand >= self.batch:
+            self._more = True  # the poll claims it with the rest, in order
+            return None
+        (taken,) = self._take([job], tx.now)
+
+        async def hand() -> None:
+            self._hand(taken)
+
+        return hand
+
     def _hand(self, job: Job) -> None:
         """Queue ``job`` behind its lane's jobs, starting the lane if it is idle."""
+        if self._stopped:
+            return  # taken as the worker stopped: another takes it when its lease expires
         self._in_hand += 1
         key = lane_key(job)
         queue = self._lanes.get(key)
@@ -369,6 +390,7 @@ class Worker:
 
     async def _stop(self) -> None:
         """Stop the lanes and record what ran (what ran is not run again)."""
+        self._stopped = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

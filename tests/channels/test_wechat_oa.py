@@ -22,7 +22,7 @@ from starlette.routing import Route
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from kefu.channels.wechat_oa import parse_message
+from kefu.channels.wechat_oa_protocol import parse_message
 from kefu.config import Settings
 from kefu.db.tables import Conversation, InboundReceipt, Job, Message
 from kefu.db.types import utcnow

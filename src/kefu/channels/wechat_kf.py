@@ -49,8 +49,7 @@ from kefu.channels.base import (
     Synced,
 )
 from kefu.channels.http import unreachable
-from kefu.channels.wechat_crypto import CryptoError, MessageCrypt, check_signature
-from kefu.channels.wechat_oa import (
+from kefu.channels.wechat_api import (
     SUCCESS,
     TOKEN_ERRORS,
     check_fresh,
@@ -59,6 +58,7 @@ from kefu.channels.wechat_oa import (
     upload_media,
     xml_text,
 )
+from kefu.channels.wechat_crypto import CryptoError, MessageCrypt, check_signature
 from kefu.domain.enums import ChannelKind, IdentityKind, MessageType
 from kefu.domain.inbound import Inbound, InboundMessage, Media, SendFailure
 from kefu.domain.window import RULES, WindowRule

@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import functools
 import io
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any, ClassVar
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import httpx
 import orjson
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from PIL import Image, ImageDraw
 
 from kefu.channels.base import (
@@ -44,25 +40,24 @@ from kefu.channels.base import (
     SendContext,
     TokenFetch,
 )
-from kefu.channels.http import get_limited, unreachable
+from kefu.channels.http import unreachable
+from kefu.channels.wechat_api import (
+    SUCCESS,
+    _with_token,
+    check_fresh,
+    fetch_media,
+    parse_xml,
+    upload_media,
+    xml_text,
+)
 from kefu.channels.wechat_crypto import CryptoError, MessageCrypt, check_signature
-from kefu.domain.enums import ChannelKind, IdentityKind, MessageType
-from kefu.domain.inbound import Inbound, InboundMessage, Media
+from kefu.channels.wechat_oa_protocol import OA_MEDIA, build_send, parse_message
+from kefu.domain.enums import ChannelKind
+from kefu.domain.inbound import Media
 from kefu.domain.window import RULES, WindowRule
 
 API_BASE = "https://api.weixin.qq.com"
-MAX_SKEW = 300  # seconds a request's timestamp may differ from ours
 MODES = ("plaintext", "compatible", "safe")
-SUCCESS = HookReply(body=b"success")
-# Errors that mean the token is no longer valid: refresh it and try once more.
-TOKEN_ERRORS = frozenset({40001, 40014, 42001})
-WINDOW_ERRORS = {
-    45015: "window_closed: WeChat 45015, the customer has not written within 48 hours "
-    "or has unfollowed",
-    45047: "window_exhausted: WeChat 45047, the number of replies since the customer's last "
-    "message is used up",
-}
-RETRY_ERRORS = frozenset({-1, 45009, 45011})  # busy, daily quota, frequency limit
 
 
 class WeChatOAAdapter:
@@ -157,11 +152,6 @@ class WeChatOAAdapter:
         )
 
 
-# Which WeChat media type each attachment kind is uploaded as (the customer-service API sends
-# images, voice and video; other files cannot be sent to an Official Account's follower).
-OA_MEDIA = {"image": "image", "audio": "voice", "video": "video"}
-
-
 @functools.cache
 def default_thumb() -> OutFile:
     """The thumbnail sent with every video (WeChat's video message needs a ``thumb_media_id``;
@@ -183,270 +173,6 @@ async def _upload_thumb(ctx: SendContext, base: str, fetch: TokenFetch) -> str |
         if exc.retry:
             raise
         return None
-
-
-async def _with_token(
-    ctx: SendContext, fetch: TokenFetch, call: Callable[[str], Awaitable[dict[str, Any]]]
-) -> dict[str, Any]:
-    """One API call with the shared token; a token WeChat calls invalid is refreshed and the
-    call tried once more. Errors become :class:`DeliveryFailed` (window errors close it)."""
-    answer: dict[str, Any] = {}
-    code = 0
-    for refresh in (False, True):
-        token = await ctx.token(fetch, refresh=refresh)
-        answer = await call(token)
-        code = int(answer.get("errcode") or 0)
-        if code == 0:
-            return answer
-        if code not in TOKEN_ERRORS:
-            break
-    reason = f"wechat {code}: {answer.get('errmsg', '')}"[:500]
-    if code in WINDOW_ERRORS:
-        raise DeliveryFailed(WINDOW_ERRORS[code], retry=False, window_closed=True)
-    raise DeliveryFailed(reason, retry=code in RETRY_ERRORS or code in TOKEN_ERRORS)
-
-
-async def upload_media(
-    ctx: SendContext, base: str, fetch: TokenFetch, file: OutFile, types: Mapping[str, str]
-) -> str:
-    """Upload a stored attachment as temporary media (``/cgi-bin/media/upload``, kept three
-    days by WeChat); returns its ``media_id``. The same endpoint serves the Official Account
-    and WeCom."""
-    media_type = types.get(file.kind)
-    if media_type is None:
-        raise DeliveryFailed(
-            f"unsupported: this channel cannot send a {file.kind} attachment", retry=False
-        )
-
-    async def call(token: str) -> dict[str, Any]:
-        try:
-            r = await ctx.http.post(
-                f"{base}/cgi-bin/media/upload",
-                params={"access_token": token, "type": media_type},
-                files={"media": (file.name, file.data, file.mime)},
-                timeout=60,
-            )
-        except httpx.HTTPError as exc:
-            raise unreachable(exc) from exc
-        if r.status_code >= 500:
-            raise DeliveryFailed(f"wechat upload HTTP {r.status_code}", retry=True)
-        try:
-            answer = r.json()
-        except ValueError as exc:
-            raise DeliveryFailed("wechat upload: the answer is not JSON", retry=True) from exc
-        return answer if isinstance(answer, dict) else {"errcode": -1}
-
-    answer = await _with_token(ctx, fetch, call)
-    # A ``thumb`` upload answers ``thumb_media_id`` instead (not in WeChat's reference page).
-    media_id = answer.get("media_id") or answer.get("thumb_media_id")
-    if not isinstance(media_id, str) or not media_id:
-        raise DeliveryFailed(f"wechat upload: no media_id ({str(answer)[:200]})", retry=False)
-    return media_id
-
-
-async def fetch_media(
-    ctx: SendContext, base: str, token_fetch: TokenFetch, media: Media, max_bytes: int
-) -> Fetched:
-    """A customer's file: from ``PicUrl`` when given (SSRF-guarded like every fetch), else
-    from ``/cgi-bin/media/get`` with the account's token. WeChat answers errors as JSON."""
-    try:
-        if media.url:
-            data, r = await get_limited(ctx.http, media.url, max_bytes)
-        else:
-            token = await ctx.token(token_fetch)
-            params = {"access_token": token, "media_id": media.media_id or ""}
-            data, r = await get_limited(
-                ctx.http, f"{base}/cgi-bin/media/get", max_bytes, params=params
-            )
-    except httpx.HTTPError as exc:
-        raise unreachable(exc) from exc
-    except ValueError as exc:
-        raise DeliveryFailed(str(exc), retry=False) from exc
-    if r.status_code != 200 or r.headers.get("content-type", "").startswith(
-        ("application/json", "text/plain")
-    ):
-        raise DeliveryFailed(
-            f"wechat: the file could not be fetched ({data[:200]!r})", retry=r.status_code >= 500
-        )
-    return Fetched(data=data, name=media.name)
-
-
-# -- inbound ---------------------------------------------------------------------------------
-
-
-def check_fresh(timestamp: str) -> None:
-    try:
-        skew = abs(time.time() - int(timestamp))
-    except ValueError as exc:
-        raise BadSignature("bad timestamp") from exc
-    if skew > MAX_SKEW:
-        raise BadSignature("stale timestamp")
-
-
-def parse_xml(body: bytes) -> Element:
-    try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise BadRequest("malformed XML") from exc
-    if root.tag != "xml":
-        raise BadRequest("not a WeChat message")
-    return root
-
-
-def xml_text(root: Element, tag: str, limit: int = 20_000) -> str:
-    node = root.find(tag)
-    return (node.text or "")[:limit] if node is not None else ""
-
-
-def parse_message(root: Element) -> Inbound | None:
-    """The customer item of a decrypted WeChat message or event (``None``: nothing to store)."""
-    openid = xml_text(root, "FromUserName", 128)
-    msg_type = xml_text(root, "MsgType", 32)
-    created = xml_text(root, "CreateTime", 20)
-    if not openid or not created.isdigit():
-        raise BadRequest("FromUserName and CreateTime are required")
-    common: dict[str, Any] = {
-        "address": openid,
-        "identities": ((IdentityKind.wechat_openid, openid),),
-        "sent_at": datetime.fromtimestamp(int(created), UTC),
-    }
-    if msg_type == "event":
-        return _event(root, openid, created, common)
-    msg_id = xml_text(root, "MsgId", 32)
-    if not msg_id.isdigit():
-        raise BadRequest("MsgId is required")
-    message = _message(root, msg_type)
-    if message is None:
-        return None
-    return Inbound(provider_id=f"msg:{msg_id}", message=message, window="message", **common)
-
-
-def _message(root: Element, msg_type: str) -> InboundMessage | None:
-    if msg_type == "text":
-        menu_id = xml_text(root, "bizmsgmenuid", 64)  # a tapped msgmenu item
-        button = {"button": {"id": menu_id}} if menu_id else None
-        return InboundMessage(
-            type=MessageType.text, content=xml_text(root, "Content"), payload=button
-        )
-    if msg_type == "image":
-        media = Media(
-            url=xml_text(root, "PicUrl", 2000) or None, media_id=xml_text(root, "MediaId", 500)
-        )
-        return InboundMessage(type=MessageType.image, content="image", media=media)
-    if msg_type == "voice":
-        media = Media(
-            media_id=xml_text(root, "MediaId", 500), mime=f"audio/{xml_text(root, 'Format', 20)}"
-        )
-        return InboundMessage(
-            type=MessageType.audio, content=xml_text(root, "Recognition") or "voice", media=media
-        )
-    if msg_type in ("video", "shortvideo"):
-        media = Media(media_id=xml_text(root, "MediaId", 500))
-        return InboundMessage(type=MessageType.video, content="video", media=media)
-    if msg_type == "location":
-        try:
-            lat, lng = (
-                float(xml_text(root, "Location_X", 32)),
-                float(xml_text(root, "Location_Y", 32)),
-            )
-        except ValueError as exc:
-            raise BadRequest("bad location") from exc
-        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise BadRequest("bad location")
-        payload: dict[str, Any] = {"latitude": lat, "longitude": lng}
-        label = xml_text(root, "Label", 500)
-        if label:
-            payload["name"] = label[:200]
-        return InboundMessage(
-            type=MessageType.location, content=label or f"{lat}, {lng}", payload=payload
-        )
-    if msg_type == "link":
-        parts = [
-            xml_text(root, "Title", 500),
-            xml_text(root, "Description", 2000),
-            xml_text(root, "Url", 2000),
-        ]
-        return InboundMessage(type=MessageType.text, content="\n".join(p for p in parts if p))
-    return None  # types WeChat may add later: acknowledged, not stored
-
-
-def _event(root: Element, openid: str, created: str, common: dict[str, Any]) -> Inbound | None:
-    event = xml_text(root, "Event", 64)
-    key = xml_text(root, "EventKey", 500)
-    pid = f"event:{openid}:{created}"
-    if event == "subscribe":
-        scene = key.removeprefix("qrscene_") if key.startswith("qrscene_") else None
-        source = f"qrscene:{scene}"[:200] if scene else "wechat:subscribe"
-        return Inbound(provider_id=pid, window="event", source=source, **common)
-    if event == "SCAN":
-        return Inbound(provider_id=pid, window="event", source=f"qrscene:{key}"[:200], **common)
-    if event == "unsubscribe":
-        return Inbound(provider_id=pid, window="closed", **common)
-    if event == "CLICK" and key:
-        message = InboundMessage(
-            type=MessageType.text, content=key, payload={"button": {"id": key[:64]}}
-        )
-        return Inbound(provider_id=pid, window="event", message=message, **common)
-    return None  # VIEW, LOCATION reports, kf session events …: acknowledged
-
-
-# -- outbound --------------------------------------------------------------------------------
-
-
-def build_send(
-    out: Outbound, uploaded: str | None = None, thumb: str | None = None
-) -> dict[str, Any]:
-    """The customer-service API body for ``out`` (docs/messages.md types mapped); ``uploaded``
-    is the media id of the message's attachment, uploaded just before, ``thumb`` that of a
-    video's thumbnail."""
-    payload = dict(out.payload or {})
-    base: dict[str, Any] = {"touser": out.address}
-    buttons = [b for b in payload.get("buttons") or [] if isinstance(b, dict)]
-    replies = [b for b in buttons if b.get("action") != "url" and b.get("id") and b.get("label")]
-    links = [
-        b
-        for b in buttons
-        if b.get("action") == "url" and str(b.get("value", "")).startswith(("https://", "http://"))
-    ]
-    text = out.content
-    if links:
-        text += "".join(f'\n<a href="{b["value"]}">{b["label"]}</a>' for b in links)
-    if out.type == MessageType.card:
-        article = {
-            "title": str(payload.get("title") or out.content)[:64],
-            "description": str(payload.get("text") or "")[:120],
-            "url": str(payload.get("url") or ""),
-            "picurl": str(payload.get("image_url") or ""),
-        }
-        return base | {"msgtype": "news", "news": {"articles": [article]}}
-    if out.file is not None and uploaded is not None:
-        kind = OA_MEDIA[out.file.kind]
-        part: dict[str, Any] = {"media_id": uploaded}
-        if kind == "video":
-            title = out.content if out.content.strip() else out.file.name
-            part |= {"title": title[:64], "description": ""}
-            if thumb is not None:
-                part["thumb_media_id"] = thumb
-        return base | {"msgtype": kind, kind: part}
-    if out.type in (MessageType.image, MessageType.audio, MessageType.video):
-        media_id = payload.get("media_id")
-        if not isinstance(media_id, str):
-            raise DeliveryFailed(
-                "unsupported: this file has not been uploaded to WeChat", retry=False
-            )
-        kind = {"image": "image", "audio": "voice", "video": "video"}[out.type.value]
-        return base | {"msgtype": kind, kind: {"media_id": media_id}}
-    if out.type not in (MessageType.text, MessageType.menu):
-        raise DeliveryFailed(
-            f"unsupported: WeChat cannot show {out.type.value} messages", retry=False
-        )
-    if replies:
-        items = [{"id": str(b["id"])[:64], "content": str(b["label"])[:80]} for b in replies]
-        return base | {
-            "msgtype": "msgmenu",
-            "msgmenu": {"head_content": text, "list": items, "tail_content": ""},
-        }
-    return base | {"msgtype": "text", "text": {"content": text}}
 
 
 async def fetch_token(http: httpx.AsyncClient, base: str, config: ChannelConfig) -> tuple[str, int]:

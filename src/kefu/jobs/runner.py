@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Kefu, Job], Awaitable[None]]
 LEASE = timedelta(seconds=60)
+PRUNE_EVERY = 600.0  # seconds between retention passes
 RECEIPT_RETENTION = timedelta(days=7)  # inbound receipts kept against provider retries
 # How long ``forever`` holds the ends of jobs for a claim to record them with, when no new job
 # comes due: they then get a write of their own.
@@ -300,16 +301,14 @@ class Worker:
         a job never waits for a slow one of another conversation. The claim and the record
         of the jobs that ended since the last one are one action of the write batch: they
         share its commit with the writes of customers and agents."""
-        last_prune = float("-inf")
-        loop = asyncio.get_running_loop()
         job_signals.add(self._wake)  # set when this process enqueues a job
         job_takers.add(self)  # or hands it over at once: take_now
+        # Retention runs beside the claims: on a large installation it writes for every
+        # workspace, and jobs must not wait for it (at start-up least of all).
+        pruner = asyncio.get_running_loop().create_task(self._prune_forever())
         try:
             while True:
                 try:
-                    if loop.time() - last_prune > 600:
-                        await self.prune()
-                        last_prune = loop.time()
                     self._wake.clear()
                     await self._cycle()
                     if not self._wake.is_set():
@@ -325,7 +324,17 @@ class Worker:
         finally:
             job_signals.discard(self._wake)
             job_takers.discard(self)
+            pruner.cancel()
+            await asyncio.gather(pruner, return_exceptions=True)
             await self._stop()
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                await self.prune()
+            except Exception:
+                log.exception("retention pass failed; next one as scheduled")
+            await asyncio.sleep(PRUNE_EVERY)
 
     async def _cycle(self) -> None:
         """Record the ended jobs and claim as many due ones as there is room for."""

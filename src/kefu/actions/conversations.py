@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete
 
@@ -66,6 +67,31 @@ _ALLOWED: dict[ConversationStatus, frozenset[ConversationStatus]] = {
 }
 
 
+async def insert_conversation(tx: Tx, **fields: Any) -> tuple[Conversation, ConversationView]:
+    """A new conversation row with ``fields`` and what every conversation starts with (no
+    messages, nothing read, normal priority, the transaction's time), flushed, and its
+    ``conversation.created`` event. The callers record why it was opened."""
+    now = tx.now
+    conv = Conversation(
+        workspace_id=tx.workspace_id,
+        id=new_id(),
+        **{"priority": Priority.normal.value} | fields,
+        last_seq=0,
+        customer_read_seq=0,
+        agent_read_seq=0,
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+    )
+    tx.session.add(conv)
+    await tx.session.flush()
+    view = conversation_view(conv, [])
+    tx.emit(
+        ConversationCreated(conversation=view), conversation_id=conv.id, contact_id=conv.contact_id
+    )
+    return conv, view
+
+
 async def start_conversation(
     tx: Tx, actor: CustomerActor, *, source: str | None = None
 ) -> ConversationView:
@@ -76,27 +102,13 @@ async def start_conversation(
         raise NotFound("inbox not found")
     bot = await tx.session.get(BotSetting, (actor.workspace_id, inbox.id))
     with_bot = bot is not None and bot.enabled
-    conv = Conversation(
-        workspace_id=tx.workspace_id,
-        id=new_id(),
+    conv, view = await insert_conversation(
+        tx,
         inbox_id=inbox.id,
         contact_id=actor.contact_id,
         status=(ConversationStatus.bot if with_bot else ConversationStatus.queued).value,
         team_id=inbox.team_id,
-        priority=Priority.normal.value,
         source=source,
-        last_seq=0,
-        customer_read_seq=0,
-        agent_read_seq=0,
-        created_at=tx.now,
-        updated_at=tx.now,
-        last_activity_at=tx.now,
-    )
-    tx.session.add(conv)
-    await tx.session.flush()
-    view = conversation_view(conv, [])
-    tx.emit(
-        ConversationCreated(conversation=view), conversation_id=conv.id, contact_id=conv.contact_id
     )
     tx.emit(
         ConversationOpened(

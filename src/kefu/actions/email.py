@@ -8,20 +8,19 @@ import uuid
 
 from sqlalchemy import select
 
+from kefu.actions.conversations import insert_conversation
 from kefu.actions.identities import link_identity
 from kefu.actions.jobs import enqueue_job
 from kefu.actions.tx import Tx
 from kefu.db.tables import Contact, ContactIdentity, Conversation
 from kefu.domain.actors import Actor
-from kefu.domain.enums import ConversationStatus, IdentityKind, Priority, Role
+from kefu.domain.enums import ConversationStatus, IdentityKind, Role
 from kefu.domain.errors import Conflict, InvalidInput
-from kefu.domain.events import ConversationCreated, EmailConversationStarted, TranscriptRequested
+from kefu.domain.events import EmailConversationStarted, TranscriptRequested
 from kefu.domain.identities import normalize_email
-from kefu.domain.ids import new_id
 from kefu.domain.views import ConversationView
 from kefu.queries.access import access_conversation, require_role
 from kefu.queries.email import MailInbox, list_mail_inboxes
-from kefu.queries.views import conversation_view
 
 TRANSCRIPT_JOB = "email.transcript"
 DEFAULT_SUBJECT = "Following up on your message"
@@ -87,31 +86,17 @@ async def start_email_conversation(
         address = await _contact_address(tx, source.contact_id)
     await _refuse_open(tx, inbox.inbox_id, source.contact_id)
     title = (subject or "").strip() or DEFAULT_SUBJECT
-    conv = Conversation(
-        workspace_id=tx.workspace_id,
-        id=new_id(),
+    conv, view = await insert_conversation(
+        tx,
         inbox_id=inbox.inbox_id,
         contact_id=source.contact_id,
         status=ConversationStatus.open.value,
         assignee_id=agent.agent_id,
         assigned_at=tx.now,
         team_id=source.team_id,
-        priority=Priority.normal.value,
         source="agent:email",
-        last_seq=0,
-        customer_read_seq=0,
-        agent_read_seq=0,
-        created_at=tx.now,
-        updated_at=tx.now,
-        last_activity_at=tx.now,
         channel_address=address,
         channel_reply={"subject": title},
-    )
-    tx.session.add(conv)
-    await tx.session.flush()
-    view = conversation_view(conv, [])
-    tx.emit(
-        ConversationCreated(conversation=view), conversation_id=conv.id, contact_id=conv.contact_id
     )
     tx.emit(
         EmailConversationStarted(

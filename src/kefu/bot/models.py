@@ -82,6 +82,14 @@ class BotModels:
             return have  # stale but usable: the new model trains in the background
         return await asyncio.shield(task)
 
+    def ready(self, workspace_id: uuid.UUID, stamp: Stamp) -> Trained | None:
+        """The model to answer with without waiting: the current one, or a stale one while
+        the new one trains; ``None`` before the workspace's first training has ended."""
+        have = self._trained.get(workspace_id)
+        if have is None or have.stamp != stamp:
+            self.refresh(workspace_id)
+        return have
+
     def refresh(self, workspace_id: uuid.UUID) -> asyncio.Task[Trained]:
         """Start retraining unless it is already running; returns the running task."""
         task = self._tasks.get(workspace_id)

@@ -17,17 +17,19 @@ from sqlalchemy import bindparam, func, select
 
 from kefu.actions.bot import Turn, bot_turn, greet
 from kefu.bot.dialogue import Answer, Memory, decide, language_of
-from kefu.bot.models import Trained, articles_stamp
+from kefu.bot.models import BotModels, Trained, articles_stamp
 from kefu.bot.texts import text
 from kefu.db.tables import BotSetting, BotState, Conversation, Message
 from kefu.domain.actors import BotActor
 from kefu.domain.bot import MAX_MENU, BotSettingsView
 from kefu.domain.enums import ConversationStatus, SenderKind
 from kefu.domain.kb import ArticleView
+from kefu.queries.access import access_conversation
 from kefu.queries.bot import settings_view
 from kefu.queries.kb import list_articles
 
 if TYPE_CHECKING:
+    from kefu.actions.tx import Tx
     from kefu.db.tables import Job
     from kefu.runtime import Kefu
 
@@ -37,6 +39,51 @@ MAX_TURNS = 20  # customer messages handled per run; the rest wait for the next 
 async def run_bot(kefu: Kefu, job: Job) -> None:
     ws = job.workspace_id
     conv_id = uuid.UUID(job.payload["conversation_id"])
+    if kefu.bot_models.backend == "tfidf":
+        # The usual turn: reads, match and answer in one action of the write batch (the
+        # matcher costs less than a read session of its own; an embeddings model does not).
+        done = await kefu.write(
+            ws,
+            partial(_answer_in_write, models=kefu.bot_models, conversation_id=conv_id),
+            conversations=[conv_id],
+        )
+        if done:
+            return
+    await _run_apart(kefu, ws, conv_id)
+
+
+async def _answer_in_write(tx: Tx, *, models: BotModels, conversation_id: uuid.UUID) -> bool:
+    """Answer the unhandled messages in the write transaction itself: its reads (the
+    conversation, preloaded with the batch's; the bot's memory; the messages; the articles'
+    stamp) are those the turn writes on, with no read session of their own. False when the
+    turn needs what an action must not wait for: the conversation's first turn (the welcome
+    menu) or a workspace's first training."""
+    ws = tx.workspace_id
+    actor = BotActor(workspace_id=ws)
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if conv.status != ConversationStatus.bot.value:
+        return True  # a person owns it: the bot stays silent
+    state = await tx.session.get(BotState, (ws, conv.id))
+    if state is None:
+        return False
+    messages = await _unhandled(tx.session, ws, conv.id, state.handled_seq)
+    if not messages:
+        return True
+    trained = models.ready(ws, await articles_stamp(tx.session, ws))
+    if trained is None:
+        return False
+    memory = Memory(state.last_question, state.last_article, state.not_helpful)
+    for message in messages:
+        turn = _turn(trained, message, memory, state.language)
+        if not await bot_turn(tx, actor, conv.id, turn):
+            break  # handed off
+        memory = turn.memory
+    return True
+
+
+async def _run_apart(kefu: Kefu, ws: uuid.UUID, conv_id: uuid.UUID) -> None:
+    """A turn that reads first, then matches, then writes: the welcome menu, the first turn
+    before a workspace's model is trained, and every turn with an embeddings model."""
     # One read: the conversation with the bot's memory and settings, the unhandled messages,
     # the articles' stamp (a statement each; a turn's reads were two sessions of eight).
     async with kefu.db.read() as session:
@@ -78,15 +125,17 @@ async def run_bot(kefu: Kefu, job: Job) -> None:
     for message in messages:
         turn = _turn(trained, message, memory, language)
         done = await kefu.write(
-            ws, partial(bot_turn, actor=actor, conversation_id=conv_id, turn=turn)
+            ws,
+            partial(bot_turn, actor=actor, conversation_id=conv_id, turn=turn),
+            conversations=[conv_id],
         )
         if not done:
             return
         memory = turn.memory
 
 
-def _turn(trained: Trained, message: Message, memory: Memory, language: str) -> Turn:
-    assert message.seq is not None
+def _turn(trained: Trained, message: Any, memory: Memory, language: str) -> Turn:
+    """``message``: an unhandled message's row (seq, content, payload)."""
     button = _button(message.payload)
     match = None
     if button is None and trained.model is not None:
@@ -139,7 +188,7 @@ _LAST_AGENT = (
 )
 
 _UNHANDLED = (
-    select(Message)
+    select(Message.seq, Message.content, Message.payload)
     .where(
         Message.workspace_id == bindparam("ws"),
         Message.conversation_id == bindparam("conv"),
@@ -152,8 +201,8 @@ _UNHANDLED = (
 )
 
 
-async def _unhandled(session: Any, ws: uuid.UUID, conv_id: uuid.UUID, after: int) -> list[Message]:
+async def _unhandled(session: Any, ws: uuid.UUID, conv_id: uuid.UUID, after: int) -> list[Any]:
     """Customer messages the bot has not handled, and no person has seen: after an agent hands
     a conversation back to the bot, it answers only what the customer writes from then on."""
     rows = await session.execute(_UNHANDLED, {"ws": ws, "conv": conv_id, "after": after})
-    return list(rows.scalars())
+    return list(rows)

@@ -1,0 +1,321 @@
+"""One WebSocket connection of the gateway (:mod:`kefu.realtime.gateway`): its actor, its
+position in the workspace's event stream, and the protocol it speaks once authenticated.
+
+Frames are JSON objects with a ``type``. Client: ``hello {since?}``, ``send``, ``typing``,
+``read``, ``ping``. Server: ``ready {position}``, ``resync_required``, ``event``, ``ack``,
+``error``, ``typing``, ``pong``. What a socket receives is decided by the same access rule as
+the HTTP API (:func:`kefu.queries.access.can_see_event`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.websockets import WebSocket, WebSocketState
+
+from kefu.actions.conversations import mark_read
+from kefu.actions.messages import send_message
+from kefu.actions.tx import CommittedEvent
+from kefu.domain.actors import AgentActor, CustomerActor
+from kefu.domain.errors import KefuError
+from kefu.jobs.channels import forward_typing
+from kefu.queries.access import access_conversation
+from kefu.realtime.frames import FRAMES, Hello, Ping, Read, Send, TypingIn
+from kefu.realtime.hub import WorkspaceHub, event_frame
+from kefu.realtime.stream import read_events, stream_bounds
+from kefu.runtime import Kefu
+from kefu.security.principals import (
+    Principal,
+)
+from kefu.security.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "kefu.v1"
+MAX_BAD_FRAMES = 10
+MAX_INFLIGHT_SENDS = 64
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return orjson.dumps(obj).decode()
+
+
+class Connection:
+    """One socket: its actor, its stream position, and a small outbound buffer.
+
+    An idle socket is the common case (thousands per node), so a connection holds only what it
+    needs: slots, and the buffer, flusher, send limit and task set exist only while in use."""
+
+    __slots__ = (
+        "_closer",
+        "_closing",
+        "_flusher",
+        "_inflight",
+        "_out",
+        "_tasks",
+        "actor",
+        "bad_frames",
+        "bucket",
+        "hello_done",
+        "hub",
+        "kefu",
+        "live",
+        "pos",
+        "session_id",
+        "ws",
+    )
+
+    def __init__(self, ws: WebSocket, principal: Principal, kefu: Kefu) -> None:
+        self.ws = ws
+        self.kefu = kefu
+        self.actor: AgentActor | CustomerActor = principal.actor
+        self.session_id: uuid.UUID | None = principal.session_id
+        self.pos = 0
+        self.live = False
+        self.hub: WorkspaceHub | None = None
+        self._out: deque[str] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing: tuple[int, str] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._inflight: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task[None]] | None = None
+        self.bucket = TokenBucket(kefu.settings.ws_rate_per_second, kefu.settings.ws_rate_burst)
+        self.bad_frames = 0
+        self.hello_done = False
+
+    @property
+    def safe_position(self) -> int:
+        """A position to resume from: everything this socket may see up to it is already in
+        its outbound buffer, ahead of the frame that carries it."""
+        if self.live and self.hub is not None:
+            return max(self.pos, self.hub.delivered)
+        return self.pos
+
+    @property
+    def closing(self) -> bool:
+        return self._closing is not None
+
+    def push(self, frame: str) -> None:
+        if self._closing is not None:
+            return
+        out = self._out
+        if out is None:
+            out = self._out = deque()
+        elif len(out) >= self.kefu.settings.ws_queue_size:
+            # A consumer this slow resumes from the database instead of holding memory.
+            self.close_soon(4008, "too slow: reconnect and resume")
+            return
+        out.append(frame)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self._closing is None:
+            self._closing = (code, reason)
+            self._out = None
+            self._closer = self._spawn(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):  # the peer may be gone already
+                await self.ws.close(code, reason)
+
+    async def _flush(self) -> None:
+        with contextlib.suppress(Exception):  # a peer gone away: the receive loop ends it
+            while self._out:
+                await self.ws.send_text(self._out.popleft())
+        self._out = None  # no await since the loop ended: nothing was pushed in between
+        self._flusher = None
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        if self._tasks is None:
+            self._tasks = set()
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def error(self, code: str, message: str, client_msg_id: str | None = None) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if client_msg_id is not None:
+            frame["client_msg_id"] = client_msg_id
+        self.push(_dumps(frame))
+
+    # --- the protocol ---------------------------------------------------------------
+
+    async def hello(self, frame: Hello) -> None:
+        if self.hub is None:
+            self.hub = await self.kefu.hubs.join(self)
+        self.live = False
+        delivered = self.hub.delivered
+        if frame.since is None or frame.since == delivered:
+            # Nothing missed (the common reconnect): the hub has delivered everything up to
+            # here and nothing newer than that is pruned, so no query is needed.
+            self.pos = delivered
+        else:
+            async with self.kefu.db.read_conn() as session:
+                floor, head = await stream_bounds(session, self.actor.workspace_id)
+                if frame.since < floor or frame.since > head:
+                    self.push(_dumps({"type": "resync_required", "position": head}))
+                    return
+                self.pos = frame.since
+                await self._replay(session)
+        await self._replay(None)
+        self.hello_done = True
+        self.push(_dumps({"type": "ready", "position": self.pos}))
+
+    async def _replay(self, session: AsyncConnection | None) -> None:
+        """Send what was missed, then join the live stream with no gap and no repeat
+        (``session``: read the first page with it; ``None``: open sessions as needed)."""
+        assert self.hub is not None
+        page = self.kefu.settings.replay_page_size
+        while True:
+            upto = self.hub.delivered
+            if self.pos >= upto:
+                self.live = True  # no await between the check and this: nothing slips by
+                return
+            if session is not None:
+                rows = await self._read(session, upto, page)
+            else:
+                async with self.kefu.db.read_conn() as fresh:
+                    rows = await self._read(fresh, upto, page)
+            for e in rows:
+                self.push(event_frame(e))
+            self.pos = rows[-1].position if len(rows) == page else upto
+            if session is not None:
+                return  # the caller goes on without holding its session
+
+    async def _read(
+        self, session: AsyncConnection, upto: int, page: int
+    ) -> Sequence[CommittedEvent]:
+        return await read_events(
+            session,
+            self.actor.workspace_id,
+            after=self.pos,
+            upto=upto,
+            actor=self.actor,
+            limit=page,
+        )
+
+    async def send(self, frame: Send) -> None:
+        if self._inflight is None:
+            self._inflight = asyncio.Semaphore(MAX_INFLIGHT_SENDS)
+        async with self._inflight:
+            try:
+                sent = await self.kefu.write(
+                    self.actor.workspace_id,
+                    partial(
+                        send_message,
+                        actor=self.actor,
+                        conversation_id=frame.conversation_id,
+                        content=frame.content,
+                        type=frame.msg_type,
+                        payload=frame.payload,
+                        client_msg_id=frame.client_msg_id,
+                    ),
+                    conversations=(frame.conversation_id,),
+                )
+            except KefuError as exc:
+                self.error(exc.code, exc.message, frame.client_msg_id)
+                return
+            except Exception:
+                log.exception("send failed")
+                self.error("internal_error", "the message was not stored", frame.client_msg_id)
+                return
+            self.push(
+                _dumps(
+                    {
+                        "type": "ack",
+                        "client_msg_id": frame.client_msg_id,
+                        "message_id": str(sent.message.id),
+                        "conversation_id": str(sent.message.conversation_id),
+                        "seq": sent.message.seq,
+                        "duplicate": sent.duplicate,
+                    }
+                )
+            )
+
+    async def read(self, frame: Read) -> None:
+        try:
+            await self.kefu.write(
+                self.actor.workspace_id,
+                partial(
+                    mark_read,
+                    actor=self.actor,
+                    conversation_id=frame.conversation_id,
+                    seq=frame.seq,
+                ),
+            )
+        except KefuError as exc:
+            self.error(exc.code, exc.message)
+
+    async def typing(self, frame: TypingIn) -> None:
+        try:
+            async with self.kefu.db.read() as session:
+                conv = await access_conversation(session, self.actor, frame.conversation_id)
+        except KefuError as exc:
+            self.error(exc.code, exc.message)
+            return
+        private = frame.private and isinstance(self.actor, AgentActor)
+        signal = {
+            "contact_id": str(conv.contact_id),
+            "private": private,
+            "sender_kind": self.actor.sender_kind.value,
+            "sender_id": str(self.actor.sender_id),
+            "frame": {
+                "type": "typing",
+                "conversation_id": str(conv.id),
+                "sender_kind": self.actor.sender_kind.value,
+                "sender_name": self.actor.name,
+                "typing": frame.typing,
+            },
+        }
+        await self.kefu.bus.publish_signal(self.actor.workspace_id, signal)
+        if isinstance(self.actor, AgentActor) and not private:
+            forward_typing(self.kefu, conv, frame.typing)
+
+    async def handle(self, raw: str) -> None:
+        if not self.bucket.take():
+            self.error("rate_limited", "slow down")
+            self.bad_frames += 1
+            return
+        try:
+            data = orjson.loads(raw)
+            frame = FRAMES.validate_python(data)
+        except (orjson.JSONDecodeError, ValidationError, RecursionError):
+            self.bad_frames += 1
+            self.error("invalid_frame", "frames are JSON objects with a known type")
+            return
+        if isinstance(frame, Ping):
+            self.push(
+                _dumps({"type": "pong", "nonce": frame.nonce, "position": self.safe_position})
+            )
+        elif isinstance(frame, Hello):
+            await self.hello(frame)
+        elif not self.hello_done:
+            self.error("hello_first", "send hello before anything else")
+        elif isinstance(frame, Send):
+            self._spawn(self.send(frame))
+        elif isinstance(frame, Read):
+            self._spawn(self.read(frame))
+        else:
+            await self.typing(frame)
+
+    async def finish(self) -> None:
+        if self.hub is not None:
+            await self.kefu.hubs.leave(self)
+        for task in list(self._tasks or ()):
+            if task is not self._closer:
+                task.cancel()
+        if self._closer is not None:  # a close the server decided on is still sent
+            await self._closer

@@ -95,7 +95,16 @@ async def bot_turn(tx: Tx, actor: BotActor, conversation_id: uuid.UUID, turn: Tu
     if state is None:
         state = _new_state(tx, conv, turn.language)
         tx.session.add(state)
-    elif state.handled_seq >= turn.seq:
+    return await take_turn(tx, actor, conv, state, turn)
+
+
+async def take_turn(
+    tx: Tx, actor: BotActor, conv: Conversation, state: BotState, turn: Turn
+) -> bool:
+    """:func:`bot_turn` for a caller that holds the conversation and the bot's memory, read in
+    this transaction: False (and nothing written) if a person owns the conversation or the
+    message was handled already."""
+    if conv.status != ConversationStatus.bot.value or state.handled_seq >= turn.seq:
         return False
     state.handled_seq = turn.seq
     state.last_question = turn.memory.last_question[:500]

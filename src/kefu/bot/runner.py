@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
 
-from kefu.actions.bot import Turn, bot_turn, greet
+from kefu.actions.bot import Turn, bot_turn, greet, take_turn
 from kefu.bot.dialogue import Answer, Memory, decide, language_of
 from kefu.bot.models import BotModels, Trained, articles_stamp
 from kefu.bot.texts import text
-from kefu.db.tables import BotSetting, BotState, Conversation, Message
+from kefu.db.tables import BotSetting, BotState, Conversation, KbArticle, Message
 from kefu.domain.actors import BotActor
 from kefu.domain.bot import MAX_MENU, BotSettingsView
 from kefu.domain.enums import ConversationStatus, SenderKind
@@ -66,16 +66,17 @@ async def _answer_in_write(tx: Tx, *, models: BotModels, conversation_id: uuid.U
     state = await tx.session.get(BotState, (ws, conv.id))
     if state is None:
         return False
-    messages = await _unhandled(tx.session, ws, conv.id, state.handled_seq)
+    params = {"ws": ws, "conv": conv.id, "after": state.handled_seq}
+    messages = list(await tx.session.execute(_UNHANDLED_STAMPED, params))
     if not messages:
         return True
-    trained = models.ready(ws, await articles_stamp(tx.session, ws))
+    trained = models.ready(ws, (messages[0].articles, messages[0].articles_changed))
     if trained is None:
         return False
     memory = Memory(state.last_question, state.last_article, state.not_helpful)
     for message in messages:
         turn = _turn(trained, message, memory, state.language)
-        if not await bot_turn(tx, actor, conv.id, turn):
+        if not await take_turn(tx, actor, conv, state, turn):
             break  # handed off
         memory = turn.memory
     return True
@@ -198,6 +199,20 @@ _UNHANDLED = (
     )
     .order_by(Message.seq)
     .limit(MAX_TURNS)
+)
+
+
+# The same, each row with the articles' stamp (:func:`articles_stamp`; SQLite and PostgreSQL
+# compute an uncorrelated subquery once): no statement of its own for it.
+_UNHANDLED_STAMPED = _UNHANDLED.add_columns(
+    select(func.count())
+    .where(KbArticle.workspace_id == bindparam("ws"))
+    .scalar_subquery()
+    .label("articles"),
+    select(func.max(KbArticle.updated_at))
+    .where(KbArticle.workspace_id == bindparam("ws"))
+    .scalar_subquery()
+    .label("articles_changed"),
 )
 
 

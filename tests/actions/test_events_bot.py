@@ -7,7 +7,10 @@ from functools import partial
 import pytest
 
 from kefu.actions import bot, kb, messages
+from kefu.actions.tx import Tx
 from kefu.bot.dialogue import Answer, Handoff, HandoffReason, Memory
+from kefu.db.tables import BotState
+from kefu.db.tables import Conversation as ConversationRow
 from kefu.domain.actors import BotActor
 from kefu.domain.bot import BotSettingsInput
 from kefu.domain.enums import ConversationStatus, Role
@@ -129,7 +132,22 @@ async def test_bot_actions(kefu: Kefu) -> None:
         partial(bot.bot_turn, actor=robot, conversation_id=conv, turn=turn),
         expect=[],
     )
-    later = bot.Turn(3, Handoff(HandoffReason.unsure), Memory(), "en")
+
+    # take_turn: the same, on the conversation and memory the caller read in its transaction.
+    async def take(t: bot.Turn, tx: Tx) -> bool:
+        conv_row = await tx.session.get(ConversationRow, (tx.workspace_id, conv))
+        state = await tx.session.get(BotState, (tx.workspace_id, conv))
+        assert conv_row is not None and state is not None
+        return await bot.take_turn(tx, robot, conv_row, state, t)
+
+    assert not await check(kefu, world, partial(take, turn), expect=[])  # handled already
+    again = bot.Turn(
+        3, Answer(str(article.id), 0.9), Memory("again", str(article.id)), "en", article
+    )
+    assert await check(
+        kefu, world, partial(take, again), expect=["message.created", "message.created"]
+    )
+    later = bot.Turn(4, Handoff(HandoffReason.unsure), Memory(), "en")
     assert await check(
         kefu,
         world,
@@ -143,6 +161,9 @@ async def test_bot_actions(kefu: Kefu) -> None:
             "conversation.queue_updated",
         ],
     )
+    # A person owns it now: the bot says nothing.
+    last = bot.Turn(9, Answer(str(article.id), 0.9), Memory("x", str(article.id)), "en", article)
+    assert not await check(kefu, world, partial(take, last), expect=[])
     other = await conversation(kefu, world, await customer(kefu, world, "v2"))
     assert await check(
         kefu,

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
 
     # background work in the same process (one-process installs)
     run_worker: bool = True
+    # how often an idle worker looks for due jobs it was not told about: the fallback under
+    # the doorbell (a commit that enqueues jobs wakes the workers of every process at once)
+    worker_idle_seconds: float = Field(default=1.0, gt=0)
 
     # the bot's matcher: "tfidf" (default, no model) or "embeddings" (the kefu[embeddings]
     # extra); the embeddings model is a sentence-transformers name or directory, read from

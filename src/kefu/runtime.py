@@ -27,7 +27,12 @@ class Kefu:
         self.db = Database(settings.effective_database_url)
         self.bus = make_bus(settings.redis_url)
         self.hubs = Hubs(self.db, self.bus)
-        self.writer = Writer(self.db, self.bus.publish_events, batch_max=settings.commit_batch_max)
+        self.writer = Writer(
+            self.db,
+            self.bus.publish_events,
+            batch_max=settings.commit_batch_max,
+            ring=self.bus.ring_workers,
+        )
         self.storage: Storage = LocalStorage(settings.data_dir / "attachments")
         self.bot_models = BotModels(self.db, settings.bot_backend, settings.bot_embeddings_model)
         self.limiter: Limiter = (

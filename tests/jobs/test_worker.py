@@ -365,3 +365,29 @@ async def test_a_bot_turn_is_claimed_in_the_transaction_that_schedules_it(
         release.set()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_batch_that_enqueued_due_jobs_rings_the_workers_once(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    rings = 0
+
+    async def ring() -> None:
+        nonlocal rings
+        rings += 1
+
+    kefu.writer.ring = ring
+    batches = kefu.writer.batches
+    await asyncio.gather(
+        *(
+            kefu.write(world.workspace_id, partial(enqueue_job, kind="test.ok", payload={"n": n}))
+            for n in range(8)
+        )
+    )
+    assert rings == kefu.writer.batches - batches < 8  # one ring per batch, not per job
+    rings = 0
+    later = utcnow() + timedelta(minutes=5)
+    await kefu.write(
+        world.workspace_id, partial(enqueue_job, kind="test.ok", payload={}, run_at=later)
+    )
+    await make_world(kefu)  # commits without jobs
+    assert rings == 0  # nothing due: the workers' poll finds the later job when it is due

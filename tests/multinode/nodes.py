@@ -151,6 +151,22 @@ class Cluster:
         self.nodes.append(node)
         return node
 
+    def spawn_worker(self, *, env: dict[str, str] | None = None) -> Node:
+        """Start a ``kefu worker`` process (on Redis): a node with no port, running only jobs."""
+        name = f"worker{len(self.nodes)}"
+        log_path = self.workdir / f"{name}.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [*_kefu_command(), "worker"],
+                env=self._env(free_port(), redis=True, extra=env or {}),  # port unused
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        node = Node(name, 0, proc, log_path)
+        self.nodes.append(node)
+        return node
+
     async def wait_healthy(self, node: Node) -> None:
         deadline = time.monotonic() + HEALTH_TIMEOUT
         async with httpx.AsyncClient(base_url=node.url, timeout=2) as client:

@@ -17,7 +17,8 @@ from kefu.domain.enums import JobState
 from kefu.domain.ids import new_id
 
 # The idle workers of this process: told after a commit that added jobs, so they need not
-# wait for their next poll.
+# wait for their next poll. Workers of other processes are rung through the bus instead
+# (``Tx.ring_workers``, ``Bus.ring_workers``): a hint only, their poll stays the fallback.
 job_signals: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
 
 
@@ -51,9 +52,14 @@ def _take(tx: Tx, job: Job, due: bool) -> bool:
     return False
 
 
-async def _wake_workers() -> None:
+def wake_workers() -> None:
+    """Wake this process's idle workers (after a local commit, or a ring from another node)."""
     for signal in list(job_signals):
         signal.set()
+
+
+async def _wake_workers() -> None:
+    wake_workers()
 
 
 async def enqueue_job(
@@ -70,7 +76,8 @@ async def enqueue_job(
     finish no longer matches), so the new schedule stands; handlers check state anyway.
 
     A due job of a kind in ``TAKEN_AT_ONCE`` is claimed here by a running worker of this
-    process that has room; any other job wakes the process's workers after the commit."""
+    process that has room; any other job wakes the process's workers after the commit, and a
+    due one rings the workers of every process (one ring per committed batch)."""
     due = run_at is None or run_at <= tx.now
     if dedupe_key is not None:
         existing = await tx.session.scalar(
@@ -104,7 +111,11 @@ async def enqueue_job(
 
 
 def _after(tx: Tx, job: Job, due: bool) -> None:
-    if not _take(tx, job, due) and _wake_workers not in tx.after_commit:
+    if _take(tx, job, due):
+        return
+    if due:
+        tx.ring_workers = True
+    if _wake_workers not in tx.after_commit:
         tx.after_commit.append(_wake_workers)
 
 

@@ -63,6 +63,9 @@ class Tx:
         self._positions = positions
         self._events = events
         self.after_commit: list[Callable[[], Awaitable[None]]] = []
+        # Set by ``enqueue_job`` when a due job waits for a worker to claim it: the writer then
+        # rings every worker process once after the batch commits (``Writer.ring``).
+        self.ring_workers = False
 
     async def insert(self, model: type[Base], row: dict[str, Any]) -> None:
         """Insert a plain row: at once on the careful pass, else with the batch's other rows of

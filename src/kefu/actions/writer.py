@@ -83,14 +83,25 @@ class _Request(Generic[T]):
     future: asyncio.Future[T]
     conversations: Sequence[uuid.UUID] = ()
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    ring: bool = False  # enqueued a due job that no worker took in the transaction
 
 
 class Writer:
     """Runs actions in batched write transactions and publishes their events after commit."""
 
-    def __init__(self, db: Database, publish: Publisher, *, batch_max: int = 256) -> None:
+    def __init__(
+        self,
+        db: Database,
+        publish: Publisher,
+        *,
+        batch_max: int = 256,
+        ring: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.db = db
         self.publish = publish
+        # Rings the job workers of every process once per batch that enqueued due jobs (the
+        # bus's doorbell); a lost ring costs a worker at most its poll interval.
+        self.ring = ring
         self.batch_max = batch_max
         self._queue: asyncio.Queue[_Request[Any]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -165,10 +176,17 @@ class Writer:
             except Exception:  # the database has them; clients catch up on their next doorbell
                 log.exception("publishing %d events failed", len(events))
             _PUBLISH.observe(time.perf_counter() - started)
+        ring = False
         for req, _, error in outcomes:
             if error is None:
+                ring = ring or req.ring
                 for hook in req.after_commit:
                     await hook()
+        if ring and self.ring is not None:
+            try:
+                await self.ring()
+            except Exception:  # a hint only: the workers' poll finds the jobs
+                log.warning("ringing the job workers failed", exc_info=True)
 
     async def _attempt(
         self, batch: list[_Request[Any]], *, careful: bool
@@ -188,6 +206,7 @@ class Writer:
             positions = await session.run_sync(_open_batch, batch, kept)
             for req in batch:
                 req.after_commit.clear()
+                req.ring = False
                 run = _run_careful if careful else _run_optimistic
                 outcome = await run(session, req, positions, events, now, scratch)
                 if outcome[2] is not None and not careful:
@@ -286,6 +305,7 @@ async def _run_careful(
             log.exception("action failed")
         return req, None, exc
     req.after_commit.extend(tx.after_commit)
+    req.ring = tx.ring_workers
     return req, result, None
 
 
@@ -314,6 +334,7 @@ async def _run_optimistic(
     except Exception as exc:
         return req, None, exc
     req.after_commit.extend(tx.after_commit)
+    req.ring = tx.ring_workers
     return req, result, None
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import Table, bindparam, or_, select, update
 
 from kefu.actions.channels import prune_receipts
 from kefu.actions.conversations import unsnooze
-from kefu.actions.jobs import job_signals, job_takers
+from kefu.actions.jobs import job_signals, job_takers, wake_workers
 from kefu.actions.retention import prune_events
 from kefu.actions.sla import SLA_CHECK, check_sla
 from kefu.actions.tx import Tx
@@ -148,13 +148,14 @@ class Worker:
         kefu: Kefu,
         *,
         batch: int = 32,
-        idle_seconds: float = 1.0,
+        idle_seconds: float | None = None,
         workspace_id: uuid.UUID | None = None,
     ) -> None:
         self.kefu = kefu
         self.workspace_id = workspace_id  # drain one workspace only (maintenance, tests)
         self.batch = batch  # jobs claimed at once (run_due); jobs in hand at most (forever)
-        self.idle_seconds = idle_seconds
+        # the poll under the doorbell (unset: the worker_idle_seconds setting)
+        self.idle_seconds = idle_seconds or kefu.settings.worker_idle_seconds
         self.name = f"{socket.gethostname()[:40]}:{uuid.uuid4().hex[:6]}"
         self._claims = 0
         # forever's state: the lanes running, the jobs in hand, the ends not yet recorded
@@ -307,8 +308,11 @@ class Worker:
         # workspace, and jobs must not wait for it (at start-up least of all).
         pruner = asyncio.get_running_loop().create_task(self._prune_forever())
         try:
+            watching = False  # woken when another process rings (the bus's doorbell)
             while True:
                 try:
+                    if not watching:
+                        watching = await self._watch()
                     self._wake.clear()
                     await self._cycle()
                     if not self._wake.is_set():
@@ -327,6 +331,16 @@ class Worker:
             pruner.cancel()
             await asyncio.gather(pruner, return_exceptions=True)
             await self._stop()
+
+    async def _watch(self) -> bool:
+        """Listen for rings from other processes; ``False`` if the bus cannot be reached (the
+        worker polls meanwhile and tries again after its next wait)."""
+        try:
+            await self.kefu.bus.watch_jobs(wake_workers)
+        except Exception:
+            log.warning("not listening for job rings; polling meanwhile", exc_info=True)
+            return False
+        return True
 
     async def _prune_forever(self) -> None:
         while True:

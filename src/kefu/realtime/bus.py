@@ -3,6 +3,10 @@
 A bus message for events carries the committed rows themselves so a node can usually deliver
 without a query; a node that sees a gap (a lost or late message) reads the gap from the database.
 Signals (typing) are ephemeral: never stored, lost if nobody listens.
+
+The job workers have a doorbell too: a commit that enqueued due jobs rings every worker process
+(``ring_workers``), and a process with a worker listens (``watch_jobs``), so a worker in another
+process claims the job at once instead of at its next poll. A lost ring costs that poll.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ log = logging.getLogger(__name__)
 
 EventsHandler = Callable[[uuid.UUID, list[CommittedEvent]], Awaitable[None]]
 SignalHandler = Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]]
+RingHandler = Callable[[], None]
+
+JOBS_CHANNEL = "kefu:jobs"
 
 
 class Bus(Protocol):
@@ -34,6 +41,8 @@ class Bus(Protocol):
     async def publish_signal(self, workspace_id: uuid.UUID, signal: dict[str, Any]) -> None: ...
     async def subscribe(self, workspace_id: uuid.UUID) -> None: ...
     async def unsubscribe(self, workspace_id: uuid.UUID) -> None: ...
+    async def ring_workers(self) -> None: ...
+    async def watch_jobs(self, on_ring: RingHandler) -> None: ...
     @property
     def healthy(self) -> bool: ...
 
@@ -76,6 +85,12 @@ class MemoryBus:
         return None
 
     async def unsubscribe(self, workspace_id: uuid.UUID) -> None:
+        return None
+
+    async def ring_workers(self) -> None:
+        return None  # one process: its workers were woken directly
+
+    async def watch_jobs(self, on_ring: RingHandler) -> None:
         return None
 
 
@@ -128,6 +143,8 @@ class RedisBus:
         self._task: asyncio.Task[None] | None = None
         self._on_events: EventsHandler | None = None
         self._on_signal: SignalHandler | None = None
+        self._on_ring: RingHandler | None = None
+        self._ring = self.node_id.encode()
         self._healthy = False
         self.reconnected: asyncio.Event = asyncio.Event()
 
@@ -141,12 +158,14 @@ class RedisBus:
         self._healthy = True
         # A placeholder subscription keeps the reader alive before the first workspace joins.
         await self._pubsub.subscribe("kefu:node:" + self.node_id)
-        self._task = asyncio.get_running_loop().create_task(self._read(), name="kefu-redis-bus")
+        if self._task is None:  # else a worker started reading already (watch_jobs)
+            self._task = asyncio.get_running_loop().create_task(self._read(), name="kefu-redis-bus")
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         await self._redis.aclose()
 
@@ -175,6 +194,20 @@ class RedisBus:
             self._channels.discard(name)
             await self._pubsub.unsubscribe(name)
 
+    async def ring_workers(self) -> None:
+        """Tell the job workers of every process that due jobs were committed."""
+        await self._redis.publish(JOBS_CHANNEL, self._ring)
+
+    async def watch_jobs(self, on_ring: RingHandler) -> None:
+        """Call ``on_ring`` when another process rings the workers. Starts reading the bus if
+        nothing did yet (``kefu worker`` serves no sockets and never calls ``start``)."""
+        self._on_ring = on_ring
+        if JOBS_CHANNEL not in self._channels:
+            await self._pubsub.subscribe(JOBS_CHANNEL)
+            self._channels.add(JOBS_CHANNEL)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._read(), name="kefu-redis-bus")
+
     async def _read(self) -> None:
         while True:
             try:
@@ -193,6 +226,10 @@ class RedisBus:
         if message.get("type") != "message":
             return
         channel = message["channel"].decode()
+        if channel == JOBS_CHANNEL:
+            if message["data"] != self._ring and self._on_ring is not None:
+                self._on_ring()  # not our own ring: this process's workers were woken already
+            return
         if not channel.startswith("kefu:ws:"):
             return
         ws_id = uuid.UUID(channel.removeprefix("kefu:ws:"))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 import warnings
+import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,14 +93,21 @@ class TfidfModel:
         return Match(self.labels[best], confidence, self.threshold)
 
 
+_ANALYZERS: weakref.WeakKeyDictionary[TfidfVectorizer, Callable[[str], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _features(
     vectorizer: TfidfVectorizer, text: str
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """Sublinear-tf × idf, L2-normalised: what ``vectorizer.transform([text])`` computes."""
     vocabulary: dict[str, int] = vectorizer.vocabulary_
-    counts = Counter(
-        i for i in (vocabulary.get(t) for t in vectorizer.build_analyzer()(text)) if i is not None
-    )
+    analyzer = _ANALYZERS.get(vectorizer)
+    if analyzer is None:  # building one per question cost as much as using it
+        analyzer = _ANALYZERS[vectorizer] = vectorizer.build_analyzer()
+    counts: Counter[int | None] = Counter(map(vocabulary.get, analyzer(text)))  # C loops
+    counts.pop(None, None)  # n-grams not in the vocabulary
     if not counts:
         return np.empty(0, np.intp), np.empty(0, np.float32)
     idx = np.fromiter(counts.keys(), np.intp, len(counts))

@@ -54,20 +54,20 @@ async def run_bot(kefu: Kefu, job: Job) -> None:
 
 async def _answer_in_write(tx: Tx, *, models: BotModels, conversation_id: uuid.UUID) -> bool:
     """Answer the unhandled messages in the write transaction itself: its reads (the
-    conversation, preloaded with the batch's; the bot's memory; the messages; the articles'
-    stamp) are those the turn writes on, with no read session of their own. False when the
-    turn needs what an action must not wait for: the conversation's first turn (the welcome
-    menu) or a workspace's first training."""
+    conversation, preloaded with the batch's; then the bot's memory, the messages and the
+    articles' stamp in one statement) are those the turn writes on, with no read session of
+    their own. False when the turn needs what an action must not wait for: the conversation's
+    first turn (the welcome menu) or a workspace's first training."""
     ws = tx.workspace_id
     actor = BotActor(workspace_id=ws)
     conv = await access_conversation(tx.session, actor, conversation_id)
     if conv.status != ConversationStatus.bot.value:
         return True  # a person owns it: the bot stays silent
-    state = await tx.session.get(BotState, (ws, conv.id))
-    if state is None:
-        return False
-    params = {"ws": ws, "conv": conv.id, "after": state.handled_seq}
-    messages = list(await tx.session.execute(_UNHANDLED_STAMPED, params))
+    rows = list(await tx.session.execute(_TURN_READ, {"ws": ws, "conv": conv.id}))
+    if not rows:
+        return False  # no memory yet: the welcome menu goes first
+    state: BotState = rows[0][0]
+    messages = [row for row in rows if row.seq is not None]
     if not messages:
         return True
     trained = models.ready(ws, (messages[0].articles, messages[0].articles_changed))
@@ -202,17 +202,36 @@ _UNHANDLED = (
 )
 
 
-# The same, each row with the articles' stamp (:func:`articles_stamp`; SQLite and PostgreSQL
-# compute an uncorrelated subquery once): no statement of its own for it.
-_UNHANDLED_STAMPED = _UNHANDLED.add_columns(
-    select(func.count())
-    .where(KbArticle.workspace_id == bindparam("ws"))
-    .scalar_subquery()
-    .label("articles"),
-    select(func.max(KbArticle.updated_at))
-    .where(KbArticle.workspace_id == bindparam("ws"))
-    .scalar_subquery()
-    .label("articles_changed"),
+# A turn's one read in the write transaction: the bot's memory (into the session: the turn
+# writes on it), joined with the same unhandled messages (a row of NULLs when there are none),
+# each row with the articles' stamp (:func:`articles_stamp`; SQLite and PostgreSQL compute an
+# uncorrelated subquery once). No row: no memory yet.
+_TURN_READ = (
+    select(
+        BotState,
+        Message.seq,
+        Message.content,
+        Message.payload,
+        select(func.count())
+        .where(KbArticle.workspace_id == bindparam("ws"))
+        .scalar_subquery()
+        .label("articles"),
+        select(func.max(KbArticle.updated_at))
+        .where(KbArticle.workspace_id == bindparam("ws"))
+        .scalar_subquery()
+        .label("articles_changed"),
+    )
+    .outerjoin(
+        Message,
+        (Message.workspace_id == BotState.workspace_id)
+        & (Message.conversation_id == BotState.conversation_id)
+        & (Message.sender_kind == SenderKind.customer.value)
+        & (Message.seq > BotState.handled_seq)
+        & (Message.seq > _LAST_AGENT),
+    )
+    .where(BotState.workspace_id == bindparam("ws"), BotState.conversation_id == bindparam("conv"))
+    .order_by(Message.seq)
+    .limit(MAX_TURNS)
 )
 
 

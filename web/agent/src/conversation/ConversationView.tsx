@@ -3,8 +3,8 @@ import { api } from "../api/client";
 import type { Conversation, Message, Priority } from "../api/types";
 import { type Key, t } from "../i18n";
 import { contactName, wantContacts } from "../state/contacts";
-import { currentRealtime, ensureConversation } from "../state/session";
-import { store, useStore } from "../state/store";
+import { currentRealtime, ensureConversation, loadThread } from "../state/session";
+import { useStore } from "../state/store";
 import { transfer } from "./actions";
 import { ChannelStateNotice } from "./ChannelStateNotice";
 import { ClosedWindow } from "./ClosedWindow";
@@ -12,14 +12,6 @@ import { Composer } from "./Composer";
 import { MessageBody } from "./MessageBody";
 import { windowClosed } from "./reach";
 import { threadOf } from "./thread";
-
-async function loadThread(id: string): Promise<void> {
-  const { items } = await api.messages(id);
-  store.update((d) => ({
-    ...d,
-    messages: { ...d.messages, [id]: { ...Object.fromEntries(items.map((m) => [m.id, m])), ...(d.messages[id] ?? {}) } },
-  }));
-}
 
 export function ConversationView({ id }: { id: string }) {
   const conv = useStore((s) => s.data.conversations[id]);

@@ -73,6 +73,22 @@ export function withFresh(old: State, fresh: State): State {
   };
 }
 
+/** Load a conversation's messages into the store. Merged: a message an event added or
+ *  updated meanwhile keeps its newer version. */
+export async function loadThread(id: string): Promise<void> {
+  const { items } = await api.messages(id);
+  store.update((d) => ({
+    ...d,
+    messages: { ...d.messages, [id]: { ...Object.fromEntries(items.map((m) => [m.id, m])), ...(d.messages[id] ?? {}) } },
+  }));
+}
+
+/** Fetch the loaded threads again: one fetched before the socket went live (or before a
+ *  resync) may lack a message written between that fetch and the socket's position. */
+async function refreshThreads(): Promise<void> {
+  await Promise.all(Object.keys(store.get().data.messages).map((id) => loadThread(id).catch(() => undefined)));
+}
+
 export async function start(me: Agent): Promise<void> {
   store.set({ me, connection: "connecting" });
   realtime?.stop();
@@ -94,6 +110,7 @@ export async function start(me: Agent): Promise<void> {
     onResync: async () => {
       const fresh = await fetchState(me);
       store.update((d) => withFresh(d, fresh));
+      await refreshThreads();
     },
     onTyping: (f) => {
       if (f.sender_kind === "agent" && f.sender_name === store.get().me?.name) return;
@@ -112,6 +129,7 @@ export async function start(me: Agent): Promise<void> {
   const queued = pending;
   pending = null;
   queued.forEach(handle);
+  await refreshThreads();
 }
 
 export function stop(): void {

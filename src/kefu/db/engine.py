@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event, exc, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -26,6 +27,15 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from kefu.db.sqlite import connector
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON columns through orjson: several times faster than the standard library both ways,
+    which matters on the hot path (every message's event payload, every conversation loaded)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, synchronous: str) -> None:
@@ -46,6 +56,7 @@ def _make_sqlite_engine(url: str, *, writer: bool, synchronous: str) -> AsyncEng
         pool_size=1 if writer else 4,
         max_overflow=0 if writer else 4,
         pool_timeout=60,
+        **_JSON,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -104,7 +115,7 @@ class Database:
             )
         else:
             self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size
+                url, pool_size=pool_size, max_overflow=pool_size, **_JSON
             )
             _ping_when_idle(self.write_engine)
             # the same pool, without BEGIN/ROLLBACK around reads

@@ -157,6 +157,7 @@ class Client:
     asked: int = 0  # bot: questions asked so far
     waiting: deque[str] = field(default_factory=deque)  # bot: client_msg_ids not yet answered
     welcomed: asyncio.Future[float] | None = None  # bot: the welcome menu arrived
+    resume: str = ""  # the resume ticket the last ready/pong handed out (kefu)
 
 
 @dataclass(eq=False)
@@ -319,6 +320,7 @@ class Generator:
         self.dup_deliveries = 0
         self.dup_acks = 0
         self.unknown_frames = 0
+        self.resumed = 0  # connects made with a resume ticket (no HTTP ticket request)
         self.counter = 0
         self.rr = 0
         self.loop_step: Step | None = None  # the closed-loop probe, while it runs
@@ -343,8 +345,14 @@ class Generator:
     # --- connections ----------------------------------------------------------------------
 
     async def open(self, c: Client, since: int | None = None) -> int:
-        """Ticket, handshake, ``hello``: returns the position ``ready`` reports."""
-        sub = await self.target.subprotocol(c)
+        """Ticket, handshake, ``hello``: returns the position ``ready`` reports. A client that
+        holds a resume ticket reconnects with it instead of asking over HTTP, as the widget and
+        the agent app do."""
+        if c.resume:
+            sub, c.resume = c.resume, ""
+            self.resumed += 1
+        else:
+            sub = await self.target.subprotocol(c)
         c.conn = await connect(
             self.target.ws_urls[c.node],
             subprotocols=["kefu.v1", sub],  # type: ignore[list-item]
@@ -441,6 +449,7 @@ class Generator:
                         if w is not None and not w.done():
                             w.set_result(f["seq"])
                 elif kind in ("ready", "resync_required"):
+                    c.resume = f.get("resume") or c.resume
                     if c.ready is not None and not c.ready.done():
                         c.ready.set_result(f["position"] if kind == "ready" else -1)
                     done = c.caught_up is None or c.caught_up.done()
@@ -1007,6 +1016,7 @@ class Generator:
         timeout = spec.get("timeout_s", 60.0)
         mark = self.sampler.mark()
         t2 = now()
+        resumed = self.resumed
         opener = asyncio.create_task(
             self.open_many(clients, spec.get("concurrency", 1000), since=True)
         )
@@ -1026,6 +1036,7 @@ class Generator:
             "first_connect_seconds": round(first_connect, 2),  # 0: the idle sockets were reused
             "missed_messages": len(missing) - agent_errors,
             "clients_with_a_missed_message": len(missing),
+            "reconnected_with_resume_ticket": self.resumed - resumed,
             "missed_send_seconds": round(missed_s, 2),
             "storm_seconds": round(max(finished) if finished and not lagging else storm_s, 2),
             "caught_up": len(finished),

@@ -55,12 +55,22 @@ async def test_attachments_through_the_client(server: LiveServer) -> None:
         assert (err.value.status, err.value.code) == (415, "unsupported_type")
 
 
-async def test_live_events_resume_after_the_network_drops(server: LiveServer) -> None:
+async def test_live_events_resume_after_the_network_drops(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = await make_world(server.kefu)
     async with server.http() as anon:
         agent = await login(anon, world.agents[0].email)
     async with KefuClient(server.url, world.inbox.key) as kefu:
         conv = (await kefu.start_conversation("hi"))["conversation"]["id"]
+        tickets: list[str] = []
+        ask = kefu.ticket
+
+        async def counted() -> str:
+            tickets.append(await ask())
+            return tickets[-1]
+
+        monkeypatch.setattr(kefu, "ticket", counted)
         async with kefu.realtime() as live:
             await _agent_reply(server, agent, conv, "reply 1")
             got = await live.next_event("message.created")
@@ -77,6 +87,7 @@ async def test_live_events_resume_after_the_network_drops(server: LiveServer) ->
                 for _ in range(3)
             ]
             assert live.connects == 2
+            assert len(tickets) == 1  # it came back with the resume ticket of its first socket
             assert sorted(seen) == ["after the drop", "reply 2", "reply 3"]
             again = await live.send(conv, "after the drop", client_msg_id="c-9")
             assert again["duplicate"] is True and again["message_id"] == ack["message_id"]

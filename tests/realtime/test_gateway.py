@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
-from tests.support import LiveServer, login, make_world, open_socket, visitor
+from kefu.realtime import connection
+from tests.support import LiveServer, Socket, login, make_world, open_socket, visitor
 
 pytestmark = pytest.mark.realtime
 
@@ -157,3 +160,48 @@ async def test_pong_carries_a_safe_resume_position(server: LiveServer) -> None:
         async with open_socket(server.ws_url, cust_http, customer=True) as again:
             resumed = await again.hello(since=pong["position"])
             assert resumed["type"] == "ready" and not again.events()
+
+
+async def test_a_resume_ticket_reconnects_without_asking_over_http(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ready`` hands the client a ticket to reconnect with: the socket comes back and replays
+    what it missed without a ticket request; ``pong`` renews it; the session's end ends it."""
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        agent_token = await login(anon, world.agents[0].email)
+        v = await visitor(anon, world.inbox.key)
+    async with server.http(agent_token) as agent_http, server.http(v["token"]) as cust_http:
+        conv_id = (await cust_http.post("/api/client/v1/conversations", json={})).json()[
+            "conversation"
+        ]["id"]
+        async with open_socket(server.ws_url, cust_http, customer=True) as ws:
+            ready = await ws.hello()
+            await ws.send({"type": "ping", "nonce": "p"})
+            pong = await ws.until(lambda f: f["type"] == "pong")
+        assert ready["resume"].startswith("kefu.ticket.") and ready["resume_expires_in"] == 300
+        assert "resume" not in pong  # renewed only once the last one is half-way to expiry
+        r = await agent_http.post(
+            f"/api/v1/conversations/{conv_id}/messages", json={"content": "while you were away"}
+        )
+        assert r.status_code == 200, r.text
+
+        async with connect(server.ws_url, subprotocols=["kefu.v1", ready["resume"]]) as conn:  # type: ignore[list-item]
+            again = Socket(conn)
+            back = await again.hello(since=pong["position"])
+            assert back["type"] == "ready"
+            assert [e["event"]["message"]["content"] for e in again.events("message.created")] == [
+                "while you were away"
+            ]
+            monkeypatch.setattr(connection, "RENEW_RESUME_AFTER", 0.0)
+            await again.send({"type": "ping"})
+            renewed = await again.until(lambda f: f["type"] == "pong")
+            assert renewed["resume"].startswith("kefu.ticket.")
+
+        # The ticket names the session; a session that ended takes its tickets with it.
+        async with open_socket(server.ws_url, agent_http) as agent_ws:
+            agent_ready = await agent_ws.hello()
+        assert (await agent_http.post("/api/v1/auth/logout")).status_code == 204
+        with pytest.raises(InvalidStatus):
+            async with connect(server.ws_url, subprotocols=["kefu.v1", agent_ready["resume"]]):  # type: ignore[list-item]
+                pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,8 @@ class Realtime:
         self._closing = False
         self._runner: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
+        # The resume ticket the last ``ready``/``pong`` handed out, and when to stop trusting it.
+        self._resume: tuple[str, float] | None = None
 
     async def __aenter__(self) -> Realtime:
         self._ready = asyncio.get_running_loop().create_future()
@@ -64,6 +67,7 @@ class Realtime:
     async def _run(self) -> None:
         delay = 0.25
         while not self._closing:
+            resuming = self._resume is not None
             try:
                 await self._connect_once()
                 delay = 0.25
@@ -71,6 +75,8 @@ class Realtime:
                 if isinstance(exc, ConnectionClosed) and _code(exc) == SESSION_ENDED:
                     self._fail(KefuError(401, "unauthenticated", "the session ended"))
                     return
+                if isinstance(exc, InvalidStatus) and resuming:
+                    continue  # the resume ticket was refused: ask for a ticket at once
             except Exception as exc:
                 self._fail(exc)
                 return
@@ -82,7 +88,11 @@ class Realtime:
             delay = min(30.0, delay * 2)
 
     async def _connect_once(self) -> None:
-        sub = await self.client.ticket()
+        resume, self._resume = self._resume, None  # a resume ticket is tried once
+        if resume is not None and resume[1] > time.monotonic():
+            sub = resume[0]
+        else:
+            sub = await self.client.ticket()
         url = self.client.base_url.replace("http", "ws", 1) + "/ws"
         protocols = [Subprotocol("kefu.v1"), Subprotocol(sub)]
         async with connect(url, subprotocols=protocols, open_timeout=15) as conn:
@@ -99,6 +109,10 @@ class Realtime:
         kind = frame.get("type")
         if kind in ("event", "ready", "pong") and frame.get("position") is not None:
             self.position = max(self.position or 0, int(frame["position"]))
+        if kind in ("ready", "pong") and isinstance(frame.get("resume"), str):
+            # trusted for most of its life: the clocks of client and server may differ
+            life = 0.8 * float(frame.get("resume_expires_in", 60))
+            self._resume = (frame["resume"], time.monotonic() + life)
         if kind in ("event", "typing"):
             self._frames.put_nowait(frame)
         elif kind == "ready":

@@ -2,9 +2,9 @@
 position in the workspace's event stream, and the protocol it speaks once authenticated.
 
 Frames are JSON objects with a ``type``. Client: ``hello {since?}``, ``send``, ``typing``,
-``read``, ``ping``. Server: ``ready {position}``, ``resync_required``, ``event``, ``ack``,
-``error``, ``typing``, ``pong``. What a socket receives is decided by the same access rule as
-the HTTP API (:func:`kefu.queries.access.can_see_event`).
+``read``, ``ping``. Server: ``ready {position, resume}``, ``resync_required``, ``event``,
+``ack``, ``error``, ``typing``, ``pong``. What a socket receives is decided by the same access
+rule as the HTTP API (:func:`kefu.queries.access.can_see_event`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
@@ -38,12 +39,14 @@ from kefu.security.principals import (
     Principal,
 )
 from kefu.security.ratelimit import TokenBucket
+from kefu.security.tickets import RESUME_SECONDS, TICKET_PREFIX, issue_ticket
 
 log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "kefu.v1"
 MAX_BAD_FRAMES = 10
 MAX_INFLIGHT_SENDS = 64
+RENEW_RESUME_AFTER = RESUME_SECONDS / 2  # a pong renews the client's resume ticket after this
 
 
 def _dumps(obj: dict[str, Any]) -> str:
@@ -71,6 +74,7 @@ class Connection:
         "kefu",
         "live",
         "pos",
+        "resume_at",
         "session_id",
         "ws",
     )
@@ -92,6 +96,7 @@ class Connection:
         self.bucket = TokenBucket(kefu.settings.ws_rate_per_second, kefu.settings.ws_rate_burst)
         self.bad_frames = 0
         self.hello_done = False
+        self.resume_at = 0.0  # when the client was last handed a resume ticket (monotonic)
 
     @property
     def safe_position(self) -> int:
@@ -172,7 +177,21 @@ class Connection:
                 await self._replay(session)
         await self._replay(None)
         self.hello_done = True
-        self.push(_dumps({"type": "ready", "position": self.pos}))
+        self.push(_dumps(self._with_resume({"type": "ready", "position": self.pos}, force=True)))
+
+    def _with_resume(self, frame: dict[str, Any], *, force: bool) -> dict[str, Any]:
+        """Add a resume ticket to ``frame`` (``ready``; a ``pong`` once the last one handed out
+        is half-way to expiry): the client reconnects with it, without asking over HTTP."""
+        now = time.monotonic()
+        if self.session_id is None or not (force or now - self.resume_at >= RENEW_RESUME_AFTER):
+            return frame
+        self.resume_at = now
+        ticket = issue_ticket(
+            self.kefu.settings.secret_key, self.actor.workspace_id, self.session_id, RESUME_SECONDS
+        )
+        frame["resume"] = TICKET_PREFIX + ticket
+        frame["resume_expires_in"] = RESUME_SECONDS
+        return frame
 
     async def _replay(self, session: AsyncConnection | None) -> None:
         """Send what was missed, then join the live stream with no gap and no repeat
@@ -297,9 +316,8 @@ class Connection:
             self.error("invalid_frame", "frames are JSON objects with a known type")
             return
         if isinstance(frame, Ping):
-            self.push(
-                _dumps({"type": "pong", "nonce": frame.nonce, "position": self.safe_position})
-            )
+            pong = {"type": "pong", "nonce": frame.nonce, "position": self.safe_position}
+            self.push(_dumps(self._with_resume(pong, force=False) if self.hello_done else pong))
         elif isinstance(frame, Hello):
             await self.hello(frame)
         elif not self.hello_done:

@@ -83,6 +83,21 @@ describe("resuming", () => {
     expect(c.connection).toBe("online");
   });
 
+  it("comes back with the resume ticket of ready or pong, and asks over HTTP once it is refused", async () => {
+    const c = client();
+    const first = await live(c, 10);
+    first.receive({ type: "pong", position: 11, resume: "kefu.ticket.r1", resume_expires_in: 300 });
+    first.drop();
+    server.requests = [];
+    const second = await reconnect(11);
+    expect(second.protocols).toEqual(["kefu.v1", "kefu.ticket.r1"]);
+    expect(server.requests).not.toContain("POST /realtime/ticket");
+    second.drop(); // refused before ready: a ticket is asked for at once, no back-off
+    await settle();
+    expect(server.requests).toContain("POST /realtime/ticket");
+    expect(FakeSocket.last().protocols).toEqual(["kefu.v1", "kefu.ticket.t"]);
+  });
+
   it("fills a gap in seq at once, without waiting for a reconnect", async () => {
     server.messages = [message(1)];
     const c = client();

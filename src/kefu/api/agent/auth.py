@@ -19,7 +19,7 @@ from kefu.queries.access import access_agent
 from kefu.queries.directory import find_agents_by_email
 from kefu.queries.views import load_agent_view
 from kefu.security.passwords import hash_password_async, verify_password_async
-from kefu.security.tickets import TICKET_PREFIX, issue_ticket
+from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
 
 router = APIRouter(tags=["auth"])
 
@@ -109,7 +109,7 @@ async def change_password(body: PasswordIn, me: CurrentAgent, kefu: KefuDep) -> 
 @router.post("/realtime/ticket", response_model=TicketOut)
 async def ticket(me: CurrentAgent, kefu: KefuDep) -> TicketOut:
     t = issue_ticket(kefu.settings.secret_key, me.actor.workspace_id, me.session_id)
-    return TicketOut(ticket=t, subprotocol=TICKET_PREFIX + t, expires_in=60)
+    return TicketOut(ticket=t, subprotocol=TICKET_PREFIX + t, expires_in=TICKET_SECONDS)
 
 
 @router.post("/auth/tokens", response_model=ApiTokenOut, status_code=201)

@@ -32,7 +32,7 @@ from kefu.queries.access import access_conversation, get_inbox_by_key
 from kefu.queries.conversations import ConversationFilter, list_conversations, list_messages
 from kefu.queries.views import customer_conversation_view, load_agent_ref
 from kefu.security.identity import VerifiedUser, verify_hmac, verify_jwt
-from kefu.security.tickets import TICKET_PREFIX, issue_ticket
+from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
 
 router = APIRouter(tags=["client"])
 
@@ -161,7 +161,7 @@ async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep)
 @router.post("/realtime/ticket", response_model=TicketOut)
 async def ticket(me: CurrentCustomer, kefu: KefuDep) -> TicketOut:
     t = issue_ticket(kefu.settings.secret_key, me.actor.workspace_id, me.session_id)
-    return TicketOut(ticket=t, subprotocol=TICKET_PREFIX + t, expires_in=60)
+    return TicketOut(ticket=t, subprotocol=TICKET_PREFIX + t, expires_in=TICKET_SECONDS)
 
 
 async def _customer_view(

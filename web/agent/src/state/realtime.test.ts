@@ -93,3 +93,33 @@ test("a closed session (4001) stops reconnecting", async () => {
   expect(states.at(-1)).toBe("signed_out");
   expect(FakeSocket.all).toHaveLength(1);
 });
+
+test("a dropped socket comes back with its resume ticket, and asks for a ticket once that is refused", async () => {
+  vi.useFakeTimers();
+  FakeSocket.all = [];
+  let asked = 0;
+  const rt = new Realtime({
+    ticket: async () => `kefu.ticket.http${++asked}`,
+    onEvent: () => undefined,
+    onConnection: () => undefined,
+    onResync: async () => undefined,
+    url: "ws://test/ws",
+    socketFactory: (u, p) => new FakeSocket(u, p) as unknown as WebSocket,
+  });
+  rt.start(null);
+  await vi.runOnlyPendingTimersAsync();
+  const first = FakeSocket.all[0]!;
+  first.open();
+  first.push({ type: "ready", position: 5, resume: "kefu.ticket.r1", resume_expires_in: 300 });
+  first.push({ type: "pong", position: 6, resume: "kefu.ticket.r2", resume_expires_in: 300 });
+  first.close(1006);
+  await vi.advanceTimersByTimeAsync(1000);
+  const second = FakeSocket.all[1]!;
+  expect(second.protocols).toEqual(["kefu.v1", "kefu.ticket.r2"]);
+  expect(asked).toBe(1);
+  second.close(1006); // refused before `ready`: the next attempt asks over HTTP, at once
+  await vi.advanceTimersByTimeAsync(0);
+  expect(FakeSocket.all[2]!.protocols).toEqual(["kefu.v1", "kefu.ticket.http2"]);
+  rt.stop();
+  vi.useRealTimers();
+});

@@ -1,6 +1,8 @@
 // The WebSocket client (docs/realtime.md): ticket, hello{since}, ready, event frames; on a
 // dropped socket it reconnects with back-off and resumes from the last position it applied,
-// so nothing is missed and nothing is applied twice.
+// so nothing is missed and nothing is applied twice. It reconnects with the resume ticket the
+// server handed out in `ready` (renewed in `pong`) while that is fresh, without asking over
+// HTTP; a refused one is dropped and a ticket asked for at once.
 
 import type { KefuEvent } from "../api/types";
 
@@ -31,14 +33,19 @@ export interface RealtimeHooks {
   socketFactory?: (url: string, protocols: string[]) => WebSocket;
 }
 
+interface Resume {
+  resume?: string;
+  resume_expires_in?: number;
+}
+
 type ServerFrame =
-  | { type: "ready"; position: number }
+  | ({ type: "ready"; position: number } & Resume)
   | { type: "resync_required"; position: number }
   | ({ type: "event" } & Envelope)
   | TypingFrame
   | { type: "ack"; client_msg_id: string }
   | { type: "error"; code: string; message: string; client_msg_id?: string }
-  | { type: "pong"; position: number | null };
+  | ({ type: "pong"; position: number | null } & Resume);
 
 export class Realtime {
   position: number | null = null;
@@ -47,6 +54,8 @@ export class Realtime {
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private pinger: ReturnType<typeof setInterval> | null = null;
+  private resume: { ticket: string; until: number } | null = null;
+  private readyOn: WebSocket | null = null; // the socket that last answered `ready`
 
   constructor(private readonly hooks: RealtimeHooks) {}
 
@@ -78,8 +87,11 @@ export class Realtime {
   private async connect(): Promise<void> {
     this.hooks.onConnection(this.attempt === 0 && this.position === null ? "connecting" : "reconnecting");
     let sub: string;
+    const resume = this.resume;
+    this.resume = null; // a resume ticket is tried once
+    const resuming = resume !== null && resume.until > Date.now();
     try {
-      sub = await this.hooks.ticket();
+      sub = resuming ? resume.ticket : await this.hooks.ticket();
     } catch (e) {
       if ((e as { status?: number }).status === 401) {
         this.hooks.onConnection("signed_out");
@@ -107,8 +119,20 @@ export class Realtime {
         this.hooks.onConnection("signed_out");
         return;
       }
+      if (resuming && this.readyOn !== ws) {
+        void this.connect(); // the resume ticket was refused (or the network is down): ask
+        return;
+      }
       this.retry();
     };
+
+  }
+
+  private keepResume(f: Resume): void {
+    if (typeof f.resume === "string") {
+      // trusted for most of its life: the clocks of browser and server may differ
+      this.resume = { ticket: f.resume, until: Date.now() + 800 * (f.resume_expires_in ?? 60) };
+    }
   }
 
   private retry(): void {
@@ -122,6 +146,8 @@ export class Realtime {
   private async frame(f: ServerFrame): Promise<void> {
     switch (f.type) {
       case "ready":
+        this.readyOn = this.ws;
+        this.keepResume(f);
         this.position = Math.max(this.position ?? 0, f.position);
         this.attempt = 0;
         this.hooks.onConnection("live");
@@ -143,6 +169,7 @@ export class Realtime {
         this.hooks.onTyping?.(f);
         break;
       case "pong":
+        this.keepResume(f);
         break;
       default:
         break;

@@ -356,7 +356,8 @@ class Generator:
         c.conn = await connect(
             self.target.ws_urls[c.node],
             subprotocols=["kefu.v1", sub],  # type: ignore[list-item]
-            compression=None,
+            # a browser always offers permessage-deflate; the server decides (plan: "deflate")
+            compression=self.plan.get("compression"),
             max_size=2**20,
             open_timeout=60,
             close_timeout=2,

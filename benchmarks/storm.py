@@ -2,6 +2,7 @@
 connect path without the full run's other scenarios.
 
     python -m benchmarks.storm --clients 2000 [--profile profile.txt] [--json out.json]
+        [--compression deflate] [--server-compression]
 
 One node on SQLite: ``clients`` customers with a conversation each connect (the idle phase:
 server CPU per connect, RSS per socket), drop, a fifth miss an agent message, and all resume
@@ -21,11 +22,18 @@ from benchmarks.common import KefuDeploy, loadgen, log, raise_nofile, seed_and_s
 from benchmarks.scenarios.product import start_profiler, stop_profiler
 
 
-def storm(clients: int, profile: Path | None) -> dict[str, Any]:
+def storm(
+    clients: int,
+    profile: Path | None,
+    compression: str | None = None,
+    server_compression: bool = False,
+) -> dict[str, Any]:
     with workdir() as work:
         data = work / "storm"
         data.mkdir()
         deploy = KefuDeploy(database_url=f"sqlite+aiosqlite:///{data}/kefu.db", data_dir=data)
+        if server_compression:
+            deploy.extra["KEFU_WS_COMPRESSION"] = "true"
         world, server = seed_and_start(
             deploy,
             "kefu-storm",
@@ -41,6 +49,7 @@ def storm(clients: int, profile: Path | None) -> dict[str, Any]:
             "world": world,
             "http_pool": 32,
             "timeout_s": 1700,
+            "compression": compression,
         }
         idle = {"kind": "idle", "count": clients, "concurrency": 200, "within_s": 600, "keep": True}
         phases = [] if profile else [idle]
@@ -69,13 +78,26 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=2000)
     ap.add_argument("--profile", type=Path, help="py-spy raw output (collapsed stacks)")
     ap.add_argument("--json", type=Path, help="write the phases' results here")
+    ap.add_argument(
+        "--compression",
+        choices=["deflate"],
+        help="offer permessage-deflate, as browsers do (the server decides whether to use it)",
+    )
+    ap.add_argument(
+        "--server-compression",
+        action="store_true",
+        help="run the server with KEFU_WS_COMPRESSION=true (it accepts permessage-deflate)",
+    )
     a = ap.parse_args()
     raise_nofile()
-    phases = storm(a.clients, a.profile)
+    phases = storm(a.clients, a.profile, a.compression, a.server_compression)
     if a.json:
         a.json.write_bytes(orjson.dumps(phases, option=orjson.OPT_INDENT_2))
     idle, st = phases.get("idle", {}), phases["storm"]
-    print(f"connect: {idle.get('server_cpu_ms_per_connect')} ms server CPU each")
+    print(
+        f"connect: {idle.get('server_cpu_ms_per_connect')} ms server CPU each, "
+        f"{idle.get('bytes_per_conn')} bytes of server RSS per idle socket"
+    )
     print(
         f"storm: {st['caught_up']} of {st['clients']} caught up in {st['storm_seconds']} s "
         f"(p50 {st['p50_client_s']} s); {st['server_cpu_ms_per_reconnect']} ms server CPU "

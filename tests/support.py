@@ -51,6 +51,7 @@ async def start_server(settings: Settings) -> AsyncIterator[LiveServer]:
         loop="none",
         ws="websockets-sansio",
         ws_max_size=settings.max_ws_frame_bytes,
+        ws_per_message_deflate=settings.ws_compression,
         log_config=None,
         access_log=False,
         lifespan="on",

@@ -52,6 +52,7 @@ def _uvicorn(settings: Settings) -> None:
         http="httptools",
         ws="websockets-sansio",
         ws_max_size=settings.max_ws_frame_bytes,
+        ws_per_message_deflate=settings.ws_compression,
         ws_ping_interval=settings.heartbeat_seconds,
         ws_ping_timeout=settings.heartbeat_seconds,
         log_config=None,

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     ws_rate_per_second: float = 20.0
     ws_rate_burst: int = 60
     ws_queue_size: int = 1_000
+    # permessage-deflate on WebSockets: off by default. Every browser offers it, and a socket
+    # that negotiated it keeps a compressor and a decompressor for its lifetime (~40 KB more
+    # per idle socket, docs/performance.md); chat frames are small.
+    ws_compression: bool = False
     login_attempts_per_minute: int = 10
     visitor_sessions_per_minute: int = 60  # new visitor sessions per client address
 

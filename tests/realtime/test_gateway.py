@@ -8,8 +8,17 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from kefu.config import Settings
 from kefu.realtime import connection
-from tests.support import LiveServer, Socket, login, make_world, open_socket, visitor
+from tests.support import (
+    LiveServer,
+    Socket,
+    login,
+    make_world,
+    open_socket,
+    start_server,
+    visitor,
+)
 
 pytestmark = pytest.mark.realtime
 
@@ -205,3 +214,25 @@ async def test_a_resume_ticket_reconnects_without_asking_over_http(
         with pytest.raises(InvalidStatus):
             async with connect(server.ws_url, subprotocols=["kefu.v1", agent_ready["resume"]]):  # type: ignore[list-item]
                 pass
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+async def test_compression_is_negotiated_only_when_enabled(
+    settings: Settings, enabled: bool
+) -> None:
+    """Browsers always offer permessage-deflate; a socket that takes it keeps a compressor and
+    a decompressor for its life (~40 KB per idle socket), so the server declines by default."""
+    settings.ws_compression = enabled
+    async with start_server(settings) as server:
+        world = await make_world(server.kefu)
+        async with server.http() as anon:
+            v = await visitor(anon, world.inbox.key)
+        async with (
+            server.http(v["token"]) as cust_http,
+            open_socket(server.ws_url, cust_http, customer=True, compression="deflate") as ws,
+        ):
+            assert (await ws.hello())["type"] == "ready"
+            offered = ws.conn.request.headers["Sec-WebSocket-Extensions"]  # type: ignore[union-attr]
+            taken = ws.conn.response.headers.get("Sec-WebSocket-Extensions")  # type: ignore[union-attr]
+    assert offered.startswith("permessage-deflate")
+    assert (taken is not None and taken.startswith("permessage-deflate")) is enabled

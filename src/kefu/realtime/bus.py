@@ -12,8 +12,10 @@ process claims the job at once instead of at its next poll. A lost ring costs th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,6 +32,7 @@ SignalHandler = Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]]
 RingHandler = Callable[[], None]
 
 JOBS_CHANNEL = "kefu:jobs"
+OUTBOX_MAX = 10_000  # messages a node keeps for Redis while it cannot publish
 
 
 class Bus(Protocol):
@@ -131,7 +134,8 @@ def decode_events(workspace_id: uuid.UUID, rows: list[list[Any]]) -> list[Commit
 
 
 class RedisBus:
-    """Redis pub/sub, one channel per workspace. Local delivery does not wait for Redis."""
+    """Redis pub/sub, one channel per workspace. Local delivery does not wait for Redis, and
+    neither does the writer: messages for other nodes go through an ordered outbox."""
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as aioredis
@@ -147,6 +151,14 @@ class RedisBus:
         self._ring = self.node_id.encode()
         self._healthy = False
         self.reconnected: asyncio.Event = asyncio.Event()
+        # What this node publishes, in order: one task sends it, pipelined, so a write batch
+        # hands its events over and goes on instead of waiting for Redis each time.
+        self._outbox: deque[tuple[str, bytes]] = deque()
+        self._outbox_ready = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()  # set while nothing waits to be sent or is being sent
+        self._idle.set()
+        self.dropped = 0  # messages given up on (Redis away, outbox full): receivers catch up
 
     @property
     def healthy(self) -> bool:
@@ -162,6 +174,12 @@ class RedisBus:
             self._task = asyncio.get_running_loop().create_task(self._read(), name="kefu-redis-bus")
 
     async def close(self) -> None:
+        if self._sender is not None:
+            with contextlib.suppress(TimeoutError):  # what was committed goes out first
+                await asyncio.wait_for(self._idle.wait(), 2.0)
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
+            self._sender = None
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -173,14 +191,46 @@ class RedisBus:
         for ws_id, group in _by_workspace(events).items():
             if self._on_events is not None:
                 await self._on_events(ws_id, group)
-            await self._redis.publish(channel_name(ws_id), encode_events(self.node_id, group))
+            self._send(channel_name(ws_id), encode_events(self.node_id, group))
 
     async def publish_signal(self, workspace_id: uuid.UUID, signal: dict[str, Any]) -> None:
         if self._on_signal is not None:
             await self._on_signal(workspace_id, signal)
-        await self._redis.publish(
-            channel_name(workspace_id), orjson.dumps({"n": self.node_id, "s": signal})
-        )
+        self._send(channel_name(workspace_id), orjson.dumps({"n": self.node_id, "s": signal}))
+
+    def _send(self, channel: str, data: bytes) -> None:
+        """Queue a message for the other nodes, in publish order. A node whose Redis is away
+        does not hold its events in memory without bound: past ``OUTBOX_MAX`` the oldest are
+        dropped, and the receivers read what they missed from the database when the next
+        event shows them the gap (as for any message lost on the way)."""
+        if len(self._outbox) >= OUTBOX_MAX:
+            self._outbox.popleft()
+            self.dropped += 1
+        self._outbox.append((channel, data))
+        self._idle.clear()
+        self._outbox_ready.set()
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(
+                self._send_loop(), name="kefu-redis-publish"
+            )
+
+    async def _send_loop(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self._outbox:
+                batch = list(self._outbox)
+                self._outbox.clear()
+                try:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for channel, data in batch:
+                            pipe.publish(channel, data)
+                        await pipe.execute()
+                except Exception:  # the database has them; receivers catch up on the next one
+                    self.dropped += len(batch)
+                    log.warning("publishing %d messages to Redis failed", len(batch), exc_info=True)
+                    await asyncio.sleep(0.1)
+            self._idle.set()
 
     async def subscribe(self, workspace_id: uuid.UUID) -> None:
         name = channel_name(workspace_id)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -144,17 +147,24 @@ async def test_typing_is_relayed_without_being_stored(server: LiveServer) -> Non
             assert replay["type"] == "ready"
 
 
-async def test_pong_carries_a_safe_resume_position(server: LiveServer) -> None:
-    """A customer who sees nothing for a while still learns how far the stream has gone, so a
-    later resume does not rescan events it may never see."""
+@contextlib.asynccontextmanager
+async def _agent_and_customer(
+    server: LiveServer,
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, str]]:
+    """An agent's and a customer's HTTP clients, and the customer's new conversation."""
     world = await make_world(server.kefu)
     async with server.http() as anon:
         agent_token = await login(anon, world.agents[0].email)
         v = await visitor(anon, world.inbox.key)
     async with server.http(agent_token) as agent_http, server.http(v["token"]) as cust_http:
-        conv_id = (await cust_http.post("/api/client/v1/conversations", json={})).json()[
-            "conversation"
-        ]["id"]
+        r = await cust_http.post("/api/client/v1/conversations", json={})
+        yield agent_http, cust_http, r.json()["conversation"]["id"]
+
+
+async def test_pong_carries_a_safe_resume_position(server: LiveServer) -> None:
+    """A customer who sees nothing for a while still learns how far the stream has gone, so a
+    later resume does not rescan events it may never see."""
+    async with _agent_and_customer(server) as (agent_http, cust_http, conv_id):
         async with open_socket(server.ws_url, cust_http, customer=True) as ws:
             ready = await ws.hello()
             r = await agent_http.post(
@@ -176,14 +186,7 @@ async def test_a_resume_ticket_reconnects_without_asking_over_http(
 ) -> None:
     """``ready`` hands the client a ticket to reconnect with: the socket comes back and replays
     what it missed without a ticket request; ``pong`` renews it; the session's end ends it."""
-    world = await make_world(server.kefu)
-    async with server.http() as anon:
-        agent_token = await login(anon, world.agents[0].email)
-        v = await visitor(anon, world.inbox.key)
-    async with server.http(agent_token) as agent_http, server.http(v["token"]) as cust_http:
-        conv_id = (await cust_http.post("/api/client/v1/conversations", json={})).json()[
-            "conversation"
-        ]["id"]
+    async with _agent_and_customer(server) as (agent_http, cust_http, conv_id):
         async with open_socket(server.ws_url, cust_http, customer=True) as ws:
             ready = await ws.hello()
             await ws.send({"type": "ping", "nonce": "p"})

@@ -1,5 +1,5 @@
 import type { KefuEvent } from "../api/types";
-import { type Connection, type Envelope, Realtime } from "./realtime";
+import { type Connection, type Envelope, Realtime, type RealtimeHooks } from "./realtime";
 
 // A WebSocket stand-in that records what the client sends; the test plays the server.
 class FakeSocket {
@@ -31,6 +31,19 @@ class FakeSocket {
   }
 }
 
+/** A client against FakeSocket, with hooks that record nothing unless given. */
+function realtime(hooks: Partial<RealtimeHooks> = {}): Realtime {
+  return new Realtime({
+    ticket: async () => "kefu.ticket.x",
+    onEvent: () => undefined,
+    onConnection: () => undefined,
+    onResync: async () => undefined,
+    url: "ws://test/ws",
+    socketFactory: (u, p) => new FakeSocket(u, p) as unknown as WebSocket,
+    ...hooks,
+  });
+}
+
 const ev = (n: number): Envelope => ({
   position: n,
   at: "t",
@@ -42,13 +55,9 @@ test("a dropped socket reconnects and resumes from the last applied position, ex
   FakeSocket.all = [];
   const applied: number[] = [];
   const states: Connection[] = [];
-  const rt = new Realtime({
-    ticket: async () => "kefu.ticket.x",
+  const rt = realtime({
     onEvent: (e) => applied.push(e.position),
     onConnection: (c) => states.push(c),
-    onResync: async () => undefined,
-    url: "ws://test/ws",
-    socketFactory: (u, p) => new FakeSocket(u, p) as unknown as WebSocket,
   });
   rt.start(null);
   await vi.runOnlyPendingTimersAsync();
@@ -78,14 +87,7 @@ test("a dropped socket reconnects and resumes from the last applied position, ex
 test("a closed session (4001) stops reconnecting", async () => {
   FakeSocket.all = [];
   const states: Connection[] = [];
-  const rt = new Realtime({
-    ticket: async () => "kefu.ticket.x",
-    onEvent: () => undefined,
-    onConnection: (c) => states.push(c),
-    onResync: async () => undefined,
-    url: "ws://test/ws",
-    socketFactory: (u, p) => new FakeSocket(u, p) as unknown as WebSocket,
-  });
+  const rt = realtime({ onConnection: (c) => states.push(c) });
   rt.start(null);
   await new Promise((r) => setTimeout(r, 0));
   FakeSocket.all[0]!.open();
@@ -98,14 +100,7 @@ test("a dropped socket comes back with its resume ticket, and asks for a ticket 
   vi.useFakeTimers();
   FakeSocket.all = [];
   let asked = 0;
-  const rt = new Realtime({
-    ticket: async () => `kefu.ticket.http${++asked}`,
-    onEvent: () => undefined,
-    onConnection: () => undefined,
-    onResync: async () => undefined,
-    url: "ws://test/ws",
-    socketFactory: (u, p) => new FakeSocket(u, p) as unknown as WebSocket,
-  });
+  const rt = realtime({ ticket: async () => `kefu.ticket.http${++asked}` });
   rt.start(null);
   await vi.runOnlyPendingTimersAsync();
   const first = FakeSocket.all[0]!;

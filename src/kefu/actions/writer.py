@@ -304,9 +304,7 @@ async def _run_careful(
         if not isinstance(exc, KefuError):
             log.exception("action failed")
         return req, None, exc
-    req.after_commit.extend(tx.after_commit)
-    req.ring = tx.ring_workers
-    return req, result, None
+    return _succeeded(req, tx, result)
 
 
 async def _run_optimistic(
@@ -333,6 +331,11 @@ async def _run_optimistic(
             result = await req.fn(tx)
     except Exception as exc:
         return req, None, exc
+    return _succeeded(req, tx, result)
+
+
+def _succeeded(req: _Request[Any], tx: Tx, result: Any) -> tuple[_Request[Any], Any, None]:
+    """An action ran: what it asked for after the commit goes with its request."""
     req.after_commit.extend(tx.after_commit)
     req.ring = tx.ring_workers
     return req, result, None

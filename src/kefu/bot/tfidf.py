@@ -86,7 +86,12 @@ class TfidfModel:
         return out
 
     def match(self, text: str) -> Match:
-        row = self.score_one(text)
+        return self._decide(self.score_one(text))
+
+    def match_many(self, texts: Sequence[str]) -> list[Match]:
+        return [self._decide(row) for row in self.scores(texts)] if texts else []
+
+    def _decide(self, row: npt.NDArray[np.float32]) -> Match:
         best, second = np.argsort(row)[::-1][:2]
         top = float(row[best])
         confidence = calibrate(top, top - float(row[second]))

@@ -39,6 +39,7 @@ import gc
 import time
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -380,9 +381,10 @@ class Generator:
         *,
         since: bool = False,
         within: float | None = None,
+        then: Callable[[Client], Awaitable[None]] | None = None,
     ) -> tuple[int, list[str]]:
         """Connect ``clients``, ``concurrency`` at a time; those not started ``within``
-        seconds are skipped (and count as failures)."""
+        seconds are skipped (and count as failures). ``then`` runs after each ``ready``."""
         sem = asyncio.Semaphore(concurrency)
         failures: list[str] = []
         deadline = now() + within if within else None
@@ -394,6 +396,8 @@ class Generator:
                     return
                 try:
                     await self.open(c, c.pos if since else None)
+                    if then is not None:
+                        await then(c)
                 except (OSError, InvalidHandshake, InvalidStatus, TimeoutError, RuntimeError) as e:
                     failures.append(f"{type(e).__name__}: {e}"[:200])
 
@@ -1018,17 +1022,27 @@ class Generator:
         mark = self.sampler.mark()
         t2 = now()
         resumed = self.resumed
+        # widget_reads: after ready, each client also reads its conversations and the thread
+        # after what it holds over HTTP, as the widget did after every reconnect until it
+        # learnt to trust the replay (it still does on a first connect and after
+        # resync_required); a client is caught up when those answers are in too.
+        reads_at: dict[int, float] = {}
+        then = self._widget_reads(reads_at) if spec.get("widget_reads") else None
         opener = asyncio.create_task(
-            self.open_many(clients, spec.get("concurrency", 1000), since=True)
+            self.open_many(clients, spec.get("concurrency", 1000), since=True, then=then)
         )
         done, _ = await asyncio.wait(
             [c.caught_up for c in clients if c.caught_up is not None], timeout=timeout
         )
-        storm_s = now() - t2
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(opener, 5)
+            await asyncio.wait_for(opener, max(5.0, timeout - (now() - t2)) if then else 5)
+        storm_s = now() - t2
         cpu_ms = Sampler.cpu_ms_each(mark, self.sampler.mark(), len(clients))
-        finished = [c.caught_up.result() - t2 for c in clients if c.caught_up in done]  # type: ignore[union-attr]
+        finished = [
+            max(c.caught_up.result(), reads_at.get(c.idx, 0.0)) - t2  # type: ignore[union-attr]
+            for c in clients
+            if c.caught_up in done and (then is None or c.idx in reads_at)
+        ]
         lagging = len(clients) - len(finished)
         budget = spec.get("budget_s", 10.0)
         await self.drop(clients, abort=False)
@@ -1051,6 +1065,24 @@ class Generator:
             "generator_cpu_ms_per_reconnect": cpu_ms[1],
             "server_rss_mb": round(self.sampler.rss() / 2**20, 1),
         }
+
+    def _widget_reads(self, reads_at: dict[int, float]) -> Callable[[Client], Awaitable[None]]:
+        assert isinstance(self.target, KefuTarget)
+        target = self.target
+
+        async def reads(c: Client) -> None:
+            http = target.http[c.node]
+            base = "/api/client/v1/conversations"
+            status, _ = await http.request("GET", base, token=c.token)
+            # after the last seq the client holds: the missed message, or nothing new
+            after = c.expect_seq - 1 if c.expect_seq else 1_000_000
+            path = f"{base}/{c.conv}/messages?after_seq={after}&limit=200"
+            status2, _ = await http.request("GET", path, token=c.token)
+            if status != 200 or status2 != 200:
+                raise RuntimeError(f"widget reads: {status} {status2}")
+            reads_at[c.idx] = now()
+
+        return reads
 
     async def queries(self, spec: dict[str, Any]) -> dict[str, Any]:
         """The agent's list and search queries, one at a time, each timed ``repeat`` times

@@ -2,7 +2,7 @@
 connect path without the full run's other scenarios.
 
     python -m benchmarks.storm --clients 2000 [--profile profile.txt] [--json out.json]
-        [--compression deflate] [--server-compression]
+        [--compression deflate] [--server-compression] [--widget-reads]
 
 One node on SQLite: ``clients`` customers with a conversation each connect (the idle phase:
 server CPU per connect, RSS per socket), drop, a fifth miss an agent message, and all resume
@@ -27,6 +27,7 @@ def storm(
     profile: Path | None,
     compression: str | None = None,
     server_compression: bool = False,
+    widget_reads: bool = False,
 ) -> dict[str, Any]:
     with workdir() as work:
         data = work / "storm"
@@ -61,6 +62,7 @@ def storm(
                 "missed_fraction": 0.2,
                 "timeout_s": 120.0,
                 "concurrency": 1000,
+                "widget_reads": widget_reads,
             }
         )
         log(f"storm: {clients} clients, server pid {server.pid}")
@@ -88,9 +90,15 @@ def main() -> None:
         action="store_true",
         help="run the server with KEFU_WS_COMPRESSION=true (it accepts permessage-deflate)",
     )
+    ap.add_argument(
+        "--widget-reads",
+        action="store_true",
+        help="after each resumed ready, also read the conversations and the thread over HTTP "
+        "(what the widget did after every reconnect before it trusted the replay)",
+    )
     a = ap.parse_args()
     raise_nofile()
-    phases = storm(a.clients, a.profile, a.compression, a.server_compression)
+    phases = storm(a.clients, a.profile, a.compression, a.server_compression, a.widget_reads)
     if a.json:
         a.json.write_bytes(orjson.dumps(phases, option=orjson.OPT_INDENT_2))
     idle, st = phases.get("idle", {}), phases["storm"]

@@ -59,7 +59,7 @@ afterEach(() => {
 });
 
 describe("resuming", () => {
-  it("says hello from the last position it saw, then fetches what is missing by seq", async () => {
+  it("says hello from the last position it saw, and takes what it missed from the replay alone", async () => {
     server.messages = [message(1), message(2)];
     const c = client();
     const first = await live(c, 10);
@@ -76,11 +76,43 @@ describe("resuming", () => {
     server.requests = [];
     const second = await reconnect(14);
     expect(second.frames("hello")).toEqual([{ type: "hello", since: 14 }]);
-    second.receive({ type: "ready", position: 20 });
+    second.receive(created(message(4), 15)); // the server replays what came after 14...
+    second.receive(created(message(5), 16));
+    second.receive({ type: "ready", position: 16 }); // ...then says ready
     await settle();
-    expect(server.requests).toContain(`GET /conversations/${CONV}/messages?after_seq=3&limit=200`);
     expect(c.items().map((i) => i.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(server.requests.filter((r) => r.startsWith("GET"))).toEqual([]); // no HTTP read
     expect(c.connection).toBe("online");
+  });
+
+  it("reads the thread over HTTP after resync_required, when the stream skipped events", async () => {
+    server.messages = [message(1)];
+    const c = client();
+    const first = await live(c, 10);
+    first.drop();
+    server.messages.push(message(2), message(3)); // too long ago for the stream to replay
+    server.requests = [];
+    const second = await reconnect(10);
+    expect(second.frames("hello")).toEqual([{ type: "hello", since: 10 }]);
+    second.receive({ type: "resync_required", position: 90 });
+    expect(second.frames("hello").at(-1)).toEqual({ type: "hello", since: 90 });
+    second.receive({ type: "ready", position: 90 });
+    await settle();
+    expect(server.requests).toContain(`GET /conversations/${CONV}/messages?after_seq=1&limit=200`);
+    expect(c.items().map((i) => i.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("reads the thread over HTTP again after a resume if the last read failed", async () => {
+    server.messages = [message(1)];
+    server.failNext = "GET /conversations";
+    const c = client();
+    const first = await live(c, 10);
+    expect(c.items()).toEqual([]);
+    first.drop();
+    const second = await reconnect(10);
+    second.receive({ type: "ready", position: 10 });
+    await settle();
+    expect(c.items().map((i) => i.seq)).toEqual([1]);
   });
 
   it("comes back with the resume ticket of ready or pong, and asks over HTTP once it is refused", async () => {

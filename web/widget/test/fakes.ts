@@ -88,12 +88,17 @@ export class FakeServer {
     created_at: new Date(1_700_000_000_000).toISOString(),
   };
   requests: string[] = [];
+  failNext: string | null = null; // "METHOD /path": the next such request fails as a network error
 
   fetch = async (url: string, init?: FetchInit): Promise<FetchResponse> => {
     const u = new URL(url);
     const path = u.pathname.replace("/api/client/v1", "");
     const method = init?.method ?? "GET";
     this.requests.push(`${method} ${path}${u.search}`);
+    if (this.failNext === `${method} ${path}`) {
+      this.failNext = null;
+      throw new TypeError("network down");
+    }
     const ok = (status: number, body: unknown): FetchResponse => ({
       status,
       ok: status < 400,

@@ -75,6 +75,11 @@ export class KefuClient extends Emitter<ClientEvents> {
   // while it is fresh, without asking over HTTP (one request fewer per reconnect).
   private resumeTicket: { ticket: string; until: number } | null = null;
   private readyOn: WebSocketLike | null = null; // the socket that last answered `ready`
+  // The thread was read over HTTP after the last point where the stream could have skipped
+  // something (the first connect, `resync_required`). A `ready` that answers `hello {since}`
+  // then needs no HTTP read: the server replayed everything missed before it.
+  private loaded = false;
+  private helloSince = false; // the current socket's hello carried `since`
   private readonly storage: KeyValueStorage;
 
   constructor(private readonly opts: ClientOptions) {
@@ -200,6 +205,7 @@ export class KefuClient extends Emitter<ClientEvents> {
     this.socket = ws;
     ws.onopen = () => {
       const since = this.position;
+      this.helloSince = since !== null;
       this.sendFrame(since === null ? { type: "hello" } : { type: "hello", since });
     };
     ws.onmessage = (ev) => {
@@ -294,11 +300,13 @@ export class KefuClient extends Emitter<ClientEvents> {
         this.attempt = 0;
         this.setConnection("online");
         this.keepAlive();
-        await this.catchUp();
+        if (!(this.loaded && this.helloSince)) await this.catchUp();
         this.flush();
         return;
       case "resync_required":
+        this.loaded = false; // the stream skips what came before `position`: read it over HTTP
         this.position = typeof f.position === "number" ? f.position : null;
+        this.helloSince = this.position !== null;
         this.sendFrame(this.position === null ? { type: "hello" } : { type: "hello", since: this.position });
         return;
       case "pong":
@@ -325,7 +333,9 @@ export class KefuClient extends Emitter<ClientEvents> {
     }
   }
 
-  /** Loads the latest conversation, then every message after what the thread holds. */
+  /** Loads the latest conversation, then every message after what the thread holds: on the
+   * first connect, after `resync_required`, and when the stream names a conversation the
+   * thread does not hold. */
   private async catchUp(): Promise<void> {
     try {
       const convs = await this.api.conversations();
@@ -340,6 +350,7 @@ export class KefuClient extends Emitter<ClientEvents> {
         Object.assign(this.thread.conversation, latest);
       }
       await this.fillFrom(this.thread.contiguousSeq());
+      this.loaded = true;
     } catch (e) {
       if (e instanceof ApiError && e.code !== "network") this.emit("error", e);
     }

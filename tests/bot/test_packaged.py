@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import io
 import itertools
+import os
 import zipfile
 from pathlib import Path
 
@@ -61,6 +62,9 @@ def test_the_default_model_dir_follows_the_environment(
     monkeypatch.delenv("KEFU_BOT_MODELS_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
     assert packaged.models_dir() == tmp_path / "c" / "kefu" / "models"
+    (tmp_path / "file").write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # cannot hold a cache
+    assert packaged.models_dir().name == f"kefu-models-{os.getuid()}"
 
 
 @settings(max_examples=60, deadline=None)
@@ -87,7 +91,7 @@ def test_joined_parts_read_as_the_concatenated_file(
             at = joined.seek(offset)
             assert at == max(0, offset)
             assert joined.read(n) == data[at : at + n]
-            assert joined.tell() == min(len(data), at + n) if at < len(data) else at
+            assert joined.tell() == (min(len(data), at + n) if at < len(data) else at)
 
 
 def test_a_zip_cut_into_parts_extracts_as_the_whole(tmp_path: Path) -> None:

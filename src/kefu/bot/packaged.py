@@ -12,7 +12,7 @@ time.
   find the directory and load it.
 
 The directory lives under ``KEFU_BOT_MODELS_DIR`` (default: ``$XDG_CACHE_HOME/kefu/models``,
-else ``~/.cache/kefu/models``).
+else ``~/.cache/kefu/models``, else ``kefu-models-<uid>`` in the temporary directory).
 """
 
 from __future__ import annotations
@@ -93,11 +93,19 @@ _assembling = threading.Lock()
 
 
 def models_dir() -> Path:
+    """``KEFU_BOT_MODELS_DIR``, else the user's cache directory; if that cannot be written (a
+    service account without a home), a directory of this user's in the temporary directory."""
     configured = os.environ.get("KEFU_BOT_MODELS_DIR")
     if configured:
         return Path(configured)
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "kefu" / "models"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kefu" / "models"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        if os.access(cache, os.W_OK):
+            return cache
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / f"kefu-models-{os.getuid()}"
 
 
 def path_of(key: str, root: Path | None = None) -> Path:

@@ -58,6 +58,39 @@ async def test_anonymous_visitor_keeps_their_history_with_the_visitor_token(
         assert [m["content"] for m in history.json()["items"]] == ["hi"]
 
 
+async def test_a_visitor_lists_their_own_conversations_newest_first_with_the_assignee_card(
+    server: LiveServer,
+) -> None:
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        me = await visitor(anon, world.inbox.key)
+        someone_else = await visitor(anon, world.inbox.key)
+        agent_token = await login(anon, world.agents[0].email)
+    ids = []
+    async with server.http(me["token"]) as c, server.http(someone_else["token"]) as other:
+        for text in ("first", "second", "third"):
+            r = await c.post("/api/client/v1/conversations", json={"message": {"content": text}})
+            ids.append(r.json()["conversation"]["id"])
+        await other.post("/api/client/v1/conversations", json={"message": {"content": "x"}})
+        async with server.http(agent_token) as agent:
+            r = await agent.post(
+                f"/api/v1/conversations/{ids[0]}/assign",
+                json={"assignee_id": str(world.agents[0].id)},
+            )
+            assert r.status_code == 200, r.text
+        await c.post(
+            f"/api/client/v1/conversations/{ids[1]}/messages", json={"content": "still there?"}
+        )
+        items = (await c.get("/api/client/v1/conversations")).json()["items"]
+    # newest activity first: the assignment and the follow-up moved the first two
+    assert [i["id"] for i in items] == [ids[1], ids[0], ids[2]]
+    card = items[1]["assignee"]
+    assert card["id"] == str(world.agents[0].id) and card["name"] == world.agents[0].name
+    assert set(card) == {"id", "name", "avatar_url", "public_id"}  # no email, role or load
+    assert items[0]["assignee"] is None and items[2]["assignee"] is None
+    assert [i["last_seq"] for i in items] == [2, 1, 1]
+
+
 async def test_hmac_identity(server: LiveServer) -> None:
     world = await make_world(server.kefu, require_identity=True)
     secret = await _secret(server, world)

@@ -12,13 +12,19 @@ import orjson
 from sqlalchemy import ColumnElement, exists, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.tables import Conversation, ConversationTag, Message
+from kefu.db.tables import Agent, Conversation, ConversationTag, Message
 from kefu.domain.actors import Actor, CustomerActor
 from kefu.domain.enums import ConversationStatus, Priority
 from kefu.domain.errors import InvalidInput
-from kefu.domain.views import ConversationView, MessageView
+from kefu.domain.views import ConversationView, CustomerConversationView, MessageView
 from kefu.queries.search import search_conversations
-from kefu.queries.views import conversation_view, message_view, tags_of
+from kefu.queries.views import (
+    agent_ref,
+    conversation_view,
+    customer_conversation_view,
+    message_view,
+    tags_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +120,25 @@ async def list_conversations(
         return Page(items, encode_cursor(rows[-1].last_activity_at, rows[-1].id))
     # A search that checked only part of the view goes on after the part it checked.
     return Page(items, encode_cursor(*scanned_to) if scanned_to else None)
+
+
+async def customer_conversations(
+    session: AsyncSession, actor: CustomerActor, *, limit: int = 50
+) -> list[CustomerConversationView]:
+    """A customer's own conversations, newest activity first, each with its assignee's public
+    card, in one statement (the conversations joined to their agents)."""
+    c = Conversation
+    stmt = (
+        select(c, Agent)
+        .outerjoin(Agent, (Agent.workspace_id == c.workspace_id) & (Agent.id == c.assignee_id))
+        .where(c.workspace_id == actor.workspace_id, c.contact_id == actor.contact_id)
+        .order_by(c.last_activity_at.desc(), c.id.desc())
+        .limit(limit)
+    )
+    return [
+        customer_conversation_view(conv, agent_ref(agent) if agent is not None else None)
+        for conv, agent in (await session.execute(stmt)).all()
+    ]
 
 
 async def list_messages(

@@ -29,7 +29,7 @@ from kefu.domain.prechat import MAX_FIELDS, PrechatForm
 from kefu.domain.text import Attributes, Email, ExternalId, Name, Source
 from kefu.domain.views import CustomerConversationView
 from kefu.queries.access import access_conversation, get_inbox_by_key
-from kefu.queries.conversations import ConversationFilter, list_conversations, list_messages
+from kefu.queries.conversations import customer_conversations, list_messages
 from kefu.queries.views import customer_conversation_view, load_agent_ref
 from kefu.security.identity import VerifiedUser, verify_hmac, verify_jwt
 from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
@@ -173,13 +173,7 @@ async def _customer_view(
 
 @router.get("/conversations", response_model=ConversationList)
 async def my_conversations(me: CurrentCustomer, session: ReadSession) -> ConversationList:
-    actor = customer_of(me)
-    page = await list_conversations(session, actor, ConversationFilter(), limit=50)
-    items = []
-    for c in page.items:
-        conv = await access_conversation(session, actor, c.id)
-        items.append(await _customer_view(session, actor, conv))
-    return ConversationList(items=items)
+    return ConversationList(items=await customer_conversations(session, customer_of(me)))
 
 
 @router.post("/conversations", response_model=StartOut, status_code=201)

@@ -139,7 +139,9 @@ def every_core() -> Iterator[None]:
     one thread per question."""
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    # the cores this process may run on (a container's CPU set), not the host's
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(cores or 1)
     try:
         yield
     finally:

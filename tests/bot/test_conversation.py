@@ -211,3 +211,16 @@ async def test_the_welcome_menu_does_not_wait_for_training(kefu: Kefu) -> None:
     await chat.say(LINES["en"]["known"])
     assert kefu.bot_models.trainings == 1
     assert "refund" in (await chat.messages())[2].content
+
+
+async def test_a_model_that_cannot_be_loaded_hands_every_question_to_a_person(
+    kefu: Kefu, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The embeddings backend with its model missing from disk: no customer waits on a bot
+    that can't answer; the turn hands off as for a question out of scope."""
+    kefu.bot_models.backend = "embeddings"
+    kefu.bot_models.model_name = "/nonexistent/kefu-test-model"
+    world = await bot_world(kefu, langs=("en",))
+    chat = await Chat.start(kefu, world, LINES["en"]["known"])
+    await _queued(chat, {"out_of_scope"})
+    assert "bot model unavailable" in caplog.text

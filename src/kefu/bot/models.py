@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.bot.matcher import Backend, Example, Model, TrainingError, train
+from kefu.bot.packaged import PackagedModelError
 from kefu.db.engine import Database
 from kefu.db.tables import KbArticle
 from kefu.domain.kb import ArticleView
@@ -123,6 +124,12 @@ class BotModels:
                     train, examples, self.backend, self.model_name
                 )
             except TrainingError:
+                model = None
+            except (ImportError, PackagedModelError, OSError) as exc:
+                # The backend's model can't be loaded (a missing extra, model files that are
+                # not on disk): every question goes to a person rather than to a bot that
+                # can't answer. Fixed by installing it and restarting.
+                log.error("bot model unavailable, handing every question to a person: %s", exc)
                 model = None
             self.trainings += 1
             trained = Trained(stamp, model, {str(a.id): a for a in articles})

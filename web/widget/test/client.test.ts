@@ -102,6 +102,22 @@ describe("resuming", () => {
     expect(c.items().map((i) => i.seq)).toEqual([1, 2, 3]);
   });
 
+  it("reads the thread over HTTP after its session had to be opened again", async () => {
+    server.messages = [message(1)];
+    const c = client();
+    const first = await live(c, 10);
+    first.drop();
+    server.messages.push(message(2));
+    server.failNext = "POST /realtime/ticket:401"; // the session expired while away
+    server.requests = [];
+    const second = await reconnect(10);
+    expect(server.requests).toContain("POST /sessions");
+    second.receive({ type: "ready", position: 12 });
+    await settle();
+    expect(server.requests).toContain(`GET /conversations/${CONV}/messages?after_seq=1&limit=200`);
+    expect(c.items().map((i) => i.seq)).toEqual([1, 2]);
+  });
+
   it("reads the thread over HTTP again after a resume if the last read failed", async () => {
     server.messages = [message(1)];
     server.failNext = "GET /conversations";

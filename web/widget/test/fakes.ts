@@ -88,7 +88,9 @@ export class FakeServer {
     created_at: new Date(1_700_000_000_000).toISOString(),
   };
   requests: string[] = [];
-  failNext: string | null = null; // "METHOD /path": the next such request fails as a network error
+  // "METHOD /path": the next such request fails as a network error; "METHOD /path:401": it is
+  // refused as unauthenticated
+  failNext: string | null = null;
 
   fetch = async (url: string, init?: FetchInit): Promise<FetchResponse> => {
     const u = new URL(url);
@@ -104,6 +106,10 @@ export class FakeServer {
       ok: status < 400,
       json: async () => body,
     });
+    if (this.failNext === `${method} ${path}:401`) {
+      this.failNext = null;
+      return ok(401, { error: { code: "unauthenticated", message: "sign in first" } });
+    }
     if (method === "POST" && path === "/sessions") {
       return ok(201, {
         token: "tok",

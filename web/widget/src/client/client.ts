@@ -152,6 +152,7 @@ export class KefuClient extends Emitter<ClientEvents> {
     const s = await this.api.openSession(req);
     this.api.token = s.token;
     this.session = s;
+    this.loaded = false; // a new session may be another contact: read its thread over HTTP
     if (!user) await this.storage.set(this.visitorKey, s.visitor_token);
   }
 

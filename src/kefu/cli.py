@@ -237,35 +237,45 @@ app.add_typer(secrets_app, name="secrets")
 
 @secrets_app.command("reseal")
 def secrets_reseal() -> None:
-    """After a rotation of KEFU_SECRET_KEY (the old key listed in KEFU_PREVIOUS_SECRET_KEYS):
-    seal every stored secret again with the current key, so the old one can be dropped."""
+    """Seal again with the current KEFU_SECRET_KEY every stored secret that is not: after a
+    rotation (the old key listed in KEFU_PREVIOUS_SECRET_KEYS), so the old one can be dropped,
+    and after an upgrade from a version that stored channel secrets in plain text."""
     from functools import partial
 
+    from kefu.actions.channels import reseal_channel_secrets
     from kefu.actions.twofactor import reseal_second_factors
     from kefu.domain.errors import KefuError
+    from kefu.queries.channels import list_channel_rows_to_reseal
     from kefu.queries.twofactor import list_workspaces_to_reseal
     from kefu.runtime import Kefu
 
     settings = _settings()
 
-    async def _reseal() -> tuple[int, str]:
+    async def _reseal() -> tuple[int, int, str]:
         kefu = Kefu(settings)
+        box = kefu.secrets
         try:
             async with kefu.db.read() as session:
-                stale = await list_workspaces_to_reseal(session, kefu.secrets.current_prefix)
-            done = 0
-            for ws_id in stale:
-                done += await kefu.write(ws_id, partial(reseal_second_factors, box=kefu.secrets))
-            return done, kefu.secrets.key_id
+                factors = await list_workspaces_to_reseal(session, box.current_prefix)
+                channels = {r.workspace_id for r in await list_channel_rows_to_reseal(session, box)}
+            done_factors = done_channels = 0
+            for ws_id in factors:
+                done_factors += await kefu.write(ws_id, partial(reseal_second_factors, box=box))
+            for ws_id in sorted(channels):
+                done_channels += await kefu.write(ws_id, partial(reseal_channel_secrets, box=box))
+            return done_factors, done_channels, box.key_id
         finally:
             await kefu.close()
 
     try:
-        done, key_id = asyncio.run(_reseal())
+        factors, channels, key_id = asyncio.run(_reseal())
     except KefuError as exc:
         console.print(f"{exc.code}: {exc.message}", markup=False)
         raise typer.Exit(1) from None
-    console.print(f"{done} two-factor secret(s) sealed again with key {key_id}")
+    console.print(
+        f"{factors} two-factor secret(s) and {channels} channel secret(s) sealed again "
+        f"with key {key_id}"
+    )
 
 
 bot_app = typer.Typer(help="The knowledge-base bot.")

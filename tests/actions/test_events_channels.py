@@ -78,6 +78,7 @@ async def test_configure_channel(kefu: Kefu) -> None:
             inbox_id=inbox.id,
             settings={"api_base": "https://api.telegram.org"},
             secrets={"bot_token": "1:abc", "secret_token": "s"},
+            box=kefu.secrets,
         ),
         expect=["inbox.channel_configured"],
     )
@@ -90,6 +91,7 @@ async def test_configure_channel(kefu: Kefu) -> None:
             inbox_id=inbox.id,
             settings={},
             secrets={"secret_token": None},
+            box=kefu.secrets,
         ),
     )
     assert names == ["bot_token"]
@@ -102,6 +104,7 @@ async def test_configure_channel(kefu: Kefu) -> None:
                 inbox_id=inbox.id,
                 settings={},
                 secrets={},
+                box=kefu.secrets,
             ),
         )
 
@@ -346,6 +349,7 @@ async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> N
             inbox_id=inbox.id,
             settings={"servicers": f"wangwu=nobody@x.test, zhangsan={world.admin.email.upper()}"},
             secrets={},
+            box=kefu.secrets,
         ),
     )
     await _receive(kefu, world, inbox, _item("m-1"))

@@ -15,12 +15,15 @@ from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from kefu.actions import twofactor
+from kefu.actions import channels, twofactor
+from kefu.actions.inboxes import create_inbox
+from kefu.actions.tx import Tx
 from kefu.config import Settings
 from kefu.db.migrate import alembic_config
 from kefu.db.search import include_name
-from kefu.db.tables import Base, SecondFactor
-from kefu.domain.enums import Role
+from kefu.db.tables import Base, InboxChannel, SecondFactor
+from kefu.domain.enums import ChannelKind, Role
+from kefu.queries.channels import open_channel_secrets
 from kefu.runtime import Kefu
 from kefu.security.sealing import SecretBox
 from tests.actions.eventcheck import agent_actor
@@ -101,3 +104,61 @@ def test_totp_secrets_sealed_by_the_migration(
     assert secret not in stored
     box = SecretBox(settings.secret_key)
     assert box.open(stored, context=f"second_factors/{ws}/{agent_id}") == secret
+
+
+async def _configure_telegram(settings: Settings, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    kefu = Kefu(settings)
+    await kefu.start()
+    try:
+        world = await make_world(kefu)
+        ws = world.workspace_id
+
+        async def make(tx: Tx) -> uuid.UUID:
+            inbox = await create_inbox(tx, None, name="Telegram", channel=ChannelKind.telegram)
+            return inbox.id
+
+        inbox_id = await kefu.write(ws, make)
+        configure = partial(
+            channels.configure_channel,
+            actor=agent_actor(world),
+            inbox_id=inbox_id,
+            settings={},
+            secrets={"bot_token": token},
+            box=kefu.secrets,
+        )
+        await kefu.write(ws, configure)
+        return ws, inbox_id
+    finally:
+        await kefu.close()
+
+
+async def _stored_channel(url: str, inbox_id: uuid.UUID) -> dict[str, str]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        value = await conn.scalar(
+            select(InboxChannel.secrets).where(InboxChannel.inbox_id == inbox_id)
+        )
+    await engine.dispose()
+    assert isinstance(value, dict)
+    return value
+
+
+def test_channel_secrets_sealed_by_the_migration(
+    scratch_database_url: str, settings: Settings
+) -> None:
+    url = scratch_database_url
+    settings = settings.model_copy(update={"database_url": url})
+    keys = [settings.secret_key]
+    token = "12345:a-bot-token"
+    ws, inbox_id = asyncio.run(_configure_telegram(settings, token))
+    # back to the clear text of 0018 (opening needs the key), then forward again
+    command.downgrade(alembic_config(url, keys), "0018")
+    assert asyncio.run(_stored_channel(url, inbox_id)) == {"bot_token": token}
+    with pytest.raises(RuntimeError, match="KEFU_SECRET_KEY"):  # no key: it refuses
+        command.upgrade(alembic_config(url), "head")
+    assert asyncio.run(_stored_channel(url, inbox_id)) == {"bot_token": token}  # untouched
+    command.upgrade(alembic_config(url, keys), "head")
+    stored = asyncio.run(_stored_channel(url, inbox_id))
+    assert token not in stored["bot_token"]
+    box = SecretBox(settings.secret_key)
+    assert open_channel_secrets(box, ws, inbox_id, stored) == {"bot_token": token}

@@ -182,6 +182,7 @@ async def email_inbox(kefu: Kefu, world: World, *, smtp_port: int, **settings: A
                 **settings,
             },
             secrets=secrets,
+            box=kefu.secrets,
         ),
     )
     return inbox

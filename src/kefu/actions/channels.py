@@ -28,6 +28,8 @@ from kefu.domain.errors import InvalidInput
 from kefu.domain.events import InboxChannelConfigured
 from kefu.domain.inbound import Inbound
 from kefu.queries.access import access_inbox, require_role
+from kefu.queries.channels import channel_secrets_context, list_channel_rows_to_reseal
+from kefu.security.sealing import SecretBox, reseal_fields, seal_field
 
 INGEST_JOB = "channel.ingest"
 PULL_JOB = "channel.pull"
@@ -41,9 +43,11 @@ async def configure_channel(
     *,
     settings: Mapping[str, Any],
     secrets: Mapping[str, str | None],
+    box: SecretBox,
 ) -> tuple[dict[str, Any], list[str]]:
     """Set an inbox's channel settings, and the secrets given (``None`` removes one; a secret
-    not named keeps its value). Returns the settings and the names of the secrets now set."""
+    not named keeps its value). Secrets are stored sealed with ``box``. Returns the settings
+    and the names of the secrets now set."""
     require_role(actor, Role.admin)
     inbox = await access_inbox(tx.session, actor, inbox_id)
     row = await tx.session.get(InboxChannel, (tx.workspace_id, inbox.id))
@@ -57,12 +61,13 @@ async def configure_channel(
             updated_at=tx.now,
         )
         tx.session.add(row)
+    context = channel_secrets_context(tx.workspace_id, inbox.id)
     kept = dict(row.secrets)
     for name, value in secrets.items():
         if value is None:
             kept.pop(name, None)
         else:
-            kept[name] = value
+            kept[name] = seal_field(box, name, value, context=context)
     if len(kept) > MAX_SECRETS:
         raise InvalidInput(f"at most {MAX_SECRETS} secrets", code="too_many_secrets")
     row.settings, row.secrets, row.updated_at = dict(settings), kept, tx.now
@@ -77,6 +82,21 @@ async def configure_channel(
         )
     )
     return row.settings, names
+
+
+async def reseal_channel_secrets(tx: Tx, *, box: SecretBox) -> int:
+    """Seal again with the current key every channel secret of the workspace sealed with a
+    previous one (after a rotation of ``KEFU_SECRET_KEY``); returns how many. Records no
+    event (nothing a user sees changes). A secret no configured key opens stops it with
+    ``secret_key_mismatch``."""
+    done = 0
+    for row in await list_channel_rows_to_reseal(tx.session, box, tx.workspace_id):
+        context = channel_secrets_context(tx.workspace_id, row.inbox_id)
+        sealed = reseal_fields(box, row.secrets, context=context)
+        done += sum(1 for name, value in row.secrets.items() if sealed[name] != value)
+        row.secrets = sealed
+    await tx.session.flush()
+    return done
 
 
 async def accept_inbound(

@@ -57,6 +57,7 @@ from kefu.domain.errors import KefuError, NotFound
 from kefu.domain.inbound import Inbound, Media
 from kefu.domain.views import WindowView
 from kefu.domain.window import window_open
+from kefu.queries.channels import channel_config
 from kefu.runtime import Kefu
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ async def pull(kefu: Kefu, job: Job) -> None:
     adapter = registry().get(inbox.channel) if inbox is not None else None
     if not isinstance(adapter, Puller) or row is None:
         return
-    config = ChannelConfig(inbox_id, dict(row.settings), dict(row.secrets))
+    config = channel_config(row, kefu.secrets)
     cursor = row.cursor
     async with guarded_client(kefu.settings.fetch_allow_networks) as http:
         ctx = _Context(kefu, ws, inbox_id, http)
@@ -183,7 +184,7 @@ async def load_config(kefu: Kefu, workspace_id: uuid.UUID, inbox_id: uuid.UUID) 
         row = await s.get(InboxChannel, (workspace_id, inbox_id))
     if row is None:
         return ChannelConfig(inbox_id, {}, {})
-    return ChannelConfig(inbox_id, dict(row.settings), dict(row.secrets))
+    return channel_config(row, kefu.secrets)
 
 
 class _Context:
@@ -365,7 +366,7 @@ async def sync_state(kefu: Kefu, job: Job) -> None:
     adapter = registry().get(inbox.channel) if inbox is not None else None
     if not isinstance(adapter, StateSyncer) or row is None:
         return
-    config = ChannelConfig(conv.inbox_id, dict(row.settings), dict(row.secrets))
+    config = channel_config(row, kefu.secrets)
     record = partial(
         record_state_sync, conversation_id=conv.id, status=ConversationStatus(conv.status)
     )

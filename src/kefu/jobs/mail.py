@@ -30,6 +30,7 @@ from kefu.db.types import utcnow
 from kefu.domain.errors import InvalidInput, KefuError
 from kefu.domain.identities import normalize_email
 from kefu.domain.inbound import Inbound, StoredFile
+from kefu.queries.channels import open_channel_secrets
 from kefu.queries.email import MailInbox, list_mail_inboxes, transcript_lines
 from kefu.runtime import Kefu
 
@@ -148,7 +149,7 @@ class MailService:
         return done
 
     async def _poll_inbox(self, inbox: MailInbox) -> int:
-        server = Server.from_config(inbox.settings, inbox.secrets, "imap")
+        server = Server.from_config(inbox.settings, _secrets(self.kefu, inbox), "imap")
         if server is None:
             return 0
         folder = str(inbox.settings.get("imap_folder") or "INBOX")
@@ -206,7 +207,7 @@ async def send_transcript(kefu: Kefu, job: Job) -> None:
     if inbox is None:
         log.warning("transcript of %s: inbox %s has no mail settings any more", conv_id, inbox_id)
         return
-    server = Server.from_config(inbox.settings, inbox.secrets, "smtp")
+    server = Server.from_config(inbox.settings, _secrets(kefu, inbox), "smtp")
     if server is None:
         log.warning("transcript of %s: inbox %s cannot send", conv_id, inbox_id)
         return
@@ -227,3 +228,9 @@ async def send_transcript(kefu: Kefu, job: Job) -> None:
         if exc.retry and job.attempts < job.max_attempts:
             raise
         log.error("transcript of %s not sent: %s", conv_id, exc.reason)
+
+
+def _secrets(kefu: Kefu, inbox: MailInbox) -> dict[str, str]:
+    return open_channel_secrets(
+        kefu.secrets, inbox.workspace_id, inbox.inbox_id, dict(inbox.sealed_secrets)
+    )

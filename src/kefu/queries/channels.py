@@ -1,4 +1,9 @@
-"""Reads for channels: an inbox's channel configuration; where else a contact can be reached."""
+"""Reads for channels: an inbox's channel configuration; where else a contact can be reached.
+
+An inbox's channel secrets (bot tokens, app secrets, mailbox passwords) are stored sealed
+(:mod:`kefu.security.sealing`), each bound to its workspace, inbox and name; they are opened
+only where a channel uses them, by :func:`channel_config` and :func:`open_channel_secrets`.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kefu.channels.base import ChannelConfig
 from kefu.db.tables import Conversation, Inbox, InboxChannel
 from kefu.domain.enums import ChannelKind, ConversationStatus
 from kefu.domain.views import WindowView
 from kefu.domain.window import RULES, spend
 from kefu.queries.access import get_inbox_by_key
+from kefu.security.sealing import SecretBox, fields_to_reseal, open_fields
 
 EXTERNAL = frozenset(
     {ChannelKind.telegram, ChannelKind.wechat_oa, ChannelKind.wechat_kf, ChannelKind.email}
@@ -102,3 +109,33 @@ async def get_hook_target(session: AsyncSession, inbox_key: str) -> tuple[Inbox,
             workspace_id=inbox.workspace_id, inbox_id=inbox.id, settings={}, secrets={}
         )
     return inbox, row
+
+
+def channel_secrets_context(workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> str:
+    """What an inbox's sealed channel secrets are bound to."""
+    return f"inbox_channels/{workspace_id}/{inbox_id}"
+
+
+def open_channel_secrets(
+    box: SecretBox, workspace_id: uuid.UUID, inbox_id: uuid.UUID, stored: dict[str, str]
+) -> dict[str, str]:
+    return open_fields(box, stored, context=channel_secrets_context(workspace_id, inbox_id))
+
+
+def channel_config(row: InboxChannel, box: SecretBox) -> ChannelConfig:
+    """The configuration a channel adapter works with: settings, and the secrets opened."""
+    secrets = open_channel_secrets(box, row.workspace_id, row.inbox_id, dict(row.secrets))
+    return ChannelConfig(row.inbox_id, dict(row.settings), secrets)
+
+
+async def list_channel_rows_to_reseal(
+    session: AsyncSession, box: SecretBox, workspace_id: uuid.UUID | None = None
+) -> list[InboxChannel]:
+    """Channel configurations holding a secret sealed with a previous key (of every
+    workspace, or of one). There is one row per external inbox, so they are
+    checked here rather than in SQL, where the secrets are values of a JSON object."""
+    stmt = select(InboxChannel).order_by(InboxChannel.workspace_id, InboxChannel.inbox_id)
+    if workspace_id is not None:
+        stmt = stmt.where(InboxChannel.workspace_id == workspace_id)
+    rows = (await session.execute(stmt)).scalars()
+    return [row for row in rows if fields_to_reseal(box, row.secrets)]

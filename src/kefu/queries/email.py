@@ -25,7 +25,7 @@ class MailInbox:
     name: str
     address: str  # canonical spelling
     settings: Mapping[str, Any]
-    secrets: Mapping[str, str]
+    sealed_secrets: Mapping[str, str]  # as stored: open with queries.channels.open_channel_secrets
 
 
 async def list_mail_inboxes(

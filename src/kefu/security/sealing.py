@@ -16,7 +16,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -103,3 +103,31 @@ class SecretBox:
     def is_current(self, value: str) -> bool:
         """Sealed with the current key (no need to seal it again)."""
         return value.startswith(self.current_prefix)
+
+
+# A set of named values sealed together (an inbox's channel secrets): each is bound to the
+# row's context and its own name, so a value moved to another name or row does not open.
+
+
+def seal_field(box: SecretBox, name: str, value: str, *, context: str) -> str:
+    return box.seal(value, context=f"{context}/{name}")
+
+
+def open_fields(box: SecretBox, stored: Mapping[str, str], *, context: str) -> dict[str, str]:
+    """The plaintexts of values sealed with :func:`seal_field`."""
+    return {name: box.open(value, context=f"{context}/{name}") for name, value in stored.items()}
+
+
+def reseal_fields(box: SecretBox, stored: Mapping[str, str], *, context: str) -> dict[str, str]:
+    """``stored`` with every value not sealed with the current key sealed again with it."""
+    return {
+        name: value
+        if box.is_current(value)
+        else seal_field(box, name, box.open(value, context=f"{context}/{name}"), context=context)
+        for name, value in stored.items()
+    }
+
+
+def fields_to_reseal(box: SecretBox, stored: Mapping[str, str]) -> bool:
+    """Whether any value is sealed with a previous key (or is not sealed at all)."""
+    return any(not box.is_current(value) for value in stored.values())

@@ -81,6 +81,7 @@ async def put_channel(
             inbox_id=inbox.id,
             settings=body.settings,
             secrets=body.secrets,
+            box=kefu.secrets,
         ),
     )
     return ChannelOut(

@@ -16,10 +16,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kefu.actions.channels import accept_inbound, request_pull
-from kefu.channels.base import ChannelConfig, HookRequest
+from kefu.channels.base import HookRequest
 from kefu.channels.registry import registry
 from kefu.domain.errors import NotFound, RateLimited
-from kefu.queries.channels import get_hook_target
+from kefu.queries.channels import channel_config, get_hook_target
 from kefu.runtime import Kefu
 
 
@@ -43,7 +43,7 @@ async def hook(request: Request) -> Response:
         inbox, row = await get_hook_target(session, inbox_key)
     if inbox.channel != adapter.kind.value:
         raise NotFound("no such hook")
-    config = ChannelConfig(inbox.id, dict(row.settings), dict(row.secrets))
+    config = channel_config(row, kefu.secrets)
     req = HookRequest(
         method=request.method,
         query=dict(request.query_params),

@@ -36,7 +36,8 @@ class Inbox(Base):
 
 
 class InboxChannel(Base):
-    """An inbox's channel configuration. ``secrets`` are never returned once set."""
+    """An inbox's channel configuration. ``secrets`` are stored sealed (each value bound to
+    its inbox and name, see queries/channels.py) and never returned once set."""
 
     __tablename__ = "inbox_channels"
     __table_args__ = (inbox_fk(),)

@@ -321,6 +321,10 @@ class Generator:
         self.dup_deliveries = 0
         self.dup_acks = 0
         self.unknown_frames = 0
+        # batch frames (several frames queued together on the server, sent as one): asked for
+        # unless the plan says "batch": false; a relay baseline never sends them
+        self.batch = plan.get("batch", True)
+        self.batch_frames = 0
         self.resumed = 0  # connects made with a resume ticket (no HTTP ticket request)
         self.counter = 0
         self.rr = 0
@@ -367,6 +371,8 @@ class Generator:
         c.ready = asyncio.get_running_loop().create_future()
         c.task = asyncio.get_running_loop().create_task(self.reader(c))
         hello: dict[str, Any] = {"type": "hello"}
+        if self.batch:
+            hello["batch"] = True  # as the widget, the agent app and kefu.client ask
         if since is not None:
             hello["since"] = since
         await c.conn.send(orjson.dumps(hello), text=True)
@@ -433,42 +439,50 @@ class Generator:
                 raw = await conn.recv(decode=False)
                 t = now()
                 f = loads(raw)
-                kind = f.get("type")
-                if kind == "event":
-                    pos = f["position"]
-                    if pos > c.pos:
-                        c.pos = pos
-                    if f["event"].get("type") == "message.created":
-                        msg = f["event"]["message"]
-                        if c.role == "agent":
-                            self.on_agent_event(c, msg, t)
-                        elif c.caught_up is not None:
-                            self.on_customer_replay(c, msg, t)
-                        elif self.bot and msg.get("sender_kind") == "bot":
-                            self.on_bot_message(c, msg, t)
-                elif kind == "ack":
-                    if c.role == "customer":
-                        self.on_ack(c, f, t)
-                    else:
-                        w = self.agent_waiters.pop(f["client_msg_id"], None)
-                        if w is not None and not w.done():
-                            w.set_result(f["seq"])
-                elif kind in ("ready", "resync_required"):
-                    c.resume = f.get("resume") or c.resume
-                    if c.ready is not None and not c.ready.done():
-                        c.ready.set_result(f["position"] if kind == "ready" else -1)
-                    done = c.caught_up is None or c.caught_up.done()
-                    if not done and c.expect_seq == 0 and kind == "ready":
-                        c.caught_up.set_result(t)  # type: ignore[union-attr]
-                elif kind == "error":
-                    self.on_error(c, f)
-                elif kind not in ("pong", "typing"):
-                    self.unknown_frames += 1
+                if f.get("type") == "batch":
+                    self.batch_frames += 1
+                    for inner in f["frames"]:
+                        self.on_frame(c, inner, t)
+                else:
+                    self.on_frame(c, f, t)
         except ConnectionClosed as e:
             code = str(e.rcvd.code) if e.rcvd is not None else "abnormal"
             self.closes[code] = self.closes.get(code, 0) + 1
         except asyncio.CancelledError:
             raise
+
+    def on_frame(self, c: Client, f: dict[str, Any], t: float) -> None:
+        kind = f.get("type")
+        if kind == "event":
+            pos = f["position"]
+            if pos > c.pos:
+                c.pos = pos
+            if f["event"].get("type") == "message.created":
+                msg = f["event"]["message"]
+                if c.role == "agent":
+                    self.on_agent_event(c, msg, t)
+                elif c.caught_up is not None:
+                    self.on_customer_replay(c, msg, t)
+                elif self.bot and msg.get("sender_kind") == "bot":
+                    self.on_bot_message(c, msg, t)
+        elif kind == "ack":
+            if c.role == "customer":
+                self.on_ack(c, f, t)
+            else:
+                w = self.agent_waiters.pop(f["client_msg_id"], None)
+                if w is not None and not w.done():
+                    w.set_result(f["seq"])
+        elif kind in ("ready", "resync_required"):
+            c.resume = f.get("resume") or c.resume
+            if c.ready is not None and not c.ready.done():
+                c.ready.set_result(f["position"] if kind == "ready" else -1)
+            done = c.caught_up is None or c.caught_up.done()
+            if not done and c.expect_seq == 0 and kind == "ready":
+                c.caught_up.set_result(t)  # type: ignore[union-attr]
+        elif kind == "error":
+            self.on_error(c, f)
+        elif kind not in ("pong", "typing"):
+            self.unknown_frames += 1
 
     # --- message accounting ---------------------------------------------------------------
 
@@ -906,6 +920,7 @@ class Generator:
             "duplicate_deliveries": self.dup_deliveries,
             "duplicate_acks": self.dup_acks,
             "unknown_frames": self.unknown_frames,
+            "batch_frames": self.batch_frames,
             "lost": max(0, sent_total - delivered) + gaps,
             "duplicated": self.dup_deliveries + self.dup_acks,
             "closes": self.closes,

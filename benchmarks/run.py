@@ -7,6 +7,7 @@ draws ``benchmarks/results/latency_vs_load.png``. See ``benchmarks/README.md``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import traceback
@@ -251,6 +252,12 @@ def main() -> int:
         help="time the listing queries on a database benchmarks.seed --listing already filled "
         "(DB: sqlite or postgresql; WORLD: the file it wrote)",
     )
+    ap.add_argument(
+        "--no-batch",
+        action="store_true",
+        help="clients do not ask for batch frames (one WebSocket frame per server frame)",
+    )
+    ap.add_argument("--agents", type=int, help="agents in the throughput scenarios")
     a = ap.parse_args()
     raise_nofile()
     seeded = {}
@@ -258,6 +265,10 @@ def main() -> int:
         db, world, url = spec.split("=", 2)
         seeded[db] = (url, Path(world))
     p = QUICK if a.quick else FULL
+    if a.no_batch:
+        p = dataclasses.replace(p, batch=False)
+    if a.agents:
+        p = dataclasses.replace(p, agents=a.agents)
     only = frozenset(x for x in a.only.split(",") if x)
     results = run(p, profile=a.profile, keep=a.keep, pg=not a.no_pg, only=only, seeded=seeded)
     blob = orjson.dumps(results, option=orjson.OPT_INDENT_2)

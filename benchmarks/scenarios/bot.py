@@ -99,6 +99,7 @@ def bot_on_off(p: Profile, work: Path, *, profile: Path | None = None) -> dict[s
         "server_pids": [server.pid],
         "world": world,
         "content_chars": p.content_chars,
+        "batch": p.batch,
         "http_pool": 32,
         "timeout_s": 900,
     }

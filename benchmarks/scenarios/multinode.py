@@ -80,6 +80,7 @@ def two_nodes(p: Profile, work: Path) -> dict[str, Any]:
                 "customer_offset": (n - 1) * p.customers,
                 "phases": [p.throughput_phase(agents=agents)],
                 "content_chars": p.content_chars,
+                "batch": p.batch,
                 "http_pool": 16,
                 "timeout_s": 600,
             }

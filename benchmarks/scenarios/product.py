@@ -89,6 +89,7 @@ def one_node_sqlite(p: Profile, work: Path, *, profile: Path | None) -> dict[str
         "server_pids": [server.pid],
         "world": world,
         "content_chars": p.content_chars,
+        "batch": p.batch,
         "http_pool": 32,
         "timeout_s": 1700,  # idle sockets, the storm and the throughput in one generator
         # Sockets offer permessage-deflate as every browser does; the server's default declines

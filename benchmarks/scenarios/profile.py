@@ -34,6 +34,7 @@ class Profile:
     relay_step_s: float = 0.0  # 0: the same as step_s
     relay_fractions: list[float] = field(default_factory=list)  # empty: the same as fractions
     content_chars: int = 120
+    batch: bool = True  # clients ask for batch frames, as the product's clients do
     extra: dict[str, Any] = field(default_factory=dict)
 
     def relay_phase(self, **over: Any) -> dict[str, Any]:

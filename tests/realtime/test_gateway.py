@@ -98,6 +98,44 @@ async def test_resume_replays_exactly_what_was_missed(server: LiveServer) -> Non
         assert ready["position"] == positions[-1]
 
 
+async def test_frames_queued_together_go_as_one_batch_to_a_client_that_asks(
+    server: LiveServer,
+) -> None:
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        agent_token = await login(anon, world.agents[0].email)
+        v = await visitor(anon, world.inbox.key)
+    async with server.http(agent_token) as agent_http, server.http(v["token"]) as cust_http:
+        async with open_socket(server.ws_url, agent_http) as ws:
+            start = (await ws.hello())["position"]
+        r = await cust_http.post("/api/client/v1/conversations", json={})
+        conv_id = r.json()["conversation"]["id"]
+        for i in range(5):
+            r = await cust_http.post(
+                f"/api/client/v1/conversations/{conv_id}/messages",
+                json={"content": f"m{i}", "client_msg_id": f"m{i}"},
+            )
+            assert r.status_code == 200
+
+        async def replay(batch: bool) -> tuple[int, list[dict[str, object]]]:
+            """The frames up to ``ready``: how many WebSocket frames, and the frames in them."""
+            async with open_socket(server.ws_url, agent_http) as ws:
+                hello = {"type": "hello", "since": start}
+                await ws.send(hello | ({"batch": True} if batch else {}))
+                raws, frames = 0, []
+                while not frames or frames[-1]["type"] != "ready":
+                    f = await ws.recv()
+                    raws += 1
+                    frames += f["frames"] if f["type"] == "batch" else [f]
+                return raws, [f | {"resume": None} for f in frames]  # resume tickets differ
+
+        alone, plain = await replay(False)
+        together, batched = await replay(True)
+    assert batched == plain  # the same frames, in the same order
+    assert len(plain) >= 7 and alone == len(plain)  # conversation.created, 5 messages, ready
+    assert together < alone
+
+
 async def test_same_client_msg_id_gives_one_message(server: LiveServer) -> None:
     world = await make_world(server.kefu)
     async with server.http() as anon:

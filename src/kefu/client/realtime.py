@@ -98,7 +98,7 @@ class Realtime:
         async with connect(url, subprotocols=protocols, open_timeout=15) as conn:
             self.connection = conn
             self.connects += 1
-            hello: Json = {"type": "hello"}
+            hello: Json = {"type": "hello", "batch": True}
             if self.position is not None:
                 hello["since"] = self.position
             await conn.send(orjson.dumps(hello).decode())
@@ -107,6 +107,10 @@ class Realtime:
 
     def _handle(self, frame: Json) -> None:
         kind = frame.get("type")
+        if kind == "batch":  # frames the server queued together, in order
+            for inner in frame["frames"]:
+                self._handle(inner)
+            return
         if kind in ("event", "ready", "pong") and frame.get("position") is not None:
             self.position = max(self.position or 0, int(frame["position"]))
         if kind in ("ready", "pong") and isinstance(frame.get("resume"), str):

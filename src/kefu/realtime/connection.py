@@ -3,8 +3,9 @@ position in the workspace's event stream, and the protocol it speaks once authen
 
 Frames are JSON objects with a ``type``. Client: ``hello {since?}``, ``send``, ``typing``,
 ``read``, ``ping``. Server: ``ready {position, resume}``, ``resync_required``, ``event``,
-``ack``, ``error``, ``typing``, ``pong``. What a socket receives is decided by the same access
-rule as the HTTP API (:func:`kefu.queries.access.can_see_event`).
+``ack``, ``error``, ``typing``, ``pong``, and ``batch {frames}`` (several of those, in order,
+as one frame, to a client whose ``hello`` asked for it). What a socket receives is decided by
+the same access rule as the HTTP API (:func:`kefu.queries.access.can_see_event`).
 """
 
 from __future__ import annotations
@@ -46,11 +47,30 @@ log = logging.getLogger(__name__)
 SUBPROTOCOL = "kefu.v1"
 MAX_BAD_FRAMES = 10
 MAX_INFLIGHT_SENDS = 64
+# A batch frame carries frames queued together, up to this many characters of them (a single
+# frame larger than that still goes alone) ...
+MAX_BATCH_CHARS = 256 * 1024
+# ... and at most this many.
+MAX_BATCH_FRAMES = 500
+_BATCH_HEAD, _BATCH_TAIL = '{"type":"batch","frames":[', "]}"
 RENEW_RESUME_AFTER = RESUME_SECONDS / 2  # a pong renews the client's resume ticket after this
 
 
 def _dumps(obj: dict[str, Any]) -> str:
     return orjson.dumps(obj).decode()
+
+
+def _take_batch(out: deque[str]) -> str:
+    """Take frames from the front of ``out`` (at least one) and join them into a batch frame;
+    a lone frame is returned as it is."""
+    frames = [out.popleft()]
+    size = len(frames[0])
+    while out and len(frames) < MAX_BATCH_FRAMES and size + len(out[0]) < MAX_BATCH_CHARS:
+        size += len(out[0]) + 1
+        frames.append(out.popleft())
+    if len(frames) == 1:
+        return frames[0]
+    return _BATCH_HEAD + ",".join(frames) + _BATCH_TAIL
 
 
 class Connection:
@@ -68,6 +88,7 @@ class Connection:
         "_tasks",
         "actor",
         "bad_frames",
+        "batch",
         "bucket",
         "hello_done",
         "hub",
@@ -95,6 +116,7 @@ class Connection:
         self._tasks: set[asyncio.Task[None]] | None = None
         self.bucket = TokenBucket(kefu.settings.ws_rate_per_second, kefu.settings.ws_rate_burst)
         self.bad_frames = 0
+        self.batch = False  # the client reads batch frames (its hello said so)
         self.hello_done = False
         self.resume_at = 0.0  # when the client was last handed a resume ticket (monotonic)
 
@@ -136,9 +158,15 @@ class Connection:
                 await self.ws.close(code, reason)
 
     async def _flush(self) -> None:
+        """Send what is queued. To a client that reads batch frames, the frames queued since
+        the last send go as one (a commit's events reach an agent as one WebSocket frame, not
+        one each): the cost of a frame is mostly per frame, not per byte."""
         with contextlib.suppress(Exception):  # a peer gone away: the receive loop ends it
-            while self._out:
-                await self.ws.send_text(self._out.popleft())
+            while out := self._out:
+                if self.batch and len(out) > 1:
+                    await self.ws.send_text(_take_batch(out))
+                else:
+                    await self.ws.send_text(out.popleft())
         self._out = None  # no await since the loop ended: nothing was pushed in between
         self._flusher = None
 
@@ -159,6 +187,7 @@ class Connection:
     # --- the protocol ---------------------------------------------------------------
 
     async def hello(self, frame: Hello) -> None:
+        self.batch = frame.batch
         if self.hub is None:
             self.hub = await self.kefu.hubs.join(self)
         self.live = False

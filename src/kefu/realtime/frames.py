@@ -18,6 +18,8 @@ class _Frame(BaseModel):
 class Hello(_Frame):
     type: Literal["hello"]
     since: int | None = Field(default=None, ge=0)
+    # The client reads ``batch`` frames: frames queued together are sent as one.
+    batch: bool = False
 
 
 class Send(_Frame):

@@ -63,7 +63,7 @@ describe("resuming", () => {
     server.messages = [message(1), message(2)];
     const c = client();
     const first = await live(c, 10);
-    expect(first.frames("hello")).toEqual([{ type: "hello" }]);
+    expect(first.frames("hello")).toEqual([{ type: "hello", batch: true }]);
     expect(c.items().map((i) => i.seq)).toEqual([1, 2]);
 
     first.receive(created(message(3), 12));
@@ -75,7 +75,7 @@ describe("resuming", () => {
     server.messages.push(message(3), message(4), message(5)); // 4 and 5 came while away
     server.requests = [];
     const second = await reconnect(14);
-    expect(second.frames("hello")).toEqual([{ type: "hello", since: 14 }]);
+    expect(second.frames("hello")).toEqual([{ type: "hello", batch: true, since: 14 }]);
     second.receive(created(message(4), 15)); // the server replays what came after 14...
     second.receive(created(message(5), 16));
     second.receive({ type: "ready", position: 16 }); // ...then says ready
@@ -83,6 +83,18 @@ describe("resuming", () => {
     expect(c.items().map((i) => i.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(server.requests.filter((r) => r.startsWith("GET"))).toEqual([]); // no HTTP read
     expect(c.connection).toBe("online");
+  });
+
+  it("handles a batch frame as its frames one by one, in order", async () => {
+    server.messages = [message(1), message(2)];
+    const c = client();
+    const ws = await live(c, 10);
+    ws.receive({
+      type: "batch",
+      frames: [created(message(3), 11), created(message(4), 12), { type: "pong", position: 12 }],
+    });
+    ws.receive({ type: "batch", frames: [created(message(4), 12), created(message(5), 13)] });
+    expect(c.items().map((i) => i.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it("reads the thread over HTTP after resync_required, when the stream skipped events", async () => {
@@ -93,9 +105,9 @@ describe("resuming", () => {
     server.messages.push(message(2), message(3)); // too long ago for the stream to replay
     server.requests = [];
     const second = await reconnect(10);
-    expect(second.frames("hello")).toEqual([{ type: "hello", since: 10 }]);
+    expect(second.frames("hello")).toEqual([{ type: "hello", batch: true, since: 10 }]);
     second.receive({ type: "resync_required", position: 90 });
-    expect(second.frames("hello").at(-1)).toEqual({ type: "hello", since: 90 });
+    expect(second.frames("hello").at(-1)).toEqual({ type: "hello", batch: true, since: 90 });
     second.receive({ type: "ready", position: 90 });
     await settle();
     expect(server.requests).toContain(`GET /conversations/${CONV}/messages?after_seq=1&limit=200`);
@@ -160,7 +172,7 @@ describe("resuming", () => {
     const c = client();
     const ws = await live(c, 10);
     ws.receive({ type: "resync_required", position: 42 });
-    expect(ws.frames("hello").at(-1)).toEqual({ type: "hello", since: 42 });
+    expect(ws.frames("hello").at(-1)).toEqual({ type: "hello", batch: true, since: 42 });
   });
 });
 
@@ -263,7 +275,7 @@ describe("keeping the socket alive", () => {
     expect(c.connection).toBe("reconnecting");
     const next = await reconnect(11);
     expect(next).not.toBe(ws);
-    expect(next.frames("hello")).toEqual([{ type: "hello", since: 11 }]);
+    expect(next.frames("hello")).toEqual([{ type: "hello", batch: true, since: 11 }]);
   });
 
   it("ignores frames from a socket it already replaced", async () => {

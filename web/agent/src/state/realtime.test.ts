@@ -64,7 +64,7 @@ test("a dropped socket reconnects and resumes from the last applied position, ex
   const first = FakeSocket.all[0]!;
   expect(first.protocols).toEqual(["kefu.v1", "kefu.ticket.x"]);
   first.open();
-  expect(first.sent[0]).toEqual({ type: "hello" });
+  expect(first.sent[0]).toEqual({ type: "hello", batch: true });
   first.push({ type: "ready", position: 10 });
   first.push({ type: "event", ...ev(11) });
   first.push({ type: "event", ...ev(12) });
@@ -73,7 +73,7 @@ test("a dropped socket reconnects and resumes from the last applied position, ex
   await vi.advanceTimersByTimeAsync(1000);
   const second = FakeSocket.all[1]!;
   second.open();
-  expect(second.sent[0]).toEqual({ type: "hello", since: 12 });
+  expect(second.sent[0]).toEqual({ type: "hello", batch: true, since: 12 });
   // a replay that overlaps what was applied is not applied twice
   second.push({ type: "event", ...ev(12) });
   second.push({ type: "event", ...ev(13) });
@@ -117,4 +117,25 @@ test("a dropped socket comes back with its resume ticket, and asks for a ticket 
   expect(FakeSocket.all[2]!.protocols).toEqual(["kefu.v1", "kefu.ticket.http2"]);
   rt.stop();
   vi.useRealTimers();
+});
+
+test("a batch frame is handled as its frames one by one, in order", async () => {
+  FakeSocket.all = [];
+  const applied: number[] = [];
+  const states: Connection[] = [];
+  const rt = realtime({
+    onEvent: (e) => applied.push(e.position),
+    onConnection: (c) => states.push(c),
+  });
+  rt.start(null);
+  await new Promise((r) => setTimeout(r, 0));
+  const ws = FakeSocket.all[0]!;
+  ws.open();
+  const [e4, e5, e6] = [ev(4), ev(5), ev(6)].map((e) => ({ type: "event", ...e }));
+  ws.push({ type: "batch", frames: [e4, e5, { type: "ready", position: 5 }] });
+  ws.push({ type: "batch", frames: [e5, e6] });
+  expect(applied).toEqual([4, 5, 6]); // the repeated 5 is not applied twice
+  expect(states.at(-1)).toBe("live");
+  expect(rt.position).toBe(6);
+  rt.stop();
 });

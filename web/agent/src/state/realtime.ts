@@ -45,7 +45,8 @@ type ServerFrame =
   | TypingFrame
   | { type: "ack"; client_msg_id: string }
   | { type: "error"; code: string; message: string; client_msg_id?: string }
-  | ({ type: "pong"; position: number | null } & Resume);
+  | ({ type: "pong"; position: number | null } & Resume)
+  | { type: "batch"; frames: ServerFrame[] };
 
 export class Realtime {
   position: number | null = null;
@@ -107,7 +108,7 @@ export class Realtime {
     const ws = make(url, ["kefu.v1", sub]);
     this.ws = ws;
     ws.onopen = () => {
-      ws.send(JSON.stringify(this.position === null ? { type: "hello" } : { type: "hello", since: this.position }));
+      ws.send(JSON.stringify(this.hello(this.position)));
     };
     ws.onmessage = (m: MessageEvent) => void this.frame(JSON.parse(String(m.data)) as ServerFrame);
     ws.onclose = (c: CloseEvent) => {
@@ -143,8 +144,17 @@ export class Realtime {
     this.timer = setTimeout(() => void this.connect(), delay);
   }
 
+  /** `batch`: the server may send frames queued together as one (fewer frames per event). */
+  private hello(since: number | null): { type: "hello"; batch: true; since?: number } {
+    return since === null ? { type: "hello", batch: true } : { type: "hello", batch: true, since };
+  }
+
   private async frame(f: ServerFrame): Promise<void> {
     switch (f.type) {
+      case "batch":
+        // frames the server queued together, in order, handled as if they came one by one
+        for (const inner of f.frames) void this.frame(inner);
+        break;
       case "ready":
         this.readyOn = this.ws;
         this.keepResume(f);
@@ -157,7 +167,7 @@ export class Realtime {
       case "resync_required":
         await this.hooks.onResync();
         this.position = f.position;
-        this.send({ type: "hello", since: f.position });
+        this.send(this.hello(f.position));
         break;
       case "event":
         // At most once per position, in order: the server guarantees it, we check it.

@@ -51,6 +51,11 @@ export interface ClientEvents {
 const OPEN = 1;
 type Frame = { type: string; [key: string]: unknown };
 
+/** `batch`: the server may send frames queued together as one (fewer frames per event). */
+function hello(since: number | null): Frame {
+  return since === null ? { type: "hello", batch: true } : { type: "hello", batch: true, since };
+}
+
 export class KefuClient extends Emitter<ClientEvents> {
   readonly thread = new Thread();
   readonly api: RestApi;
@@ -207,7 +212,7 @@ export class KefuClient extends Emitter<ClientEvents> {
     ws.onopen = () => {
       const since = this.position;
       this.helloSince = since !== null;
-      this.sendFrame(since === null ? { type: "hello" } : { type: "hello", since });
+      this.sendFrame(hello(since));
     };
     ws.onmessage = (ev) => {
       if (this.socket !== ws || typeof ev.data !== "string") return;
@@ -292,6 +297,10 @@ export class KefuClient extends Emitter<ClientEvents> {
 
   private async onFrame(f: Frame): Promise<void> {
     switch (f.type) {
+      case "batch":
+        // frames the server queued together, in order, handled as if they came one by one
+        for (const inner of (f.frames as Frame[] | undefined) ?? []) void this.onFrame(inner);
+        return;
       case "ready":
         this.readyOn = this.socket;
         this.keepResume(f);
@@ -308,7 +317,7 @@ export class KefuClient extends Emitter<ClientEvents> {
         this.loaded = false; // the stream skips what came before `position`: read it over HTTP
         this.position = typeof f.position === "number" ? f.position : null;
         this.helloSince = this.position !== null;
-        this.sendFrame(this.position === null ? { type: "hello" } : { type: "hello", since: this.position });
+        this.sendFrame(hello(this.position));
         return;
       case "pong":
         this.keepResume(f);

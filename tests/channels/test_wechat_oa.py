@@ -24,7 +24,7 @@ from wechatpy.utils import WeChatSigner
 
 from kefu.channels.wechat_oa_protocol import parse_message
 from kefu.config import Settings
-from kefu.db.tables import Conversation, InboundReceipt, Job, Message
+from kefu.db.tables import ChannelToken, Conversation, InboundReceipt, Job, Message
 from kefu.db.types import utcnow
 from kefu.domain.enums import ChannelKind
 from kefu.domain.views import InboxView
@@ -250,6 +250,9 @@ async def test_safe_mode_inbound_replay_and_reply(
         )
     await worker.run_due()
     assert api.tokens == 1
+    async with server.kefu.db.read() as s:
+        stored = await s.get(ChannelToken, (ws, inbox.id))
+    assert stored is not None and "tok-1" not in stored.token  # sealed at rest
     assert api.sent[-1]["msgmenu"] == {
         "head_content": "Choose:",
         "list": [{"id": "track", "content": "Track"}, {"id": "person", "content": "A person"}],
@@ -263,6 +266,14 @@ async def test_safe_mode_inbound_replay_and_reply(
         thread = (await c.get(f"/api/v1/conversations/{conv.id}/messages")).json()["items"]
     assert [m["delivery"] for m in thread if m["sender_kind"] == "agent"] == ["sent", "sent"]
     assert thread[-1]["payload"] == {"button": {"id": "track"}}
+
+    # A token stored in the clear (before tokens were sealed) is not used: a new one is fetched.
+    async with server.kefu.db.write_session() as s, s.begin():
+        await s.execute(update(ChannelToken).values(token=f"tok-{api.tokens}"))
+    async with server.http(token) as c:
+        await c.post(f"/api/v1/conversations/{conv.id}/messages", json={"content": "fresh"})
+    await worker.run_due()
+    assert api.tokens == 2 and api.sent[-1]["text"] == {"content": "fresh"}
 
     # WeChat says the token is invalid: refreshed once, then sent.
     api.tokens += 1  # another node refreshed it meanwhile; ours is stale

@@ -9,6 +9,7 @@ last attempt records the failure with the provider's reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import time
@@ -59,6 +60,7 @@ from kefu.domain.views import WindowView
 from kefu.domain.window import window_open
 from kefu.queries.channels import channel_config
 from kefu.runtime import Kefu
+from kefu.security.sealing import SecretKeyMismatch
 
 log = logging.getLogger(__name__)
 
@@ -205,24 +207,30 @@ class _Context:
         return parse_networks(self.kefu.settings.fetch_allow_networks)
 
     async def token(self, fetch: TokenFetch, *, refresh: bool = False) -> str:
+        """The inbox's provider access token: the one stored while it is fresh, else a new one
+        fetched and stored (sealed, like the channel's secrets). A stored token that does not
+        open (stored before tokens were sealed, or under another secret key) is fetched again."""
         key = (self.workspace_id, self.inbox_id)
+        box, context = self.kefu.secrets, f"channel_tokens/{key[0]}/{key[1]}"
         if not refresh:
             async with self.kefu.db.read() as s:
                 row = await s.get(ChannelToken, key)
             if row is not None and row.expires_at - TOKEN_MARGIN > utcnow():
-                return row.token
+                with contextlib.suppress(SecretKeyMismatch):
+                    return box.open(row.token, context=context)
         token, lifetime = await fetch()
         expires = utcnow() + timedelta(seconds=max(0, lifetime))
+        sealed = box.seal(token, context=context)
         async with self.kefu.db.write_session() as s, s.begin():
             row = await s.get(ChannelToken, key)
             if row is None:
                 s.add(
                     ChannelToken(
-                        workspace_id=key[0], inbox_id=key[1], token=token, expires_at=expires
+                        workspace_id=key[0], inbox_id=key[1], token=sealed, expires_at=expires
                     )
                 )
             else:
-                row.token, row.expires_at = token, expires
+                row.token, row.expires_at = sealed, expires
         return token
 
 

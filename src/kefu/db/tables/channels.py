@@ -67,14 +67,15 @@ class InboundReceipt(Base):
 
 
 class ChannelToken(Base):
-    """A provider's access token, shared by every node (WeChat allows one live token)."""
+    """A provider's access token, shared by every node (WeChat allows one live token); stored
+    sealed with the server's key, like the channel's secrets."""
 
     __tablename__ = "channel_tokens"
     __table_args__ = (inbox_fk(),)
 
     workspace_id: Mapped[uuid.UUID] = ws_fk()
     inbox_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    token: Mapped[str] = mapped_column(String(1000))
+    token: Mapped[str] = mapped_column(String(2000))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -7,6 +7,10 @@ Channel secrets (bot tokens, app secrets, mailbox passwords) were stored as give
 of ``inbox_channels.secrets`` still in the clear is sealed, bound to its workspace, inbox and
 name. As in 0017 this needs the server's secret key (``kefu migrate``, ``serve`` and ``demo``
 pass it); without one the migration stops before changing anything if there is a secret to seal.
+
+Providers' access tokens (``channel_tokens``) are sealed from now on too; the column widens
+for the sealed form, and the tokens stored in the clear are deleted (a token is a cache: the
+next send fetches a new one).
 """
 
 from __future__ import annotations
@@ -71,9 +75,18 @@ def _rewrite(seal: bool) -> None:
         )
 
 
+_TOKENS = sa.table("channel_tokens", sa.column("token", sa.String()))
+
+
 def upgrade() -> None:
     _rewrite(seal=True)
+    with op.batch_alter_table("channel_tokens") as t:
+        t.alter_column("token", existing_type=sa.String(length=1000), type_=sa.String(length=2000))
+    op.execute(_TOKENS.delete().where(_TOKENS.c.token.not_like("s1.%")))
 
 
 def downgrade() -> None:
     _rewrite(seal=False)
+    op.execute(_TOKENS.delete())  # sealed: the version before cannot read them
+    with op.batch_alter_table("channel_tokens") as t:
+        t.alter_column("token", existing_type=sa.String(length=2000), type_=sa.String(length=1000))

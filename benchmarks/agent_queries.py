@@ -89,6 +89,7 @@ async def _world(kefu: Kefu) -> tuple[uuid.UUID, dict[str, Any]]:
             agents=[Person(f"a{i}@{slug}.test", f"Agent {i}") for i in range(10)],
             password_hash=None,
             inbox_name="Web",
+            box=kefu.secrets,
         )
         return {
             "agents": [a.id for a in s.agents],

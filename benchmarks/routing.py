@@ -61,6 +61,7 @@ async def _world(kefu: Kefu, agents: int, capacity: int) -> tuple[uuid.UUID, Sta
             agents=[Person(f"a{i}@{slug}.test", f"Agent {i}") for i in range(agents)],
             password_hash="!",  # nobody signs in here
             capacity=capacity,
+            box=kefu.secrets,
         )
 
     return ws, await kefu.write(ws, people)

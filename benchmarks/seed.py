@@ -58,6 +58,7 @@ from kefu.domain.kb import ArticleInput
 from kefu.queries.kb import list_articles
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
+from kefu.security.sealing import SecretBox
 
 PASSWORD = "bench-password-1234"
 CHUNK = 2_000
@@ -139,7 +140,7 @@ def _visitor_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _people(tx: Tx, *, agents: int, slug: str, hashed: str) -> dict[str, Any]:
+async def _people(tx: Tx, *, agents: int, slug: str, hashed: str, box: SecretBox) -> dict[str, Any]:
     staff = await create_staff(
         tx,
         admin=Person(f"admin@{slug}.bench", "Admin"),
@@ -147,6 +148,7 @@ async def _people(tx: Tx, *, agents: int, slug: str, hashed: str) -> dict[str, A
         password_hash=hashed,
         capacity=100_000,
         inbox_name="Web",
+        box=box,
     )
     team, admin, people, inbox = staff.team, staff.admin, staff.agents, staff.inbox
     return {
@@ -438,9 +440,9 @@ async def _listing(kefu: Kefu, world: dict[str, Any], count: int, per: int) -> d
     }
 
 
-async def _bot_inbox(tx: Tx, *, team_id: uuid.UUID) -> dict[str, Any]:
+async def _bot_inbox(tx: Tx, *, team_id: uuid.UUID, box: SecretBox) -> dict[str, Any]:
     """A second web inbox with the bot on, and the knowledge base it answers from."""
-    inbox = await create_inbox(tx, None, name="Bot", team_id=team_id)
+    inbox = await create_inbox(tx, None, name="Bot", team_id=team_id, box=box)
     articles = [
         ArticleInput(title=title, answer=bot_kb.answer(cat, title), questions=qs, category=cat)
         for cat, (title, qs) in bot_kb.ARTICLES.items()
@@ -496,7 +498,7 @@ async def seed(args: argparse.Namespace) -> dict[str, Any]:
         ws_id = await kefu.write(None, partial(create_workspace, name="Bench", slug=slug))
         hashed = hash_password(PASSWORD)
         world = await kefu.write(
-            ws_id, partial(_people, agents=args.agents, slug=slug, hashed=hashed)
+            ws_id, partial(_people, agents=args.agents, slug=slug, hashed=hashed, box=kefu.secrets)
         )
         world |= {"workspace_id": str(ws_id), "slug": slug, "password": PASSWORD}
         world["customers"] = await _visitors(
@@ -504,7 +506,7 @@ async def seed(args: argparse.Namespace) -> dict[str, Any]:
         )
         if args.bot_customers:
             world |= await kefu.write(
-                ws_id, partial(_bot_inbox, team_id=uuid.UUID(world["team_id"]))
+                ws_id, partial(_bot_inbox, team_id=uuid.UUID(world["team_id"]), box=kefu.secrets)
             )
             world["bot_customers"] = await _visitors(
                 kefu, ws_id, uuid.UUID(world["bot_inbox_id"]), args.bot_customers, first=10**6

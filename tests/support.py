@@ -98,6 +98,7 @@ async def make_world(kefu: Kefu, *, agents: int = 2, require_identity: bool = Fa
             password_hash=_HASH,
             inbox_name="Web",
             require_identity=require_identity,
+            box=kefu.secrets,
         )
         return World(ws_id, slug, staff.admin, staff.agents, staff.team, staff.inbox)
 

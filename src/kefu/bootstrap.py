@@ -18,6 +18,7 @@ from kefu.domain.text import Email, Name, Password, Slug
 from kefu.domain.views import AgentView, InboxView, TeamView
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password_async
+from kefu.security.sealing import SecretBox
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ async def create_staff(
     inbox_name: str = "Web site",
     greeting: str | None = None,
     require_identity: bool = False,
+    box: SecretBox,
 ) -> Staff:
     """A "Support" team with an admin and agents in it, and a web inbox routed to it. Acts as
     the installer (no actor). Expects the workspace's open transaction."""
@@ -79,6 +81,7 @@ async def create_staff(
         team_id=team.id,
         greeting=greeting,
         require_identity=require_identity,
+        box=box,
     )
     return Staff(team, owner, people, inbox)
 
@@ -102,7 +105,10 @@ async def create_owner_workspace(kefu: Kefu, spec: NewWorkspace) -> tuple[str, s
         ws_id = await create_workspace(tx, name=spec.name, slug=spec.slug)
         tx.adopt_workspace(ws_id)
         staff = await create_staff(
-            tx, admin=Person(spec.admin_email, spec.admin_name), password_hash=hashed
+            tx,
+            admin=Person(spec.admin_email, spec.admin_name),
+            password_hash=hashed,
+            box=kefu.secrets,
         )
         return str(ws_id), staff.inbox.key
 

@@ -237,44 +237,56 @@ app.add_typer(secrets_app, name="secrets")
 
 @secrets_app.command("reseal")
 def secrets_reseal() -> None:
-    """Seal again with the current KEFU_SECRET_KEY every stored secret that is not: after a
-    rotation (the old key listed in KEFU_PREVIOUS_SECRET_KEYS), so the old one can be dropped,
-    and after an upgrade from a version that stored channel secrets in plain text."""
+    """After a rotation of KEFU_SECRET_KEY (the old key listed in KEFU_PREVIOUS_SECRET_KEYS):
+    seal every stored secret again with the current key, so the old one can be dropped."""
     from functools import partial
 
     from kefu.actions.channels import reseal_channel_secrets
+    from kefu.actions.inboxes import reseal_identity_secrets
     from kefu.actions.twofactor import reseal_second_factors
     from kefu.domain.errors import KefuError
     from kefu.queries.channels import list_channel_rows_to_reseal
+    from kefu.queries.directory import list_workspaces_with_identity_secrets_to_reseal
     from kefu.queries.twofactor import list_workspaces_to_reseal
     from kefu.runtime import Kefu
 
     settings = _settings()
+    kinds = {
+        "two-factor": reseal_second_factors,
+        "channel": reseal_channel_secrets,
+        "identity": reseal_identity_secrets,
+    }
 
-    async def _reseal() -> tuple[int, int, str]:
+    async def _reseal() -> tuple[dict[str, int], str]:
         kefu = Kefu(settings)
         box = kefu.secrets
         try:
             async with kefu.db.read() as session:
-                factors = await list_workspaces_to_reseal(session, box.current_prefix)
-                channels = {r.workspace_id for r in await list_channel_rows_to_reseal(session, box)}
-            done_factors = done_channels = 0
-            for ws_id in factors:
-                done_factors += await kefu.write(ws_id, partial(reseal_second_factors, box=box))
-            for ws_id in sorted(channels):
-                done_channels += await kefu.write(ws_id, partial(reseal_channel_secrets, box=box))
-            return done_factors, done_channels, box.key_id
+                stale = {
+                    "two-factor": await list_workspaces_to_reseal(session, box.current_prefix),
+                    "channel": sorted(
+                        {r.workspace_id for r in await list_channel_rows_to_reseal(session, box)}
+                    ),
+                    "identity": await list_workspaces_with_identity_secrets_to_reseal(
+                        session, box.current_prefix
+                    ),
+                }
+            done = dict.fromkeys(kinds, 0)
+            for kind, reseal in kinds.items():
+                for ws_id in stale[kind]:
+                    done[kind] += await kefu.write(ws_id, partial(reseal, box=box))
+            return done, box.key_id
         finally:
             await kefu.close()
 
     try:
-        factors, channels, key_id = asyncio.run(_reseal())
+        done, key_id = asyncio.run(_reseal())
     except KefuError as exc:
         console.print(f"{exc.code}: {exc.message}", markup=False)
         raise typer.Exit(1) from None
     console.print(
-        f"{factors} two-factor secret(s) and {channels} channel secret(s) sealed again "
-        f"with key {key_id}"
+        f"{done['two-factor']} two-factor secret(s), {done['channel']} channel secret(s) and "
+        f"{done['identity']} identity secret(s) sealed again with key {key_id}"
     )
 
 

@@ -47,6 +47,7 @@ async def seed_demo(kefu: Kefu) -> DemoAccounts:
             password_hash=hashed,
             languages=["en", "zh", "ja"],
             greeting="Hi! How can we help?",
+            box=kefu.secrets,
         )
         return staff.inbox.key
 

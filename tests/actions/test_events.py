@@ -104,6 +104,7 @@ async def test_directory_actions(kefu: Kefu) -> None:
             name="App",
             team_id=team.id,
             allowed_origins=["https://shop.example"],
+            box=kefu.secrets,
         ),
         expect=["inbox.created"],
     )

@@ -26,7 +26,9 @@ TOKEN, HOOK_SECRET = "12345:bot-token-in-plain-text", "hook-secret-in-plain-text
 
 async def _telegram(kefu: Kefu, world: World, box: SecretBox | None = None) -> uuid.UUID:
     async def make(tx: Tx) -> uuid.UUID:
-        inbox = await create_inbox(tx, None, name="Telegram", channel=ChannelKind.telegram)
+        inbox = await create_inbox(
+            tx, None, name="Telegram", channel=ChannelKind.telegram, box=kefu.secrets
+        )
         return inbox.id
 
     inbox_id = await kefu.write(world.workspace_id, make)

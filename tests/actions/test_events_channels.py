@@ -34,7 +34,7 @@ pytestmark = pytest.mark.storage
 
 async def _inbox(kefu: Kefu, world: World, channel: ChannelKind) -> InboxView:
     async def make(tx: Tx) -> InboxView:
-        return await create_inbox(tx, None, name=channel.value, channel=channel)
+        return await create_inbox(tx, None, name=channel.value, channel=channel, box=kefu.secrets)
 
     return await kefu.write(world.workspace_id, make)
 

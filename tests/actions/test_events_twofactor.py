@@ -194,7 +194,9 @@ async def test_a_wrong_key_fails_clearly(kefu: Kefu) -> None:
 
 async def _telegram_inbox(kefu: Kefu, world: World) -> uuid.UUID:
     async def make(tx: Tx) -> uuid.UUID:
-        inbox = await create_inbox(tx, None, name="Telegram", channel=ChannelKind.telegram)
+        inbox = await create_inbox(
+            tx, None, name="Telegram", channel=ChannelKind.telegram, box=kefu.secrets
+        )
         return inbox.id
 
     inbox_id = await kefu.write(world.workspace_id, make)
@@ -240,9 +242,9 @@ async def _reseal_after_a_rotation(kefu: Kefu) -> None:
         _cli, kefu.settings, "secrets", "reseal", key=new, previous=[old]
     )
     assert done.returncode == 0, done.stderr
-    assert "1 two-factor secret(s) and 1 channel secret(s) sealed again with key " + SecretBox(
-        new
-    ).key_id in " ".join(done.stdout.split())
+    said = " ".join(done.stdout.split())
+    assert "1 two-factor secret(s), 1 channel secret(s) and 2 identity secret(s) sealed" in said
+    assert "sealed again with key " + SecretBox(new).key_id in said
     async with kefu.db.read() as s:
         channel = await s.get(InboxChannel, (world.workspace_id, inbox_id))
         assert channel is not None

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kefu.db.tables import Inbox
+from kefu.security.identity import open_identity_secret
 from tests.support import LiveServer, World, login, make_world, visitor
 
 pytestmark = pytest.mark.storage
@@ -29,9 +30,10 @@ async def _secret(server: LiveServer, world: World) -> str:
         assert r.status_code == 200
     secret: str = r.json()["identity_secret"]
     async with server.kefu.db.read() as s:
-        assert secret == await s.scalar(
-            select(Inbox.identity_secret).where(Inbox.id == world.inbox.id)
-        )
+        stored = await s.scalar(select(Inbox.identity_secret).where(Inbox.id == world.inbox.id))
+    assert stored is not None and secret not in stored  # sealed at rest
+    ws = world.workspace_id
+    assert open_identity_secret(server.kefu.secrets, ws, world.inbox.id, stored) == secret
     return secret
 
 

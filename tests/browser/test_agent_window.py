@@ -68,7 +68,9 @@ async def _wechat_chat(kefu: Kefu, world: World) -> tuple[uuid.UUID, uuid.UUID]:
     ws = world.workspace_id
 
     async def make(tx: Tx) -> InboxView:
-        return await create_inbox(tx, None, name="WeChat", channel=ChannelKind.wechat_oa)
+        return await create_inbox(
+            tx, None, name="WeChat", channel=ChannelKind.wechat_oa, box=kefu.secrets
+        )
 
     inbox = await kefu.write(ws, make)
     for item in (

@@ -114,7 +114,9 @@ async def channel_inbox(
     world = await make_world(server.kefu)
 
     async def make(tx: Tx) -> InboxView:
-        return await create_inbox(tx, None, name=channel.value, channel=channel)
+        return await create_inbox(
+            tx, None, name=channel.value, channel=channel, box=server.kefu.secrets
+        )
 
     inbox = await server.kefu.write(world.workspace_id, make)
     async with server.http() as c:

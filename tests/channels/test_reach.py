@@ -28,7 +28,9 @@ async def test_other_channels_of_the_contact(server: LiveServer) -> None:
 
     async def inbox(channel: ChannelKind) -> InboxView:
         async def make(tx: Tx) -> InboxView:
-            return await create_inbox(tx, None, name=f"{channel.value} help", channel=channel)
+            return await create_inbox(
+                tx, None, name=f"{channel.value} help", channel=channel, box=kefu.secrets
+            )
 
         return await kefu.write(ws, make)
 

@@ -21,10 +21,11 @@ from kefu.actions.tx import Tx
 from kefu.config import Settings
 from kefu.db.migrate import alembic_config
 from kefu.db.search import include_name
-from kefu.db.tables import Base, InboxChannel, SecondFactor
+from kefu.db.tables import Base, Inbox, InboxChannel, SecondFactor
 from kefu.domain.enums import ChannelKind, Role
 from kefu.queries.channels import open_channel_secrets
 from kefu.runtime import Kefu
+from kefu.security.identity import open_identity_secret
 from kefu.security.sealing import SecretBox
 from tests.actions.eventcheck import agent_actor
 from tests.support import make_world
@@ -114,7 +115,9 @@ async def _configure_telegram(settings: Settings, token: str) -> tuple[uuid.UUID
         ws = world.workspace_id
 
         async def make(tx: Tx) -> uuid.UUID:
-            inbox = await create_inbox(tx, None, name="Telegram", channel=ChannelKind.telegram)
+            inbox = await create_inbox(
+                tx, None, name="Telegram", channel=ChannelKind.telegram, box=kefu.secrets
+            )
             return inbox.id
 
         inbox_id = await kefu.write(ws, make)
@@ -162,3 +165,41 @@ def test_channel_secrets_sealed_by_the_migration(
     assert token not in stored["bot_token"]
     box = SecretBox(settings.secret_key)
     assert open_channel_secrets(box, ws, inbox_id, stored) == {"bot_token": token}
+
+
+async def _inbox_secret(url: str, inbox_id: uuid.UUID) -> str:
+    engine = create_async_engine(url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        value = await conn.scalar(select(Inbox.identity_secret).where(Inbox.id == inbox_id))
+    await engine.dispose()
+    assert isinstance(value, str)
+    return value
+
+
+async def _world_inbox(settings: Settings) -> tuple[uuid.UUID, uuid.UUID]:
+    kefu = Kefu(settings)
+    await kefu.start()
+    try:
+        world = await make_world(kefu)
+        return world.workspace_id, world.inbox.id
+    finally:
+        await kefu.close()
+
+
+def test_identity_secrets_sealed_by_the_migration(
+    scratch_database_url: str, settings: Settings
+) -> None:
+    url = scratch_database_url
+    settings = settings.model_copy(update={"database_url": url})
+    keys, box = [settings.secret_key], SecretBox(settings.secret_key)
+    ws, inbox_id = asyncio.run(_world_inbox(settings))
+    secret = open_identity_secret(box, ws, inbox_id, asyncio.run(_inbox_secret(url, inbox_id)))
+    # back to the clear text of 0019, then forward again
+    command.downgrade(alembic_config(url, keys), "0019")
+    assert asyncio.run(_inbox_secret(url, inbox_id)) == secret
+    with pytest.raises(RuntimeError, match="KEFU_SECRET_KEY"):  # no key: it refuses
+        command.upgrade(alembic_config(url), "head")
+    assert asyncio.run(_inbox_secret(url, inbox_id)) == secret  # untouched
+    command.upgrade(alembic_config(url, keys), "head")
+    stored = asyncio.run(_inbox_secret(url, inbox_id))
+    assert secret not in stored and open_identity_secret(box, ws, inbox_id, stored) == secret

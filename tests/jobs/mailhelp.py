@@ -163,7 +163,12 @@ async def email_inbox(kefu: Kefu, world: World, *, smtp_port: int, **settings: A
     inbox = await kefu.write(
         ws,
         partial(
-            create_inbox, actor=None, name="Mail", channel=ChannelKind.email, team_id=world.team.id
+            create_inbox,
+            actor=None,
+            name="Mail",
+            channel=ChannelKind.email,
+            team_id=world.team.id,
+            box=kefu.secrets,
         ),
     )
     secrets = {k: settings.pop(k) for k in list(settings) if k.endswith("_password")}

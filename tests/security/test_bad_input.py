@@ -30,6 +30,7 @@ from kefu.db.tables import Base, Contact, Inbox
 from kefu.db.types import utcnow
 from kefu.domain.state import State
 from kefu.queries.snapshot import snapshot
+from kefu.security.identity import open_identity_secret
 from tests.support import (
     PASSWORD,
     LiveServer,
@@ -482,7 +483,9 @@ async def test_jwt_claims_with_nul_or_control_characters(env: Env) -> None:
     async with env.server.kefu.db.read() as session:
         inbox = await session.get(Inbox, (env.world.workspace_id, env.world.inbox.id))
         assert inbox is not None
-        secret = inbox.identity_secret
+        secret = open_identity_secret(
+            env.server.kefu.secrets, inbox.workspace_id, inbox.id, inbox.identity_secret
+        )
     exp = utcnow() + timedelta(minutes=5)
 
     def claim(**claims: Any) -> dict[str, Any]:

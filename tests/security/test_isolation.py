@@ -25,6 +25,7 @@ from kefu.db.tables import Base, Inbox
 from kefu.domain.state import State
 from kefu.queries.snapshot import snapshot
 from kefu.realtime.stream import stream_bounds
+from kefu.security.identity import open_identity_secret
 from tests.attachments import samples
 from tests.jobs.mailhelp import email_inbox
 from tests.support import LiveServer, Socket, World, login, make_world, open_socket, visitor
@@ -261,7 +262,9 @@ async def _side(server: LiveServer, name: str) -> Side:
         convs[1],
         token_id,
         marker,
-        inbox.identity_secret,
+        open_identity_secret(
+            server.kefu.secrets, world.workspace_id, inbox.id, inbox.identity_secret
+        ),
         attachment,
         entry_link_id,
     )

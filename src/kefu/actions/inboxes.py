@@ -7,6 +7,8 @@ import secrets
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import select
+
 from kefu.actions.tx import Tx
 from kefu.db.tables import Inbox
 from kefu.domain.actors import Actor
@@ -16,6 +18,8 @@ from kefu.domain.ids import new_id
 from kefu.domain.views import InboxView, WidgetStyle
 from kefu.queries.access import access_inbox, access_team, require_role
 from kefu.queries.views import inbox_view
+from kefu.security.identity import open_identity_secret, seal_identity_secret
+from kefu.security.sealing import SecretBox
 
 
 async def create_inbox(
@@ -28,20 +32,23 @@ async def create_inbox(
     require_identity: bool = False,
     allowed_origins: Sequence[str] = (),
     greeting: str | None = None,
+    box: SecretBox,
 ) -> InboxView:
+    """An inbox, with a new identity-verification secret stored sealed with ``box``."""
     if actor is not None:
         require_role(actor, Role.admin)
         if team_id is not None:
             await access_team(tx.session, actor, team_id)
+    inbox_id = new_id()
     inbox = Inbox(
         workspace_id=tx.workspace_id,
-        id=new_id(),
+        id=inbox_id,
         name=name,
         channel=channel.value,
         key=secrets.token_urlsafe(18),
         team_id=team_id,
         require_identity=require_identity,
-        identity_secret=secrets.token_hex(32),
+        identity_secret=seal_identity_secret(box, tx.workspace_id, inbox_id, _new_secret()),
         allowed_origins=list(allowed_origins),
         greeting=greeting,
         settings={},
@@ -96,10 +103,39 @@ async def update_inbox(
     return view
 
 
-async def rotate_identity_secret(tx: Tx, actor: Actor, inbox_id: uuid.UUID) -> str:
-    """A new identity-verification secret (admins); signatures made with the old one fail."""
+async def rotate_identity_secret(
+    tx: Tx, actor: Actor, inbox_id: uuid.UUID, *, box: SecretBox
+) -> str:
+    """A new identity-verification secret (admins); signatures made with the old one fail.
+    Returns it; it is stored sealed with ``box``."""
     require_role(actor, Role.admin)
     inbox = await access_inbox(tx.session, actor, inbox_id)
-    inbox.identity_secret = secrets.token_hex(32)
+    secret = _new_secret()
+    inbox.identity_secret = seal_identity_secret(box, tx.workspace_id, inbox.id, secret)
     await tx.session.flush()
-    return inbox.identity_secret
+    return secret
+
+
+async def reseal_identity_secrets(tx: Tx, *, box: SecretBox) -> int:
+    """Seal again with the current key every identity secret of the workspace sealed with a
+    previous one (after a rotation of ``KEFU_SECRET_KEY``); returns how many. Records no event.
+    A secret no configured key opens stops it with ``secret_key_mismatch``."""
+    rows = (
+        await tx.session.execute(
+            select(Inbox).where(
+                Inbox.workspace_id == tx.workspace_id,
+                Inbox.identity_secret.not_like(box.current_prefix + "%"),
+            )
+        )
+    ).scalars()
+    done = 0
+    for row in rows:
+        secret = open_identity_secret(box, row.workspace_id, row.id, row.identity_secret)
+        row.identity_secret = seal_identity_secret(box, row.workspace_id, row.id, secret)
+        done += 1
+    await tx.session.flush()
+    return done
+
+
+def _new_secret() -> str:
+    return secrets.token_hex(32)

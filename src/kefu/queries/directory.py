@@ -101,3 +101,15 @@ async def list_contacts(
         for i in rows.scalars():
             identities[i.contact_id].append(i)
     return [contact_view(c, identities.get(c.id, [])) for c in contacts]
+
+
+async def list_workspaces_with_identity_secrets_to_reseal(
+    session: AsyncSession, current_prefix: str
+) -> list[uuid.UUID]:
+    """Workspaces holding an inbox identity secret not sealed with the current key."""
+    rows = await session.execute(
+        select(Inbox.workspace_id)
+        .where(Inbox.identity_secret.not_like(current_prefix + "%"))
+        .distinct()
+    )
+    return list(rows.scalars())

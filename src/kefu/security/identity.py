@@ -2,12 +2,16 @@
 
 Two ways, as in Intercom and Chatwoot: ``hash = hex(HMAC-SHA256(secret, user_id))`` computed by
 the company's server, or a JWT (HS256) signed with the same secret with ``sub`` = user id.
+
+The secret is stored sealed (:mod:`kefu.security.sealing`), bound to its inbox; admins read it
+back (the company's backend needs it), and verification opens it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass
 
 import jwt
@@ -15,10 +19,27 @@ from pydantic import TypeAdapter, ValidationError
 
 from kefu.domain.errors import Unauthenticated
 from kefu.domain.text import Email, ExternalId, Name
+from kefu.security.sealing import SecretBox
 
 _USER_ID: TypeAdapter[str] = TypeAdapter(ExternalId)
 _NAME: TypeAdapter[str] = TypeAdapter(Name)
 _EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+
+
+def _context(workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> str:
+    return f"inboxes/{workspace_id}/{inbox_id}/identity_secret"
+
+
+def seal_identity_secret(
+    box: SecretBox, workspace_id: uuid.UUID, inbox_id: uuid.UUID, secret: str
+) -> str:
+    return box.seal(secret, context=_context(workspace_id, inbox_id))
+
+
+def open_identity_secret(
+    box: SecretBox, workspace_id: uuid.UUID, inbox_id: uuid.UUID, stored: str
+) -> str:
+    return box.open(stored, context=_context(workspace_id, inbox_id))
 
 
 @dataclass(frozen=True, slots=True)

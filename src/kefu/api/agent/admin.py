@@ -114,9 +114,8 @@ async def put_prechat_form(
 
 @router.post("/inboxes/{inbox_id}/secret/rotate", response_model=SecretOut)
 async def rotate_secret(inbox_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> SecretOut:
-    secret = await kefu.write(
-        me.actor.workspace_id, partial(rotate_identity_secret, actor=me.actor, inbox_id=inbox_id)
-    )
+    rotate = partial(rotate_identity_secret, actor=me.actor, inbox_id=inbox_id, box=kefu.secrets)
+    secret = await kefu.write(me.actor.workspace_id, rotate)
     return SecretOut(identity_secret=secret)
 
 

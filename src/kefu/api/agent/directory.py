@@ -29,6 +29,7 @@ from kefu.domain.views import AgentView, ContactView, InboxView, TeamView
 from kefu.queries.access import access_contact, access_inbox, require_role
 from kefu.queries.directory import list_agents, list_contacts, list_inboxes, list_teams
 from kefu.queries.views import inbox_view, load_contact_view
+from kefu.security.identity import open_identity_secret
 from kefu.security.passwords import hash_password_async
 
 router = APIRouter(tags=["directory"])
@@ -120,19 +121,21 @@ class InboxSecret(BaseModel):
 
 
 @router.get("/inboxes/{inbox_id}/secret", response_model=InboxSecret)
-async def inbox_secret(inbox_id: uuid.UUID, me: CurrentAgent, session: ReadSession) -> InboxSecret:
+async def inbox_secret(
+    inbox_id: uuid.UUID, me: CurrentAgent, session: ReadSession, kefu: KefuDep
+) -> InboxSecret:
     """The key a company's backend signs user ids with (HMAC or JWT); admins only."""
     require_role(me.actor, Role.admin)
-    return InboxSecret(
-        identity_secret=(await access_inbox(session, me.actor, inbox_id)).identity_secret
-    )
+    inbox = await access_inbox(session, me.actor, inbox_id)
+    secret = open_identity_secret(kefu.secrets, inbox.workspace_id, inbox.id, inbox.identity_secret)
+    return InboxSecret(identity_secret=secret)
 
 
 @router.post("/inboxes", response_model=InboxView, status_code=201)
 async def add_inbox(body: InboxIn, me: CurrentAgent, kefu: KefuDep) -> InboxView:
     return await kefu.write(
         me.actor.workspace_id,
-        partial(create_inbox, actor=me.actor, **body.model_dump()),
+        partial(create_inbox, actor=me.actor, box=kefu.secrets, **body.model_dump()),
     )
 
 

@@ -31,7 +31,7 @@ from kefu.domain.views import CustomerConversationView
 from kefu.queries.access import access_conversation, get_inbox_by_key
 from kefu.queries.conversations import customer_conversations, list_messages
 from kefu.queries.views import customer_conversation_view, load_agent_ref
-from kefu.security.identity import VerifiedUser, verify_hmac, verify_jwt
+from kefu.security.identity import VerifiedUser, open_identity_secret, verify_hmac, verify_jwt
 from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
 
 router = APIRouter(tags=["client"])
@@ -117,11 +117,15 @@ async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep)
     if not origin_allowed(request, kefu, list(inbox.allowed_origins)):
         raise Forbidden("this site may not open chats in this inbox", code="bad_origin")
     user: VerifiedUser | None = None
+    if body.user is not None or body.user_jwt is not None:
+        secret = open_identity_secret(
+            kefu.secrets, inbox.workspace_id, inbox.id, inbox.identity_secret
+        )
     if body.user is not None:
-        user = verify_hmac(inbox.identity_secret, body.user.id, body.user.hash)
+        user = verify_hmac(secret, body.user.id, body.user.hash)
         user = VerifiedUser(user.user_id, body.user.name, body.user.email)
     elif body.user_jwt is not None:
-        user = verify_jwt(inbox.identity_secret, body.user_jwt)
+        user = verify_jwt(secret, body.user_jwt)
     if inbox.require_identity and user is None:
         raise Unauthenticated("this inbox needs a verified user", code="identity_required")
     visitor_token = body.visitor_token or secrets.token_urlsafe(24)

@@ -28,7 +28,7 @@ class Inbox(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     require_identity: Mapped[bool] = mapped_column(Boolean, default=False)
-    identity_secret: Mapped[str] = mapped_column(String(128))
+    identity_secret: Mapped[str] = mapped_column(String(200))  # sealed (security/identity.py)
     allowed_origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
     greeting: Mapped[str | None] = mapped_column(Text)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

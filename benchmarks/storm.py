@@ -28,6 +28,7 @@ def storm(
     compression: str | None = None,
     server_compression: bool = False,
     widget_reads: bool = False,
+    batch: bool = True,
 ) -> dict[str, Any]:
     with workdir() as work:
         data = work / "storm"
@@ -51,6 +52,7 @@ def storm(
             "http_pool": 32,
             "timeout_s": 1700,
             "compression": compression,
+            "batch": batch,
         }
         idle = {"kind": "idle", "count": clients, "concurrency": 200, "within_s": 600, "keep": True}
         phases = [] if profile else [idle]
@@ -96,9 +98,17 @@ def main() -> None:
         help="after each resumed ready, also read the conversations and the thread over HTTP "
         "(what the widget did after every reconnect before it trusted the replay)",
     )
+    ap.add_argument("--no-batch", action="store_true", help="clients do not ask for batch frames")
     a = ap.parse_args()
     raise_nofile()
-    phases = storm(a.clients, a.profile, a.compression, a.server_compression, a.widget_reads)
+    phases = storm(
+        a.clients,
+        a.profile,
+        a.compression,
+        a.server_compression,
+        a.widget_reads,
+        batch=not a.no_batch,
+    )
     if a.json:
         a.json.write_bytes(orjson.dumps(phases, option=orjson.OPT_INDENT_2))
     idle, st = phases.get("idle", {}), phases["storm"]

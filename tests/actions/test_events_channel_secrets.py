@@ -24,7 +24,7 @@ pytestmark = pytest.mark.storage
 TOKEN, HOOK_SECRET = "12345:bot-token-in-plain-text", "hook-secret-in-plain-text"
 
 
-async def _telegram(kefu: Kefu, world: World, box: SecretBox | None = None) -> uuid.UUID:
+async def _telegram(kefu: Kefu, world: World) -> uuid.UUID:
     async def make(tx: Tx) -> uuid.UUID:
         inbox = await create_inbox(
             tx, None, name="Telegram", channel=ChannelKind.telegram, box=kefu.secrets
@@ -32,18 +32,26 @@ async def _telegram(kefu: Kefu, world: World, box: SecretBox | None = None) -> u
         return inbox.id
 
     inbox_id = await kefu.write(world.workspace_id, make)
-    await kefu.write(
-        world.workspace_id,
-        partial(
-            channels.configure_channel,
-            actor=agent_actor(world),
-            inbox_id=inbox_id,
-            settings={},
-            secrets={"bot_token": TOKEN, "secret_token": HOOK_SECRET},
-            box=box or kefu.secrets,
-        ),
-    )
+    await _configure(kefu, world, inbox_id, {"bot_token": TOKEN, "secret_token": HOOK_SECRET})
     return inbox_id
+
+
+async def _configure(
+    kefu: Kefu,
+    world: World,
+    inbox_id: uuid.UUID,
+    secrets: dict[str, str | None],
+    settings: dict[str, str] | None = None,
+) -> None:
+    configure = partial(
+        channels.configure_channel,
+        actor=agent_actor(world),
+        inbox_id=inbox_id,
+        settings=settings or {},
+        secrets=secrets,
+        box=kefu.secrets,
+    )
+    await kefu.write(world.workspace_id, configure)
 
 
 async def _row(kefu: Kefu, world: World, inbox_id: uuid.UUID) -> InboxChannel:
@@ -105,17 +113,8 @@ async def test_a_secret_kept_across_a_change_still_opens(kefu: Kefu) -> None:
     world = await make_world(kefu)
     inbox_id = await _telegram(kefu, world)
     before = (await _row(kefu, world, inbox_id)).secrets
-    await kefu.write(
-        world.workspace_id,
-        partial(
-            channels.configure_channel,
-            actor=agent_actor(world),
-            inbox_id=inbox_id,
-            settings={"api_base": "https://api.telegram.org"},
-            secrets={"secret_token": "the-new-hook-secret"},
-            box=kefu.secrets,
-        ),
-    )
+    settings = {"api_base": "https://api.telegram.org"}
+    await _configure(kefu, world, inbox_id, {"secret_token": "the-new-hook-secret"}, settings)
     row = await _row(kefu, world, inbox_id)
     assert row.secrets["bot_token"] == before["bot_token"]  # not sealed again: unchanged
     assert channel_config(row, kefu.secrets).secrets == {

@@ -16,11 +16,15 @@ import orjson
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from kefu.actions.channels import configure_channel
+from kefu.actions.inboxes import create_inbox
 from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
 from kefu.app import create_app
 from kefu.bootstrap import Person, create_staff
 from kefu.config import Settings
+from kefu.domain.actors import AgentActor
+from kefu.domain.enums import ChannelKind, Role
 from kefu.domain.views import AgentView, InboxView, TeamView
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
@@ -103,6 +107,29 @@ async def make_world(kefu: Kefu, *, agents: int = 2, require_identity: bool = Fa
         return World(ws_id, slug, staff.admin, staff.agents, staff.team, staff.inbox)
 
     return await kefu.write(ws_id, _people)
+
+
+async def telegram_inbox(kefu: Kefu, world: World, secrets: dict[str, str | None]) -> uuid.UUID:
+    """A Telegram inbox in ``world``'s workspace, its channel secrets set by the admin."""
+
+    async def make(tx: Tx) -> uuid.UUID:
+        inbox = await create_inbox(
+            tx, None, name="Telegram", channel=ChannelKind.telegram, box=kefu.secrets
+        )
+        return inbox.id
+
+    inbox_id = await kefu.write(world.workspace_id, make)
+    admin = AgentActor(world.workspace_id, world.admin.id, Role.admin, world.admin.name)
+    configure = partial(
+        configure_channel,
+        actor=admin,
+        inbox_id=inbox_id,
+        settings={},
+        secrets=secrets,
+        box=kefu.secrets,
+    )
+    await kefu.write(world.workspace_id, configure)
+    return inbox_id
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:

@@ -10,30 +10,20 @@ import pytest
 from sqlalchemy import Text, cast, select, update
 
 from kefu.actions import channels
-from kefu.actions.inboxes import create_inbox
 from kefu.actions.tx import Tx
 from kefu.db.tables import InboxChannel
-from kefu.domain.enums import ChannelKind
 from kefu.queries.channels import channel_config
 from kefu.runtime import Kefu
 from kefu.security.sealing import SecretBox, SecretKeyMismatch
 from tests.actions.eventcheck import agent_actor, check
-from tests.support import World, make_world
+from tests.support import World, make_world, telegram_inbox
 
 pytestmark = pytest.mark.storage
 TOKEN, HOOK_SECRET = "12345:bot-token-in-plain-text", "hook-secret-in-plain-text"
 
 
 async def _telegram(kefu: Kefu, world: World) -> uuid.UUID:
-    async def make(tx: Tx) -> uuid.UUID:
-        inbox = await create_inbox(
-            tx, None, name="Telegram", channel=ChannelKind.telegram, box=kefu.secrets
-        )
-        return inbox.id
-
-    inbox_id = await kefu.write(world.workspace_id, make)
-    await _configure(kefu, world, inbox_id, {"bot_token": TOKEN, "secret_token": HOOK_SECRET})
-    return inbox_id
+    return await telegram_inbox(kefu, world, {"bot_token": TOKEN, "secret_token": HOOK_SECRET})
 
 
 async def _configure(

@@ -8,7 +8,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from datetime import timedelta
 from functools import partial
 from subprocess import CompletedProcess, run
@@ -18,18 +17,16 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from kefu.actions import channels, twofactor
-from kefu.actions.inboxes import create_inbox
-from kefu.actions.tx import Tx
+from kefu.actions import twofactor
 from kefu.config import Settings
 from kefu.db.tables import InboxChannel, SecondFactor
-from kefu.domain.enums import ChannelKind, Role
+from kefu.domain.enums import Role
 from kefu.domain.errors import Conflict, InvalidInput, Unauthenticated
 from kefu.queries.channels import channel_config
 from kefu.runtime import Kefu
 from kefu.security.sealing import SecretBox, SecretKeyMismatch
 from tests.actions.eventcheck import agent_actor, check
-from tests.support import World, make_world
+from tests.support import make_world, telegram_inbox
 
 pytestmark = pytest.mark.storage
 DAY = timedelta(days=1)
@@ -192,26 +189,6 @@ async def test_a_wrong_key_fails_clearly(kefu: Kefu) -> None:
     assert "KEFU_PREVIOUS_SECRET_KEYS" in err.value.message
 
 
-async def _telegram_inbox(kefu: Kefu, world: World) -> uuid.UUID:
-    async def make(tx: Tx) -> uuid.UUID:
-        inbox = await create_inbox(
-            tx, None, name="Telegram", channel=ChannelKind.telegram, box=kefu.secrets
-        )
-        return inbox.id
-
-    inbox_id = await kefu.write(world.workspace_id, make)
-    configure = partial(
-        channels.configure_channel,
-        actor=agent_actor(world),
-        inbox_id=inbox_id,
-        settings={},
-        secrets={"bot_token": "1:abc"},
-        box=kefu.secrets,
-    )
-    await kefu.write(world.workspace_id, configure)
-    return inbox_id
-
-
 def _cli(settings: Settings, *args: str, key: str, previous: list[str]) -> CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
     env |= {
@@ -236,7 +213,7 @@ async def test_reseal_after_a_rotation(scratch_database_url: str, settings: Sett
 
 async def _reseal_after_a_rotation(kefu: Kefu) -> None:
     world, me, totp = await _enrolled(kefu)
-    inbox_id = await _telegram_inbox(kefu, world)
+    inbox_id = await telegram_inbox(kefu, world, {"bot_token": "1:abc"})
     old, new = kefu.settings.secret_key, "the-new-secret-key-" + "n" * 40
     done = await asyncio.to_thread(
         _cli, kefu.settings, "secrets", "reseal", key=new, previous=[old]

@@ -5,30 +5,29 @@ from __future__ import annotations
 import asyncio
 import uuid
 from functools import partial
+from typing import Any
 
 import pyotp
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from kefu.actions import channels, twofactor
-from kefu.actions.inboxes import create_inbox
-from kefu.actions.tx import Tx
+from kefu.actions import twofactor
 from kefu.config import Settings
 from kefu.db.migrate import alembic_config
 from kefu.db.search import include_name
 from kefu.db.tables import Base, Inbox, InboxChannel, SecondFactor
-from kefu.domain.enums import ChannelKind, Role
+from kefu.domain.enums import Role
 from kefu.queries.channels import open_channel_secrets
 from kefu.runtime import Kefu
 from kefu.security.identity import open_identity_secret
 from kefu.security.sealing import SecretBox
 from tests.actions.eventcheck import agent_actor
-from tests.support import make_world
+from tests.support import make_world, telegram_inbox
 
 pytestmark = pytest.mark.storage
 
@@ -77,12 +76,11 @@ async def _enrol(settings: Settings) -> tuple[uuid.UUID, uuid.UUID, str]:
         await kefu.close()
 
 
-async def _stored(url: str, agent_id: uuid.UUID) -> str:
+async def _stored(url: str, query: Select[Any]) -> Any:
+    """What ``query`` reads, as the database holds it, outside kefu."""
     engine = create_async_engine(url, poolclass=NullPool)
     async with engine.connect() as conn:
-        value = await conn.scalar(
-            select(SecondFactor.secret).where(SecondFactor.agent_id == agent_id)
-        )
+        value = await conn.scalar(query)
     await engine.dispose()
     assert value is not None
     return value
@@ -95,13 +93,14 @@ def test_totp_secrets_sealed_by_the_migration(
     settings = settings.model_copy(update={"database_url": url})
     keys = [settings.secret_key]
     ws, agent_id, secret = asyncio.run(_enrol(settings))
+    totp_secret = select(SecondFactor.secret).where(SecondFactor.agent_id == agent_id)
     # back to the clear text of 0016 (opening needs the key), then forward again
     command.downgrade(alembic_config(url, keys), "0016")
-    assert asyncio.run(_stored(url, agent_id)) == secret
+    assert asyncio.run(_stored(url, totp_secret)) == secret
     with pytest.raises(RuntimeError, match="KEFU_SECRET_KEY"):  # no key: it refuses
         command.upgrade(alembic_config(url), "head")
     command.upgrade(alembic_config(url, keys), "head")
-    stored = asyncio.run(_stored(url, agent_id))
+    stored = asyncio.run(_stored(url, totp_secret))
     assert secret not in stored
     box = SecretBox(settings.secret_key)
     assert box.open(stored, context=f"second_factors/{ws}/{agent_id}") == secret
@@ -112,38 +111,9 @@ async def _configure_telegram(settings: Settings, token: str) -> tuple[uuid.UUID
     await kefu.start()
     try:
         world = await make_world(kefu)
-        ws = world.workspace_id
-
-        async def make(tx: Tx) -> uuid.UUID:
-            inbox = await create_inbox(
-                tx, None, name="Telegram", channel=ChannelKind.telegram, box=kefu.secrets
-            )
-            return inbox.id
-
-        inbox_id = await kefu.write(ws, make)
-        configure = partial(
-            channels.configure_channel,
-            actor=agent_actor(world),
-            inbox_id=inbox_id,
-            settings={},
-            secrets={"bot_token": token},
-            box=kefu.secrets,
-        )
-        await kefu.write(ws, configure)
-        return ws, inbox_id
+        return world.workspace_id, await telegram_inbox(kefu, world, {"bot_token": token})
     finally:
         await kefu.close()
-
-
-async def _stored_channel(url: str, inbox_id: uuid.UUID) -> dict[str, str]:
-    engine = create_async_engine(url, poolclass=NullPool)
-    async with engine.connect() as conn:
-        value = await conn.scalar(
-            select(InboxChannel.secrets).where(InboxChannel.inbox_id == inbox_id)
-        )
-    await engine.dispose()
-    assert isinstance(value, dict)
-    return value
 
 
 def test_channel_secrets_sealed_by_the_migration(
@@ -154,26 +124,18 @@ def test_channel_secrets_sealed_by_the_migration(
     keys = [settings.secret_key]
     token = "12345:a-bot-token"
     ws, inbox_id = asyncio.run(_configure_telegram(settings, token))
+    channel_secrets = select(InboxChannel.secrets).where(InboxChannel.inbox_id == inbox_id)
     # back to the clear text of 0018 (opening needs the key), then forward again
     command.downgrade(alembic_config(url, keys), "0018")
-    assert asyncio.run(_stored_channel(url, inbox_id)) == {"bot_token": token}
+    assert asyncio.run(_stored(url, channel_secrets)) == {"bot_token": token}
     with pytest.raises(RuntimeError, match="KEFU_SECRET_KEY"):  # no key: it refuses
         command.upgrade(alembic_config(url), "head")
-    assert asyncio.run(_stored_channel(url, inbox_id)) == {"bot_token": token}  # untouched
+    assert asyncio.run(_stored(url, channel_secrets)) == {"bot_token": token}  # untouched
     command.upgrade(alembic_config(url, keys), "head")
-    stored = asyncio.run(_stored_channel(url, inbox_id))
+    stored = asyncio.run(_stored(url, channel_secrets))
     assert token not in stored["bot_token"]
     box = SecretBox(settings.secret_key)
     assert open_channel_secrets(box, ws, inbox_id, stored) == {"bot_token": token}
-
-
-async def _inbox_secret(url: str, inbox_id: uuid.UUID) -> str:
-    engine = create_async_engine(url, poolclass=NullPool)
-    async with engine.connect() as conn:
-        value = await conn.scalar(select(Inbox.identity_secret).where(Inbox.id == inbox_id))
-    await engine.dispose()
-    assert isinstance(value, str)
-    return value
 
 
 async def _world_inbox(settings: Settings) -> tuple[uuid.UUID, uuid.UUID]:
@@ -193,13 +155,14 @@ def test_identity_secrets_sealed_by_the_migration(
     settings = settings.model_copy(update={"database_url": url})
     keys, box = [settings.secret_key], SecretBox(settings.secret_key)
     ws, inbox_id = asyncio.run(_world_inbox(settings))
-    secret = open_identity_secret(box, ws, inbox_id, asyncio.run(_inbox_secret(url, inbox_id)))
+    identity_secret = select(Inbox.identity_secret).where(Inbox.id == inbox_id)
+    secret = open_identity_secret(box, ws, inbox_id, asyncio.run(_stored(url, identity_secret)))
     # back to the clear text of 0019, then forward again
     command.downgrade(alembic_config(url, keys), "0019")
-    assert asyncio.run(_inbox_secret(url, inbox_id)) == secret
+    assert asyncio.run(_stored(url, identity_secret)) == secret
     with pytest.raises(RuntimeError, match="KEFU_SECRET_KEY"):  # no key: it refuses
         command.upgrade(alembic_config(url), "head")
-    assert asyncio.run(_inbox_secret(url, inbox_id)) == secret  # untouched
+    assert asyncio.run(_stored(url, identity_secret)) == secret  # untouched
     command.upgrade(alembic_config(url, keys), "head")
-    stored = asyncio.run(_inbox_secret(url, inbox_id))
+    stored = asyncio.run(_stored(url, identity_secret))
     assert secret not in stored and open_identity_secret(box, ws, inbox_id, stored) == secret

@@ -121,11 +121,11 @@ async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep)
         secret = open_identity_secret(
             kefu.secrets, inbox.workspace_id, inbox.id, inbox.identity_secret
         )
-    if body.user is not None:
-        user = verify_hmac(secret, body.user.id, body.user.hash)
-        user = VerifiedUser(user.user_id, body.user.name, body.user.email)
-    elif body.user_jwt is not None:
-        user = verify_jwt(secret, body.user_jwt)
+        if body.user is not None:
+            checked = verify_hmac(secret, body.user.id, body.user.hash)
+            user = VerifiedUser(checked.user_id, body.user.name, body.user.email)
+        elif body.user_jwt is not None:
+            user = verify_jwt(secret, body.user_jwt)
     if inbox.require_identity and user is None:
         raise Unauthenticated("this inbox needs a verified user", code="identity_required")
     visitor_token = body.visitor_token or secrets.token_urlsafe(24)

@@ -57,6 +57,10 @@ loads = orjson.loads
 CONTENT = "Hello, I have a question about my order; could somebody help me with it, please? "
 
 
+# The open loop's pacing granularity: one timer tick of the event loop (see Generator.paced).
+PACE_TICK_S = 0.001
+
+
 def _handoff_text() -> str:
     from kefu.bot.texts import text
 
@@ -635,7 +639,11 @@ class Generator:
     # --- load shapes ----------------------------------------------------------------------
 
     async def paced(self, step: Step, rate: float, seconds: float) -> None:
-        """Open loop: ``rate`` msgs/s spread round-robin over the customers."""
+        """Open loop: ``rate`` msgs/s spread round-robin over the customers.
+
+        The pacer wakes once per timer tick (``PACE_TICK_S``) and sends every message that has
+        come due: uvloop's timers have millisecond resolution, so a shorter sleep returns at once
+        and the pacer would spin, taking a whole core from the server under test."""
         customers, n = self.customers, len(self.customers)
         total = max(1, round(rate * seconds))
         mark = self.sampler.mark()
@@ -648,8 +656,7 @@ class Generator:
                 self.rr += 1
                 await self.send_one(c, step)
                 i += 1
-            wait = t0 + i / rate - now()
-            await asyncio.sleep(wait if wait > 0 else 0)
+            await asyncio.sleep(max(t0 + i / rate - now(), PACE_TICK_S))
         step.t_end = now()
         self.finish_marks(step, mark)
 

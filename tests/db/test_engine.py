@@ -4,6 +4,9 @@ replaced at checkout instead of failing the request that drew it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -74,3 +77,30 @@ async def test_a_dropped_connection_is_replaced(
     finally:
         await db.dispose()
         await other.dispose()
+
+
+async def test_sqlite_checkpoints_every_ten_thousand_pages(tmp_path: Path) -> None:
+    """Both engines' connections carry the log's checkpoint mark and size limit, and a write
+    below the mark leaves its pages in the log (SQLite's default mark of 1,000 would have
+    copied them back already)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/kefu.db")
+    try:
+        for engine in (db.write_engine, db.read_engine):
+            async with engine.connect() as conn:
+                mark = await conn.scalar(text("PRAGMA wal_autocheckpoint"))
+                limit = await conn.scalar(text("PRAGMA journal_size_limit"))
+            assert (mark, limit) == (
+                db_engine.WAL_AUTOCHECKPOINT_PAGES,
+                db_engine.WAL_SIZE_LIMIT_BYTES,
+            )
+        async with db.write_session() as s, s.begin():
+            await s.execute(text("CREATE TABLE t (x TEXT)"))
+        for _ in range(50):  # ~2,500 pages of rows, 50 to a commit
+            async with db.write_session() as s, s.begin():
+                await s.execute(text("INSERT INTO t (x) VALUES (:x)"), [{"x": "y" * 4000}] * 50)
+        with contextlib.closing(sqlite3.connect(tmp_path / "kefu.db")) as raw:
+            busy, in_log, _ = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0
+        assert in_log > 2_000  # no checkpoint restarted the log on the way
+    finally:
+        await db.dispose()

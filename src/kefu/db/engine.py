@@ -38,6 +38,17 @@ def _json_dumps(value: Any) -> str:
 _JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
+# SQLite copies the write-ahead log back into the database file (a checkpoint) inside the COMMIT
+# that takes the log past this many pages, so the writer's batch, and every message queued behind
+# it, waits for the copy and its fsync. SQLite's default is 1,000 pages: under a steady stream of
+# messages that is several checkpoints a second, each copying the same hot pages again (the
+# messages' and events' last leaves, the counters). Ten times the mark makes checkpoints ten times
+# rarer and each copies a hot page once (docs/performance.md, "Checkpoints"). The log file is cut
+# back to the size limit after a checkpoint restarts it, so it does not keep its largest size.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+WAL_SIZE_LIMIT_BYTES = 64 * 2**20
+
+
 def _sqlite_pragmas(dbapi_conn: Any, synchronous: str) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
     cur = dbapi_conn.cursor()
@@ -45,6 +56,8 @@ def _sqlite_pragmas(dbapi_conn: Any, synchronous: str) -> None:
     cur.execute(f"PRAGMA synchronous={synchronous}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+    cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
     cur.close()
 
 

@@ -856,10 +856,17 @@ class Generator:
         best = max(ok, key=lambda s: s["sent_msgs_per_s"]) if ok else None
         max_rate = best["sent_msgs_per_s"] if best else None
         at: dict[str, Any] = {}
+        # The fixed-rate points (half of the maximum, and the rates asked for) may be held
+        # longer than the search's steps: their p99 is what the budget reads.
+        fixed = spec | {"step_s": spec.get("at_step_s") or spec.get("step_s", 2.0)}
         if max_rate and spec.get("half", True):
-            at["half_of_max"] = await self.run_step("half_of_max", max_rate / 2, spec, slo, drain_s)
+            at["half_of_max"] = await self.run_step(
+                "half_of_max", max_rate / 2, fixed, slo, drain_s
+            )
         for rate in spec.get("extra_rates", []):
-            at[f"rate_{rate:.0f}"] = await self.run_step(f"at@{rate:.0f}", rate, spec, slo, drain_s)
+            at[f"rate_{rate:.0f}"] = await self.run_step(
+                f"at@{rate:.0f}", rate, fixed, slo, drain_s
+            )
         return {
             "setup": setup,
             "customers": len(self.customers),

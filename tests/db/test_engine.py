@@ -1,5 +1,6 @@
 """The PostgreSQL pool: reads without a transaction, and a connection the server dropped is
-replaced at checkout instead of failing the request that drew it."""
+replaced at checkout instead of failing the request that drew it. SQLite: the write-ahead
+log's checkpoint mark."""
 
 from __future__ import annotations
 

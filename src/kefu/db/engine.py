@@ -43,8 +43,9 @@ _JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 # it, waits for the copy and its fsync. SQLite's default is 1,000 pages: under a steady stream of
 # messages that is several checkpoints a second, each copying the same hot pages again (the
 # messages' and events' last leaves, the counters). Ten times the mark makes checkpoints ten times
-# rarer and each copies a hot page once (docs/performance.md, "Checkpoints"). The log file is cut
-# back to the size limit after a checkpoint restarts it, so it does not keep its largest size.
+# rarer and each copies a hot page once (docs/performance.md, "SQLite checkpoints"). The log
+# file is cut back to the size limit after a checkpoint restarts it, so it does not keep its
+# largest size.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT_BYTES = 64 * 2**20
 

@@ -127,6 +127,10 @@ class Cluster:
             "KEFU_DATA_DIR": str(self.workdir),
             "KEFU_RUN_WORKER": "true",
             "KEFU_LOGIN_ATTEMPTS_PER_MINUTE": "1000",
+            "KEFU_CUSTOMER_SENDS_PER_MINUTE": "1000000",
+            "KEFU_CUSTOMER_SENDS_PER_MINUTE_PER_IP": "1000000",
+            "KEFU_CONVERSATION_STARTS_PER_MINUTE": "1000000",
+            "KEFU_CONVERSATION_STARTS_PER_MINUTE_PER_IP": "1000000",
             "KEFU_LOG_LEVEL": "warning",
         }
         if redis:

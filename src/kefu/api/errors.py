@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,12 +28,49 @@ _HTTP_CODES = {
     429: "rate_limited",
 }
 
+# The OpenAPI description of a rate-limited route's refusal (``responses=RATE_LIMITED``).
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "`rate_limited`: too many requests; try again after `Retry-After`",
+        "headers": {
+            "Retry-After": {
+                "description": "whole seconds until the limit's window ends or its hold lifts",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string", "enum": ["rate_limited"]},
+                                "message": {"type": "string"},
+                            },
+                            "required": ["code", "message"],
+                        }
+                    },
+                    "required": ["error"],
+                }
+            }
+        },
+    }
+}
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
-    return JSONResponse({"error": body}, status_code=status)
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
 def _clean_details(errors: Any) -> list[dict[str, Any]]:
@@ -51,7 +89,7 @@ def _clean_details(errors: Any) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def _kefu(_: Request, exc: KefuError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,11 +13,11 @@ from kefu.actions.inboxes import rotate_identity_secret, update_inbox
 from kefu.actions.invites import accept_invite, invite_agent, revoke_invite
 from kefu.actions.prechat import set_prechat_form
 from kefu.actions.twofactor import begin_totp, confirm_totp, disable_totp
-from kefu.api.deps import CurrentAgent, KefuDep, ReadSession, agent_of
+from kefu.api.deps import CurrentAgent, KefuDep, ReadSession, agent_of, client_ip
+from kefu.api.errors import RATE_LIMITED
 from kefu.api.schemas import Strict
 from kefu.db.types import utcnow
 from kefu.domain.enums import Role
-from kefu.domain.errors import RateLimited
 from kefu.domain.prechat import PrechatForm
 from kefu.domain.text import Body, Email, Name, Password, ShortText
 from kefu.domain.views import AgentView, InboxView, WidgetStyle
@@ -147,11 +147,14 @@ async def remove_invite(invite_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -
     )
 
 
-@router.post("/invites/accept", response_model=AgentView, status_code=201)
+@router.post("/invites/accept", response_model=AgentView, status_code=201, responses=RATE_LIMITED)
 async def accept(body: AcceptIn, request: Request, kefu: KefuDep) -> AgentView:
-    ip = request.client.host if request.client else "unknown"
-    if not await kefu.limiter.hit(f"invite:ip:{ip}", kefu.settings.login_attempts_per_minute, 60):
-        raise RateLimited("too many attempts; wait a minute")
+    await kefu.limiter.require(
+        f"invite:ip:{client_ip(request)}",
+        kefu.settings.login_attempts_per_minute,
+        60,
+        "too many attempts; wait a minute",
+    )
     async with kefu.db.read() as session:
         workspace_id = await invite_workspace(session, body.token)
     hashed = await hash_password_async(body.password)
@@ -175,7 +178,9 @@ async def totp_begin(me: CurrentAgent, kefu: KefuDep) -> EnrolOut:
     return EnrolOut(secret=e.secret, uri=e.uri)
 
 
-@router.post("/auth/totp/confirm", response_model=RecoveryOut, tags=["auth"])
+@router.post(
+    "/auth/totp/confirm", response_model=RecoveryOut, tags=["auth"], responses=RATE_LIMITED
+)
 async def totp_confirm(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> RecoveryOut:
     await _limit(kefu, agent_of(me).agent_id)
     codes = await kefu.write(
@@ -185,7 +190,7 @@ async def totp_confirm(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> Recover
     return RecoveryOut(recovery_codes=codes)
 
 
-@router.post("/auth/totp/disable", status_code=204, tags=["auth"])
+@router.post("/auth/totp/disable", status_code=204, tags=["auth"], responses=RATE_LIMITED)
 async def totp_disable(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> None:
     """Needs a current code (or a recovery code), so a borrowed session cannot turn it off."""
     actor = agent_of(me)
@@ -205,5 +210,9 @@ async def totp_reset(agent_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> No
 
 
 async def _limit(kefu: KefuDep, agent_id: uuid.UUID) -> None:
-    if not await kefu.limiter.hit(f"otp:agent:{agent_id}", OTP_ATTEMPTS_PER_MINUTE, 60):
-        raise RateLimited("too many two-factor attempts; wait a minute")
+    await kefu.limiter.require(
+        f"otp:agent:{agent_id}",
+        OTP_ATTEMPTS_PER_MINUTE,
+        60,
+        "too many two-factor attempts; wait a minute",
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,25 @@ from kefu.security.passwords import hash_password
 
 PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)
+
+
+def own_ip() -> str:
+    """A loopback address of the test's own (127.x.y.z): per-address limits are counted in
+    Redis, which other test runs share."""
+    return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+def own_address(ip: str | None = None) -> httpx.AsyncHTTPTransport:
+    """A transport whose requests come from ``ip`` (default: a fresh :func:`own_ip`)."""
+    return httpx.AsyncHTTPTransport(local_address=ip or own_ip())
+
+
+async def fresh_window(margin: float = 8.0) -> None:
+    """Wait, if need be, until the current one-minute limit window has ``margin`` seconds left,
+    so that a test's counts all fall into one window."""
+    left = 60 - time.time() % 60
+    if left < margin:
+        await asyncio.sleep(left + 0.05)
 
 
 @dataclass

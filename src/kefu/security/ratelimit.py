@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,9 +52,10 @@ class MemoryStore:
     """Counters, holds and one-time keys of this process, each with an expiry; at most
     ``max_keys`` are kept (expired ones go first, then the oldest)."""
 
-    def __init__(self, max_keys: int = 100_000) -> None:
+    def __init__(self, max_keys: int = 100_000, clock: Callable[[], float] = time.time) -> None:
         self._items: dict[str, tuple[int, float]] = {}  # name → (value, expires at)
         self._max = max_keys
+        self._clock = clock
 
     def _get(self, name: str, now: float) -> int | None:
         item = self._items.get(name)
@@ -69,7 +71,7 @@ class MemoryStore:
         self._items[name] = (value, expires)
 
     async def incr(self, name: str, ttl: int) -> int:
-        now = time.time()
+        now = self._clock()
         item = self._items.get(name)
         if item is None or item[1] <= now:
             self._put(name, 1, now + ttl, now)
@@ -78,19 +80,19 @@ class MemoryStore:
         return item[0] + 1
 
     async def first_seen(self, name: str, ttl: int) -> bool:
-        now = time.time()
+        now = self._clock()
         if self._get(name, now) is not None:
             return False
         self._put(name, 1, now + ttl, now)
         return True
 
     async def hold(self, name: str, seconds: int) -> None:
-        now = time.time()
+        now = self._clock()
         self._put(name, 1, now + seconds, now)
 
     async def held(self, name: str) -> int:
         item = self._items.get(name)
-        left = item[1] - time.time() if item is not None else 0.0
+        left = item[1] - self._clock() if item is not None else 0.0
         return math.ceil(left) if left > 0 else 0
 
     async def close(self) -> None:
@@ -145,12 +147,13 @@ class RedisStore:
 class Limiter:
     """Fixed-window counters and holds over a :class:`Store`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self._clock = clock
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> Verdict:
         """Count one attempt at ``key``; refused once the current window holds ``limit``."""
-        now = time.time()
+        now = self._clock()
         window = int(now // window_seconds)
         count = await self.store.incr(f"{key}:{window}", window_seconds + 1)
         if count <= limit:

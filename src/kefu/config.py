@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # sessions
     session_days: int = 14
     visitor_session_days: int = 90
+    # the longest an identity JWT (POST /api/client/v1/sessions, user_jwt) may still be valid
+    # when it is presented: its exp at most this far ahead (docs/security.md)
+    identity_token_max_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
 
     # group commit
     commit_batch_max: int = 256

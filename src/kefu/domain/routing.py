@@ -91,6 +91,10 @@ class RuleMatch(_Plain):
     attribute: str | None = Field(default=None, min_length=1, max_length=64)
     # The attribute's value must equal this (a missing attribute never matches).
     value: str | int | bool | None = None
+    # Attributes are those agents and the admin API set (trusted). True: an attribute the
+    # customer wrote (client API, pre-chat form) counts too, when no trusted one has the key.
+    # Anyone can type anything there: opt in only for what routing may trust a stranger on.
+    match_customer_attributes: bool = False
 
     @field_validator("value")
     @classmethod

@@ -134,7 +134,9 @@ async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep)
             checked = verify_hmac(secret, body.user.id, body.user.hash)
             user = VerifiedUser(checked.user_id, body.user.name, body.user.email)
         elif body.user_jwt is not None:
-            user = verify_jwt(secret, body.user_jwt)
+            user = verify_jwt(
+                secret, body.user_jwt, max_seconds=kefu.settings.identity_token_max_seconds
+            )
     if inbox.require_identity and user is None:
         raise Unauthenticated("this inbox needs a verified user", code="identity_required")
     visitor_token = body.visitor_token or secrets.token_urlsafe(24)

@@ -91,9 +91,11 @@ def serve(
 def worker() -> None:
     """Run only the job worker (scale-out deployments run several)."""
     from kefu.jobs.runner import Worker
+    from kefu.logs import configure_logging
     from kefu.runtime import Kefu
 
     settings = _settings()
+    configure_logging(settings)
 
     async def _main() -> None:
         kefu = Kefu(settings)
@@ -114,10 +116,12 @@ def mail(
 ) -> None:
     """Receive mail for the email inboxes: an SMTP endpoint and IMAP polling (run one)."""
     from kefu.jobs.mail import MailService
+    from kefu.logs import configure_logging
     from kefu.runtime import Kefu
 
     overrides: dict[str, object] = {"mail_smtp_host": smtp_host, "mail_smtp_port": smtp_port}
     settings = _settings(**{k: v for k, v in overrides.items() if v is not None})
+    configure_logging(settings)
 
     async def _main() -> None:
         kefu = Kefu(settings)

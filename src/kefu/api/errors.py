@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu.domain.errors import KefuError
+from kefu.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +108,50 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "internal_error", "something went wrong on our side")
+
+class RequestContext:
+    """Outermost HTTP middleware: gives each request an id (``X-Request-Id``, and on every log
+    line written while it runs) and turns an unexpected exception into one log entry and a 500.
+
+    The exception stops here: Starlette's own error middleware would log it again through
+    uvicorn, a second traceback for the same bug."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = secrets.token_hex(8)
+        token = request_id.set(rid)
+        started = False
+
+        async def tagged(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(raw=list(message.get("headers", ())))
+                headers["x-request-id"] = rid
+                message = {**message, "headers": headers.raw}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged)
+        except Exception as exc:
+            log.error(
+                "unhandled error: %s %s", scope.get("method"), scope.get("path"), exc_info=exc
+            )
+            if not started:
+                response = error_response(
+                    500,
+                    "internal_error",
+                    f"something went wrong on our side (request {rid})",
+                    {"request_id": rid},
+                )
+                await response(scope, receive, tagged)
+        finally:
+            request_id.reset(token)
 
 
 class BodyLimit:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.enums import ChannelKind, ConversationStatus, MessageType, Priority, Role
+from kefu.domain.numbers import BoundedInt
 from kefu.domain.routing import Skill
 from kefu.domain.text import (
     Attributes,
@@ -138,7 +139,7 @@ class PriorityIn(Strict):
 
 
 class ReadIn(Strict):
-    seq: int = Field(ge=0)
+    seq: BoundedInt
 
 
 class ReadOut(BaseModel):

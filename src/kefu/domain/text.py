@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from kefu.domain.numbers import check_json_int
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]")
 TAG_RE = r"^[\w][\w\-.:]{0,63}$"
@@ -86,6 +88,8 @@ def _attributes(value: dict[str, Any]) -> dict[str, Any]:
             _body(item)
         elif item is not None and not isinstance(item, bool | int | float):
             raise ValueError(f"attribute {key!r} must be a string, number, boolean or null")
+        elif isinstance(item, int):
+            check_json_int(item)
     return value
 
 
@@ -111,6 +115,8 @@ def _payload(value: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(item, list):
             for sub in item:
                 walk(sub, depth + 1)
+        elif isinstance(item, int):
+            check_json_int(item)
 
     walk(value, 0)
     return value

@@ -16,6 +16,7 @@ from kefu.db.tables import Agent, Conversation, ConversationTag, Message
 from kefu.domain.actors import Actor, CustomerActor
 from kefu.domain.enums import ConversationStatus, Priority
 from kefu.domain.errors import InvalidInput
+from kefu.domain.numbers import DB_INT_MAX
 from kefu.domain.views import ConversationView, CustomerConversationView, MessageView
 from kefu.queries.search import search_conversations
 from kefu.queries.views import (
@@ -157,10 +158,11 @@ async def list_messages(
     cond = [m.workspace_id == actor.workspace_id, m.conversation_id == conversation_id]
     if isinstance(actor, CustomerActor):
         cond.append(m.seq.is_not(None))
+    # sort_key is 2 * seq (+1 for a note), a 64-bit column like seq: keep the bound inside it.
     if after_seq is not None:
-        cond.append(m.sort_key > 2 * after_seq)
+        cond.append(m.sort_key > min(2 * after_seq, DB_INT_MAX))
     if before_seq is not None:
-        cond.append(m.sort_key < 2 * before_seq)
+        cond.append(m.sort_key < min(2 * before_seq, DB_INT_MAX))
     newest_first = after_seq is None
     order = (m.sort_key.desc(), m.id.desc()) if newest_first else (m.sort_key, m.id)
     stmt = select(m).where(*cond).order_by(*order).limit(limit)

@@ -31,6 +31,7 @@ from kefu.api.schemas import (
 )
 from kefu.db.types import utcnow
 from kefu.domain.enums import ConversationStatus, Priority
+from kefu.domain.numbers import BoundedInt
 from kefu.domain.text import TAG_RE
 from kefu.domain.views import ConversationView
 from kefu.queries.access import access_conversation
@@ -99,8 +100,8 @@ async def messages(
     conversation_id: uuid.UUID,
     me: CurrentAgent,
     session: ReadSession,
-    after_seq: Annotated[int | None, Query(ge=0)] = None,
-    before_seq: Annotated[int | None, Query(ge=0)] = None,
+    after_seq: Annotated[BoundedInt | None, Query()] = None,
+    before_seq: Annotated[BoundedInt | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessageList:
     await access_conversation(session, me.actor, conversation_id)

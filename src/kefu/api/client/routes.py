@@ -33,6 +33,7 @@ from kefu.db.tables import Conversation
 from kefu.domain.actors import CustomerActor
 from kefu.domain.enums import IdentityKind
 from kefu.domain.errors import Forbidden, Unauthenticated
+from kefu.domain.numbers import BoundedInt, JsonInt
 from kefu.domain.prechat import MAX_FIELDS, PrechatForm
 from kefu.domain.text import Attributes, Email, ExternalId, Name, Source
 from kefu.domain.views import CustomerConversationView
@@ -103,7 +104,7 @@ class PrechatIn(Strict):
     """The answers to the inbox's pre-chat form, by field key (checked against the form)."""
 
     values: dict[
-        Annotated[str, StringConstraints(max_length=40)], str | int | float | bool | None
+        Annotated[str, StringConstraints(max_length=40)], str | JsonInt | float | bool | None
     ] = Field(max_length=MAX_FIELDS)
 
 
@@ -226,8 +227,8 @@ async def messages(
     conversation_id: uuid.UUID,
     me: CurrentCustomer,
     session: ReadSession,
-    after_seq: Annotated[int | None, Query(ge=0)] = None,
-    before_seq: Annotated[int | None, Query(ge=0)] = None,
+    after_seq: Annotated[BoundedInt | None, Query()] = None,
+    before_seq: Annotated[BoundedInt | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessageList:
     await access_conversation(session, me.actor, conversation_id)

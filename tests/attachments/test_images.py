@@ -83,3 +83,15 @@ def test_a_still_image_of_exactly_the_limit_is_kept(tmp_path: Path) -> None:
         assert clean.size == (200, 100)
     with pytest.raises(InvalidInput):
         _reencode(tmp_path, (tmp_path / "still.png").read_bytes(), "PNG", 200 * 100 - 1)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP"])
+def test_every_truncation_is_read_or_refused_as_invalid(tmp_path: Path, fmt: str) -> None:
+    """A damaged file is `invalid_image` (or, cut after its last frame, accepted): the decoder's
+    IndexError or struct.error never escapes as a server error."""
+    whole = _sample(fmt, 3)
+    for cut in range(8, len(whole), max(1, len(whole) // 200)):
+        try:
+            _reencode(tmp_path, whole[:cut], fmt, 40_000_000).close()
+        except InvalidInput as refused:
+            assert refused.code in ("invalid_image", "image_too_large"), (cut, refused.code)

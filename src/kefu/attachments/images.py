@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence
 
 from kefu.attachments.gif import count_frames
 from kefu.domain.errors import InvalidInput
@@ -42,7 +42,7 @@ def _open(source: Path, mime: str, max_pixels: int) -> _Opened:
         image = Image.open(source, formats=[FORMATS[mime]])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_large(max_pixels) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except Exception:  # UnidentifiedImageError, or whatever a damaged header raises
         raise InvalidInput("the image could not be read", code="invalid_image") from None
     try:
         return _Opened(image, _check_size(source, image, max_pixels))
@@ -89,13 +89,18 @@ def reencode(source: Path, mime: str, target: Path, thumb: Path, max_pixels: int
         try:
             frames = _frames(image, fmt, opened.frames, max_pixels)
             first = next(frames)
-            _thumbnail(first, thumb)
             if opened.frames == 1:
-                image.close()  # its pixels are no longer needed while the copy is written
+                # Its pixels are not needed any more; freed before the thumbnail's resizing
+                # (which makes a full-size premultiplied copy of RGBA) and the writing.
+                image.close()
+                _thumbnail(first, thumb)
                 first.save(target, format=fmt, **_still_options(fmt))
             else:
+                _thumbnail(first, thumb)
                 _save_animation(first, frames, target, fmt)
-        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        except InvalidInput:
+            raise
+        except Exception:  # a damaged file: IndexError, struct.error, OSError …
             raise InvalidInput("the image could not be decoded", code="invalid_image") from None
     return Reencoded(first.width, first.height)
 

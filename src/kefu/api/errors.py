@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu.domain.errors import KefuError
@@ -24,15 +26,22 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "too_large",
     415: "unsupported_media_type",
+    431: "headers_too_large",
     429: "rate_limited",
 }
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
-    return JSONResponse({"error": body}, status_code=status)
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
 def _clean_details(errors: Any) -> list[dict[str, Any]]:
@@ -46,6 +55,22 @@ def _clean_details(errors: Any) -> list[dict[str, Any]]:
             }
         )
     return out[:20]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. The router names only the methods of the
+    first route whose path matched, and a path often has one route per method: each method is
+    asked of every route (mounted apps, which answer any method, aside)."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -63,14 +88,52 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Its headers are part of the answer: a 405's Allow (RFC 9110 15.5.6), for one.
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = allowed
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return error_response(500, "internal_error", "something went wrong on our side")
+
+
+class HeaderLimit:
+    """Refuse requests whose header lines (names and values) add up to more than ``limit``
+    bytes: ``431 headers_too_large`` over HTTP, and the same answer to a WebSocket handshake
+    (a close before accepting, where the server cannot send an HTTP answer). The HTTP parser
+    sets no such limit of its own; this runs outermost, before any route or socket."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self._over(scope):
+            await self._refuse(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _over(self, scope: Scope) -> bool:
+        return sum(len(name) + len(value) for name, value in scope["headers"]) > self.limit
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            431, "headers_too_large", f"the request headers are over {self.limit} bytes"
+        )
+        if scope["type"] == "http":
+            await response(scope, receive, send)
+            return
+        await receive()  # websocket.connect
+        if "websocket.http.response" in scope.get("extensions", {}):
+            start = {"status": 431, "headers": response.raw_headers}
+            await send({"type": "websocket.http.response.start", **start})
+            await send({"type": "websocket.http.response.body", "body": response.body})
+        else:
+            await send({"type": "websocket.close", "code": 1008})
 
 
 class BodyLimit:

@@ -28,6 +28,7 @@ from kefu.config import Settings
 from kefu.domain.actors import AgentActor
 from kefu.domain.enums import ChannelKind, Role
 from kefu.domain.views import AgentView, InboxView, TeamView
+from kefu.realtime.handshake import AnsweringWebSocketProtocol
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
 
@@ -74,7 +75,7 @@ async def start_server(settings: Settings) -> AsyncIterator[LiveServer]:
         host="127.0.0.1",
         port=0,
         loop="none",
-        ws="websockets-sansio",
+        ws=AnsweringWebSocketProtocol,
         ws_max_size=settings.max_ws_frame_bytes,
         ws_per_message_deflate=settings.ws_compression,
         log_config=None,

@@ -25,7 +25,7 @@ from kefu.api.agent import (
 from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
 from kefu.api.client import routes as client_routes
-from kefu.api.errors import BodyLimit, RequestContext, install_error_handlers
+from kefu.api.errors import BodyLimit, HeaderLimit, RequestContext, install_error_handlers
 from kefu.api.health import router as health_router
 from kefu.api.hooks import routes as hook_routes
 from kefu.api.webapp import webapp_routes
@@ -104,5 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_limit=settings.max_upload_bytes + attachments.MULTIPART_OVERHEAD,
     )
     app.add_middleware(RequestContext)  # request ids; unexpected errors logged once
-    app.add_middleware(SocketsFirst)  # outermost: sockets skip the HTTP layers
+    app.add_middleware(SocketsFirst)  # sockets skip the HTTP layers
+    app.add_middleware(HeaderLimit, limit=settings.max_header_bytes)  # outermost: everything
     return app

@@ -36,6 +36,7 @@ def _uvicorn(settings: Settings) -> None:
 
     from kefu.app import create_app
     from kefu.logs import configure_logging
+    from kefu.realtime.handshake import AnsweringWebSocketProtocol
 
     configure_logging(settings)
     application = create_app(settings)
@@ -50,7 +51,7 @@ def _uvicorn(settings: Settings) -> None:
         port=settings.port,
         loop="uvloop" if os.name != "nt" else "asyncio",
         http="httptools",
-        ws="websockets-sansio",
+        ws=AnsweringWebSocketProtocol,
         ws_max_size=settings.max_ws_frame_bytes,
         ws_per_message_deflate=settings.ws_compression,
         ws_ping_interval=settings.heartbeat_seconds,

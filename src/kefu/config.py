@@ -34,6 +34,7 @@ class Settings(BaseSettings):
 
     # limits
     max_body_bytes: int = 256 * 1024
+    max_header_bytes: int = 32 * 1024  # every header line of a request, names and values
     max_ws_frame_bytes: int = 64 * 1024
     ws_rate_per_second: float = 20.0
     ws_rate_burst: int = 60
@@ -59,7 +60,7 @@ class Settings(BaseSettings):
 
     # attachments (see docs/attachments.md)
     max_upload_bytes: int = 20 * 1024 * 1024
-    max_image_pixels: int = 40_000_000  # width x height (x frames), checked before decoding
+    max_image_pixels: int = 40_000_000  # width x height x frames, checked before decoding
     attachment_url_seconds: int = 900  # lifetime of a signed download URL
     uploads_per_minute: int = 30  # per customer or agent
     # uploads that no message carries are removed after this many hours

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu.domain.errors import KefuError
@@ -28,6 +29,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "too_large",
     415: "unsupported_media_type",
+    431: "headers_too_large",
     429: "rate_limited",
 }
 
@@ -89,6 +91,22 @@ def _clean_details(errors: Any) -> list[dict[str, Any]]:
     return out[:20]
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. The router names only the methods of the
+    first route whose path matched, and a path often has one route per method: each method is
+    asked of every route (mounted apps, which answer any method, aside)."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def _kefu(_: Request, exc: KefuError) -> JSONResponse:
@@ -104,9 +122,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Its headers are part of the answer: a 405's Allow (RFC 9110 15.5.6), for one.
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = allowed
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
 
 class RequestContext:
@@ -152,6 +174,40 @@ class RequestContext:
                 await response(scope, receive, tagged)
         finally:
             request_id.reset(token)
+
+
+class HeaderLimit:
+    """Refuse requests whose header lines (names and values) add up to more than ``limit``
+    bytes: ``431 headers_too_large`` over HTTP, and the same answer to a WebSocket handshake
+    (a close before accepting, where the server cannot send an HTTP answer). The HTTP parser
+    sets no such limit of its own; this runs outermost, before any route or socket."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self._over(scope):
+            await self._refuse(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _over(self, scope: Scope) -> bool:
+        return sum(len(name) + len(value) for name, value in scope["headers"]) > self.limit
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            431, "headers_too_large", f"the request headers are over {self.limit} bytes"
+        )
+        if scope["type"] == "http":
+            await response(scope, receive, send)
+            return
+        await receive()  # websocket.connect
+        if "websocket.http.response" in scope.get("extensions", {}):
+            start = {"status": 431, "headers": response.raw_headers}
+            await send({"type": "websocket.http.response.start", **start})
+            await send({"type": "websocket.http.response.body", "body": response.body})
+        else:
+            await send({"type": "websocket.close", "code": 1008})
 
 
 class BodyLimit:

@@ -10,6 +10,8 @@ from typing import Annotated
 import nh3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from kefu.domain.text import MultiLine, OneLine
+
 MAX_QUESTIONS = 200
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
@@ -50,21 +52,15 @@ def sanitise_answer(html: str) -> str:
     )
 
 
-def _one_line(value: str) -> str:
-    return " ".join(value.split())
-
-
 def _language(value: str) -> str:
     if not LANGUAGE.match(value):
         raise ValueError("a language tag like en, zh-CN or ja")
     return value
 
 
-Line = Annotated[str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=200)]
-Question = Annotated[
-    str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=500)
-]
-Tag = Annotated[str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=64)]
+Line = Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
+Question = Annotated[OneLine, StringConstraints(min_length=1, max_length=500)]
+Tag = Annotated[OneLine, StringConstraints(min_length=1, max_length=64)]
 
 
 class ArticleInput(BaseModel):
@@ -73,7 +69,7 @@ class ArticleInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Line
-    answer: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    answer: Annotated[MultiLine, StringConstraints(max_length=20_000)] = ""
     questions: Annotated[list[Question], Field(max_length=MAX_QUESTIONS)] = []
     language: Annotated[str, StringConstraints(max_length=16), AfterValidator(_language)] = "en"
     category: Line

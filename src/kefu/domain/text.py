@@ -10,7 +10,8 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from kefu.domain.numbers import check_json_int
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls (U+0080-U+009F).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]")
 TAG_RE = r"^[\w][\w\-.:]{0,63}$"
 
@@ -38,6 +39,16 @@ def _body(value: str) -> str:
         raise ValueError("control characters are not allowed")
     return value
 
+
+def _collapsed_line(value: str) -> str:
+    return " ".join(_single_line(value).split())
+
+
+# The two shapes of free text; the types below and other modules' types add their bounds.
+# One line: no line breaks or control characters, runs of spaces collapsed, NFC.
+OneLine = Annotated[str, AfterValidator(_collapsed_line)]
+# Several lines: line breaks and tabs allowed, other control characters not.
+MultiLine = Annotated[str, AfterValidator(_body)]
 
 Name = Annotated[
     str,

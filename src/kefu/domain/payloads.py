@@ -190,6 +190,8 @@ def check_payload(
     schema = table.get((type, sender))
     if schema is None:
         raise InvalidInput(f"{sender.value} cannot send {type.value} messages", code="invalid_type")
+    if payload is None and schema in _OPTIONAL:
+        return None  # the common case (plain text) costs no validation
     try:
         model = schema.model_validate(payload or {})
     except ValidationError as exc:
@@ -201,6 +203,20 @@ def check_payload(
     if payload is None or schema is Attached:
         return payload  # an attachment: canonicalised against its row by the caller
     return model.model_dump(mode="json", exclude_unset=True)
+
+
+def _accepts_nothing(schema: type[_Payload]) -> bool:
+    try:
+        schema.model_validate({})
+    except ValidationError:
+        return False
+    return True
+
+
+# The schemas under which a message may carry no payload at all.
+_OPTIONAL = frozenset(
+    s for s in {*PAYLOADS.values(), *CHANNEL_PAYLOADS.values()} if _accepts_nothing(s)
+)
 
 
 def _details(exc: ValidationError) -> list[dict[str, Any]]:

@@ -164,7 +164,13 @@ def demo(
         finally:
             await kefu.close()
 
-    accounts = asyncio.run(_seed())
+    from kefu.domain.errors import KefuError
+
+    try:
+        accounts = asyncio.run(_seed())
+    except KefuError as exc:
+        console.print(f"KEFU_DEMO_PASSWORD: {exc.code}: {exc.message}", markup=False)
+        raise typer.Exit(2) from None
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="kefu demo", show_header=False)
     table.add_row("API docs", f"{base}/docs")

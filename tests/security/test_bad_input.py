@@ -347,7 +347,7 @@ VALUES = [
         "admin",
         "POST",
         "/api/v1/conversations/<conversation_id>/messages",
-        {"content": "x", "payload": {"note": MARK}},
+        {"content": "x", "payload": {"buttons": [{"id": "b", "label": MARK}]}},
     ),
     (
         "customer",

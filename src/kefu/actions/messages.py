@@ -27,21 +27,10 @@ from kefu.domain.enums import (
 from kefu.domain.errors import Forbidden, InvalidInput
 from kefu.domain.events import MessageCreated
 from kefu.domain.ids import new_id
+from kefu.domain.payloads import Origin, check_payload
 from kefu.domain.views import MessageView
 from kefu.queries.access import access_conversation
 from kefu.queries.views import message_view
-
-CUSTOMER_TYPES = frozenset(
-    {
-        MessageType.text,
-        MessageType.image,
-        MessageType.file,
-        MessageType.audio,
-        MessageType.video,
-        MessageType.location,
-    }
-)
-
 
 ATTACHMENT_TYPES = frozenset(
     {MessageType.image, MessageType.file, MessageType.audio, MessageType.video}
@@ -69,8 +58,12 @@ async def send_message(
     payload: dict[str, Any] | None = None,
     client_msg_id: str | None = None,
     delivered: bool = False,
+    origin: Origin = Origin.client,
 ) -> Sent:
     """Append a message to a conversation at its next ``seq`` (a note: after the last one).
+
+    ``payload`` must fit the schema of ``type`` for the actor's sender kind
+    (:mod:`kefu.domain.payloads`); ``origin`` says whether a channel adapter produced it.
 
     ``delivered`` records a message the provider already delivered (written outside kefu, e.g.
     from the WeCom client): it is stored as sent, and no delivery job is written.
@@ -84,6 +77,7 @@ async def send_message(
     """
     conv = await access_conversation(tx.session, actor, conversation_id)
     _check_allowed(actor, type)
+    payload = check_payload(type, actor.sender_kind, payload, origin)
     if not content.strip() and type == MessageType.text:
         raise InvalidInput("a text message needs content", code="empty_message")
     mentions = mentioned_ids(payload) if type == MessageType.note else []
@@ -253,7 +247,5 @@ async def open_conversation(
 
 
 def _check_allowed(actor: Actor, type: MessageType) -> None:
-    if isinstance(actor, CustomerActor) and type not in CUSTOMER_TYPES:
-        raise InvalidInput(f"customers cannot send {type.value} messages", code="invalid_type")
     if isinstance(actor, SystemActor) and type == MessageType.note:
         raise Forbidden("notes are written by agents")

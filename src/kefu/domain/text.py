@@ -68,7 +68,18 @@ Email = Annotated[
     ),
     AfterValidator(_single_line),
 ]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256), AfterValidator(_body)]
+# A new password: how long and how hard to guess it must be is checked where it is hashed
+# (kefu.security.passwords: 422 ``weak_password``); the schema shows the length.
+Password = Annotated[
+    str,
+    StringConstraints(max_length=256),
+    AfterValidator(_body),
+    Field(
+        json_schema_extra={"minLength": 10},
+        description="at least 10 characters and hard to guess (zxcvbn score 3 of 4 or more); "
+        "otherwise 422 weak_password",
+    ),
+]
 Body = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_body)]
 ClientMsgId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.:]+$")

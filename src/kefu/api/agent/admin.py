@@ -24,7 +24,7 @@ from kefu.domain.views import AgentView, InboxView, WidgetStyle
 from kefu.queries.access import require_role
 from kefu.queries.invites import InviteView, invite_workspace, list_pending_invites
 from kefu.queries.twofactor import TwoFactorState, get_two_factor
-from kefu.security.passwords import hash_password_async
+from kefu.security.passwords import hash_new_password_async
 
 router = APIRouter(tags=["administration"])
 
@@ -156,8 +156,8 @@ async def accept(body: AcceptIn, request: Request, kefu: KefuDep) -> AgentView:
         "too many attempts; wait a minute",
     )
     async with kefu.db.read() as session:
-        workspace_id = await invite_workspace(session, body.token)
-    hashed = await hash_password_async(body.password)
+        workspace_id, email = await invite_workspace(session, body.token)
+    hashed = await hash_new_password_async(body.password, [email, body.name])
     return await kefu.write(
         workspace_id,
         partial(accept_invite, token=body.token, name=body.name, password_hash=hashed),

@@ -26,7 +26,7 @@ from kefu.domain.views import AgentView
 from kefu.queries.access import access_agent
 from kefu.queries.directory import find_agents_by_email
 from kefu.queries.views import load_agent_view
-from kefu.security.passwords import hash_password_async, verify_password_async
+from kefu.security.passwords import hash_new_password_async, verify_password_async
 from kefu.security.signin import admit_sign_in
 from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
 
@@ -98,7 +98,7 @@ async def change_password(body: PasswordIn, me: CurrentAgent, kefu: KefuDep) -> 
         agent = await access_agent(session, actor, actor.agent_id)
     if not await verify_password_async(agent.password_hash, body.current_password):
         raise Unauthenticated("the current password is wrong", code="bad_credentials")
-    hashed = await hash_password_async(body.new_password)
+    hashed = await hash_new_password_async(body.new_password, [agent.email, agent.name])
     await kefu.write(
         actor.workspace_id,
         partial(

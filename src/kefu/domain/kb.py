@@ -10,6 +10,8 @@ from typing import Annotated
 import nh3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from kefu.domain.languages import canonical
+
 MAX_QUESTIONS = 200
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
@@ -55,9 +57,8 @@ def _one_line(value: str) -> str:
 
 
 def _language(value: str) -> str:
-    if not LANGUAGE.match(value):
-        raise ValueError("a language tag like en, zh-CN or ja")
-    return value
+    """The tag in canonical form (``zh-cn``, ``zh-Hans`` → ``zh-CN``)."""
+    return canonical(value)
 
 
 Line = Annotated[str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=200)]

@@ -325,6 +325,28 @@ def bot_eval(
     raise typer.Exit(run_eval(kb, test, backend, as_json, model))
 
 
+@bot_app.command("simulate")
+def bot_simulate(
+    kb: Annotated[Path, typer.Option(help="knowledge base CSV: text,category[,language]")],
+    conversations: Annotated[
+        Path, typer.Option(help="scripted conversations, JSON lines: {language, turns: [...]}")
+    ],
+    backend: Annotated[str, typer.Option(help="tfidf or embeddings")] = "tfidf",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    model: Annotated[
+        str | None, typer.Option(help="embeddings backend: mpnet (default) or minilm")
+    ] = None,
+    failures: Annotated[
+        bool, typer.Option("--failures", help="list the turns that went wrong")
+    ] = False,
+) -> None:
+    """Play scripted customers through the real conversation engine and count what the bot
+    got right: answers, hand-offs, customers left with the bot."""
+    from kefu.bot.cli import run_simulate
+
+    raise typer.Exit(run_simulate(kb, conversations, backend, as_json, model, failures))
+
+
 kb_app = typer.Typer(help="Knowledge-base articles as CSV (text,category[,title,answer,…]).")
 app.add_typer(kb_app, name="kb")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,8 @@ from kefu.actions.jobs import schedule_bot
 from kefu.actions.notifications import mentioned_ids, notify_mentions
 from kefu.actions.routing import route_conversation
 from kefu.actions.tx import Tx
-from kefu.db.tables import Conversation, Message
+from kefu.bot.dialogue import asks_for_person
+from kefu.db.tables import BotSetting, Conversation, Message
 from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
 from kefu.domain.enums import (
     ConversationStatus,
@@ -165,7 +167,7 @@ async def send_message(
     if key is not None:
         tx.scratch[key] = view
     if isinstance(actor, CustomerActor) and conv.status == ConversationStatus.bot:
-        await schedule_bot(tx, conv.id)
+        await schedule_bot(tx, conv.id, wait=await _bot_wait(tx, conv, content, payload))
     tx.emit(
         MessageCreated(
             message=view,
@@ -249,3 +251,16 @@ async def open_conversation(
 def _check_allowed(actor: Actor, type: MessageType) -> None:
     if isinstance(actor, SystemActor) and type == MessageType.note:
         raise Forbidden("notes are written by agents")
+
+
+async def _bot_wait(
+    tx: Tx, conv: Conversation, content: str, payload: dict[str, Any] | None
+) -> timedelta | None:
+    """How long the bot waits for the customer to go on after this message: the inbox's
+    setting, or not at all for a pressed button or a request for a person."""
+    if (payload or {}).get("button") is not None or asks_for_person(content):
+        return None
+    setting = await tx.session.get(BotSetting, (tx.workspace_id, conv.inbox_id))
+    if setting is None or not setting.wait_ms:
+        return None
+    return timedelta(milliseconds=setting.wait_ms)

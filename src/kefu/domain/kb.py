@@ -10,6 +10,7 @@ from typing import Annotated
 import nh3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from kefu.domain.languages import canonical
 from kefu.domain.text import MultiLine, OneLine
 
 MAX_QUESTIONS = 200
@@ -53,9 +54,8 @@ def sanitise_answer(html: str) -> str:
 
 
 def _language(value: str) -> str:
-    if not LANGUAGE.match(value):
-        raise ValueError("a language tag like en, zh-CN or ja")
-    return value
+    """The tag in canonical form (``zh-cn``, ``zh-Hans`` → ``zh-CN``)."""
+    return canonical(value)
 
 
 Line = Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]

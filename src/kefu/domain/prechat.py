@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from kefu.domain.errors import InvalidInput
+from kefu.domain.languages import LanguageTagError, canonical
 from kefu.domain.text import Email, Name, ShortText
 
 MAX_FIELDS = 20
@@ -32,16 +33,20 @@ MAX_OPTIONS = 50
 FieldType = Literal["text", "textarea", "email", "phone", "number", "select", "checkbox"]
 #: Keys that fill the contact's own fields, and the only type each may have.
 BUILT_IN: dict[str, FieldType] = {"name": "text", "email": "email", "phone": "phone"}
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 _TEXTAREA_MAX = 1000
 
 
 def _labels(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        if len(key) > 16 or not _LANGUAGE.match(key):
-            raise ValueError(f"labels are keyed by a language tag like en, zh-CN or ja: {key!r}")
-    return value
+    out: dict[str, str] = {}
+    for key, label in value.items():
+        try:
+            out[canonical(key)] = label  # zh-cn, zh-Hans → zh-CN: the widget's own tags
+        except LanguageTagError:
+            raise ValueError(
+                f"labels are keyed by a language tag like en, zh-CN or ja: {key!r}"
+            ) from None
+    return out
 
 
 Labels = Annotated[

@@ -49,6 +49,7 @@ def signed_path(secret: str, ref: FileRef, expires: int) -> str:
 def verify(secret: str, ref: FileRef, expires: int, sig: str, now: float | None = None) -> None:
     """A forged and an expired link get the same answer (404 ``link_invalid``), so neither
     tells more than the other."""
-    good = hmac.compare_digest(_sig(secret, ref, expires), sig)
+    # Compared as bytes: compare_digest refuses str with characters beyond ASCII.
+    good = hmac.compare_digest(_sig(secret, ref, expires).encode(), sig.encode())
     if not good or expires < (now if now is not None else time.time()):
         raise NotFound("file not found or link expired", code="link_invalid")

@@ -6,26 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from kefu.domain.kb import LANGUAGE
+from kefu.domain.kb import Language
 
 MAX_MENU = 11  # knowledge-base buttons; the hand-off button makes twelve
 
 
-def _language(value: str) -> str:
-    if not LANGUAGE.match(value):
-        raise ValueError("a language tag like en, zh-CN or ja")
-    return value
-
-
-def _languages(value: dict[str, object]) -> dict[str, object]:
-    for key in value:
-        _language(key)
-    return value
-
-
-Language = Annotated[str, StringConstraints(max_length=16), AfterValidator(_language)]
 Welcome = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
@@ -34,14 +21,13 @@ class BotSettingsInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
+    enabled: StrictBool = False
     default_language: Language = "en"
-    welcome: Annotated[dict[str, Welcome], Field(max_length=20), AfterValidator(_languages)] = {}
+    welcome: Annotated[dict[Language, Welcome], Field(max_length=20)] = {}
     # Which articles the welcome menu offers, per language (default: the first enabled ones).
     menu: Annotated[
-        dict[str, Annotated[list[uuid.UUID], Field(max_length=MAX_MENU)]],
+        dict[Language, Annotated[list[uuid.UUID], Field(max_length=MAX_MENU)]],
         Field(max_length=20),
-        AfterValidator(_languages),
     ] = {}
 
 

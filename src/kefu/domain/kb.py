@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated
 
 import nh3
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+
+from kefu.domain.text import WHITESPACE
 
 MAX_QUESTIONS = 200
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+LANGUAGE_RE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"  # a language tag like en, zh-CN or ja
+# A character other than whitespace as str.split() sees it (what collapsing whitespace leaves).
+NOT_BLANK = f"[^{WHITESPACE}" r"\x1c-\x1f]"
 
 # What an answer may hold: rich text, links and images. Everything else is removed.
 ANSWER_TAGS = frozenset(
@@ -54,17 +57,14 @@ def _one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def _language(value: str) -> str:
-    if not LANGUAGE.match(value):
-        raise ValueError("a language tag like en, zh-CN or ja")
-    return value
-
-
-Line = Annotated[str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=200)]
-Question = Annotated[
-    str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=500)
+Language = Annotated[str, StringConstraints(pattern=LANGUAGE_RE)]
+Line = Annotated[
+    str, StringConstraints(max_length=200, pattern=NOT_BLANK), AfterValidator(_one_line)
 ]
-Tag = Annotated[str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=64)]
+Question = Annotated[
+    str, StringConstraints(max_length=500, pattern=NOT_BLANK), AfterValidator(_one_line)
+]
+Tag = Annotated[str, StringConstraints(max_length=64, pattern=NOT_BLANK), AfterValidator(_one_line)]
 
 
 class ArticleInput(BaseModel):
@@ -75,10 +75,10 @@ class ArticleInput(BaseModel):
     title: Line
     answer: Annotated[str, StringConstraints(max_length=20_000)] = ""
     questions: Annotated[list[Question], Field(max_length=MAX_QUESTIONS)] = []
-    language: Annotated[str, StringConstraints(max_length=16), AfterValidator(_language)] = "en"
+    language: Language = "en"
     category: Line
     tags: Annotated[list[Tag], Field(max_length=20)] = []
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class ArticleView(BaseModel):

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -25,29 +25,21 @@ from pydantic import (
 )
 
 from kefu.domain.errors import InvalidInput
-from kefu.domain.text import Email, Name, ShortText
+from kefu.domain.text import Email, Language, Name, ShortText
 
 MAX_FIELDS = 20
 MAX_OPTIONS = 50
 FieldType = Literal["text", "textarea", "email", "phone", "number", "select", "checkbox"]
 #: Keys that fill the contact's own fields, and the only type each may have.
 BUILT_IN: dict[str, FieldType] = {"name": "text", "email": "email", "phone": "phone"}
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 _TEXTAREA_MAX = 1000
 
 
-def _labels(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        if len(key) > 16 or not _LANGUAGE.match(key):
-            raise ValueError(f"labels are keyed by a language tag like en, zh-CN or ja: {key!r}")
-    return value
-
-
+# Labels are keyed by a language tag like en, zh-CN or ja.
 Labels = Annotated[
-    dict[str, Annotated[ShortText, StringConstraints(min_length=1, max_length=200)]],
+    dict[Language, Annotated[Name, StringConstraints(min_length=1, max_length=200)]],
     Field(min_length=1, max_length=20),
-    AfterValidator(_labels),
 ]
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
@@ -66,7 +58,7 @@ class PrechatField(_Model):
 
     key: FieldKey
     type: FieldType = "text"
-    required: bool = False
+    required: StrictBool = False
     label: Labels
     options: list[PrechatOption] = Field(default_factory=list, max_length=MAX_OPTIONS)
 

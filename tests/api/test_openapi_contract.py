@@ -101,7 +101,9 @@ def test_team_routing_states_its_rules(schema: dict[str, Any]) -> None:
     assert hours["weekly"]["additionalProperties"]["maxItems"] == 8
     assert hours["weekly"]["propertyNames"]["enum"][0] == "mon"
     sla = _component(schema, "TeamRouting")["sla_first_response_seconds"]["anyOf"][0]
-    assert sla["type"] == "integer"
+    assert sla["type"] == "integer" and sla["minimum"] == 10
+    capacity = _component(schema, "AgentUpdateIn")["capacity"]["anyOf"][0]
+    assert capacity["maximum"] == 200
 
 
 def test_the_page_cursor_has_its_format(schema: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from kefu.domain.enums import ChannelKind, ConversationStatus, MessageType, Priority, Role
 from kefu.domain.routing import Skill
 from kefu.domain.text import (
+    JSON_INTEGER,
     Attributes,
     Body,
     ClientMsgId,
@@ -92,7 +93,7 @@ class AgentCreateIn(Strict):
 class AgentUpdateIn(Strict):
     name: Name | None = None
     role: Role | None = None
-    capacity: Integer | None = Field(default=None, ge=0, le=200)
+    capacity: Annotated[int, Field(ge=0, le=200), JSON_INTEGER] | None = None
     languages: list[Language] | None = Field(default=None, max_length=20)
     skills: list[Skill] | None = Field(default=None, max_length=20)
     active: StrictBool | None = None

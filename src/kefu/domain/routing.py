@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from kefu.domain.enums import Priority
-from kefu.domain.text import Integer
+from kefu.domain.text import JSON_INTEGER
 
 Skill = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
 LanguageCode = Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[a-z]{2,3}$")]
@@ -97,7 +97,9 @@ class TeamRouting(_Plain):
     business_hours: BusinessHours | None = None  # None: always open
     skills: list[Skill] = Field(default_factory=list, max_length=20)
     languages: list[LanguageCode] = Field(default_factory=list, max_length=20)
-    sla_first_response_seconds: Integer | None = Field(default=None, ge=10, le=30 * 86400)
+    sla_first_response_seconds: Annotated[int, Field(ge=10, le=30 * 86400), JSON_INTEGER] | None = (
+        None
+    )
 
 
 class RuleMatch(_Plain):

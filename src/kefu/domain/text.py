@@ -65,8 +65,10 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
-# A JSON integer: 3 or 3.0 (JSON Schema's integer), never a boolean or a string.
-Integer = Annotated[int, BeforeValidator(_json_integer)]
+# A JSON integer: 3 or 3.0 (JSON Schema's integer), never a boolean or a string. Bounds go
+# before it, ``Annotated[int, Field(ge=0), JSON_INTEGER]``, so that the schema shows them.
+JSON_INTEGER = BeforeValidator(_json_integer)
+Integer = Annotated[int, JSON_INTEGER]
 
 Name = Annotated[
     str,

@@ -101,7 +101,7 @@ async def list_conversations(
                 ConversationTag.tag == f.tag,
             )
         )
-    if cursor:
+    if cursor is not None:  # an empty one too is not a cursor
         at, last_id = decode_cursor(cursor)
         # A row-value comparison: one range of the list's indexes, however deep the page.
         after = tuple_(literal(at, c.last_activity_at.type), literal(last_id, c.id.type))

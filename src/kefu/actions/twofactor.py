@@ -26,7 +26,7 @@ from kefu.actions.tx import Tx
 from kefu.db.tables import Agent, SecondFactor
 from kefu.domain.actors import Actor
 from kefu.domain.enums import Role
-from kefu.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from kefu.domain.errors import Conflict, NotFound, Unauthenticated
 from kefu.queries.access import access_agent, require_role
 from kefu.security.sealing import SecretBox
 
@@ -88,7 +88,7 @@ async def confirm_totp(tx: Tx, actor: Actor, *, code: str, box: SecretBox) -> li
     if row is None or row.confirmed_at is not None:
         raise Conflict("start enrolment first", code="totp_not_pending")
     if not _accept_totp(row, code, tx.now.timestamp(), box):
-        raise InvalidInput("the code is wrong or too old", code="bad_otp")
+        raise Unauthenticated("the two-factor code is wrong or too old", code="bad_otp")
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     row.recovery_hashes = [_digest(c) for c in codes]
     row.confirmed_at = tx.now

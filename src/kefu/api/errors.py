@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
@@ -33,32 +34,51 @@ _HTTP_CODES = {
     429: "rate_limited",
 }
 
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, machine-readable: `not_found`, `rate_limited` ...")
+    message: str = Field(description="for people; may change")
+    details: Any = Field(default=None, description="more about the error, when there is more")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API: ``{"error": {"code", "message", "details"?}}``."""
+
+    error: ErrorDetail
+
+
+class FieldError(BaseModel):
+    loc: list[str] = Field(description="where: `body`, `query`, `path` and the field's path")
+    type: str
+    message: str
+
+
+class ValidationErrorDetail(BaseModel):
+    code: str = Field(
+        description="`validation_error` (details: the fields), or a code of "
+        "the rule the input broke, e.g. `invalid_cursor`"
+    )
+    message: str
+    details: list[FieldError] | dict[str, Any] | None = Field(
+        default=None, description="`validation_error`: each field that is not valid"
+    )
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422 answer: the request is well-formed JSON but breaks the schema or a rule."""
+
+    error: ValidationErrorDetail
+
+
 # The OpenAPI description of a rate-limited route's refusal (``responses=RATE_LIMITED``).
 RATE_LIMITED: dict[int | str, dict[str, Any]] = {
     429: {
+        "model": ErrorBody,
         "description": "`rate_limited`: too many requests; try again after `Retry-After`",
         "headers": {
             "Retry-After": {
                 "description": "whole seconds until the limit's window ends or its hold lifts",
                 "schema": {"type": "integer", "minimum": 1},
-            }
-        },
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "properties": {
-                                "code": {"type": "string", "enum": ["rate_limited"]},
-                                "message": {"type": "string"},
-                            },
-                            "required": ["code", "message"],
-                        }
-                    },
-                    "required": ["error"],
-                }
             }
         },
     }

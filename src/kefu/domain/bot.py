@@ -6,7 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StringConstraints,
+)
 
 from kefu.domain.languages import BOT_LANGUAGES, bot_usable, canonical
 
@@ -33,7 +41,11 @@ def _languages(value: dict[str, V]) -> dict[str, V]:
     return out
 
 
-Language = Annotated[str, StringConstraints(max_length=16), AfterValidator(_language)]
+# The tags the bot speaks, as a pattern (any region or script of them; the validator
+# puts the tag in canonical form and refuses one the bot cannot use).
+BOT_LANGUAGE_RE = "^(" + "|".join(sorted(BOT_LANGUAGES)) + r")(-[A-Za-z0-9]{2,8}){0,2}$"
+LanguageKey = Annotated[str, StringConstraints(pattern=BOT_LANGUAGE_RE)]
+Language = Annotated[LanguageKey, AfterValidator(_language)]
 Welcome = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
@@ -42,15 +54,17 @@ class BotSettingsInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
+    enabled: StrictBool = False
     default_language: Language = "en"
     # Seconds the bot waits after a customer's message for the next one, so a question sent
     # in pieces is answered once, as one question; a request for a person is never delayed.
-    wait_seconds: Annotated[float, Field(ge=0, le=10)] = 1.5
-    welcome: Annotated[dict[str, Welcome], Field(max_length=20), AfterValidator(_languages)] = {}
+    wait_seconds: Annotated[StrictFloat, Field(ge=0, le=10)] = 1.5
+    welcome: Annotated[
+        dict[LanguageKey, Welcome], Field(max_length=20), AfterValidator(_languages)
+    ] = {}
     # Which articles the welcome menu offers, per language (default: the first enabled ones).
     menu: Annotated[
-        dict[str, Annotated[list[uuid.UUID], Field(max_length=MAX_MENU)]],
+        dict[LanguageKey, Annotated[list[uuid.UUID], Field(max_length=MAX_MENU)]],
         Field(max_length=20),
         AfterValidator(_languages),
     ] = {}

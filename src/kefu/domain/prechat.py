@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -26,7 +27,7 @@ from pydantic import (
 
 from kefu.domain.errors import InvalidInput
 from kefu.domain.languages import LanguageTagError, canonical
-from kefu.domain.text import Email, Name, ShortText
+from kefu.domain.text import Email, Language, Name, ShortText
 
 MAX_FIELDS = 20
 MAX_OPTIONS = 50
@@ -50,7 +51,7 @@ def _labels(value: dict[str, str]) -> dict[str, str]:
 
 
 Labels = Annotated[
-    dict[str, Annotated[ShortText, StringConstraints(min_length=1, max_length=200)]],
+    dict[Language, Annotated[Name, StringConstraints(min_length=1, max_length=200)]],
     Field(min_length=1, max_length=20),
     AfterValidator(_labels),
 ]
@@ -71,7 +72,7 @@ class PrechatField(_Model):
 
     key: FieldKey
     type: FieldType = "text"
-    required: bool = False
+    required: StrictBool = False
     label: Labels
     options: list[PrechatOption] = Field(default_factory=list, max_length=MAX_OPTIONS)
 

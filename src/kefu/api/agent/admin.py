@@ -7,7 +7,7 @@ import uuid
 from functools import partial
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from kefu.actions.inboxes import rotate_identity_secret, update_inbox
 from kefu.actions.invites import accept_invite, invite_agent, revoke_invite
@@ -41,7 +41,7 @@ class WidgetIn(Strict):
 class InboxUpdateIn(Strict):
     name: Name | None = None
     team_id: uuid.UUID | None = None
-    require_identity: bool | None = None
+    require_identity: StrictBool | None = None
     allowed_origins: list[ShortText] | None = Field(default=None, max_length=50)
     greeting: Body | None = None
     widget: WidgetIn | None = None
@@ -82,7 +82,15 @@ class EnrolOut(BaseModel):
 
 
 class CodeIn(Strict):
+    """A current code from the authenticator app, or a recovery code."""
+
     code: str = Field(min_length=6, max_length=32, pattern=r"^[0-9A-Za-z\- ]+$")
+
+
+class TotpCodeIn(Strict):
+    """The first code from the authenticator app: six digits (recovery codes come after)."""
+
+    code: str = Field(pattern=r"^[0-9]{6}$")
 
 
 class RecoveryOut(BaseModel):
@@ -181,7 +189,7 @@ async def totp_begin(me: CurrentAgent, kefu: KefuDep) -> EnrolOut:
 @router.post(
     "/auth/totp/confirm", response_model=RecoveryOut, tags=["auth"], responses=RATE_LIMITED
 )
-async def totp_confirm(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> RecoveryOut:
+async def totp_confirm(body: TotpCodeIn, me: CurrentAgent, kefu: KefuDep) -> RecoveryOut:
     await _limit(kefu, agent_of(me).agent_id)
     codes = await kefu.write(
         me.actor.workspace_id,

@@ -21,6 +21,7 @@ from kefu.api.schemas import (
     AssignIn,
     ConversationPage,
     ConversationStatusIn,
+    Cursor,
     MessageList,
     PriorityIn,
     ReadIn,
@@ -54,7 +55,7 @@ async def conversations(
     tag: Annotated[str | None, Query(pattern=TAG_RE)] = None,
     priority: Priority | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]+$")] = None,
-    cursor: Annotated[str | None, Query(max_length=300)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ConversationPage:
     actor = agent_of(me)

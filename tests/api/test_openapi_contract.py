@@ -112,3 +112,24 @@ def test_the_page_cursor_has_its_format(schema: dict[str, Any]) -> None:
         pattern = params["cursor"]["schema"]["pattern"]
         assert re.search(pattern, "1767225600000000-" + "0" * 32)
         assert not re.search(pattern, "garbage!!")
+
+
+def test_a_static_path_is_not_taken_by_its_parametrised_sibling() -> None:
+    """``/canned-replies/lookup`` must not match ``/canned-replies/{reply_id}``: a method only the
+    sibling has would reach it (422 for the id) instead of a 405 naming the path's own methods.
+    Ids in paths are typed (``{reply_id:uuid}``) where a static sibling shares the prefix."""
+    from starlette.routing import Match, Mount
+
+    app = create_app(Settings(mode="test"))
+    paths = app.openapi()["paths"]
+    routes = [r for r in app.router.routes if not isinstance(r, Mount)]
+    wrong = []
+    for path, ops in paths.items():
+        if "{" in path:
+            continue
+        declared = {m.upper() for m in ops} | ({"HEAD"} if "get" in ops else set())
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+            scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+            if method not in declared and any(r.matches(scope)[0] == Match.FULL for r in routes):
+                wrong.append(f"{method} {path}")
+    assert not wrong, wrong

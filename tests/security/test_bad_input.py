@@ -881,6 +881,25 @@ async def test_405_names_the_allowed_methods(
     assert {m.strip() for m in r.headers["allow"].split(",")} >= allow
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # Static paths beside a parametrised sibling: only their own methods, never the id's.
+        ("PATCH", "/api/v1/canned-replies/lookup", {"GET"}),
+        ("DELETE", "/api/v1/canned-replies/lookup", {"GET"}),
+        ("OPTIONS", "/api/v1/invites/accept", {"POST"}),
+        ("DELETE", "/api/v1/invites/accept", {"POST"}),
+    ],
+)
+async def test_405_on_a_static_path_names_only_its_methods(
+    env: Env, method: str, path: str, allow: set[str]
+) -> None:
+    await refused(env, "admin", method, path, 405, "method_not_allowed")
+    async with env.http(env.admin) as c:
+        r = await c.request(method, path)
+    assert {m.strip() for m in r.headers["allow"].split(",")} == allow
+
+
 # --- control characters in knowledge-base articles -------------------------------------------
 
 ARTICLE = {

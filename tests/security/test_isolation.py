@@ -343,7 +343,8 @@ def _http_routes(settings: Settings) -> list[tuple[str, str, APIRoute]]:
     for ctx in iter_route_contexts(create_app(settings).routes):
         route = ctx.original_route
         if isinstance(route, APIRoute) and ctx.path:
-            found += [(method, ctx.path, route) for method in sorted(ctx.methods or ())]
+            path = re.sub(r"\{(\w+):\w+\}", r"{\1}", ctx.path)  # {reply_id:uuid}: as documented
+            found += [(method, path, route) for method in sorted(ctx.methods or ())]
     return found
 
 

@@ -148,7 +148,7 @@ async def add_invite(body: InviteIn, me: CurrentAgent, kefu: KefuDep) -> InviteO
     )
 
 
-@router.delete("/invites/{invite_id}", status_code=204)
+@router.delete("/invites/{invite_id:uuid}", status_code=204)
 async def remove_invite(invite_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> None:
     await kefu.write(
         me.actor.workspace_id, partial(revoke_invite, actor=me.actor, invite_id=invite_id)

@@ -80,7 +80,7 @@ async def add_canned(body: CannedIn, me: CurrentAgent, kefu: KefuDep) -> CannedR
     )
 
 
-@router.patch("/canned-replies/{reply_id}", response_model=CannedReplyView)
+@router.patch("/canned-replies/{reply_id:uuid}", response_model=CannedReplyView)
 async def edit_canned(
     reply_id: uuid.UUID, body: CannedUpdateIn, me: CurrentAgent, kefu: KefuDep
 ) -> CannedReplyView:
@@ -95,7 +95,7 @@ async def edit_canned(
     )
 
 
-@router.delete("/canned-replies/{reply_id}", status_code=204)
+@router.delete("/canned-replies/{reply_id:uuid}", status_code=204)
 async def remove_canned(reply_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> None:
     await kefu.write(
         me.actor.workspace_id, partial(delete_canned_reply, actor=me.actor, reply_id=reply_id)

@@ -77,3 +77,20 @@ async def test_a_qr_code_leads_to_a_chat_tagged_with_its_source(server: LiveServ
         assert (await c.delete(f"{links}/{link['id']}")).status_code == 204
         assert (await c.get(link["qr_png"])).status_code == 404
         assert (await c.get(links)).json()["items"] == []
+
+
+async def test_a_link_of_an_unconfigured_wecom_inbox_is_a_conflict_not_a_gateway_error(
+    server: LiveServer,
+) -> None:
+    """A WeCom kf inbox makes its links through WeCom: before its channel is set up that is the
+    inbox's state (409), not a provider failing (502); nothing is stored."""
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        admin = await login(anon, world.admin.email)
+    async with server.http(admin) as c:
+        r = await c.post("/api/v1/inboxes", json={"name": "WeCom", "channel": "wechat_kf"})
+        assert r.status_code == 201, r.text
+        links = f"/api/v1/inboxes/{r.json()['id']}/entry-links"
+        r = await c.post(links, json={"source": "shop-7"})
+        assert (r.status_code, r.json()["error"]["code"]) == (409, "channel_not_configured")
+        assert (await c.get(links)).json()["items"] == []

@@ -54,7 +54,7 @@ from kefu.db.tables import (
 from kefu.db.types import utcnow
 from kefu.domain.attachments import MESSAGE_KINDS, CheckedFile
 from kefu.domain.enums import ConversationStatus, DeliveryState, MessageType
-from kefu.domain.errors import KefuError, NotFound
+from kefu.domain.errors import Conflict, KefuError, NotFound
 from kefu.domain.inbound import Inbound, Media
 from kefu.domain.views import WindowView
 from kefu.domain.window import window_open
@@ -412,8 +412,8 @@ async def provider_link(
     if not isinstance(adapter, LinkMaker):
         return None
     config = await load_config(kefu, workspace_id, inbox.id)
-    if not config.settings:
-        raise ProviderRefused("configure the inbox's channel first", code="channel_not_configured")
+    if not config.settings:  # the inbox's state, not the provider: 409
+        raise Conflict("configure the inbox's channel first", code="channel_not_configured")
     try:
         async with guarded_client(kefu.settings.fetch_allow_networks) as http:
             return await adapter.make_link(

@@ -84,15 +84,31 @@ def _json_integer(value: Any) -> Any:
 JSON_INTEGER = BeforeValidator(_json_integer)
 Integer = Annotated[int, JSON_INTEGER]
 
+
+def at_most(limit: int) -> BeforeValidator:
+    """``maxLength`` as the schema states it: of the value as sent. Fields that strip surrounding
+    whitespace check their ``max_length`` after stripping; this refuses a value that only the
+    stripping brings under the limit."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"at most {limit} characters")
+        return value
+
+    return BeforeValidator(check)
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NAME_RE),
     AfterValidator(_single_line),
+    at_most(200),
 ]
 ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=500, pattern=LINE_RE),
     AfterValidator(_single_line),
+    at_most(500),
 ]
 Email = Annotated[
     str,
@@ -103,6 +119,7 @@ Email = Annotated[
         pattern=EMAIL_RE,
     ),
     AfterValidator(_single_line),
+    at_most(320),
 ]
 # A new password: how long and how hard to guess it must be is checked where it is hashed
 # (kefu.security.passwords: 422 ``weak_password``); the schema shows the length.
@@ -127,8 +144,16 @@ ExternalId = Annotated[
 # Where a conversation was started from (an entry link's or QR code's source, a campaign):
 # letters of any script, digits and _ - . : / @ +, starting with a letter or digit.
 SOURCE_RE = r"^\w[\w\-.:/@+]{0,99}$"
-Source = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SOURCE_RE)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=TAG_RE)]
+
+
+def _padded(pattern: str) -> str:
+    """``pattern`` with the surrounding whitespace a stripping field accepts, so that the schema
+    takes what the server takes."""
+    return f"^[{WHITESPACE}]*{pattern.removeprefix('^').removesuffix('$')}[{WHITESPACE}]*$"
+
+
+Source = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_padded(SOURCE_RE))]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_padded(TAG_RE))]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9\-]{1,62}$")]
 Language = Annotated[str, StringConstraints(pattern=LANGUAGE_RE)]
 

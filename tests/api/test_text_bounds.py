@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
@@ -24,7 +24,7 @@ def _server_takes(kind: Any, value: str) -> bool:
 
 
 def _schema_takes(kind: Any, value: str) -> bool:
-    return jsonschema.Draft202012Validator(TypeAdapter(kind).json_schema()).is_valid(value)
+    return bool(jsonschema.Draft202012Validator(TypeAdapter(kind).json_schema()).is_valid(value))
 
 
 @pytest.mark.parametrize(

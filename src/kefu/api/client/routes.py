@@ -10,7 +10,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions.contacts import Identity, resolve_contact, update_contact
@@ -55,6 +55,16 @@ class UserClaim(Strict):
 
 
 class SessionIn(Strict):
+    # One claim at most: ``user`` and ``user_jwt`` are not both given (a null one is absent).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["user", "user_jwt"],
+                "properties": {"user": {"type": "object"}, "user_jwt": {"type": "string"}},
+            }
+        }
+    )
+
     inbox_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     visitor_token: str | None = Field(
         default=None, min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$"

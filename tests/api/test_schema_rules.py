@@ -1,0 +1,58 @@
+"""Rules across fields are in /openapi.json too: for each, the schema takes exactly the bodies the
+server's model takes (what ``make fuzz`` checks with generated bodies, here with chosen ones)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from kefu.api.client.routes import SessionIn
+from kefu.app import create_app
+from kefu.config import Settings
+
+HASH = "ab" * 32
+
+
+@pytest.fixture(scope="module")
+def components() -> dict[str, Any]:
+    schemas: dict[str, Any] = create_app(Settings(mode="test")).openapi()["components"]
+    return schemas
+
+
+def _schema_takes(components: dict[str, Any], name: str, body: Any) -> bool:
+    root = {"$ref": f"#/components/schemas/{name}", "components": components}
+    return bool(jsonschema.Draft202012Validator(root).is_valid(body))
+
+
+def _server_takes(model: type[BaseModel], body: Any) -> bool:
+    try:
+        model.model_validate(body)
+    except ValidationError:
+        return False
+    return True
+
+
+def _agree(components: dict[str, Any], model: type[BaseModel], body: Any) -> tuple[bool, bool]:
+    return _schema_takes(components, model.__name__, body), _server_takes(model, body)
+
+
+USER = {"id": "u1", "hash": HASH}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"user": USER, "user_jwt": ""},  # both: refused
+        {"user": USER, "user_jwt": None},
+        {"user": None, "user_jwt": "x.y.z"},
+        {"user": USER},
+        {"user_jwt": "x.y.z"},
+        {},
+    ],
+)
+def test_a_session_takes_one_claim_at_most(components: dict[str, Any], body: Any) -> None:
+    schema, server = _agree(components, SessionIn, {"inbox_key": "k" * 10} | body)
+    assert schema == server, body

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from kefu.api.client.routes import SessionIn
 from kefu.app import create_app
 from kefu.config import Settings
+from kefu.domain.kb import ArticleInput
 
 HASH = "ab" * 32
 
@@ -56,3 +57,26 @@ USER = {"id": "u1", "hash": HASH}
 def test_a_session_takes_one_claim_at_most(components: dict[str, Any], body: Any) -> None:
     schema, server = _agree(components, SessionIn, {"inbox_key": "k" * 10} | body)
     assert schema == server, body
+
+
+ARTICLE = {"title": "Refunds", "category": "refund", "answer": "<p>Five days.</p>"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "\bz\u00c6"},
+        {"title": "a\tb"},
+        {"answer": "line\nnext\ttab"},
+        {"answer": "bell\x07"},
+        {"questions": ["ok", "\u0082\u00fb"]},
+        {"tags": ["\x1b[31m"]},
+        {"category": "  "},
+        {},
+    ],
+)
+def test_kb_article_text_rules_are_in_the_schema(
+    components: dict[str, Any], change: dict[str, Any]
+) -> None:
+    schema, server = _agree(components, ArticleInput, ARTICLE | change)
+    assert schema == server, change

@@ -10,7 +10,14 @@ import nh3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from kefu.domain.languages import canonical
-from kefu.domain.text import LANGUAGE_RE, LINE_CONTROLS, WHITESPACE, MultiLine, OneLine
+from kefu.domain.text import (
+    BODY_RE,
+    LANGUAGE_RE,
+    LINE_CONTROLS,
+    MULTI_LINE,
+    ONE_LINE,
+    WHITESPACE,
+)
 
 MAX_QUESTIONS = 200
 # One line holding a character other than whitespace as str.split() sees it (what collapsing
@@ -60,9 +67,11 @@ def _language(value: str) -> str:
 
 
 Language = Annotated[str, StringConstraints(pattern=LANGUAGE_RE), AfterValidator(_language)]
-Line = Annotated[OneLine, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK)]
-Question = Annotated[OneLine, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK)]
-Tag = Annotated[OneLine, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK)]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), ONE_LINE]
+Question = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), ONE_LINE
+]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK), ONE_LINE]
 
 
 class ArticleInput(BaseModel):
@@ -71,7 +80,7 @@ class ArticleInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Line
-    answer: Annotated[MultiLine, StringConstraints(max_length=20_000)] = ""
+    answer: Annotated[str, StringConstraints(max_length=20_000, pattern=BODY_RE), MULTI_LINE] = ""
     questions: Annotated[list[Question], Field(max_length=MAX_QUESTIONS)] = []
     language: Language = "en"
     category: Line

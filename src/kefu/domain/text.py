@@ -66,11 +66,15 @@ def _collapsed_line(value: str) -> str:
     return " ".join(_single_line(value).split())
 
 
-# The two shapes of free text; the types below and other modules' types add their bounds.
+# The two shapes of free text; the types below and other modules' types add their bounds
+# before the shape (``Annotated[str, StringConstraints(...), ONE_LINE]``): constraints after a
+# validator are checked but left out of the schema.
 # One line: no line breaks or control characters, runs of spaces collapsed, NFC.
-OneLine = Annotated[str, AfterValidator(_collapsed_line)]
+ONE_LINE = AfterValidator(_collapsed_line)
+OneLine = Annotated[str, ONE_LINE]
 # Several lines: line breaks and tabs allowed, other control characters not.
-MultiLine = Annotated[str, AfterValidator(_body)]
+MULTI_LINE = AfterValidator(_body)
+MultiLine = Annotated[str, MULTI_LINE]
 
 
 def _json_integer(value: Any) -> Any:

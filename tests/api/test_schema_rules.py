@@ -80,3 +80,9 @@ def test_kb_article_text_rules_are_in_the_schema(
 ) -> None:
     schema, server = _agree(components, ArticleInput, ARTICLE | change)
     assert schema == server, change
+
+
+@pytest.mark.parametrize("tag", ["en-uciMEQ-R78PcA6f", "zh-Hant-TW", "ja"])
+def test_a_language_tag_is_as_long_as_the_schema_says(components: dict[str, Any], tag: str) -> None:
+    schema, server = _agree(components, ArticleInput, ARTICLE | {"language": tag})
+    assert schema == server, tag

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from kefu.domain.languages import BOT_LANGUAGES, bot_usable, canonical
+from kefu.domain.languages import MAX_LENGTH as LANGUAGE_MAX
 
 V = TypeVar("V")
 MAX_MENU = 11  # knowledge-base buttons; the hand-off button makes twelve
@@ -44,7 +45,7 @@ def _languages(value: dict[str, V]) -> dict[str, V]:
 # The tags the bot speaks, as a pattern (any region or script of them; the validator
 # puts the tag in canonical form and refuses one the bot cannot use).
 BOT_LANGUAGE_RE = "^(" + "|".join(sorted(BOT_LANGUAGES)) + r")(-[A-Za-z0-9]{2,8}){0,2}$"
-LanguageKey = Annotated[str, StringConstraints(pattern=BOT_LANGUAGE_RE)]
+LanguageKey = Annotated[str, StringConstraints(max_length=LANGUAGE_MAX, pattern=BOT_LANGUAGE_RE)]
 Language = Annotated[LanguageKey, AfterValidator(_language)]
 Welcome = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 

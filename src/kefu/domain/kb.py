@@ -9,6 +9,7 @@ from typing import Annotated
 import nh3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from kefu.domain.languages import MAX_LENGTH as LANGUAGE_MAX
 from kefu.domain.languages import canonical
 from kefu.domain.text import (
     BODY_RE,
@@ -66,7 +67,9 @@ def _language(value: str) -> str:
     return canonical(value)
 
 
-Language = Annotated[str, StringConstraints(pattern=LANGUAGE_RE), AfterValidator(_language)]
+Language = Annotated[
+    str, StringConstraints(max_length=LANGUAGE_MAX, pattern=LANGUAGE_RE), AfterValidator(_language)
+]
 Line = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), ONE_LINE]
 Question = Annotated[
     str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), ONE_LINE

@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from kefu.domain.languages import MAX_LENGTH as LANGUAGE_MAX
 from kefu.domain.numbers import INT_MAX, check_json_int
 
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls (U+0080-U+009F).
@@ -159,7 +160,8 @@ def _padded(pattern: str) -> str:
 Source = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_padded(SOURCE_RE))]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_padded(TAG_RE))]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9\-]{1,62}$")]
-Language = Annotated[str, StringConstraints(pattern=LANGUAGE_RE)]
+# At most LANGUAGE_MAX (16) characters, as canonical() takes and the columns hold.
+Language = Annotated[str, StringConstraints(max_length=LANGUAGE_MAX, pattern=LANGUAGE_RE)]
 
 
 # Contact attributes: up to 50, named by identifiers of up to 64 characters, each a string of

@@ -74,6 +74,9 @@ async def test_two_visitors_with_one_email_become_one_thread(server: LiveServer)
         assert body["duplicate"] is False and body["conversation_ids"] == [convs[1]]
         again = await c.post(f"/api/v1/contacts/{a}/merge", json={"source_id": b})
         assert again.json() == body | {"duplicate": True, "conversation_ids": []}
+        # Into itself: the ids conflict (409), the body is not invalid (the schema takes it).
+        itself = await c.post(f"/api/v1/contacts/{a}/merge", json={"source_id": a})
+        assert (itself.status_code, itself.json()["error"]["code"]) == (409, "same_contact")
         r = await c.get(f"/api/v1/contacts/{a}/conversations")
         assert sorted(x["id"] for x in r.json()["items"]) == sorted(convs)
         assert (await c.get(f"/api/v1/contacts/{b}")).status_code == 404

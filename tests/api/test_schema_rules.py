@@ -9,10 +9,12 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from kefu.api.agent.channels import ChannelIn
 from kefu.api.client.routes import SessionIn
 from kefu.app import create_app
 from kefu.config import Settings
 from kefu.domain.kb import ArticleInput
+from kefu.domain.routing import BusinessHours
 
 HASH = "ab" * 32
 
@@ -25,7 +27,8 @@ def components() -> dict[str, Any]:
 
 def _schema_takes(components: dict[str, Any], name: str, body: Any) -> bool:
     root = {"$ref": f"#/components/schemas/{name}", "components": components}
-    return bool(jsonschema.Draft202012Validator(root).is_valid(body))
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return bool(jsonschema.Draft202012Validator(root, format_checker=checker).is_valid(body))
 
 
 def _server_takes(model: type[BaseModel], body: Any) -> bool:
@@ -86,3 +89,16 @@ def test_kb_article_text_rules_are_in_the_schema(
 def test_a_language_tag_is_as_long_as_the_schema_says(components: dict[str, Any], tag: str) -> None:
     schema, server = _agree(components, ArticleInput, ARTICLE | {"language": tag})
     assert schema == server, tag
+
+
+@pytest.mark.parametrize("holiday", [0, "0", 1.0, "2026-12-24", "20261224"])
+def test_a_holiday_is_a_date_as_the_schema_says(components: dict[str, Any], holiday: Any) -> None:
+    body = {"time_zone": "UTC", "holidays": [holiday]}
+    schema, server = _agree(components, BusinessHours, body)
+    assert schema == server, holiday
+
+
+@pytest.mark.parametrize("value", ["0" * 2001, "0" * 2000, 7, True, "7"])
+def test_a_channel_setting_is_what_the_schema_says(components: dict[str, Any], value: Any) -> None:
+    schema, server = _agree(components, ChannelIn, {"settings": {"k": value}})
+    assert schema == server, value

@@ -119,7 +119,7 @@ async def merge_contacts(
     """
     require_role(actor, Role.supervisor)
     if target_id == source_id:
-        raise InvalidInput("a contact cannot be merged into itself", code="same_contact")
+        raise Conflict("a contact cannot be merged into itself", code="same_contact")
     target = await access_contact(tx.session, actor, target_id)
     source = await tx.session.get(Contact, (tx.workspace_id, source_id))
     if source is None:

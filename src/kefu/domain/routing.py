@@ -5,7 +5,6 @@ workspace's routing rules. Shared by the API, the views and the pure policies in
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Literal
@@ -21,7 +20,7 @@ from pydantic import (
 
 from kefu.domain.enums import Priority
 from kefu.domain.numbers import JsonInt
-from kefu.domain.text import JSON_INTEGER
+from kefu.domain.text import JSON_INTEGER, IsoDate
 
 Skill = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
 LanguageCode = Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[a-z]{2,3}$")]
@@ -79,7 +78,7 @@ class BusinessHours(_Plain):
     weekly: dict[Weekday, Annotated[list[OpenSpan], Field(max_length=8)]] = Field(
         default_factory=dict
     )
-    holidays: list[date] = Field(default_factory=list, max_length=400)
+    holidays: list[IsoDate] = Field(default_factory=list, max_length=400)
 
     @field_validator("time_zone")
     @classmethod

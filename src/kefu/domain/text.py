@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -87,6 +88,19 @@ def _json_integer(value: Any) -> Any:
 # A JSON integer: 3 or 3.0 (JSON Schema's integer), never a boolean or a string. Bounds go
 # before it, ``Annotated[int, Field(ge=0), JSON_INTEGER]``, so that the schema shows them.
 JSON_INTEGER = BeforeValidator(_json_integer)
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date like 2026-12-24 is expected")
+    if not isinstance(value, str | date):  # lax date would take 0 or "0" (a Unix time)
+        raise ValueError("a date like 2026-12-24 is expected")
+    return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A calendar date as the schema says (``format: date``): YYYY-MM-DD, never a number.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Integer = Annotated[int, JSON_INTEGER]
 
 

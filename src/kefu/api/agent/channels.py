@@ -16,13 +16,15 @@ from kefu.channels.registry import registry
 from kefu.domain.enums import ChannelKind, Role
 from kefu.domain.errors import InvalidInput
 from kefu.domain.numbers import JsonInt
+from kefu.domain.text import JSON_INTEGER
 from kefu.queries.access import access_inbox, require_role
 from kefu.queries.channels import get_channel_row
 
 router = APIRouter(tags=["channels"])
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
-Value = Annotated[str, StringConstraints(max_length=2000)] | JsonInt | bool
+# A number is a JSON number: a string over 2000 characters is refused, not read as one.
+Value = Annotated[str, StringConstraints(max_length=2000)] | Annotated[JsonInt, JSON_INTEGER] | bool
 
 
 class ChannelIn(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from kefu.api.agent.channels import ChannelIn
 from kefu.api.client.routes import SessionIn
+from kefu.api.schemas import SendIn
 from kefu.app import create_app
 from kefu.config import Settings
 from kefu.domain.kb import ArticleInput
@@ -102,3 +103,26 @@ def test_a_holiday_is_a_date_as_the_schema_says(components: dict[str, Any], holi
 def test_a_channel_setting_is_what_the_schema_says(components: dict[str, Any], value: Any) -> None:
     schema, server = _agree(components, ChannelIn, {"settings": {"k": value}})
     assert schema == server, value
+
+
+def _nested(depth: int) -> Any:
+    return "x" if depth == 0 else [_nested(depth - 1)]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"": ["\u00a7m", "\x00", "ok"]},
+        {"a": {"b\x07": 1}},
+        {"a": [{"n": 2**53}, {"f": 1.5, "t": True, "z": None}]},
+        {"a": "x" * 4001},
+        {"a": _nested(5)},
+        {"a": _nested(6)},
+        {"a": "line\nnext\ttab"},
+    ],
+)
+def test_a_message_payload_is_what_the_schema_says(
+    components: dict[str, Any], payload: dict[str, Any]
+) -> None:
+    schema, server = _agree(components, SendIn, {"type": "image", "payload": payload})
+    assert schema == server, payload

@@ -15,6 +15,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from kefu.domain.languages import MAX_LENGTH as LANGUAGE_MAX
@@ -197,11 +198,11 @@ def _payload(value: dict[str, Any]) -> dict[str, Any]:
     def walk(item: Any, depth: int) -> None:
         nonlocal count
         count += 1
-        if depth > 6 or count > 500:
+        if depth > PAYLOAD_DEPTH or count > 500:
             raise ValueError("payload is too deep or too large")
         if isinstance(item, str):
-            if len(item) > 4000:
-                raise ValueError("payload strings are at most 4000 characters")
+            if len(item) > PAYLOAD_STRING:
+                raise ValueError(f"payload strings are at most {PAYLOAD_STRING} characters")
             _body(item)
         elif isinstance(item, dict):
             for key, sub in item.items():
@@ -217,4 +218,36 @@ def _payload(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-Payload = Annotated[dict[str, Any], AfterValidator(_payload)]
+PAYLOAD_DEPTH, PAYLOAD_STRING = 6, 4000
+
+
+def _payload_schema(depth: int) -> dict[str, Any]:
+    """The schema of a payload value at ``depth``: what ``_payload`` takes, unrolled (no
+    control characters in keys or strings, integers within bounds, at most six levels deep);
+    the count of values (500) is the one rule it cannot state."""
+    text = {"type": "string", "maxLength": PAYLOAD_STRING, "pattern": BODY_RE}
+    options: list[dict[str, Any]] = [
+        text,
+        {"type": "integer", "minimum": -INT_MAX, "maximum": INT_MAX},
+        {"type": "number", "not": {"type": "integer"}},
+        {"type": "boolean"},
+        {"type": "null"},
+    ]
+    if depth < PAYLOAD_DEPTH:
+        inner = _payload_schema(depth + 1)
+        options.append({"type": "array", "items": inner})
+        options.append({"type": "object", "propertyNames": text, "additionalProperties": inner})
+    return {"anyOf": options}
+
+
+Payload = Annotated[
+    dict[str, Any],
+    AfterValidator(_payload),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"type": "string", "maxLength": PAYLOAD_STRING, "pattern": BODY_RE},
+            "additionalProperties": _payload_schema(1),
+        }
+    ),
+]

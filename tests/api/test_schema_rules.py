@@ -15,6 +15,7 @@ from kefu.api.schemas import SendIn
 from kefu.app import create_app
 from kefu.config import Settings
 from kefu.domain.kb import ArticleInput
+from kefu.domain.prechat import PrechatField
 from kefu.domain.routing import BusinessHours
 
 HASH = "ab" * 32
@@ -126,3 +127,29 @@ def test_a_message_payload_is_what_the_schema_says(
 ) -> None:
     schema, server = _agree(components, SendIn, {"type": "image", "payload": payload})
     assert schema == server, payload
+
+
+LABEL = {"en": "Topic"}
+OPTION = {"value": "a", "label": LABEL}
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"key": "topic", "type": "text", "options": [OPTION]},
+        {"key": "topic", "options": [OPTION]},
+        {"key": "topic", "type": "select", "options": [OPTION]},
+        {"key": "topic", "type": "select"},
+        {"key": "topic", "type": "select", "options": []},
+        {"key": "email", "type": "text"},
+        {"key": "email"},
+        {"key": "email", "type": "email"},
+        {"key": "name"},
+        {"key": "phone", "type": "phone"},
+    ],
+)
+def test_a_prechat_fields_rules_are_in_the_schema(
+    components: dict[str, Any], field: dict[str, Any]
+) -> None:
+    schema, server = _agree(components, PrechatField, {"label": LABEL} | field)
+    assert schema == server, field

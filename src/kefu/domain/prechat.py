@@ -67,8 +67,33 @@ class PrechatOption(_Model):
     label: Labels
 
 
+def _type_of(key: str, kind: FieldType) -> dict[str, Any]:
+    """Schema: the field keyed ``key`` is of type ``kind`` (absent means text)."""
+    then: dict[str, Any] = {"properties": {"type": {"const": kind}}}
+    if kind != "text":
+        then["required"] = ["type"]
+    return {"if": {"properties": {"key": {"const": key}}, "required": ["key"]}, "then": then}
+
+
+# The rules across a field's members, in the schema: only a select has options, and it has
+# some; a built-in key has its one type. (That a select's option values are distinct is the
+# one rule JSON Schema cannot state.)
+_FIELD_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"type": {"const": "select"}}, "required": ["type"]},
+            "then": {"properties": {"options": {"minItems": 1}}, "required": ["options"]},
+            "else": {"properties": {"options": {"maxItems": 0}}},
+        },
+        *(_type_of(key, kind) for key, kind in BUILT_IN.items()),
+    ]
+}
+
+
 class PrechatField(_Model):
     """One field: its key, type, whether it must be filled in, and its label per language."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_FIELD_RULES)
 
     key: FieldKey
     type: FieldType = "text"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -36,6 +37,15 @@ from kefu.realtime.presence import Presence
 from kefu.runtime import Kefu
 from kefu.web import widget as widget_web
 
+UNAVAILABLE_DOC: dict[str, Any] = {
+    "description": (
+        "`unavailable`: the database (or the event bus) does not answer for now. Nothing was "
+        "stored; send the same request again (with the same `client_msg_id`) after the "
+        "`Retry-After` seconds."
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+}
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -65,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted, IM-first customer service: agent and client APIs.",
         lifespan=lifespan,
+        responses={503: UNAVAILABLE_DOC},
     )
     install_error_handlers(app)
 

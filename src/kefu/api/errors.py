@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kefu.domain.errors import KefuError
+from kefu.db.errors import database_unavailable
+from kefu.domain.errors import KefuError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +31,27 @@ _HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
-    return JSONResponse({"error": body}, status_code=status)
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def unavailable_response(exc: Unavailable) -> JSONResponse:
+    headers = {"retry-after": str(exc.retry_after)}
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+DATABASE_UNAVAILABLE = "the database does not answer; try again shortly"
+# What an unreachable database surfaces as (checked further by ``database_unavailable``).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, sqlite3.Error)
 
 
 def _clean_details(errors: Any) -> list[dict[str, Any]]:
@@ -51,7 +70,18 @@ def _clean_details(errors: Any) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def _kefu(_: Request, exc: KefuError) -> JSONResponse:
+        if isinstance(exc, Unavailable):
+            return unavailable_response(exc)
         return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    async def _database(_: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc  # a bug: the 500 handler below logs it
+        log.warning("database unavailable: %s", exc)
+        return unavailable_response(Unavailable(DATABASE_UNAVAILABLE))
+
+    for error_type in DATABASE_ERRORS:
+        app.add_exception_handler(error_type, _database)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from kefu import __version__
 from kefu.api.deps import KefuDep
-from kefu.domain.errors import KefuError
+from kefu.domain.errors import Unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -19,11 +19,6 @@ class Health(BaseModel):
     version: str
     database: str
     bus: str
-
-
-class Unavailable(KefuError):
-    code = "unavailable"
-    status = 503
 
 
 @router.get("/healthz", response_model=Health)

@@ -66,3 +66,13 @@ class RateLimited(KefuError):
     code = "rate_limited"
     status = 429
     ws_close = 1008
+
+
+class Unavailable(KefuError):
+    """Something kefu depends on (the database, the event bus) does not answer for now: the
+    client tries again later (HTTP ``Retry-After``, WebSocket close 1013 "try again later")."""
+
+    code = "unavailable"
+    status = 503
+    ws_close = 1013
+    retry_after = 2

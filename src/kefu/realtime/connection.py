@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from kefu.actions.conversations import mark_read
 from kefu.actions.messages import send_message
 from kefu.actions.tx import CommittedEvent
+from kefu.db.errors import database_unavailable
 from kefu.domain.actors import AgentActor, CustomerActor
 from kefu.domain.errors import KefuError
 from kefu.jobs.channels import forward_typing
@@ -277,9 +278,14 @@ class Connection:
             except KefuError as exc:
                 self.error(exc.code, exc.message, frame.client_msg_id)
                 return
-            except Exception:
-                log.exception("send failed")
-                self.error("internal_error", "the message was not stored", frame.client_msg_id)
+            except Exception as exc:
+                if database_unavailable(exc):
+                    log.warning("send not stored, database unavailable: %s", exc)
+                    code = "unavailable"
+                else:
+                    log.exception("send failed")
+                    code = "internal_error"
+                self.error(code, "the message was not stored", frame.client_msg_id)
                 return
             self.push(
                 _dumps(

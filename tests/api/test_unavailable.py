@@ -71,6 +71,10 @@ async def test_database_down_is_503_with_retry_after(cut: Cut) -> None:
         _unavailable(await cust.post(path, json=body))
         _unavailable(await cust.post("/api/client/v1/realtime/ticket"))
         _unavailable(await agent.post("/api/v1/realtime/ticket"))
+        assert (await cust.get("/healthz")).status_code == 200  # alive: not to be restarted
+        not_ready = await cust.get("/readyz")
+        _unavailable(not_ready)
+        assert not_ready.json()["error"]["message"] == "the database does not answer"
         await cut.proxy.up()
         for _ in range(50):  # the pool replaces the connections the cut broke
             r = await cust.post(path, json=body)

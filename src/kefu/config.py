@@ -37,7 +37,11 @@ class Settings(BaseSettings):
     max_ws_frame_bytes: int = 64 * 1024
     ws_rate_per_second: float = 20.0
     ws_rate_burst: int = 60
+    # Frames a socket may have queued before it counts as too slow (closed with 4008); a
+    # replay is paced by the socket's drain instead, page by page, and a socket whose queue
+    # does not drain for ws_drain_seconds during a replay counts as too slow as well.
     ws_queue_size: int = 1_000
+    ws_drain_seconds: float = Field(default=30.0, gt=0)
     # permessage-deflate on WebSockets: off by default. Every browser offers it, and a socket
     # that negotiated it keeps a compressor and a decompressor for its lifetime (~40 KB more
     # per idle socket, docs/performance.md); chat frames are small.

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
 
     # group commit
     commit_batch_max: int = 256
+    # PostgreSQL limits on kefu's own connections (migrations use their own, without them):
+    # a transaction left open and idle this long is ended by the server (a node whose event
+    # loop stalls mid-transaction must not hold the workspace's counter row for the others),
+    # and a statement is cancelled after this long (lock waits included). Both answer 503.
+    db_idle_in_transaction_seconds: float = Field(default=5.0, gt=0)
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
 
     # channels: networks outgoing channel requests (provider APIs, inbound media) may reach
     # although they are private, loopback or link-local (JSON list of CIDRs; empty: none)

@@ -127,7 +127,10 @@ class OwnPostgres:
         cmd = [str(self.bin / args[0]), *args[1:]]
         if self.as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=check, capture_output=True, timeout=120)
+        done = subprocess.run(cmd, check=False, capture_output=True, timeout=120)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr.decode(errors='replace')}")
+        return done
 
     def init(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -227,20 +227,30 @@ async def _head(kefu: Kefu, ws_id: uuid.UUID) -> int:
     return max((e.position for e in events), default=0)
 
 
+async def _customer(stage: Stage, index: int) -> Customer:
+    """A new customer with a conversation (tried a few times: the node may still be
+    recovering from the previous fault)."""
+    for attempt in range(20):
+        node = stage.pool.pick(index + attempt)
+        try:
+            async with node.http() as anon:
+                v = await visitor(anon, stage.world.inbox.key)
+            async with node.http(v["token"]) as http:
+                r = await http.post("/api/client/v1/conversations", json={})
+                r.raise_for_status()
+            return Customer(index, v["token"], r.json()["conversation"]["id"])
+        except (AssertionError, httpx.HTTPError) as exc:
+            log.warning("opening a customer failed (%s); again", exc)
+            await asyncio.sleep(0.5)
+    raise RuntimeError("no node would open a customer's conversation")
+
+
 async def run_scenario(
     name: str, stage: Stage, fault: Fault, *, customers: int = 4, listeners: int = 2
 ) -> dict[str, Any]:
     ws_id = stage.world.workspace_id
     start = await _head(stage.kefu, ws_id)
-    crowd: list[Customer] = []
-    for i in range(customers):
-        node = stage.pool.pick(i)
-        async with node.http() as anon:
-            v = await visitor(anon, stage.world.inbox.key)
-        async with node.http(v["token"]) as http:
-            r = await http.post("/api/client/v1/conversations", json={})
-            r.raise_for_status()
-        crowd.append(Customer(i, v["token"], r.json()["conversation"]["id"]))
+    crowd = [await _customer(stage, i) for i in range(customers)]
     extra = getattr(fault, "listeners", lambda s, t: [])(stage, start)
     ears = [Listener(f"agent{i}", stage.agent_token, i, start) for i in range(listeners)] + extra
     stop_sending, stop_listening = asyncio.Event(), asyncio.Event()

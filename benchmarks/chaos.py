@@ -302,9 +302,14 @@ async def run_scenario(
         "holes": holes,
         "repeats": repeats,
         "ack_pause_s": round(_longest_pause(ack_times, fault_at, end), 2),
+        # the longest pause of the listener that got going again first (a listener on a frozen
+        # node waits for it: its own pause is in delivery_pause_by_listener)
         "delivery_pause_s": round(
-            max(_longest_pause(e.times, fault_at, end) for e in ears if not e.stall), 2
+            min(_longest_pause(e.times, fault_at, end) for e in ears if not e.stall), 2
         ),
+        "delivery_pause_by_listener": {
+            e.name: round(_longest_pause(e.times, fault_at, end), 2) for e in ears
+        },
         "fault_s": round(restored_at - fault_at, 2),
         "closes": {e.name: e.closes for e in ears if e.closes},
         **notes,
@@ -326,9 +331,26 @@ async def kill_node(stage: Stage) -> dict[str, Any]:
 async def freeze_node(stage: Stage) -> dict[str, Any]:
     victim = stage.pool.nodes[0]
     victim.proc.send_signal(signal.SIGSTOP)
-    await asyncio.sleep(10.0)
+    await asyncio.sleep(2.0)
+    backends = await _backends(stage.kefu)  # what the others wait on, for the record
+    await asyncio.sleep(8.0)
     victim.proc.send_signal(signal.SIGCONT)
-    return {"note": "node0 SIGSTOP 10 s, then SIGCONT"}
+    return {"note": "node0 SIGSTOP 10 s, then SIGCONT", "backends_2s_in": backends}
+
+
+async def _backends(kefu: Kefu) -> list[str]:
+    from sqlalchemy import text
+
+    async with kefu.db.read() as session:
+        rows = await session.execute(
+            text(
+                "SELECT state, coalesce(wait_event_type, '') || ':' || coalesce(wait_event, ''),"
+                " round(extract(epoch FROM now() - state_change)::numeric, 1), left(query, 60)"
+                " FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+        )
+        return [" | ".join(str(v) for v in row) for row in rows]
 
 
 async def restart_redis(stage: Stage) -> dict[str, Any]:
@@ -434,7 +456,7 @@ async def _stage(workdir: Path, settings: Settings, nodes: int, pg: OwnPostgres 
         await kefu.close()
 
 
-async def main(quick: bool) -> int:
+async def main(quick: bool, only: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     results: list[dict[str, Any]] = []
     root = Path(tempfile.mkdtemp(prefix="kefu-chaos-"))
@@ -456,6 +478,8 @@ async def main(quick: bool) -> int:
             ("slow agent socket", slow_agent),
             ("client far behind", far_behind),
         ]
+    if only:
+        faults = [f for f in faults if only in f[0]]
     try:
         settings = _settings(root / "nodes", pg.url, redis.url)
         (root / "nodes").mkdir()
@@ -463,7 +487,7 @@ async def main(quick: bool) -> int:
             for name, fault in faults:
                 print(f"-- {name}", flush=True)
                 results.append(await run_scenario(name, stage, fault))
-        if not quick:
+        if not quick and (not only or only in "SQLite node kill/restart"):
             print("-- SQLite node kill/restart", flush=True)
             lite_dir = root / "sqlite"
             lite_dir.mkdir()
@@ -496,4 +520,6 @@ def _report(results: list[dict[str, Any]]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the reduced set run in CI")
-    sys.exit(asyncio.run(main(parser.parse_args().quick)))
+    parser.add_argument("--only", help="run only the faults whose name contains this")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.quick, args.only)))

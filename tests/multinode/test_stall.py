@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from websockets.exceptions import ConnectionClosed
 
 from kefu.runtime import Kefu
 from tests.multinode.nodes import Cluster, Node, needs_pg_and_redis
@@ -59,9 +58,8 @@ async def _keep_sending(sock: Socket, conv: str, tag: str, acks: list[tuple[floa
                 acks.append((time.monotonic(), frame))
                 window.release()
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-            await task
+        task.cancel()  # a send blocked on a node that does not read may not end at once
+        await asyncio.wait({task}, timeout=5)
 
 
 async def _customer_socket(
@@ -111,7 +109,7 @@ async def test_a_frozen_node_does_not_hold_the_other_nodes_writes(
         finally:
             for task in loads:
                 task.cancel()
-            await asyncio.gather(*loads, return_exceptions=True)
+            await asyncio.wait(loads, timeout=15)
 
     # The healthy node kept acknowledging while the other was frozen: its longest pause
     # (from the freeze on) is the idle-transaction timeout (5 s) plus slack, not 10 s.

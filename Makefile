@@ -107,3 +107,11 @@ CHAOS_ARGS ?=
 
 chaos: install
 	$(BIN)/python -m benchmarks.chaos $(CHAOS_ARGS)
+
+## The API against its own contract (/openapi.json): schemathesis with every check, for
+## FUZZ_SECONDS (default 600), on a fresh demo workspace signed in as its admin (docs/api.md).
+.PHONY: fuzz
+FUZZ_SECONDS ?= 600
+
+fuzz: install
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python scripts/fuzz.py

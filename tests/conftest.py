@@ -91,6 +91,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-" + "x" * 40,
         login_attempts_per_minute=1000,
         visitor_sessions_per_minute=100_000,
+        customer_sends_per_minute=100_000,
+        customer_sends_per_minute_per_ip=100_000,
+        conversation_starts_per_minute=100_000,
+        conversation_starts_per_minute_per_ip=100_000,
     )
 
 

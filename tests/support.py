@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -26,11 +28,31 @@ from kefu.config import Settings
 from kefu.domain.actors import AgentActor
 from kefu.domain.enums import ChannelKind, Role
 from kefu.domain.views import AgentView, InboxView, TeamView
+from kefu.realtime.handshake import AnsweringWebSocketProtocol
 from kefu.runtime import Kefu
 from kefu.security.passwords import hash_password
 
 PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)
+
+
+def own_ip() -> str:
+    """A loopback address of the test's own (127.x.y.z): per-address limits are counted in
+    Redis, which other test runs share."""
+    return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+def own_address(ip: str | None = None) -> httpx.AsyncHTTPTransport:
+    """A transport whose requests come from ``ip`` (default: a fresh :func:`own_ip`)."""
+    return httpx.AsyncHTTPTransport(local_address=ip or own_ip())
+
+
+async def fresh_window(margin: float = 8.0) -> None:
+    """Wait, if need be, until the current one-minute limit window has ``margin`` seconds left,
+    so that a test's counts all fall into one window."""
+    left = 60 - time.time() % 60
+    if left < margin:
+        await asyncio.sleep(left + 0.05)
 
 
 @dataclass
@@ -53,7 +75,7 @@ async def start_server(settings: Settings) -> AsyncIterator[LiveServer]:
         host="127.0.0.1",
         port=0,
         loop="none",
-        ws="websockets-sansio",
+        ws=AnsweringWebSocketProtocol,
         ws_max_size=settings.max_ws_frame_bytes,
         ws_per_message_deflate=settings.ws_compression,
         log_config=None,

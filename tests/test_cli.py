@@ -144,3 +144,24 @@ def test_workspace_create_makes_a_usable_workspace(tmp_path: Path) -> None:
     assert again.returncode == 1 and "slug_taken" in again.stdout
     bad = subprocess.run([*args[:6], "x y", *args[7:]], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "slug" in bad.stdout
+
+
+def test_the_cli_refuses_weak_passwords(tmp_path: Path) -> None:
+    env = _env(tmp_path, KEFU_MODE="dev")
+    assert subprocess.run([KEFU, "migrate"], env=env, capture_output=True).returncode == 0
+    args = [KEFU, "workspace", "create", "--name", "Acme", "--slug", "acme"]
+    args += ["--admin-email", "owner@acme.test", "--password"]
+    for weak in ("password", "12345678", "acme-acme-acme"):
+        made = subprocess.run([*args, weak], env=env, capture_output=True, text=True)
+        assert made.returncode == 1 and "weak_password" in made.stdout, made.stdout + made.stderr
+    # Nothing was half made: the slug is still free.
+    made = subprocess.run([*args, "owner password 1"], env=env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    demo = subprocess.run(
+        [KEFU, "demo", "--port", str(_free_port()), "--data-dir", str(tmp_path / "demo")],
+        env=_env(tmp_path, KEFU_DEMO_PASSWORD="password1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert demo.returncode == 2 and "weak_password" in demo.stdout, demo.stdout + demo.stderr

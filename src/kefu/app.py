@@ -26,7 +26,8 @@ from kefu.api.agent import (
 from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
 from kefu.api.client import routes as client_routes
-from kefu.api.errors import BodyLimit, install_error_handlers
+from kefu.api.contract import ROUTER_ERRORS, error_responses, install_contract
+from kefu.api.errors import BodyLimit, HeaderLimit, RequestContext, install_error_handlers
 from kefu.api.health import router as health_router
 from kefu.api.hooks import routes as hook_routes
 from kefu.api.webapp import webapp_routes
@@ -78,8 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={503: UNAVAILABLE_DOC},
     )
     install_error_handlers(app)
+    install_contract(app)
 
-    agent_api = APIRouter(prefix="/api/v1")
+    # Every router's domain answers are declared where it is included (kefu.api.contract).
+    agent_api = APIRouter(prefix="/api/v1", responses=ROUTER_ERRORS)
     for module in (auth, conversations, directory, identities, channels, kb, email):
         agent_api.include_router(module.router)
     agent_api.include_router(attachments.agent_router)
@@ -87,14 +90,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     agent_api.include_router(canned.router)
     agent_api.include_router(admin.router)
     app.include_router(agent_api)
-    app.include_router(client_routes.router, prefix="/api/client/v1")
-    app.include_router(attachments.client_router, prefix="/api/client/v1")
-    app.include_router(attachments.files_router)
+    client = "/api/client/v1"
+    app.include_router(client_routes.router, prefix=client, responses=ROUTER_ERRORS)
+    app.include_router(attachments.client_router, prefix=client, responses=ROUTER_ERRORS)
+    app.include_router(attachments.files_router, responses=error_responses(404, 416, 429))
     app.include_router(verify.router)
     app.include_router(entry_links.landing_router)
-    app.include_router(routing_api.router, prefix="/api/v1")
-    app.include_router(client_queue.router, prefix="/api/client/v1")
-    app.include_router(health_router)
+    app.include_router(routing_api.router, prefix="/api/v1", responses=ROUTER_ERRORS)
+    app.include_router(client_queue.router, prefix=client, responses=ROUTER_ERRORS)
+    app.include_router(health_router, responses=error_responses(503))
     app.router.routes.append(hook_routes.route)
     app.router.routes.extend(webapp_routes())
     app.add_api_websocket_route("/ws", websocket_endpoint)
@@ -114,5 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads=attachments.UPLOAD_ROUTE,
         upload_limit=settings.max_upload_bytes + attachments.MULTIPART_OVERHEAD,
     )
-    app.add_middleware(SocketsFirst)  # outermost: sockets skip the HTTP layers
+    app.add_middleware(RequestContext)  # request ids; unexpected errors logged once
+    app.add_middleware(SocketsFirst)  # sockets skip the HTTP layers
+    app.add_middleware(HeaderLimit, limit=settings.max_header_bytes)  # outermost: everything
     return app

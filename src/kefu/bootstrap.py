@@ -17,7 +17,7 @@ from kefu.domain.enums import Role
 from kefu.domain.text import Email, Name, Password, Slug
 from kefu.domain.views import AgentView, InboxView, TeamView
 from kefu.runtime import Kefu
-from kefu.security.passwords import hash_password_async
+from kefu.security.passwords import PasswordHash, hash_new_password_async
 from kefu.security.sealing import SecretBox
 
 
@@ -39,7 +39,7 @@ async def create_staff(
     tx: Tx,
     *,
     admin: Person,
-    password_hash: str,
+    password_hash: PasswordHash,
     agents: Sequence[Person] = (),
     languages: Sequence[str] = (),
     capacity: int = 20,
@@ -98,7 +98,9 @@ class NewWorkspace(BaseModel):
 
 async def create_owner_workspace(kefu: Kefu, spec: NewWorkspace) -> tuple[str, str]:
     """Returns the workspace id and the key of its web inbox."""
-    hashed = await hash_password_async(spec.password)
+    hashed = await hash_new_password_async(
+        spec.password, [spec.admin_email, spec.admin_name, spec.name, spec.slug]
+    )
 
     async def _everything(tx: Tx) -> tuple[str, str]:
         """One transaction: a failure leaves no half-made workspace behind."""

@@ -36,6 +36,7 @@ def _uvicorn(settings: Settings) -> None:
 
     from kefu.app import create_app
     from kefu.logs import configure_logging
+    from kefu.realtime.handshake import AnsweringWebSocketProtocol
 
     configure_logging(settings)
     application = create_app(settings)
@@ -50,7 +51,7 @@ def _uvicorn(settings: Settings) -> None:
         port=settings.port,
         loop="uvloop" if os.name != "nt" else "asyncio",
         http="httptools",
-        ws="websockets-sansio",
+        ws=AnsweringWebSocketProtocol,
         ws_max_size=settings.max_ws_frame_bytes,
         ws_per_message_deflate=settings.ws_compression,
         ws_ping_interval=settings.heartbeat_seconds,
@@ -91,9 +92,11 @@ def serve(
 def worker() -> None:
     """Run only the job worker (scale-out deployments run several)."""
     from kefu.jobs.runner import Worker
+    from kefu.logs import configure_logging
     from kefu.runtime import Kefu
 
     settings = _settings()
+    configure_logging(settings)
 
     async def _main() -> None:
         kefu = Kefu(settings)
@@ -114,10 +117,12 @@ def mail(
 ) -> None:
     """Receive mail for the email inboxes: an SMTP endpoint and IMAP polling (run one)."""
     from kefu.jobs.mail import MailService
+    from kefu.logs import configure_logging
     from kefu.runtime import Kefu
 
     overrides: dict[str, object] = {"mail_smtp_host": smtp_host, "mail_smtp_port": smtp_port}
     settings = _settings(**{k: v for k, v in overrides.items() if v is not None})
+    configure_logging(settings)
 
     async def _main() -> None:
         kefu = Kefu(settings)
@@ -159,7 +164,13 @@ def demo(
         finally:
             await kefu.close()
 
-    accounts = asyncio.run(_seed())
+    from kefu.domain.errors import KefuError
+
+    try:
+        accounts = asyncio.run(_seed())
+    except KefuError as exc:
+        console.print(f"KEFU_DEMO_PASSWORD: {exc.code}: {exc.message}", markup=False)
+        raise typer.Exit(2) from None
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="kefu demo", show_header=False)
     table.add_row("API docs", f"{base}/docs")
@@ -312,6 +323,28 @@ def bot_eval(
     from kefu.bot.cli import run_eval
 
     raise typer.Exit(run_eval(kb, test, backend, as_json, model))
+
+
+@bot_app.command("simulate")
+def bot_simulate(
+    kb: Annotated[Path, typer.Option(help="knowledge base CSV: text,category[,language]")],
+    conversations: Annotated[
+        Path, typer.Option(help="scripted conversations, JSON lines: {language, turns: [...]}")
+    ],
+    backend: Annotated[str, typer.Option(help="tfidf or embeddings")] = "tfidf",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    model: Annotated[
+        str | None, typer.Option(help="embeddings backend: mpnet (default) or minilm")
+    ] = None,
+    failures: Annotated[
+        bool, typer.Option("--failures", help="list the turns that went wrong")
+    ] = False,
+) -> None:
+    """Play scripted customers through the real conversation engine and count what the bot
+    got right: answers, hand-offs, customers left with the bot."""
+    from kefu.bot.cli import run_simulate
+
+    raise typer.Exit(run_simulate(kb, conversations, backend, as_json, model, failures))
 
 
 kb_app = typer.Typer(help="Knowledge-base articles as CSV (text,category[,title,answer,…]).")

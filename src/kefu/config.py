@@ -34,6 +34,7 @@ class Settings(BaseSettings):
 
     # limits
     max_body_bytes: int = 256 * 1024
+    max_header_bytes: int = 32 * 1024  # every header line of a request, names and values
     max_ws_frame_bytes: int = 64 * 1024
     ws_rate_per_second: float = 20.0
     ws_rate_burst: int = 60
@@ -46,12 +47,24 @@ class Settings(BaseSettings):
     # that negotiated it keeps a compressor and a decompressor for its lifetime (~40 KB more
     # per idle socket, docs/performance.md); chat frames are small.
     ws_compression: bool = False
-    login_attempts_per_minute: int = 10
+    # sign-in attempts per minute per (account, client address); past it that address waits
+    # 1 minute, then twice as long at each new burst up to login_hold_max_seconds (strikes are
+    # forgotten a day after the first). Per account from every address together: 10 times as
+    # many unless login_attempts_per_minute_per_account says otherwise.
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+    login_attempts_per_minute_per_account: int | None = Field(default=None, ge=1)
+    login_hold_max_seconds: int = Field(default=3600, ge=60)
     visitor_sessions_per_minute: int = 60  # new visitor sessions per client address
+    # customers' writes, over HTTP and the socket alike: messages sent, and conversations
+    # started, per minute per visitor session and per client address
+    customer_sends_per_minute: int = Field(default=60, ge=1)
+    customer_sends_per_minute_per_ip: int = Field(default=600, ge=1)
+    conversation_starts_per_minute: int = Field(default=10, ge=1)
+    conversation_starts_per_minute_per_ip: int = Field(default=100, ge=1)
 
     # attachments (see docs/attachments.md)
     max_upload_bytes: int = 20 * 1024 * 1024
-    max_image_pixels: int = 40_000_000  # width x height (x frames), checked before decoding
+    max_image_pixels: int = 40_000_000  # width x height x frames, checked before decoding
     attachment_url_seconds: int = 900  # lifetime of a signed download URL
     uploads_per_minute: int = 30  # per customer or agent
     # uploads that no message carries are removed after this many hours
@@ -71,6 +84,9 @@ class Settings(BaseSettings):
     # sessions
     session_days: int = 14
     visitor_session_days: int = 90
+    # the longest an identity JWT (POST /api/client/v1/sessions, user_jwt) may still be valid
+    # when it is presented: its exp at most this far ahead (docs/security.md)
+    identity_token_max_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
 
     # group commit
     commit_batch_max: int = 256
@@ -116,6 +132,10 @@ class Settings(BaseSettings):
                 "(only dev, demo and test modes may run with the default)"
             )
         return self
+
+    @property
+    def login_account_ceiling(self) -> int:
+        return self.login_attempts_per_minute_per_account or 10 * self.login_attempts_per_minute
 
     @property
     def effective_database_url(self) -> str:

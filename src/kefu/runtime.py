@@ -14,7 +14,8 @@ from kefu.config import Settings
 from kefu.db.engine import Database
 from kefu.realtime.bus import make_bus
 from kefu.realtime.hub import Hubs
-from kefu.security.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from kefu.security.limitstore import FallbackStore
+from kefu.security.ratelimit import Limiter, MemoryStore, RedisStore, Store
 from kefu.security.sealing import SecretBox
 
 T = TypeVar("T")
@@ -39,9 +40,10 @@ class Kefu:
         )
         self.storage: Storage = LocalStorage(settings.data_dir / "attachments")
         self.bot_models = BotModels(self.db, settings.bot_backend, settings.bot_embeddings_model)
-        self.limiter: Limiter = (
-            RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
+        store: Store = (
+            FallbackStore(RedisStore(settings.redis_url)) if settings.redis_url else MemoryStore()
         )
+        self.limiter = Limiter(store)
 
     async def start(self) -> None:
         await self.hubs.start()
@@ -50,8 +52,7 @@ class Kefu:
         await self.bot_models.close()
         await self.writer.close()
         await self.hubs.close()
-        if isinstance(self.limiter, RedisLimiter):
-            await self.limiter.close()
+        await self.limiter.close()
         await self.db.dispose()
 
     async def write(

@@ -8,9 +8,9 @@ from functools import partial
 import pytest
 from sqlalchemy import func, select
 
-from kefu.actions import contacts, identities, messages
+from kefu.actions import contacts, identities, messages, sessions
 from kefu.actions.tx import Tx
-from kefu.db.tables import AuthSession, ContactMerge, Message
+from kefu.db.tables import AuthSession, ContactIdentity, ContactMerge, Message
 from kefu.domain.actors import CustomerActor
 from kefu.domain.enums import IdentityKind, Role
 from kefu.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -356,3 +356,136 @@ async def test_merge_suggestions_match_email_and_phone_in_any_spelling(kefu: Kef
     }
     assert [(g.kind, g.value) for g in mine] == [(IdentityKind.email, "sam@example.test")]
     assert none == [] and elsewhere == []
+
+
+async def _session(kefu: Kefu, world: World, who: CustomerActor) -> uuid.UUID:
+    async def _open(tx: Tx) -> uuid.UUID:
+        issued = await sessions.open_session(
+            tx, kind=sessions.VISITOR, contact_id=who.contact_id, inbox_id=world.inbox.id
+        )
+        return issued.session_id
+
+    return await kefu.write(world.workspace_id, _open)
+
+
+async def test_merging_an_unverified_contact_ends_its_visitor_sessions(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    admin = agent_actor(world)
+    proven = await customer(kefu, world, "v-proven")
+    typed = await customer(kefu, world, "v-typed")
+
+    async def _sign_in(tx: Tx) -> None:  # what a session with a signed identity claim records
+        await contacts.resolve_contact(
+            tx, [(IdentityKind.external, "u-1"), (IdentityKind.visitor, "v-proven")]
+        )
+
+    await kefu.write(world.workspace_id, _sign_in)
+    kept, ended = await _session(kefu, world, proven), await _session(kefu, world, typed)
+    done = await check(
+        kefu,
+        world,
+        partial(
+            identities.merge_contacts,
+            actor=admin,
+            target_id=proven.contact_id,
+            source_id=typed.contact_id,
+        ),
+        expect=["session.revoked", "contact.merged"],
+    )
+    assert [(i.kind, i.verified) for i in done.contact.identities] == [
+        (IdentityKind.external, True)
+    ]
+    async with kefu.db.read() as s:
+        rows = {
+            r.id: r
+            for r in (
+                await s.execute(
+                    select(AuthSession).where(AuthSession.workspace_id == world.workspace_id)
+                )
+            ).scalars()
+        }
+        assert rows[kept].revoked_at is None and rows[ended].revoked_at is not None
+        visitors = set(
+            (
+                await s.execute(
+                    select(ContactIdentity.value).where(
+                        ContactIdentity.workspace_id == world.workspace_id,
+                        ContactIdentity.kind == IdentityKind.visitor.value,
+                    )
+                )
+            ).scalars()
+        )
+        assert visitors == {"v-proven"}  # the typed one's browser no longer finds the contact
+        record = await s.get(ContactMerge, (world.workspace_id, typed.contact_id))
+        assert record is not None and record.source["revoked_sessions"] == [str(ended)]
+
+
+async def test_customer_attributes_are_kept_apart_and_a_channel_proves_a_linked_email(
+    kefu: Kefu,
+) -> None:
+    world = await make_world(kefu)
+    agent = agent_actor(world, Role.agent)
+    who = await customer(kefu, world, "v-attr")
+    view = await check(
+        kefu,
+        world,
+        partial(
+            contacts.update_contact,
+            actor=who,
+            contact_id=who.contact_id,
+            attributes={"vip": True, "plan": "gold"},
+        ),
+        expect=["contact.updated"],
+    )
+    assert view.attributes == {} and view.customer_attributes == {"vip": True, "plan": "gold"}
+    view = await check(
+        kefu,
+        world,
+        partial(
+            contacts.update_contact,
+            actor=agent,
+            contact_id=who.contact_id,
+            attributes={"plan": "free", "vip": None},
+        ),
+        expect=["contact.updated"],
+    )
+    assert view.attributes == {"plan": "free"} and view.customer_attributes == {}
+
+    view = await check(
+        kefu,
+        world,
+        partial(
+            identities.link_identity,
+            actor=agent,
+            contact_id=who.contact_id,
+            kind=IdentityKind.email,
+            value="kai@example.test",
+        ),
+        expect=["contact.updated"],
+    )
+    assert [(i.value, i.verified) for i in view.identities] == [("kai@example.test", False)]
+
+    async def _mail_from(tx: Tx) -> uuid.UUID:  # what the email channel does with a reply
+        return (await contacts.resolve_contact(tx, [(IdentityKind.email, "Kai@example.test")])).id
+
+    assert await check(kefu, world, _mail_from, expect=["contact.updated"]) == who.contact_id
+    # A stranger types the address: the suggestion shows whose hold on it is proven.
+    stranger = await customer(kefu, world, "v-stranger")
+    await kefu.write(
+        world.workspace_id,
+        partial(
+            contacts.update_contact,
+            actor=stranger,
+            contact_id=stranger.contact_id,
+            email="kai@example.test",
+        ),
+    )
+    async with kefu.db.read() as s:
+        [group] = await list_merge_suggestions(s, world.workspace_id)
+    assert {(c.contact_id, c.verified) for c in group.claims} == {
+        (who.contact_id, True),
+        (stranger.contact_id, False),
+    }
+    assert [
+        (i.value, i.verified) for i in group.contacts[0].identities + group.contacts[1].identities
+    ] == [("kai@example.test", True)]

@@ -76,7 +76,8 @@ async def test_set_and_submit_the_form(kefu: Kefu) -> None:
         "grace@example.com",
         "+81 3-1234-5678",
     )
-    assert contact.attributes == {
+    assert contact.attributes == {}  # the customer's answers are claims, kept apart
+    assert contact.customer_attributes == {
         "order_no": "A-1001",
         "seats": 12,
         "topic": "billing",

@@ -238,7 +238,7 @@ async def test_back_fill_when_an_agent_comes_online_and_queue_positions(kefu: Ke
         world.workspace_id,
         partial(routing_settings.set_routing_rules, actor=agent_actor(world), rules=rules),
     )
-    await _set_attributes(kefu, world, who[2], {"vip": True})
+    await _set_attributes(kefu, world, who[2], {"vip": True})  # an agent vouches for it
     vip = await open_chat(
         kefu, world, who[2], [*NEW, "conversation.queue_updated", "conversation.queue_updated"]
     )
@@ -249,11 +249,17 @@ async def test_back_fill_when_an_agent_comes_online_and_queue_positions(kefu: Ke
 async def _set_attributes(
     kefu: Kefu, world: World, who: CustomerActor, attrs: dict[str, object]
 ) -> None:
+    """An agent sets trusted attributes on the customer's contact."""
     from kefu.actions.contacts import update_contact
 
     await kefu.write(
         world.workspace_id,
-        partial(update_contact, actor=who, contact_id=who.contact_id, attributes=attrs),
+        partial(
+            update_contact,
+            actor=agent_actor(world, Role.agent),
+            contact_id=who.contact_id,
+            attributes=attrs,
+        ),
     )
 
 

@@ -21,7 +21,7 @@ from kefu.actions import twofactor
 from kefu.config import Settings
 from kefu.db.tables import InboxChannel, SecondFactor
 from kefu.domain.enums import Role
-from kefu.domain.errors import Conflict, InvalidInput, Unauthenticated
+from kefu.domain.errors import Conflict, Unauthenticated
 from kefu.queries.channels import channel_config
 from kefu.runtime import Kefu
 from kefu.security.sealing import SecretBox, SecretKeyMismatch
@@ -41,10 +41,11 @@ async def test_enrol_sign_in_and_disable(kefu: Kefu) -> None:
     )
     assert enrol.uri.startswith("otpauth://totp/")
     totp = pyotp.TOTP(enrol.secret)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Unauthenticated) as wrong:  # a wrong first code: as at sign-in
         await kefu.write(
             ws, partial(twofactor.confirm_totp, actor=me, box=kefu.secrets, code="000000x")
         )
+    assert wrong.value.code == "bad_otp"
     codes = await check(
         kefu,
         world,

@@ -376,3 +376,38 @@ async def test_audio_downloads_serve_byte_ranges(server: LiveServer) -> None:
             assert _error(bad) == "range_not_satisfiable"
         other_unit = await client.get(url, headers={"range": "items=0-1"})
         assert other_unit.status_code == 200 and other_unit.content == data
+
+
+async def test_an_animation_over_the_pixel_limit_is_refused(server: LiveServer) -> None:
+    """1000 × 1000 pixels × 160 frames, 3 KB on disk: 160 MP once decoded, four times the
+    default limit of 40 MP, which counts every frame (docs/attachments.md)."""
+    world = await make_world(server.kefu)
+    client, conv = await _customer(server, world)
+    async with client:
+        r = await _upload(client, CLIENT, conv, "sparks.gif", samples.gif_sparks((1000, 1000), 160))
+    assert (r.status_code, _error(r)) == (422, "image_too_large"), r.text
+    await _nothing_stored(server, world)
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+async def test_animations_are_counted_frame_by_frame(small_server: LiveServer, fmt: str) -> None:
+    """4 MP allowed: 200 × 200 × 100 frames is accepted and served whole; one frame more is
+    refused, and leaves nothing behind."""
+    world = await make_world(small_server.kefu)
+    client, conv = await _customer(small_server, world)
+    async with client:
+        over = await _upload(client, CLIENT, conv, "a", samples.animation(fmt, (200, 200), 101))
+        assert (over.status_code, _error(over)) == (422, "image_too_large"), over.text
+        await _nothing_stored(small_server, world)
+        ok = await _upload(client, CLIENT, conv, "a", samples.animation(fmt, (200, 200), 100))
+        assert ok.status_code == 201, ok.text
+        got = await client.get(small_server.url + ok.json()["url"])
+        thumb = await client.get(small_server.url + ok.json()["thumbnail_url"])
+    with Image.open(io.BytesIO(got.content)) as served:
+        assert (served.format, served.size, getattr(served, "n_frames", 1)) == (
+            fmt,
+            (200, 200),
+            100,
+        )
+    with Image.open(io.BytesIO(thumb.content)) as preview:
+        assert (preview.format, preview.size) == ("WEBP", (200, 200))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pyotp
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -172,3 +174,64 @@ async def test_deactivated_agent_is_signed_out(server: LiveServer) -> None:
             "/api/v1/auth/login", json={"email": world.agents[0].email, "password": PASSWORD}
         )
         assert r.status_code == 401
+
+
+WEAK = ["password", "12345678", "qwertyuiop", "Password123", "aaaaaaaaaaaa", "short pw", ""]
+
+
+def _weak(r: Any) -> None:
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "weak_password", error
+    assert "password" in error["message"]
+
+
+async def test_weak_passwords_are_refused_wherever_one_is_set(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    email = world.agents[0].email
+    async with server.http() as anon:
+        admin_token = await login(anon, world.admin.email)
+        agent_token = await login(anon, email)
+    async with server.http(admin_token) as admin, server.http(agent_token) as me:
+        before = (await admin.get("/api/v1/agents")).json()
+        invite = (await admin.post("/api/v1/invites", json={"email": "new@example.test"})).json()
+        for weak in WEAK:
+            # The person's own email is as weak as a common word.
+            for new in (weak, "new@example.test") if weak else (weak,):
+                body = {"email": "new@example.test", "name": "New", "password": new}
+                _weak(await admin.post("/api/v1/agents", json=body))
+                body = {"token": invite["token"], "name": "New", "password": new}
+                _weak(await admin.post("/api/v1/invites/accept", json=body))
+            for new in (weak, email):
+                body = {"current_password": PASSWORD, "new_password": new}
+                _weak(await me.post("/api/v1/auth/password", json=body))
+        assert (await admin.get("/api/v1/agents")).json() == before
+        # Nothing changed: the old password still signs in, the invite is still open.
+        async with server.http() as anon:
+            await login(anon, email)
+        body = {"token": invite["token"], "name": "New", "password": "plum river sandal"}
+        assert (await admin.post("/api/v1/invites/accept", json=body)).status_code == 201
+    async with server.http() as anon:
+        schema = (await anon.get("/openapi.json")).json()["components"]["schemas"]
+    assert schema["AgentCreateIn"]["properties"]["password"]["minLength"] == 10
+
+
+async def test_enabling_two_factor_ends_other_sessions(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    email = world.agents[0].email
+    async with server.http() as anon:
+        old = await login(anon, email)
+        current = await login(anon, email)
+    async with server.http(old) as old_client, server.http(current) as client:
+        async with open_socket(server.ws_url, old_client) as ws:
+            await ws.hello()
+            secret = (await client.post("/api/v1/auth/totp")).json()["secret"]
+            code = pyotp.TOTP(secret).now()
+            r = await client.post("/api/v1/auth/totp/confirm", json={"code": code})
+            assert r.status_code == 200, r.text
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv(timeout=10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001
+        assert (await old_client.get("/api/v1/auth/me")).status_code == 401
+        assert (await client.get("/api/v1/auth/me")).status_code == 200
+        assert (await client.get("/api/v1/auth/totp")).json()["enabled"] is True

@@ -122,14 +122,22 @@ async def test_jwt_identity(server: LiveServer) -> None:
     expired = jwt.encode({"sub": "u-7", "exp": now - 10}, secret, "HS256")
     forged = jwt.encode({"sub": "u-7", "exp": now + 300}, "not-the-secret" * 3, "HS256")
     unsigned = jwt.encode({"sub": "u-7", "exp": now + 300}, None, "none")
+    # The lifetime is capped (KEFU_IDENTITY_TOKEN_MAX_SECONDS, a day by default): a token
+    # that leaks from a page must not work for years; and it must say when it ends.
+    forever = jwt.encode({"sub": "u-7", "exp": 4_102_444_800}, secret, "HS256")  # 2100
+    too_long = jwt.encode({"sub": "u-7", "exp": now + 86_400 + 600}, secret, "HS256")
+    endless = jwt.encode({"sub": "u-7"}, secret, "HS256")
+    day = jwt.encode({"sub": "u-7", "exp": now + 86_400 - 60}, secret, "HS256")
     async with server.http() as anon:
         ok = await visitor(anon, world.inbox.key, user_jwt=token)
         assert ok["verified"]
-        for bad in (expired, forged, unsigned):
+        assert (await visitor(anon, world.inbox.key, user_jwt=day))["verified"]
+        for bad in (expired, forged, unsigned, forever, too_long, endless):
             r = await anon.post(
                 "/api/client/v1/sessions", json={"inbox_key": world.inbox.key, "user_jwt": bad}
             )
             assert r.status_code == 401, bad
+            assert r.json()["error"]["code"] == "identity_invalid"
     async with server.http(ok["token"]) as c:
         await c.post("/api/client/v1/conversations", json={})
     async with server.kefu.db.read() as s:

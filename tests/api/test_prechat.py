@@ -62,4 +62,6 @@ async def test_prechat_form_round_trip(server: LiveServer) -> None:
         assert ok.status_code == 204, ok.text
         contact = (await admin.get(f"/api/v1/contacts/{session['contact_id']}")).json()
     assert (contact["name"], contact["email"]) == ("Ada Lovelace", "ada@example.com")
-    assert contact["attributes"] == {"topic": "delivery", "consent": True, "seats": 2}
+    # typed by the customer: kept apart from what agents set
+    assert contact["attributes"] == {}
+    assert contact["customer_attributes"] == {"topic": "delivery", "consent": True, "seats": 2}

@@ -4,6 +4,7 @@ customer, back-fill when an agent comes online, transfer, manual pick-up."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -154,3 +155,82 @@ async def test_team_routing_settings_rules_and_manual_pick_up(server: LiveServer
         assert r.status_code == 404 and r.json()["error"]["code"] == "queue_empty"
         r = await agent.post(f"/api/v1/teams/{uuid.uuid4()}/pick")
         assert r.status_code == 404
+
+
+VIP_RULE: dict[str, Any] = {
+    "name": "vip",
+    "match": {"attribute": "vip", "value": True},
+    "priority": "urgent",
+}
+
+
+async def test_rules_match_what_agents_set_not_what_customers_type(server: LiveServer) -> None:
+    """A visitor who says ``vip: true`` (client API or pre-chat form) is not routed as one;
+    a contact an agent marked is; a rule that opts in takes the customer's word."""
+    world = await make_world(server.kefu, agents=1)
+    async with server.http() as anon:
+        admin_token = await login(anon, world.admin.email)
+        who = [await visitor(anon, world.inbox.key) for _ in range(4)]
+    async with server.http(admin_token) as admin:
+        r = await admin.put("/api/v1/routing/rules", json={"rules": [VIP_RULE]})
+        assert r.status_code == 200, r.text
+        assert r.json()["rules"][0]["match"]["match_customer_attributes"] is False
+        form = {"fields": [{"key": "vip", "type": "checkbox", "label": {"en": "VIP?"}}]}
+        r = await admin.put(f"/api/v1/inboxes/{world.inbox.id}/prechat", json=form)
+        assert r.status_code == 200, r.text
+
+        async def priority(token: str) -> str:
+            async with server.http(token) as cust:
+                r = await cust.post(
+                    "/api/client/v1/conversations", json={"message": {"content": "hi"}}
+                )
+                assert r.status_code == 201, r.text
+                conv = r.json()["conversation"]["id"]
+            r = await admin.get(f"/api/v1/conversations/{conv}")
+            assert r.status_code == 200, r.text
+            value: str = r.json()["priority"]
+            return value
+
+        async with server.http(who[0]["token"]) as cust:
+            r = await cust.patch("/api/client/v1/contact", json={"attributes": {"vip": True}})
+            assert r.status_code == 204, r.text
+        async with server.http(who[1]["token"]) as cust:
+            r = await cust.post("/api/client/v1/prechat", json={"values": {"vip": True}})
+            assert r.status_code == 204, r.text
+        r = await admin.patch(
+            f"/api/v1/contacts/{who[2]['contact_id']}", json={"attributes": {"vip": True}}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["attributes"] == {"vip": True}
+        r = await admin.get(f"/api/v1/contacts/{who[0]['contact_id']}")
+        assert r.json()["attributes"] == {} and r.json()["customer_attributes"] == {"vip": True}
+
+        assert await priority(who[0]["token"]) == "normal"
+        assert await priority(who[1]["token"]) == "normal"
+        assert await priority(who[2]["token"]) == "urgent"
+
+        opted = VIP_RULE | {"match": VIP_RULE["match"] | {"match_customer_attributes": True}}
+        r = await admin.put("/api/v1/routing/rules", json={"rules": [opted]})
+        assert r.status_code == 200, r.text
+        async with server.http(who[3]["token"]) as cust:
+            r = await cust.patch("/api/client/v1/contact", json={"attributes": {"vip": True}})
+            assert r.status_code == 204, r.text
+        assert await priority(who[3]["token"]) == "urgent"
+
+
+async def test_a_rule_naming_another_workspaces_inbox_is_not_found(server: LiveServer) -> None:
+    world = await make_world(server.kefu)
+    other = await make_world(server.kefu)
+    async with server.http() as anon:
+        admin_token = await login(anon, world.admin.email)
+    async with server.http(admin_token) as admin:
+        mine = VIP_RULE | {"match": {"inbox_id": str(world.inbox.id)}}
+        r = await admin.put("/api/v1/routing/rules", json={"rules": [mine]})
+        assert r.status_code == 200, r.text
+        for inbox_id in (other.inbox.id, uuid.uuid4()):
+            foreign = VIP_RULE | {"match": {"inbox_id": str(inbox_id)}}
+            r = await admin.put("/api/v1/routing/rules", json={"rules": [foreign]})
+            assert r.status_code == 404, r.text
+            assert r.json()["error"]["code"] == "not_found"
+        r = await admin.get("/api/v1/routing/rules")
+        assert r.json()["rules"][0]["match"]["inbox_id"] == str(world.inbox.id)

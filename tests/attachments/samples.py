@@ -85,3 +85,29 @@ def zip_many(count: int = 10_000) -> bytes:
 
 def pdf() -> bytes:
     return b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def gif_sparks(size: tuple[int, int], frames: int) -> bytes:
+    """An animated GIF of ``frames`` frames on a canvas of ``size``, each frame a single pixel:
+    about 20 bytes a frame on disk, width × height pixels a frame once decoded (the
+    decoder paints every frame onto the whole canvas). Written by hand, so that even a
+    million-frame file takes no time to make."""
+    width, height = size
+    head = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00" * 3 + b"\xff" * 3
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    frame = [
+        b"\x21\xf9\x04\x00\x05\x00\x00\x00"  # 50 ms
+        + b"\x2c"
+        + struct.pack("<HHHHB", i % width, (i // width) % height, 1, 1, 0)
+        + b"\x02\x02\x4c\x01\x00"  # one pixel of colour 1 (white)
+        for i in range(frames)
+    ]
+    return head + loop + b"".join(frame) + b"\x3b"
+
+
+def animation(fmt: str, size: tuple[int, int], frames: int) -> bytes:
+    """An animated PNG (APNG) or WebP whose frames all differ (so no writer merges them)."""
+    pictures = [Image.new("RGBA", size, (i * 7 % 256, 40, 90, 255)) for i in range(frames)]
+    out = io.BytesIO()
+    pictures[0].save(out, fmt, save_all=True, append_images=pictures[1:], duration=50, loop=0)
+    return out.getvalue()

@@ -49,3 +49,11 @@ def test_a_link_opens_nothing_else() -> None:
         verify("another secret" * 3, ref, at, sig)
     with pytest.raises(NotFound):
         verify(SECRET, ref, at + BUCKET, sig)
+
+
+@pytest.mark.parametrize("sig", ["\x80Úv\x9c\x1ba", "签名", "é" * 40])
+def test_a_signature_beyond_ascii_is_a_forged_link(sig: str) -> None:
+    """Found by the API fuzzer: compare_digest refuses non-ASCII str (a 500 before)."""
+    with pytest.raises(NotFound) as err:
+        verify(SECRET, _ref(), 2_000_000_000, sig, now=1_000_000)
+    assert err.value.code == "link_invalid"

@@ -26,7 +26,9 @@ from tests.support import World, make_world
 DATA = Path(__file__).parent / "data"
 
 
-async def bot_world(kefu: Kefu, *, langs: tuple[str, ...] = ("en", "zh", "ja")) -> World:
+async def bot_world(
+    kefu: Kefu, *, langs: tuple[str, ...] = ("en", "zh", "ja"), wait: float = 0.0
+) -> World:
     world = await make_world(kefu)
     articles = []
     for lang in langs:
@@ -40,7 +42,7 @@ async def bot_world(kefu: Kefu, *, langs: tuple[str, ...] = ("en", "zh", "ja")) 
             update_bot_settings,
             actor=None,
             inbox_id=world.inbox.id,
-            settings=BotSettingsInput(enabled=True),
+            settings=BotSettingsInput(enabled=True, wait_seconds=wait),
         ),
     )
     return world

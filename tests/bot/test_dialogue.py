@@ -48,9 +48,10 @@ def test_angry_wording(text: str) -> None:
 
 
 def test_language_guess() -> None:
-    assert [language_of(t) for t in ("hello", "你好", "こんにちは", "123")] == [
+    assert [language_of(t) for t in ("hello", "你好", "這個訂單", "こんにちは", "123")] == [
         "en",
-        "zh",
+        "zh-CN",
+        "zh-TW",
         "ja",
         "en",
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -131,7 +132,7 @@ def _xml(msg_type: str, created: int, **fields: str) -> str:
 
 
 def _signed(extra: dict[str, str] | None = None, token: str = TOKEN) -> dict[str, str]:
-    ts, nonce = str(int(time.time())), "461056294"
+    ts, nonce = str(int(time.time())), str(secrets.randbelow(10**10))
     signer = WeChatSigner()
     signer.add_data(token, ts, nonce)
     return {"signature": signer.signature, "timestamp": ts, "nonce": nonce, "openid": OPENID} | (
@@ -335,6 +336,47 @@ async def test_bad_signatures_and_hostile_xml_store_nothing(
     assert await count_rows(server.kefu, InboundReceipt, ws) == 0
     assert await count_rows(server.kefu, Job, ws) == 0
     assert await count_rows(server.kefu, InboundReceipt, other.workspace_id) == 1  # the good one
+
+
+async def test_a_signed_plaintext_query_takes_one_body(
+    server: LiveServer, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    """Plaintext mode signs only the query (token, timestamp, nonce), so a captured query would
+    otherwise carry any body for five minutes: the same query with another body is refused and
+    stores nothing, while WeChat's own retry (the same query and body) is still answered 200
+    and de-duplicated by MsgId."""
+    _, url = wechat_api
+    world, inbox, _ = await _setup(server, url, mode="plaintext")
+    ws = world.workspace_id
+    now = int(time.time())
+    genuine = _xml("text", now, Content="where is my order?", MsgId="7001")
+    forged = _xml("text", now, Content="refund me", MsgId="7002").replace(OPENID, "oForged")
+    params = _signed()
+    hook = f"/hooks/wechat_oa/{inbox.key}"
+    async with server.http() as c:
+        first = await c.post(hook, params=params, content=genuine)
+        replayed = await c.post(hook, params=params, content=forged)
+        retried = await c.post(hook, params=params, content=genuine)
+        # The same forged body under a fresh signature is a new, valid request.
+        fresh = await c.post(hook, params=_signed(), content=forged)
+    assert (first.status_code, first.text) == (200, "success")
+    assert replayed.status_code == 403
+    assert replayed.json()["error"]["code"] == "replayed"
+    assert (retried.status_code, retried.text) == (200, "success")
+    assert fresh.status_code == 200
+    async with server.kefu.db.read() as s:
+        receipts = list(
+            (await s.execute(select(InboundReceipt).where(InboundReceipt.workspace_id == ws)))
+            .scalars()
+            .all()
+        )
+    assert sorted(r.provider_id for r in receipts) == ["msg:7001", "msg:7002"]
+    await Worker(server.kefu, workspace_id=ws).run_due()
+    async with server.kefu.db.read() as s:
+        stored = list(
+            (await s.execute(select(Message).where(Message.workspace_id == ws))).scalars()
+        )
+    assert sorted(m.content for m in stored) == ["refund me", "where is my order?"]
 
 
 async def test_window_expiry_and_crash_before_send(

@@ -16,12 +16,14 @@ from sqlalchemy import Connection, Select, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from kefu.actions import twofactor
+from kefu.actions import contacts, identities, twofactor
+from kefu.actions.tx import Tx
 from kefu.config import Settings
 from kefu.db.migrate import alembic_config
 from kefu.db.search import include_name
-from kefu.db.tables import Base, Inbox, InboxChannel, SecondFactor
-from kefu.domain.enums import Role
+from kefu.db.tables import Base, Contact, ContactIdentity, Inbox, InboxChannel, SecondFactor
+from kefu.domain.actors import CustomerActor
+from kefu.domain.enums import IdentityKind, Role
 from kefu.queries.channels import open_channel_secrets
 from kefu.runtime import Kefu
 from kefu.security.identity import open_identity_secret
@@ -166,3 +168,76 @@ def test_identity_secrets_sealed_by_the_migration(
     command.upgrade(alembic_config(url, keys), "head")
     stored = asyncio.run(_stored(url, identity_secret))
     assert secret not in stored and open_identity_secret(box, ws, inbox_id, stored) == secret
+
+
+async def _contacts(settings: Settings) -> tuple[uuid.UUID, uuid.UUID]:
+    """A widget visitor's contact (it could write its own attributes) and a Telegram
+    contact (only agents could), each with attributes and identities of every origin."""
+    kefu = Kefu(settings)
+    await kefu.start()
+    try:
+        world = await make_world(kefu)
+        agent = agent_actor(world, Role.agent)
+        ws = world.workspace_id
+
+        async def resolve(tx: Tx, kind: IdentityKind, value: str) -> uuid.UUID:
+            return (await contacts.resolve_contact(tx, [(kind, value)])).id
+
+        widget = await kefu.write(ws, partial(resolve, kind=IdentityKind.visitor, value="v1"))
+        chat = await kefu.write(ws, partial(resolve, kind=IdentityKind.telegram, value="42"))
+        await kefu.write(ws, partial(resolve, kind=IdentityKind.email, value="t@example.test"))
+        for contact_id, attrs in ((widget, {"plan": "gold"}), (chat, {"tier": "1"})):
+            await kefu.write(
+                ws,
+                partial(
+                    contacts.update_contact, actor=agent, contact_id=contact_id, attributes=attrs
+                ),
+            )
+        me = CustomerActor(ws, widget, world.inbox.id)
+        await kefu.write(
+            ws,
+            partial(contacts.update_contact, actor=me, contact_id=widget, attributes={"vip": True}),
+        )
+        await kefu.write(
+            ws,
+            partial(
+                identities.link_identity,
+                actor=agent,
+                contact_id=chat,
+                kind=IdentityKind.phone,
+                value="+8613800138000",
+            ),
+        )
+        return widget, chat
+    finally:
+        await kefu.close()
+
+
+def test_verified_identities_and_customer_attributes_backfilled(
+    scratch_database_url: str, settings: Settings
+) -> None:
+    url = scratch_database_url
+    settings = settings.model_copy(update={"database_url": url})
+    keys = [settings.secret_key]
+    widget, chat = asyncio.run(_contacts(settings))
+
+    def attributes(contact_id: uuid.UUID) -> Select[Any]:
+        return select(Contact.attributes).where(Contact.id == contact_id)
+
+    def verified(kind: IdentityKind) -> Select[Any]:
+        return select(ContactIdentity.verified).where(ContactIdentity.kind == kind.value)
+
+    # Back to 0020: one set of attributes, the customer's folded in under the agents'.
+    command.downgrade(alembic_config(url, keys), "0020")
+    assert asyncio.run(_stored(url, attributes(widget))) == {"plan": "gold", "vip": True}
+    command.upgrade(alembic_config(url, keys), "head")
+    # Who wrote which was never recorded: a contact that could write its own keeps none as
+    # trusted; a channel contact keeps its (only agents could write them).
+    customer = select(Contact.customer_attributes).where(Contact.id == widget)
+    assert asyncio.run(_stored(url, customer)) == {"plan": "gold", "vip": True}
+    assert asyncio.run(_stored(url, attributes(widget))) == {}
+    assert asyncio.run(_stored(url, attributes(chat))) == {"tier": "1"}
+    assert asyncio.run(_stored(url, verified(IdentityKind.telegram))) is True
+    assert asyncio.run(_stored(url, verified(IdentityKind.email))) is True
+    assert asyncio.run(_stored(url, verified(IdentityKind.visitor))) is False
+    assert asyncio.run(_stored(url, verified(IdentityKind.phone))) is False  # linked by hand

@@ -127,6 +127,10 @@ class Cluster:
             "KEFU_DATA_DIR": str(self.workdir),
             "KEFU_RUN_WORKER": "true",
             "KEFU_LOGIN_ATTEMPTS_PER_MINUTE": "1000",
+            "KEFU_CUSTOMER_SENDS_PER_MINUTE": "1000000",
+            "KEFU_CUSTOMER_SENDS_PER_MINUTE_PER_IP": "1000000",
+            "KEFU_CONVERSATION_STARTS_PER_MINUTE": "1000000",
+            "KEFU_CONVERSATION_STARTS_PER_MINUTE_PER_IP": "1000000",
             "KEFU_LOG_LEVEL": "warning",
         }
         if redis:
@@ -135,13 +139,21 @@ class Cluster:
             env["KEFU_REDIS_URL"] = self.settings.redis_url
         return env | extra
 
-    def spawn(self, *, redis: bool = True, env: dict[str, str] | None = None) -> Node:
+    def spawn(
+        self,
+        *,
+        redis: bool = True,
+        env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+    ) -> Node:
+        """Start a node: ``kefu serve --no-migrate``, or ``command`` (which reads the same
+        ``KEFU_*`` environment)."""
         port = free_port()
         name = f"node{len(self.nodes)}"
         log_path = self.workdir / f"{name}.log"
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
-                [*_kefu_command(), "serve", "--no-migrate"],
+                command or [*_kefu_command(), "serve", "--no-migrate"],
                 env=self._env(port, redis=redis, extra=env or {}),
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -59,6 +59,20 @@ def test_invalid_hours_are_refused() -> None:
     with pytest.raises(ValidationError):
         BusinessHours(time_zone="Mars/Olympus")
     with pytest.raises(ValidationError):
-        OpenSpan(start="18:00", end="09:00")
-    with pytest.raises(ValidationError):
         OpenSpan(start="9:00", end="10:00")
+    with pytest.raises(ValidationError):
+        BusinessHours(time_zone="UTC", weekly={"mon": [OpenSpan(start="09:00", end="10:00")] * 9})
+
+
+def test_a_span_that_ends_before_it_starts_runs_past_midnight() -> None:
+    """22:00 to 06:00 on Monday is open Monday night and early Tuesday (not Monday morning);
+    09:00 to 09:00 is open around the clock, until Tuesday 09:00."""
+    night = BusinessHours(time_zone="UTC", weekly={"mon": [OpenSpan(start="22:00", end="06:00")]})
+    # 2026-01-05 is a Monday.
+    assert not is_open(night, utc(2026, 1, 5, 5))
+    assert is_open(night, utc(2026, 1, 5, 23))
+    assert is_open(night, utc(2026, 1, 6, 5, 59))
+    assert not is_open(night, utc(2026, 1, 6, 6))
+    assert next_open(night, utc(2026, 1, 6, 7)) == utc(2026, 1, 12, 22)
+    day = BusinessHours(time_zone="UTC", weekly={"mon": [OpenSpan(start="09:00", end="09:00")]})
+    assert is_open(day, utc(2026, 1, 6, 8, 59)) and not is_open(day, utc(2026, 1, 6, 9))

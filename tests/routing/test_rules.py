@@ -66,3 +66,16 @@ def test_inbox_condition() -> None:
         priority=Priority.normal,
     )
     assert d.team_id == VIP
+
+
+def test_customer_attributes_count_only_for_a_rule_that_opts_in() -> None:
+    typed = Facts(INBOX, customer_attributes={"vip": True})
+    assert not matches(RuleMatch(attribute="vip", value=True), typed)
+    assert not matches(RuleMatch(attribute="vip"), typed)
+    assert route(customer_attributes={"vip": True}) == (DEFAULT, Priority.normal, ())
+    opted = RuleMatch(attribute="vip", value=True, match_customer_attributes=True)
+    assert matches(opted, typed)
+    # What an agent set wins over what the customer typed, even for a rule that opts in.
+    overruled = Facts(INBOX, attributes={"vip": False}, customer_attributes={"vip": True})
+    assert not matches(opted, overruled)
+    assert matches(opted, Facts(INBOX, attributes={"vip": True}))

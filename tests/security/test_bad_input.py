@@ -347,7 +347,7 @@ VALUES = [
         "admin",
         "POST",
         "/api/v1/conversations/<conversation_id>/messages",
-        {"content": "x", "payload": {"note": MARK}},
+        {"content": "x", "payload": {"buttons": [{"id": "b", "label": MARK}]}},
     ),
     (
         "customer",
@@ -807,3 +807,101 @@ async def test_server_survives_a_burst_of_bad_sockets(env: Env) -> None:
 
     await asyncio.gather(*(one(i) for i in range(20)))
     await assert_serving(env.server)
+
+
+# --- request headers over the limit, and 405s (docs/security.md) ----------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-padding": "x" * 200 * 1024},  # one 200 KB header
+        {f"x-pad-{i}": "y" * 1000 for i in range(40)},  # 40 KB in small ones
+    ],
+    ids=["one-200KB", "forty-1KB"],
+)
+async def test_oversized_request_headers_are_431(env: Env, headers: dict[str, str]) -> None:
+    await refused(
+        env, "admin", "GET", "/api/v1/conversations", 431, "headers_too_large", headers=headers
+    )
+    body = {"message": {"content": "hi", "client_msg_id": "h431"}}
+    await refused(
+        env,
+        "anonymous",
+        "POST",
+        "/api/client/v1/sessions",
+        431,
+        "headers_too_large",
+        json={"inbox_key": "<inbox_key>"} | body,
+        headers=headers,
+    )
+
+
+async def test_oversized_handshake_headers_are_431(env: Env) -> None:
+    """Forty 1 KB headers pass the WebSocket parser's own bounds (128 headers of 8 KB) and
+    are over kefu's 32 KB; one 200 KB header is over the parser's: both get the 431 answer."""
+    async with env.http(env.admin) as c:
+        sub = await ticket(c)
+    for padding in (
+        {f"x-pad-{i}": "y" * 1000 for i in range(40)},
+        {"x-padding": "x" * 200 * 1024},
+        {f"x-pad-{i}": "y" for i in range(200)},
+    ):
+        with pytest.raises(InvalidStatus) as refused_ws:
+            async with connect(
+                env.server.ws_url,
+                subprotocols=_protocols(sub),
+                additional_headers=padding,
+                open_timeout=5,
+            ):
+                pass
+        assert refused_ws.value.response.status_code == 431
+        body = orjson.loads(refused_ws.value.response.body or b"{}")
+        assert body["error"]["code"] == "headers_too_large"
+    await _accepted_handshake(env.server.ws_url, subprotocols=_protocols(sub))
+    await assert_serving(env.server)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/v1/kb/articles", {"GET", "POST"}),
+        ("POST", "/api/v1/conversations/<conversation_id>", {"GET"}),
+        ("PUT", "/healthz", {"GET"}),
+        ("POST", "/widget/assets/x.js", {"GET", "HEAD"}),
+    ],
+)
+async def test_405_names_the_allowed_methods(
+    env: Env, method: str, path: str, allow: set[str]
+) -> None:
+    err = await refused(env, "admin", method, path, 405, "method_not_allowed")
+    assert err["message"]
+    async with env.http(env.admin) as c:
+        r = await c.request(method, env.fill(path))
+    assert {m.strip() for m in r.headers["allow"].split(",")} >= allow
+
+
+# --- control characters in knowledge-base articles -------------------------------------------
+
+ARTICLE = {
+    "title": "Refunds",
+    "answer": "<p>Five days.</p>",
+    "category": "refund",
+    "questions": ["how do I get a refund"],
+    "tags": ["money"],
+}
+
+
+@pytest.mark.parametrize("bad", ["\x07", "\x1b[31m", "\x7f", "\x85", "\x9b", "\n", "\x00"])
+@pytest.mark.parametrize("field", ["tags", "questions", "title", "category"])
+async def test_control_characters_in_kb_articles_are_422(env: Env, field: str, bad: str) -> None:
+    value = f"refund{bad}policy"
+    article = ARTICLE | {field: [value] if field in ("tags", "questions") else value}
+    await refused(
+        env, "admin", "POST", "/api/v1/kb/articles", 422, "validation_error", json=article
+    )
+    if bad != "\n":  # the answer keeps its lines, and nothing else
+        answer = ARTICLE | {"answer": f"<p>a{bad}b</p>"}
+        await refused(
+            env, "admin", "POST", "/api/v1/kb/articles", 422, "validation_error", json=answer
+        )

@@ -22,6 +22,8 @@ from sqlalchemy import func, select
 from kefu.app import create_app
 from kefu.config import Settings
 from kefu.db.tables import Base, Inbox
+from kefu.domain.enums import Role
+from kefu.domain.events import EVENT_READERS, EVENT_TYPES
 from kefu.domain.state import State
 from kefu.queries.snapshot import snapshot
 from kefu.realtime.stream import stream_bounds
@@ -762,3 +764,78 @@ async def test_customer_socket_sees_only_its_own_conversations(pair: Pair) -> No
         ev = f["event"]
         conv = ev.get("conversation_id") or ev.get("message", {}).get("conversation_id")
         assert conv == mine, f
+
+
+# --- roles on the socket ------------------------------------------------------------------------
+
+# For every event type that not every agent may read (EVENT_READERS), a call of an admin's that
+# records one; a new restricted type without an entry here fails the matrix below.
+ROLE_TRIGGERS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "inbox.channel_configured": (
+        "PUT",
+        "/api/v1/inboxes/{inbox_id}/channel",
+        {"settings": {"url": "https://example.test/"}, "secrets": {"token": "role-secret"}},
+    ),
+    "routing.rules_updated": ("PUT", "/api/v1/routing/rules", {"rules": []}),
+}
+_RANK = {Role.agent: 0, Role.supervisor: 1, Role.admin: 2}
+
+
+def test_every_event_type_has_a_socket_rule() -> None:
+    names = {str(model.model_fields["type"].default) for model in EVENT_TYPES}
+    assert set(EVENT_READERS) == names, (
+        f"add to EVENT_READERS: {sorted(names - set(EVENT_READERS))}; "
+        f"remove: {sorted(set(EVENT_READERS) - names)}"
+    )
+    restricted = {t for t, role in EVENT_READERS.items() if role not in (None, Role.agent)}
+    assert set(ROLE_TRIGGERS) == restricted, "add a trigger for each restricted event type"
+
+
+async def test_socket_events_follow_the_role_of_the_http_read(server: LiveServer) -> None:
+    """A plain agent's socket receives no event its role cannot read over HTTP, neither live
+    nor on replay; a supervisor's and an admin's receive what theirs can."""
+    world = await make_world(server.kefu)
+    async with server.http() as anon:
+        tokens = {Role.admin: await login(anon, world.admin.email)}
+        tokens[Role.agent] = await login(anon, world.agents[0].email)
+    async with server.http(tokens[Role.admin]) as admin:
+        r = await admin.patch(f"/api/v1/agents/{world.agents[1].id}", json={"role": "supervisor"})
+        assert r.status_code == 200, r.text
+    async with server.http() as anon:
+        tokens[Role.supervisor] = await login(anon, world.agents[1].email)
+    async with server.kefu.db.read() as session:
+        _, start = await stream_bounds(session, world.workspace_id)
+    ids = {"inbox_id": str(world.inbox.id)}
+    async with contextlib.AsyncExitStack() as stack:
+        live = {
+            role: await stack.enter_async_context(_socket(server, token))
+            for role, token in tokens.items()
+        }
+        async with server.http(tokens[Role.admin]) as admin:
+            for method, path, body in ROLE_TRIGGERS.values():
+                r = await admin.request(method, _fill(path, ids), json=body)
+                assert r.status_code == 200, r.text
+            # Then one event every agent sees: once it is in, the others were dispatched.
+            r = await admin.post("/api/v1/teams", json={"name": "Marker team"})
+            assert r.status_code == 201, r.text
+        for ws in live.values():
+            await ws.until(_is_event("team.created"))
+            await _pong(ws, "drained")
+    async with server.kefu.db.read() as session:
+        _, head = await stream_bounds(session, world.workspace_id)
+    replayed = {}
+    for role, token in tokens.items():
+        async with _socket(server, token, since=start) as ws:
+            await _pong(ws, "replayed")
+            replayed[role] = ws
+            assert ws.events("team.created"), "the replay reached the end"
+    for role in tokens:
+        for kind in ROLE_TRIGGERS:
+            need = EVENT_READERS[kind]
+            assert need is not None
+            allowed = _RANK[role] >= _RANK[need]
+            for how, ws in (("live", live[role]), ("replay", replayed[role])):
+                got = bool(ws.events(kind))
+                assert got == allowed, f"{role.value} {how} {kind}: got={got}"
+        assert "role-secret" not in str(live[role].frames)
+    assert head > start

@@ -20,6 +20,7 @@ from kefu.domain.public_ids import new_public_id
 from kefu.domain.views import AgentView
 from kefu.queries.access import access_agent, require_role
 from kefu.queries.views import load_agent_view
+from kefu.security.passwords import PasswordHash
 
 
 async def create_agent(
@@ -28,7 +29,7 @@ async def create_agent(
     *,
     email: str,
     name: str,
-    password_hash: str | None,
+    password_hash: PasswordHash | None,
     role: Role = Role.agent,
     capacity: int = 20,
     languages: Sequence[str] = (),
@@ -132,7 +133,12 @@ async def change_agent_status(tx: Tx, agent: Agent, status: AgentStatus) -> None
 
 
 async def set_password(
-    tx: Tx, actor: Actor, agent_id: uuid.UUID, password_hash: str, *, keep: uuid.UUID | None
+    tx: Tx,
+    actor: Actor,
+    agent_id: uuid.UUID,
+    password_hash: PasswordHash,
+    *,
+    keep: uuid.UUID | None,
 ) -> None:
     """Change a password; every other session of that agent ends (``keep`` survives)."""
     me = require_role(actor, Role.agent)

@@ -16,7 +16,19 @@ from typing import Any
 from kefu.actions.conversations import change_status
 from kefu.actions.messages import send_message
 from kefu.actions.tx import Tx
-from kefu.bot.dialogue import Answer, Decision, Handoff, HandoffReason, Memory, Rephrase, Thanks
+from kefu.bot.dialogue import (
+    Answer,
+    Close,
+    Decision,
+    Greet,
+    Handoff,
+    HandoffReason,
+    Memory,
+    Prompt,
+    Rephrase,
+    Silent,
+    Thanks,
+)
 from kefu.bot.texts import text
 from kefu.db.tables import BotSetting, BotState, Conversation
 from kefu.domain.actors import Actor, BotActor
@@ -40,6 +52,7 @@ async def update_bot_settings(
         tx.session.add(row)
     row.enabled = settings.enabled
     row.default_language = settings.default_language
+    row.wait_ms = round(settings.wait_seconds * 1000)
     row.welcome = dict(settings.welcome)
     row.menu = {lang: [str(i) for i in ids] for lang, ids in settings.menu.items()}
     row.updated_at = tx.now
@@ -110,6 +123,7 @@ async def take_turn(
     state.last_question = turn.memory.last_question[:500]
     state.last_article = turn.memory.last_article
     state.not_helpful = turn.memory.not_helpful
+    state.stage = turn.memory.stage
     state.updated_at = tx.now
     match turn.decision:
         case Handoff(reason=reason):
@@ -128,6 +142,17 @@ async def take_turn(
                 content=text("rephrase", turn.language),
                 payload={"buttons": [_handoff_button(turn.language)]},
             )
+        case Greet():
+            await send_message(tx, actor, conv.id, content=text("greet", turn.language))
+        case Prompt():
+            await send_message(tx, actor, conv.id, content=text("prompt", turn.language))
+        case Close(resolve=resolve):
+            key = "close_answered" if resolve else "close"
+            await send_message(tx, actor, conv.id, content=text(key, turn.language))
+            if resolve:
+                await change_status(tx, conv, ConversationStatus.resolved)
+        case Silent():
+            pass
     return True
 
 
@@ -208,5 +233,6 @@ def _new_state(tx: Tx, conv: Conversation, language: str) -> BotState:
         last_question="",
         last_article=None,
         not_helpful=0,
+        stage="",
         updated_at=tx.now,
     )

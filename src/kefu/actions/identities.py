@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 
+from kefu.actions.sessions import VISITOR, revoke_sessions
 from kefu.actions.tx import Tx
 from kefu.db.tables import (
     AuthSession,
@@ -23,6 +24,7 @@ from kefu.domain.events import ContactMerged, ContactUpdated
 from kefu.domain.identities import EDITABLE, normalize_identity
 from kefu.domain.views import ContactView
 from kefu.queries.access import access_contact, require_role
+from kefu.queries.identities import is_verified
 from kefu.queries.views import load_contact_view
 
 MAX_IDENTITIES = 50
@@ -63,6 +65,7 @@ async def link_identity(
             kind=kind.value,
             value=value,
             contact_id=contact.id,
+            verified=False,  # what the agent typed (often what the customer said): a claim
             created_at=tx.now,
         )
     )
@@ -103,8 +106,16 @@ async def merge_contacts(
 
     Every conversation, identity, visitor session and customer message of the source moves to
     the target; the target's fields win, the source fills what the target lacks (attributes
-    key by key); the source's own fields are kept in ``contact_merges`` and its row deleted.
-    Idempotent: repeating a merge that happened returns the target and records nothing.
+    key by key, trusted and customer-written apart); the source's own fields are kept in
+    ``contact_merges`` and its row deleted. Idempotent: repeating a merge that happened
+    returns the target and records nothing.
+
+    A merge grants a contact's visitor sessions the other's history only when that contact
+    is verified (it holds a verified identity other than a visitor digest,
+    :func:`~kefu.queries.identities.is_verified`). A side that is not loses
+    its visitor sessions (revoked: ``session.revoked`` closes their sockets) and its visitor
+    identities (the browser's token no longer finds the contact), so whoever typed an address
+    into a chat must identify again: a claim may suggest a merge, never grant access.
     """
     require_role(actor, Role.supervisor)
     if target_id == source_id:
@@ -116,6 +127,9 @@ async def merge_contacts(
         if done is None or done.target_id != target.id:
             raise NotFound("contact not found")
         return Merged(await load_contact_view(tx.session, target), [], duplicate=True)
+    ws = tx.workspace_id
+    unverified = [c.id for c in (source, target) if not await is_verified(tx.session, ws, c.id)]
+    revoked = await _end_visitors(tx, unverified)
     moved = await _move_rows(tx, source.id, target.id)
     _absorb_fields(target, source)
     target.updated_at = tx.now
@@ -130,7 +144,9 @@ async def merge_contacts(
                 "email": source.email,
                 "phone": source.phone,
                 "attributes": dict(source.attributes),
+                "customer_attributes": dict(source.customer_attributes or {}),
                 "created_at": source.created_at.isoformat(),
+                "revoked_sessions": [str(s) for s in revoked],
             },
             created_at=tx.now,
         )
@@ -144,6 +160,25 @@ async def merge_contacts(
         contact_id=target.id,
     )
     return Merged(view, moved, duplicate=False)
+
+
+async def _end_visitors(tx: Tx, contact_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Revoke the visitor sessions of these contacts and drop their visitor identities."""
+    if not contact_ids:
+        return []
+    await tx.session.execute(
+        delete(ContactIdentity)
+        .where(
+            ContactIdentity.workspace_id == tx.workspace_id,
+            ContactIdentity.contact_id.in_(contact_ids),
+            ContactIdentity.kind == IdentityKind.visitor.value,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    ended: list[uuid.UUID] = []
+    for contact_id in contact_ids:
+        ended += await revoke_sessions(tx, contact_id=contact_id, kind=VISITOR)
+    return ended
 
 
 async def _move_rows(tx: Tx, source: uuid.UUID, target: uuid.UUID) -> list[uuid.UUID]:
@@ -191,6 +226,8 @@ def _absorb_fields(target: Contact, source: Contact) -> None:
     target.email = target.email or source.email
     target.phone = target.phone or source.phone
     target.attributes = {**source.attributes, **target.attributes}
+    claimed = {**(source.customer_attributes or {}), **(target.customer_attributes or {})}
+    target.customer_attributes = {k: v for k, v in claimed.items() if k not in target.attributes}
 
 
 def _editable(kind: IdentityKind, value: str) -> tuple[IdentityKind, str]:

@@ -27,6 +27,7 @@ from kefu.domain.enums import DeliveryState, MessageType, Role, Visibility
 from kefu.domain.errors import NotFound
 from kefu.domain.events import MessageDeliveryChanged
 from kefu.domain.inbound import Inbound, StoredFile, kefu_message_id
+from kefu.domain.payloads import Origin
 from kefu.domain.views import WindowView
 from kefu.domain.window import RULES, touch_window, window_open
 
@@ -79,7 +80,9 @@ async def ingest_inbound(
         kind, content, payload = await _content(tx, actor, conv, item, file, media_note)
         if item.answers is not None and payload is not None:
             payload = await _answered(tx, inbox_id, conv, item.answers, payload)
-        sent = await send_message(tx, actor, conv.id, content=content, type=kind, payload=payload)
+        sent = await send_message(
+            tx, actor, conv.id, content=content, type=kind, payload=payload, origin=Origin.channel
+        )
         receipt.message_id = sent.message.id
         for stored in item.files:
             await _attached(tx, actor, conv, stored)
@@ -180,7 +183,14 @@ async def _agent_message(
         actor = SystemActor(tx.workspace_id, name=f"{item.by_agent} (WeCom)"[:200])
     kind, content, payload = await _content(tx, actor, conv, item, file, note)
     await send_message(
-        tx, actor, conv.id, content=content, type=kind, payload=payload, delivered=True
+        tx,
+        actor,
+        conv.id,
+        content=content,
+        type=kind,
+        payload=payload,
+        delivered=True,
+        origin=Origin.channel,
     )
 
 

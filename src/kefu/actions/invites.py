@@ -21,6 +21,7 @@ from kefu.domain.errors import Conflict, NotFound
 from kefu.domain.ids import new_id
 from kefu.domain.views import AgentView
 from kefu.queries.access import access_team, require_role
+from kefu.security.passwords import PasswordHash
 
 INVITE_PREFIX = "kfi_"
 INVITE_LIFETIME = timedelta(days=3)
@@ -79,7 +80,7 @@ async def revoke_invite(tx: Tx, actor: Actor, invite_id: uuid.UUID) -> None:
     await tx.session.flush()
 
 
-async def accept_invite(tx: Tx, *, token: str, name: str, password_hash: str) -> AgentView:
+async def accept_invite(tx: Tx, *, token: str, name: str, password_hash: PasswordHash) -> AgentView:
     """Use an invite once. Unknown, used, revoked and expired invites all answer the same."""
     row = await tx.session.scalar(
         select(AgentInvite).where(

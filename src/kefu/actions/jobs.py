@@ -6,7 +6,8 @@ import asyncio
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -115,16 +116,29 @@ def _after(tx: Tx, job: Job, due: bool) -> None:
         return
     if due:
         tx.ring_workers = True
+    elif job.kind in TAKEN_AT_ONCE:
+        # Due in a moment (the bot waiting for a customer to finish): this process's workers
+        # look again then rather than at their next poll.
+        tx.after_commit.append(partial(_wake_later, (job.run_at - tx.now).total_seconds()))
     if _wake_workers not in tx.after_commit:
         tx.after_commit.append(_wake_workers)
 
 
-async def schedule_bot(tx: Tx, conversation_id: uuid.UUID) -> None:
+async def _wake_later(delay: float) -> None:
+    asyncio.get_running_loop().call_later(max(0.0, delay) + 0.01, wake_workers)
+
+
+async def schedule_bot(
+    tx: Tx, conversation_id: uuid.UUID, *, wait: timedelta | None = None
+) -> None:
     """Schedule the bot's turn in this transaction: one ``bot.run`` job per conversation,
-    rescheduled by every customer message until it runs."""
+    rescheduled by every customer message until it runs. ``wait``: run it that long after
+    this message (the customer may not have finished); each new message moves it again, and
+    one without a wait (a request for a person, a button) makes it due at once."""
     await enqueue_job(
         tx,
         "bot.run",
         {"conversation_id": str(conversation_id)},
+        run_at=tx.now + wait if wait else None,
         dedupe_key=f"bot:{conversation_id}",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,8 @@ from kefu.actions.jobs import schedule_bot
 from kefu.actions.notifications import mentioned_ids, notify_mentions
 from kefu.actions.routing import route_conversation
 from kefu.actions.tx import Tx
-from kefu.db.tables import Conversation, Message
+from kefu.bot.dialogue import asks_for_person
+from kefu.db.tables import BotSetting, Conversation, Message
 from kefu.domain.actors import Actor, AgentActor, CustomerActor, SystemActor
 from kefu.domain.enums import (
     ConversationStatus,
@@ -27,21 +29,10 @@ from kefu.domain.enums import (
 from kefu.domain.errors import Forbidden, InvalidInput
 from kefu.domain.events import MessageCreated
 from kefu.domain.ids import new_id
+from kefu.domain.payloads import Origin, check_payload
 from kefu.domain.views import MessageView
 from kefu.queries.access import access_conversation
 from kefu.queries.views import message_view
-
-CUSTOMER_TYPES = frozenset(
-    {
-        MessageType.text,
-        MessageType.image,
-        MessageType.file,
-        MessageType.audio,
-        MessageType.video,
-        MessageType.location,
-    }
-)
-
 
 ATTACHMENT_TYPES = frozenset(
     {MessageType.image, MessageType.file, MessageType.audio, MessageType.video}
@@ -69,8 +60,12 @@ async def send_message(
     payload: dict[str, Any] | None = None,
     client_msg_id: str | None = None,
     delivered: bool = False,
+    origin: Origin = Origin.client,
 ) -> Sent:
     """Append a message to a conversation at its next ``seq`` (a note: after the last one).
+
+    ``payload`` must fit the schema of ``type`` for the actor's sender kind
+    (:mod:`kefu.domain.payloads`); ``origin`` says whether a channel adapter produced it.
 
     ``delivered`` records a message the provider already delivered (written outside kefu, e.g.
     from the WeCom client): it is stored as sent, and no delivery job is written.
@@ -84,6 +79,7 @@ async def send_message(
     """
     conv = await access_conversation(tx.session, actor, conversation_id)
     _check_allowed(actor, type)
+    payload = check_payload(type, actor.sender_kind, payload, origin)
     if not content.strip() and type == MessageType.text:
         raise InvalidInput("a text message needs content", code="empty_message")
     mentions = mentioned_ids(payload) if type == MessageType.note else []
@@ -171,7 +167,7 @@ async def send_message(
     if key is not None:
         tx.scratch[key] = view
     if isinstance(actor, CustomerActor) and conv.status == ConversationStatus.bot:
-        await schedule_bot(tx, conv.id)
+        await schedule_bot(tx, conv.id, wait=await _bot_wait(tx, conv, content, payload))
     tx.emit(
         MessageCreated(
             message=view,
@@ -253,7 +249,18 @@ async def open_conversation(
 
 
 def _check_allowed(actor: Actor, type: MessageType) -> None:
-    if isinstance(actor, CustomerActor) and type not in CUSTOMER_TYPES:
-        raise InvalidInput(f"customers cannot send {type.value} messages", code="invalid_type")
     if isinstance(actor, SystemActor) and type == MessageType.note:
         raise Forbidden("notes are written by agents")
+
+
+async def _bot_wait(
+    tx: Tx, conv: Conversation, content: str, payload: dict[str, Any] | None
+) -> timedelta | None:
+    """How long the bot waits for the customer to go on after this message: the inbox's
+    setting, or not at all for a pressed button or a request for a person."""
+    if (payload or {}).get("button") is not None or asks_for_person(content):
+        return None
+    setting = await tx.session.get(BotSetting, (tx.workspace_id, conv.inbox_id))
+    if setting is None or not setting.wait_ms:
+        return None
+    return timedelta(milliseconds=setting.wait_ms)

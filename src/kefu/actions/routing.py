@@ -265,6 +265,7 @@ async def _apply_rules(tx: Tx, conv: Conversation, text: str | None) -> None:
             source=conv.source,
             language=conv.language,
             attributes=contact.attributes if contact is not None else {},
+            customer_attributes=(contact.customer_attributes or {}) if contact is not None else {},
         ),
         default_team_id=conv.team_id or (inbox.team_id if inbox is not None else None),
         priority=Priority(conv.priority),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kefu.actions.routing import backfill
 from kefu.actions.tx import Tx
-from kefu.db.tables import RoutingSettings, Team
+from kefu.db.tables import Inbox, RoutingSettings, Team
 from kefu.domain.actors import Actor
 from kefu.domain.enums import Role
 from kefu.domain.errors import NotFound
@@ -42,19 +42,15 @@ async def set_team_routing(
 
 
 async def set_routing_rules(tx: Tx, actor: Actor, rules: RoutingRules) -> RoutingRules:
-    """Replace the workspace's routing rules (they apply to conversations routed from now)."""
+    """Replace the workspace's routing rules (they apply to conversations routed from now).
+    A team or inbox a rule names must be of this workspace: else 404, nothing stored."""
     require_role(actor, Role.admin)
-    named = {r.team_id for r in rules.rules if r.team_id is not None}
-    if named:
-        found = set(
-            (
-                await tx.session.execute(
-                    select(Team.id).where(Team.workspace_id == tx.workspace_id, Team.id.in_(named))
-                )
-            ).scalars()
-        )
-        if found != named:
-            raise NotFound("team not found")
+    teams = {r.team_id for r in rules.rules if r.team_id is not None}
+    if teams and await _found(tx, Team, teams) != teams:
+        raise NotFound("team not found")
+    inboxes = {r.match.inbox_id for r in rules.rules if r.match.inbox_id is not None}
+    if inboxes and await _found(tx, Inbox, inboxes) != inboxes:
+        raise NotFound("inbox not found")
     row = await tx.session.get(RoutingSettings, tx.workspace_id)
     stored = [r.model_dump(mode="json") for r in rules.rules]
     if row is None:
@@ -66,3 +62,11 @@ async def set_routing_rules(tx: Tx, actor: Actor, rules: RoutingRules) -> Routin
     await tx.session.flush()
     tx.emit(RoutingRulesUpdated(rules=rules.rules))
     return rules
+
+
+async def _found(tx: Tx, table: type[Team] | type[Inbox], ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``ids`` are rows of ``table`` in this workspace."""
+    rows = await tx.session.execute(
+        select(table.id).where(table.workspace_id == tx.workspace_id, table.id.in_(ids))
+    )
+    return set(rows.scalars())

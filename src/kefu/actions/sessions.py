@@ -66,12 +66,14 @@ async def revoke_sessions(
     *,
     session_id: uuid.UUID | None = None,
     agent_id: uuid.UUID | None = None,
+    contact_id: uuid.UUID | None = None,
     keep: uuid.UUID | None = None,
     kind: str | None = None,
 ) -> list[uuid.UUID]:
-    """End one session, or every session of an agent but ``keep``; their sockets close."""
-    if session_id is None and agent_id is None:
-        raise ValueError("name a session or an agent")
+    """End one session, or every session of an agent or a contact but ``keep``; their
+    sockets close."""
+    if session_id is None and agent_id is None and contact_id is None:
+        raise ValueError("name a session, an agent or a contact")
     stmt = update(AuthSession).where(
         AuthSession.workspace_id == tx.workspace_id, AuthSession.revoked_at.is_(None)
     )
@@ -79,6 +81,8 @@ async def revoke_sessions(
         stmt = stmt.where(AuthSession.id == session_id)
     if agent_id is not None:
         stmt = stmt.where(AuthSession.agent_id == agent_id)
+    if contact_id is not None:
+        stmt = stmt.where(AuthSession.contact_id == contact_id)
     if keep is not None:
         stmt = stmt.where(AuthSession.id != keep)
     if kind is not None:

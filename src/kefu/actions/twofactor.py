@@ -21,12 +21,12 @@ from datetime import timedelta
 import pyotp
 from sqlalchemy import select
 
-from kefu.actions.sessions import AGENT_SESSION, Issued, open_session
+from kefu.actions.sessions import AGENT_SESSION, Issued, open_session, revoke_sessions
 from kefu.actions.tx import Tx
 from kefu.db.tables import Agent, SecondFactor
 from kefu.domain.actors import Actor
 from kefu.domain.enums import Role
-from kefu.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from kefu.domain.errors import Conflict, NotFound, Unauthenticated
 from kefu.queries.access import access_agent, require_role
 from kefu.security.sealing import SecretBox
 
@@ -80,17 +80,20 @@ async def begin_totp(tx: Tx, actor: Actor, *, box: SecretBox) -> Enrolment:
 
 
 async def confirm_totp(tx: Tx, actor: Actor, *, code: str, box: SecretBox) -> list[str]:
-    """Turn two-factor sign-in on with a first valid code; returns the recovery codes."""
+    """Turn two-factor sign-in on with a first valid code; returns the recovery codes.
+    Every other session and API token of the agent ends (their sockets close): whoever
+    signed in with the password alone before is signed out; the session that did this stays."""
     me = require_role(actor, Role.agent)
     row = await tx.session.get(SecondFactor, (tx.workspace_id, me.agent_id))
     if row is None or row.confirmed_at is not None:
         raise Conflict("start enrolment first", code="totp_not_pending")
     if not _accept_totp(row, code, tx.now.timestamp(), box):
-        raise InvalidInput("the code is wrong or too old", code="bad_otp")
+        raise Unauthenticated("the two-factor code is wrong or too old", code="bad_otp")
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
     row.recovery_hashes = [_digest(c) for c in codes]
     row.confirmed_at = tx.now
     await tx.session.flush()
+    await revoke_sessions(tx, agent_id=me.agent_id, keep=me.session_id)
     return codes
 
 

@@ -14,13 +14,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from kefu.actions.attachments import payload_of, record_attachment
 from kefu.api.deps import CurrentAgent, CurrentCustomer, KefuDep, ReadSession
+from kefu.api.errors import RATE_LIMITED
 from kefu.attachments.ingest import Limits, check_and_store, discard
 from kefu.attachments.names import content_disposition
 from kefu.attachments.signing import FileRef, Variant, expiry, signed_path, verify
 from kefu.db.tables import Attachment
 from kefu.domain.actors import Actor
 from kefu.domain.attachments import AttachmentKind, AttachmentView
-from kefu.domain.errors import InvalidInput, KefuError, NotFound, RateLimited
+from kefu.domain.errors import InvalidInput, KefuError, NotFound
 from kefu.queries.access import access_conversation
 from kefu.queries.attachments import access_attachment, get_attachment
 from kefu.runtime import Kefu
@@ -78,8 +79,12 @@ async def upload(
     """Check the caller first (rate, conversation), then read the body, check and store the
     file, and only then write the row; a row that cannot be written takes its file with it."""
     limit = kefu.settings.uploads_per_minute
-    if not await kefu.limiter.hit(f"upload:{actor.sender_kind}:{actor.sender_id}", limit, 60):
-        raise RateLimited("too many uploads; try again in a minute")
+    await kefu.limiter.require(
+        f"upload:{actor.sender_kind}:{actor.sender_id}",
+        limit,
+        60,
+        "too many uploads; try again in a minute",
+    )
     async with kefu.db.read() as session:
         await access_conversation(session, actor, conversation_id)
     async with request.form(max_files=1, max_fields=0) as form:
@@ -103,7 +108,11 @@ async def upload(
 
 
 @client_router.post(
-    UPLOAD_PATH, response_model=AttachmentView, status_code=201, openapi_extra=_UPLOAD_DOC
+    UPLOAD_PATH,
+    response_model=AttachmentView,
+    status_code=201,
+    openapi_extra=_UPLOAD_DOC,
+    responses=RATE_LIMITED,
 )
 async def customer_upload(
     conversation_id: uuid.UUID, request: Request, me: CurrentCustomer, kefu: KefuDep
@@ -112,7 +121,11 @@ async def customer_upload(
 
 
 @agent_router.post(
-    UPLOAD_PATH, response_model=AttachmentView, status_code=201, openapi_extra=_UPLOAD_DOC
+    UPLOAD_PATH,
+    response_model=AttachmentView,
+    status_code=201,
+    openapi_extra=_UPLOAD_DOC,
+    responses=RATE_LIMITED,
 )
 async def agent_upload(
     conversation_id: uuid.UUID, request: Request, me: CurrentAgent, kefu: KefuDep

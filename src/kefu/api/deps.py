@@ -13,6 +13,7 @@ from kefu.domain.actors import AgentActor, CustomerActor
 from kefu.domain.errors import Forbidden, Unauthenticated
 from kefu.runtime import Kefu
 from kefu.security.principals import Principal, principal_for_token
+from kefu.security.ratelimit import address_key
 
 SESSION_COOKIE = "kefu_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -32,6 +33,13 @@ async def read_session(kefu: KefuDep) -> AsyncIterator[AsyncSession]:
 
 
 ReadSession = Annotated[AsyncSession, Depends(read_session)]
+
+
+def client_ip(conn: HTTPConnection) -> str:
+    """The peer's address, which uvicorn takes from ``X-Forwarded-For`` only when the peer is a
+    proxy listed in ``KEFU_FORWARDED_ALLOW_IPS``; as a per-address limit counts it (an IPv6
+    address by its /64)."""
+    return address_key(conn.client.host) if conn.client else "unknown"
 
 
 def origin_allowed(conn: HTTPConnection, kefu: Kefu, extra: list[str] | None = None) -> bool:

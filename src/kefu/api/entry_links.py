@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from kefu.actions.entry_links import create_entry_link, delete_entry_link
+from kefu.api.contract import error_responses
 from kefu.api.deps import CurrentAgent, KefuDep, ReadSession
 from kefu.api.schemas import Strict
 from kefu.domain.enums import Role
@@ -85,7 +86,7 @@ async def entry_links(
     return EntryLinkList(items=[_out(base, inbox.key, link) for link in links])
 
 
-@router.post(PATH, response_model=EntryLinkOut, status_code=201)
+@router.post(PATH, response_model=EntryLinkOut, status_code=201, responses=error_responses(502))
 async def new_entry_link(
     inbox_id: uuid.UUID, body: EntryLinkIn, me: CurrentAgent, request: Request, kefu: KefuDep
 ) -> EntryLinkOut:

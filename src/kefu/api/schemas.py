@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from kefu.domain.enums import ChannelKind, ConversationStatus, MessageType, Priority, Role
+from kefu.domain.numbers import BoundedInt
 from kefu.domain.routing import Skill
 from kefu.domain.text import (
+    JSON_INTEGER,
     Attributes,
     Body,
     ClientMsgId,
     Email,
+    Integer,
     Language,
     Name,
     Password,
@@ -23,9 +28,17 @@ from kefu.domain.text import (
     Tag,
 )
 from kefu.domain.views import AgentView, ContactView, ConversationView, MessageView
+from kefu.queries.conversations import CURSOR_RE
+
+# A page cursor as the last page gave it. The route checks the pattern itself (an invalid one
+# is a 422 ``invalid_cursor``); the schema states it.
+Cursor = Annotated[str | None, Query(max_length=300, json_schema_extra={"pattern": CURSOR_RE})]
 
 
 class Strict(BaseModel):
+    """Unknown fields refused. Numbers and booleans are declared ``Integer``/``StrictBool``:
+    ``"3"``, ``0`` or ``"yes"`` are not what the schema says, so they are refused too."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -73,7 +86,7 @@ class AgentCreateIn(Strict):
     name: Name
     password: Password
     role: Role = Role.agent
-    capacity: int = Field(default=20, ge=0, le=200)
+    capacity: Integer = Field(default=20, ge=0, le=200)
     languages: list[Language] = Field(default_factory=list, max_length=20)
     team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
 
@@ -81,10 +94,10 @@ class AgentCreateIn(Strict):
 class AgentUpdateIn(Strict):
     name: Name | None = None
     role: Role | None = None
-    capacity: int | None = Field(default=None, ge=0, le=200)
+    capacity: Annotated[int, Field(ge=0, le=200), JSON_INTEGER] | None = None
     languages: list[Language] | None = Field(default=None, max_length=20)
     skills: list[Skill] | None = Field(default=None, max_length=20)
-    active: bool | None = None
+    active: StrictBool | None = None
     team_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
 
 
@@ -102,7 +115,7 @@ class InboxIn(Strict):
     name: Name
     channel: ChannelKind = ChannelKind.web
     team_id: uuid.UUID | None = None
-    require_identity: bool = False
+    require_identity: StrictBool = False
     allowed_origins: list[ShortText] = Field(default_factory=list, max_length=50)
     greeting: Body | None = None
 
@@ -138,7 +151,7 @@ class PriorityIn(Strict):
 
 
 class ReadIn(Strict):
-    seq: int = Field(ge=0)
+    seq: Annotated[BoundedInt, JSON_INTEGER]
 
 
 class ReadOut(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
-from kefu.api.deps import KefuDep
+from kefu.api.deps import KefuDep, client_ip
 from kefu.domain.public_ids import parse_public_id
 from kefu.queries.verify import PublicAgent, get_public_agent
 
@@ -80,11 +80,13 @@ async def verify_page(
 ) -> HTMLResponse:
     language = pick_language(request, lang)
     t = TEXT[language]
-    status, result = 200, ""
+    status, result, retry = 200, "", {}
     if id is not None and id.strip():
         limit = kefu.settings.verify_per_minute
-        if not await kefu.limiter.hit(f"verify:ip:{_client_ip(request)}", limit, 60):
+        verdict = await kefu.limiter.hit(f"verify:ip:{client_ip(request)}", limit, 60)
+        if not verdict.allowed:
             status, result = 429, _note("bad", t["limited"])
+            retry = {"retry-after": str(verdict.retry_after)}
         elif (public_id := parse_public_id(id)) is None:
             status, result = 200, _note("bad", t["invalid"])
         else:
@@ -99,12 +101,9 @@ async def verify_page(
             "x-content-type-options": "nosniff",
             "referrer-policy": "no-referrer",
             "cache-control": "no-store",
-        },
+        }
+        | retry,
     )
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _found(t: dict[str, str], agent: PublicAgent) -> str:

@@ -49,6 +49,7 @@ def signed_path(secret: str, ref: FileRef, expires: int) -> str:
 def verify(secret: str, ref: FileRef, expires: int, sig: str, now: float | None = None) -> None:
     """A forged and an expired link get the same answer (404 ``link_invalid``), so neither
     tells more than the other."""
-    good = hmac.compare_digest(_sig(secret, ref, expires), sig)
+    # Bytes, not str: ``compare_digest`` refuses (TypeError) a str with non-ASCII characters.
+    good = hmac.compare_digest(_sig(secret, ref, expires).encode(), sig.encode(errors="replace"))
     if not good or expires < (now if now is not None else time.time()):
         raise NotFound("file not found or link expired", code="link_invalid")

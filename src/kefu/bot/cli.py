@@ -56,6 +56,58 @@ def run_eval(
     return 0
 
 
+def run_simulate(
+    kb_path: Path,
+    conversations: Path,
+    backend: str,
+    as_json: bool,
+    model: str | None = None,
+    failures: bool = False,
+) -> int:
+    """``kefu bot simulate``; returns the process exit code (0 ok, 2 bad input)."""
+    from kefu.bot.kbcsv import CsvError
+    from kefu.bot.simulate import ScriptError, read_scripts, simulate
+
+    err = Console(stderr=True)
+    if backend not in BACKENDS:
+        err.print(f"unknown backend {backend!r}: choose tfidf or embeddings", markup=False)
+        return 2
+    try:
+        scripts = read_scripts(conversations)
+        kb = kb_path.read_text(encoding="utf-8-sig")
+    except (ScriptError, OSError, UnicodeDecodeError) as exc:
+        err.print(str(exc), markup=False)
+        return 2
+    with Progress(
+        TextColumn("conversations"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("play", total=len(scripts))
+        try:
+            tally = simulate(kb, scripts, backend, model=model, progress=lambda: bar.advance(task))
+        except (CsvError, ValueError) as exc:
+            err.print(f"cannot build the knowledge base: {exc}", markup=False)
+            return 2
+    report = tally.as_dict(backend, failures=failures)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        table = Table(title=f"kefu bot simulate ({backend})")
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        for key, value in report.items():
+            if key != "failures":
+                table.add_row(key, str(value))
+        Console().print(table)
+        for f in report.get("failures", []):
+            Console().print(json.dumps(f, ensure_ascii=False), markup=False)
+    return 0
+
+
 def _run(
     err: Console,
     kb_path: Path,

@@ -10,13 +10,14 @@ meanwhile.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
 
 from kefu.actions.bot import Turn, bot_turn, greet, take_turn
-from kefu.bot.dialogue import Answer, Memory, decide, language_of
+from kefu.bot.dialogue import Answer, Memory, decide, language_of, question_of
 from kefu.bot.models import BotModels, Trained, articles_stamp
 from kefu.bot.texts import text
 from kefu.db.tables import BotSetting, BotState, Conversation, KbArticle, Message
@@ -24,6 +25,7 @@ from kefu.domain.actors import BotActor
 from kefu.domain.bot import MAX_MENU, BotSettingsView
 from kefu.domain.enums import ConversationStatus, SenderKind
 from kefu.domain.kb import ArticleView
+from kefu.domain.languages import pick, rank
 from kefu.queries.access import access_conversation
 from kefu.queries.bot import settings_view
 from kefu.queries.kb import list_articles
@@ -73,9 +75,9 @@ async def _answer_in_write(tx: Tx, *, models: BotModels, conversation_id: uuid.U
     trained = models.ready(ws, (messages[0].articles, messages[0].articles_changed))
     if trained is None:
         return False
-    memory = Memory(state.last_question, state.last_article, state.not_helpful)
-    for message in messages:
-        turn = _turn(trained, message, memory, state.language)
+    memory = _memory(state)
+    for group in turns(messages):
+        turn = _turn(trained, group, memory, state.language)
         if not await take_turn(tx, actor, conv, state, turn):
             break  # handed off
         memory = turn.memory
@@ -111,20 +113,20 @@ async def _run_apart(kefu: Kefu, ws: uuid.UUID, conv_id: uuid.UUID) -> None:
                 actor=actor,
                 conversation_id=conv_id,
                 language=language,
-                welcome=settings.welcome.get(language) or text("welcome", language),
+                welcome=pick(settings.welcome, language) or text("welcome", language),
                 menu=_menu({str(a.id): a for a in articles}, settings, language),
             ),
             conversations=[conv_id],
         )
-        memory, language = Memory(), language
+        memory, greeted = Memory(), True
     else:
-        memory = Memory(state.last_question, state.last_article, state.not_helpful)
-        language = state.language
+        memory, language, greeted = _memory(state), state.language, False
     if not messages:
         return
     trained = await kefu.bot_models.current(ws, stamp)
-    for message in messages:
-        turn = _turn(trained, message, memory, language)
+    for group in turns(messages):
+        turn = _turn(trained, group, memory, language, greeted=greeted)
+        greeted = False
         done = await kefu.write(
             ws,
             partial(bot_turn, actor=actor, conversation_id=conv_id, turn=turn),
@@ -135,15 +137,37 @@ async def _run_apart(kefu: Kefu, ws: uuid.UUID, conv_id: uuid.UUID) -> None:
         memory = turn.memory
 
 
-def _turn(trained: Trained, message: Any, memory: Memory, language: str) -> Turn:
-    """``message``: an unhandled message's row (seq, content, payload)."""
-    button = _button(message.payload)
+def turns(messages: Sequence[Any]) -> list[list[Any]]:
+    """The customer's unhandled messages as turns: the texts sent in a row make one turn (a
+    question sent in pieces is one question); a pressed button is a turn of its own."""
+    out: list[list[Any]] = []
+    for message in messages:
+        pressed = _button(message.payload) is not None
+        if pressed or not out or _button(out[-1][-1].payload) is not None:
+            out.append([message])
+        else:
+            out[-1].append(message)
+    return out
+
+
+def _memory(state: BotState) -> Memory:
+    return Memory(state.last_question, state.last_article, state.not_helpful, state.stage)
+
+
+def _turn(
+    trained: Trained, group: Sequence[Any], memory: Memory, language: str, *, greeted: bool = False
+) -> Turn:
+    """``group``: one turn's unhandled message rows (seq, content, payload)."""
+    last = group[-1]
+    button = _button(last.payload)
+    texts = [m.content for m in group]
     match = None
     if button is None and trained.model is not None:
-        match = trained.model.match(message.content)
-    decision, after = decide(message.content, button, memory, match)
+        question, _ = question_of(texts)
+        match = trained.model.match(question) if question else None
+    decision, after = decide(texts, button, memory, match, greeted=greeted)
     article = trained.articles.get(decision.article) if isinstance(decision, Answer) else None
-    return Turn(message.seq, decision, after, language, article)
+    return Turn(last.seq, decision, after, language, article)
 
 
 def _button(payload: dict[str, Any] | None) -> str | None:
@@ -156,10 +180,12 @@ def _button(payload: dict[str, Any] | None) -> str | None:
 def _menu(
     articles: dict[str, ArticleView], settings: BotSettingsView, language: str
 ) -> list[ArticleView]:
-    chosen = settings.menu.get(language)
+    chosen = pick(settings.menu, language)
     if chosen:
         return [a for i in chosen if (a := articles.get(str(i))) is not None]
-    same = [a for a in articles.values() if a.language.split("-")[0] == language]
+    ranked = [(r, a) for a in articles.values() if (r := rank(a.language, language)) is not None]
+    best = min((r for r, _ in ranked), default=None)
+    same = [a for r, a in ranked if r == best]
     return sorted(same, key=lambda a: (a.category, a.title))[:MAX_MENU]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kefu.domain.languages import pick
+
 LANGUAGES = ("en", "zh", "ja")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -28,6 +30,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "抱歉没能帮到您。能换个说法描述一下您的问题吗？",
         "ja": "申し訳ありません。別の言い方でもう一度お聞かせいただけますか？",
     },
+    "greet": {
+        "en": "Hi! What can I help you with?",
+        "zh": "您好！请问有什么可以帮您？",
+        "ja": "こんにちは。どのようなご用件でしょうか？",
+    },
+    "close_answered": {
+        "en": "You're welcome! Glad I could help. Write again any time.",
+        "zh": "不客气，很高兴能帮到您！有需要随时再找我们。",
+        "ja": "どういたしまして。お役に立ててよかったです。またいつでもどうぞ。",
+    },
+    "close": {
+        "en": "You're welcome! Write any time you need something, or ask for a person.",
+        "zh": "不客气！有问题随时可以问我，也可以随时转人工。",
+        "ja": "どういたしまして。ご用の際はいつでもどうぞ。担当者にもおつなぎできます。",
+    },
+    "prompt": {
+        "en": "What can I help you with? Type your question, or ask for a person.",
+        "zh": "请问有什么可以帮您？请直接输入您的问题，或者转人工。",
+        "ja": "ご質問をどうぞ。担当者と話したい場合もお知らせください。",
+    },
     "handoff": {
         "en": "I'm passing you to a person now. You're in the queue, and the next free agent "
         "will answer you right here. You can keep writing in the meantime.",
@@ -40,4 +62,4 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def text(key: str, language: str) -> str:
     table = TEXTS[key]
-    return table.get(language.split("-")[0], table["en"])
+    return pick(table, language) or table["en"]

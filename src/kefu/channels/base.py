@@ -62,6 +62,11 @@ class Parsed:
     # The provider only announced that items wait to be fetched (WeCom kf): what the pull
     # needs from the announcement (e.g. its short-lived token).
     pull: Mapping[str, str] | None = None
+    # What names this signed request (e.g. timestamp, nonce and signature) when the signature
+    # does not cover the body: the hook refuses the same name with another body for
+    # ``once_seconds`` (as long as the provider's timestamp stays acceptable).
+    once: str | None = None
+    once_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from kefu.channels.base import (
 )
 from kefu.channels.http import unreachable
 from kefu.channels.wechat_api import (
+    MAX_SKEW,
     SUCCESS,
     _with_token,
     check_fresh,
@@ -86,7 +87,15 @@ class WeChatOAAdapter:
         elif mode == "safe":
             raise BadSignature("this inbox accepts only encrypted messages")
         item = parse_message(root)
-        return Parsed(SUCCESS, (item,) if item is not None else ())
+        # A query is valid for any body (plaintext signs only token, timestamp and nonce) for as
+        # long as its timestamp is fresh: the hook takes one body per signed query.
+        signed = q.get("msg_signature") if q.get("encrypt_type") == "aes" else q.get("signature")
+        return Parsed(
+            SUCCESS,
+            (item,) if item is not None else (),
+            once=f"{timestamp}:{nonce}:{signed}",
+            once_seconds=2 * MAX_SKEW,
+        )
 
     def _decrypt(
         self,

@@ -35,7 +35,13 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+# hide_parameters: a failed statement's error (and so its log entry) names no bound values,
+# which may be tokens, hashes or customers' text.
+_JSON = {
+    "json_serializer": _json_dumps,
+    "json_deserializer": orjson.loads,
+    "hide_parameters": True,
+}
 
 
 # SQLite copies the write-ahead log back into the database file (a checkpoint) inside the COMMIT

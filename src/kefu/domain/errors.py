@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -12,12 +13,20 @@ class KefuError(Exception):
     status: int = 400
     ws_close: int = 1008
 
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.details = details
+        self.headers: Mapping[str, str] = headers or {}
 
     def body(self) -> dict[str, Any]:
         err: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -63,9 +72,16 @@ class UnsupportedType(KefuError):
 
 
 class RateLimited(KefuError):
+    """``429 rate_limited`` with ``Retry-After``: the whole seconds until trying again may
+    succeed (the end of the counting window, or of a hold)."""
+
     code = "rate_limited"
     status = 429
     ws_close = 1008
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, code=code, headers={"retry-after": str(self.retry_after)})
 
 
 class Unavailable(KefuError):
@@ -75,4 +91,7 @@ class Unavailable(KefuError):
     code = "unavailable"
     status = 503
     ws_close = 1013
-    retry_after = 2
+
+    def __init__(self, message: str, *, retry_after: int = 2, code: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, code=code, headers={"retry-after": str(self.retry_after)})

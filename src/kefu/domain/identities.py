@@ -19,6 +19,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 EDITABLE = frozenset(IdentityKind) - {IdentityKind.visitor}
 
 
+def proves(kind: IdentityKind) -> bool:
+    """Whether an identity of ``kind`` that a channel or a signed claim gives is verified:
+    every kind but a visitor digest, which proves a browser, not who uses it."""
+    return kind != IdentityKind.visitor
+
+
 def normalize_email(value: str) -> str:
     """Lower-cased, trimmed; :class:`InvalidInput` unless it looks like ``local@domain``."""
     email = unicodedata.normalize("NFC", value.strip()).lower()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated
 
 import nh3
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+
+from kefu.domain.languages import canonical
+from kefu.domain.text import LANGUAGE_RE, LINE_CONTROLS, WHITESPACE, MultiLine, OneLine
 
 MAX_QUESTIONS = 200
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+# One line holding a character other than whitespace as str.split() sees it (what collapsing
+# whitespace leaves): the schema's side of OneLine with a minimum length.
+NOT_BLANK = f"^[^{LINE_CONTROLS}]*[^{WHITESPACE}{LINE_CONTROLS}][^{LINE_CONTROLS}]*$"
 
 # What an answer may hold: rich text, links and images. Everything else is removed.
 ANSWER_TAGS = frozenset(
@@ -50,21 +54,15 @@ def sanitise_answer(html: str) -> str:
     )
 
 
-def _one_line(value: str) -> str:
-    return " ".join(value.split())
-
-
 def _language(value: str) -> str:
-    if not LANGUAGE.match(value):
-        raise ValueError("a language tag like en, zh-CN or ja")
-    return value
+    """The tag in canonical form (``zh-cn``, ``zh-Hans`` → ``zh-CN``)."""
+    return canonical(value)
 
 
-Line = Annotated[str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=200)]
-Question = Annotated[
-    str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=500)
-]
-Tag = Annotated[str, AfterValidator(_one_line), StringConstraints(min_length=1, max_length=64)]
+Language = Annotated[str, StringConstraints(pattern=LANGUAGE_RE), AfterValidator(_language)]
+Line = Annotated[OneLine, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK)]
+Question = Annotated[OneLine, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK)]
+Tag = Annotated[OneLine, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK)]
 
 
 class ArticleInput(BaseModel):
@@ -73,12 +71,12 @@ class ArticleInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Line
-    answer: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    answer: Annotated[MultiLine, StringConstraints(max_length=20_000)] = ""
     questions: Annotated[list[Question], Field(max_length=MAX_QUESTIONS)] = []
-    language: Annotated[str, StringConstraints(max_length=16), AfterValidator(_language)] = "en"
+    language: Language = "en"
     category: Line
     tags: Annotated[list[Tag], Field(max_length=20)] = []
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class ArticleView(BaseModel):

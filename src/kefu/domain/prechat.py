@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -25,27 +26,32 @@ from pydantic import (
 )
 
 from kefu.domain.errors import InvalidInput
-from kefu.domain.text import Email, Name, ShortText
+from kefu.domain.languages import LanguageTagError, canonical
+from kefu.domain.text import Email, Language, Name, ShortText
 
 MAX_FIELDS = 20
 MAX_OPTIONS = 50
 FieldType = Literal["text", "textarea", "email", "phone", "number", "select", "checkbox"]
 #: Keys that fill the contact's own fields, and the only type each may have.
 BUILT_IN: dict[str, FieldType] = {"name": "text", "email": "email", "phone": "phone"}
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-.]{2,30}$")
 _TEXTAREA_MAX = 1000
 
 
 def _labels(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        if len(key) > 16 or not _LANGUAGE.match(key):
-            raise ValueError(f"labels are keyed by a language tag like en, zh-CN or ja: {key!r}")
-    return value
+    out: dict[str, str] = {}
+    for key, label in value.items():
+        try:
+            out[canonical(key)] = label  # zh-cn, zh-Hans → zh-CN: the widget's own tags
+        except LanguageTagError:
+            raise ValueError(
+                f"labels are keyed by a language tag like en, zh-CN or ja: {key!r}"
+            ) from None
+    return out
 
 
 Labels = Annotated[
-    dict[str, Annotated[ShortText, StringConstraints(min_length=1, max_length=200)]],
+    dict[Language, Annotated[Name, StringConstraints(min_length=1, max_length=200)]],
     Field(min_length=1, max_length=20),
     AfterValidator(_labels),
 ]
@@ -66,7 +72,7 @@ class PrechatField(_Model):
 
     key: FieldKey
     type: FieldType = "text"
-    required: bool = False
+    required: StrictBool = False
     label: Labels
     options: list[PrechatOption] = Field(default_factory=list, max_length=MAX_OPTIONS)
 

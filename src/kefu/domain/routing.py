@@ -7,18 +7,32 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+)
 
 from kefu.domain.enums import Priority
+from kefu.domain.numbers import JsonInt
+from kefu.domain.text import JSON_INTEGER
 
 Skill = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
 LanguageCode = Annotated[str, Field(min_length=2, max_length=3, pattern=r"^[a-z]{2,3}$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_RULES = 100
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 class _Plain(BaseModel):
@@ -36,38 +50,42 @@ class AwayPolicy(StrEnum):
 
 
 class OpenSpan(_Plain):
-    """One opening span of a day, local time: ``start`` included, ``end`` excluded."""
+    """One opening span of a day, local time: ``start`` included, ``end`` excluded. A span
+    whose ``end`` is not after its ``start`` runs past midnight into the next day (22:00 to
+    06:00, a night shift; 09:00 to 09:00, around the clock)."""
 
-    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    end: str = Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    end: str = Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> OpenSpan:
-        if self.end <= self.start:
-            raise ValueError("a span ends after it starts")
-        return self
+    @property
+    def overnight(self) -> bool:
+        return self.end != "24:00" and self.end <= self.start
+
+
+# An IANA zone name the server knows: /openapi.json lists them (``kefu.api.contract``); the
+# list depends on the installed time zone data, so event schemas only name the format.
+TIME_ZONE_FORMAT = "iana-time-zone"
+TimeZone = Annotated[
+    str, Field(min_length=1, max_length=64, json_schema_extra={"format": TIME_ZONE_FORMAT})
+]
+
+
+def known_time_zones() -> list[str]:
+    return sorted(_known_zones())
 
 
 class BusinessHours(_Plain):
-    time_zone: str = Field(min_length=1, max_length=64)
-    weekly: dict[Weekday, list[OpenSpan]] = Field(default_factory=dict)
+    time_zone: TimeZone  # an IANA zone name the server knows (the schema lists them)
+    weekly: dict[Weekday, Annotated[list[OpenSpan], Field(max_length=8)]] = Field(
+        default_factory=dict
+    )
     holidays: list[date] = Field(default_factory=list, max_length=400)
 
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("unknown time zone") from exc
-        return value
-
-    @field_validator("weekly")
-    @classmethod
-    def _bounded(cls, value: dict[Weekday, list[OpenSpan]]) -> dict[Weekday, list[OpenSpan]]:
-        for spans in value.values():
-            if len(spans) > 8:
-                raise ValueError("at most 8 spans a day")
+        if value not in _known_zones():
+            raise ValueError("unknown time zone")
         return value
 
 
@@ -79,7 +97,9 @@ class TeamRouting(_Plain):
     business_hours: BusinessHours | None = None  # None: always open
     skills: list[Skill] = Field(default_factory=list, max_length=20)
     languages: list[LanguageCode] = Field(default_factory=list, max_length=20)
-    sla_first_response_seconds: int | None = Field(default=None, ge=10, le=30 * 86400)
+    sla_first_response_seconds: Annotated[int, Field(ge=10, le=30 * 86400), JSON_INTEGER] | None = (
+        None
+    )
 
 
 class RuleMatch(_Plain):
@@ -90,14 +110,11 @@ class RuleMatch(_Plain):
     language: LanguageCode | None = None
     attribute: str | None = Field(default=None, min_length=1, max_length=64)
     # The attribute's value must equal this (a missing attribute never matches).
-    value: str | int | bool | None = None
-
-    @field_validator("value")
-    @classmethod
-    def _short(cls, value: str | int | bool | None) -> str | int | bool | None:
-        if isinstance(value, str) and len(value) > 200:
-            raise ValueError("at most 200 characters")
-        return value
+    value: Annotated[str, Field(max_length=200)] | StrictBool | JsonInt | None = None
+    # Attributes are those agents and the admin API set (trusted). True: an attribute the
+    # customer wrote (client API, pre-chat form) counts too, when no trusted one has the key.
+    # Anyone can type anything there: opt in only for what routing may trust a stranger on.
+    match_customer_attributes: StrictBool = False
 
 
 class RoutingRule(_Plain):
@@ -106,7 +123,7 @@ class RoutingRule(_Plain):
     team_id: uuid.UUID | None = None  # None: keep the team chosen so far
     priority: Priority | None = None  # raise the conversation to this priority
     skills: list[Skill] = Field(default_factory=list, max_length=10)
-    stop: bool = True  # stop at the first matching rule (False: go on, e.g. a VIP flag)
+    stop: StrictBool = True  # stop at the first matching rule (False: go on, e.g. a VIP flag)
 
 
 class RoutingRules(_Plain):

@@ -82,6 +82,8 @@ class InboxView(View):
 class IdentityView(View):
     kind: IdentityKind
     value: str
+    # Proven by a channel or a signed identity claim; false: linked by hand, so only a claim.
+    verified: bool = False
 
 
 class ContactView(View):
@@ -90,16 +92,30 @@ class ContactView(View):
     email: str | None
     phone: str | None
     identities: list[IdentityView]
+    # Trusted: written by agents or the admin API. Routing rules match these.
     attributes: dict[str, Any]
     created_at: datetime
+    # Written by the customer (client API, pre-chat form): claims, shown apart.
+    customer_attributes: dict[str, Any] = {}
+
+
+class MergeClaim(View):
+    """One contact's hold on a suggestion's address or number: ``verified`` when the contact
+    has it as a verified identity, false when it was only typed (a contact field, or an
+    identity linked by hand)."""
+
+    contact_id: uuid.UUID
+    verified: bool
 
 
 class MergeSuggestion(View):
-    """Contacts that share an email address or phone number: probably one person."""
+    """Contacts that share an email address or phone number: probably one person. Merging
+    on an unverified claim ends that contact's visitor sessions (docs/security.md)."""
 
     kind: IdentityKind
     value: str
     contacts: list[ContactView]
+    claims: list[MergeClaim] = []
 
 
 class WindowView(View):

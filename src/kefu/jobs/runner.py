@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
+import httpx
 from sqlalchemy import Table, bindparam, or_, select, update
 
 from kefu.actions.channels import prune_receipts
@@ -31,12 +32,15 @@ from kefu.actions.retention import prune_events
 from kefu.actions.sla import SLA_CHECK, check_sla
 from kefu.actions.tx import Tx
 from kefu.bot.runner import run_bot
+from kefu.channels.base import DeliveryFailed
+from kefu.channels.http import unreachable
 from kefu.db.tables import Job, Workspace
 from kefu.db.types import utcnow
 from kefu.domain.actors import SystemActor
 from kefu.domain.enums import JobState
 from kefu.jobs import channels, mail
 from kefu.jobs.attachments import remove_unattached_uploads, sweep_orphan_files
+from kefu.logs.redact import redact
 from kefu.runtime import Kefu
 
 log = logging.getLogger(__name__)
@@ -237,9 +241,15 @@ class Worker:
             return f"no handler for {job.kind}"
         try:
             await handler(self.kefu, job)
+        except (DeliveryFailed, httpx.HTTPError) as exc:
+            # A provider that refused or could not be reached: expected, and its traceback
+            # (and an HTTP error's message) would carry the request's URL, tokens included.
+            reason = exc.reason if isinstance(exc, DeliveryFailed) else unreachable(exc).reason
+            log.warning("job %s (%s) failed: %s", job.id, job.kind, reason)
+            return reason[:1000]
         except Exception as exc:
             log.warning("job %s (%s) failed", job.id, job.kind, exc_info=True)
-            return f"{type(exc).__name__}: {exc}"[:1000]
+            return redact(f"{type(exc).__name__}: {exc}")[:1000]
         return None
 
     async def _finish(self, outcomes: list[tuple[Job, str | None]]) -> None:

@@ -13,6 +13,7 @@ from kefu.db.tables import Agent, Contact, Conversation, Inbox, Team
 from kefu.domain.actors import Actor, AgentActor, CustomerActor
 from kefu.domain.enums import Role, Visibility
 from kefu.domain.errors import Forbidden, NotFound
+from kefu.domain.events import events_visible_to
 
 M = TypeVar("M")
 
@@ -45,11 +46,17 @@ def can_see_conversation(actor: Actor, contact_id: uuid.UUID | None) -> bool:
     return True
 
 
-def can_see_event(actor: Actor, contact_id: uuid.UUID | None, visibility: Visibility | str) -> bool:
-    """The one rule for events, used by replay queries and live fan-out alike."""
+def can_see_event(
+    actor: Actor, contact_id: uuid.UUID | None, visibility: Visibility | str, event_type: str
+) -> bool:
+    """The one rule for events, used by live fan-out; :func:`kefu.realtime.stream.read_events`
+    says the same in SQL. A customer sees the public events of their own contact; an agent
+    the types their role may read over HTTP (:data:`kefu.domain.events.EVENT_READERS`)."""
     if isinstance(actor, CustomerActor):
         return visibility == Visibility.public and contact_id == actor.contact_id
-    return True
+    if isinstance(actor, AgentActor):
+        return visibility != Visibility.system and event_type in events_visible_to(actor.role)
+    return False
 
 
 async def access_contact(session: AsyncSession, actor: Actor, contact_id: uuid.UUID) -> Contact:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-import orjson
 from sqlalchemy import ColumnElement, exists, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +15,7 @@ from kefu.db.tables import Agent, Conversation, ConversationTag, Message
 from kefu.domain.actors import Actor, CustomerActor
 from kefu.domain.enums import ConversationStatus, Priority
 from kefu.domain.errors import InvalidInput
+from kefu.domain.numbers import DB_INT_MAX
 from kefu.domain.views import ConversationView, CustomerConversationView, MessageView
 from kefu.queries.search import search_conversations
 from kefu.queries.views import (
@@ -46,20 +46,22 @@ class Page:
     next_cursor: str | None
 
 
+# A page cursor: the last row's activity time (microseconds since 1970, UTC) and id. Every
+# string of this form is a cursor the server can continue from (the schema carries the pattern).
+CURSOR_RE = r"^[0-9]{1,17}-[0-9a-f]{32}$"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def encode_cursor(at: datetime, id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), str(id)])).decode().rstrip("=")
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{id.hex}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, id = orjson.loads(raw)
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, uuid.UUID(id)
-    except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidInput("invalid cursor", code="invalid_cursor") from None
+    if not re.fullmatch(CURSOR_RE, cursor):
+        raise InvalidInput("invalid cursor", code="invalid_cursor")
+    micros, hex_id = cursor.split("-")
+    return _EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=hex_id)
 
 
 async def list_conversations(
@@ -100,7 +102,7 @@ async def list_conversations(
                 ConversationTag.tag == f.tag,
             )
         )
-    if cursor:
+    if cursor is not None:  # an empty one too is not a cursor
         at, last_id = decode_cursor(cursor)
         # A row-value comparison: one range of the list's indexes, however deep the page.
         after = tuple_(literal(at, c.last_activity_at.type), literal(last_id, c.id.type))
@@ -157,10 +159,11 @@ async def list_messages(
     cond = [m.workspace_id == actor.workspace_id, m.conversation_id == conversation_id]
     if isinstance(actor, CustomerActor):
         cond.append(m.seq.is_not(None))
+    # sort_key is 2 * seq (+1 for a note), a 64-bit column like seq: keep the bound inside it.
     if after_seq is not None:
-        cond.append(m.sort_key > 2 * after_seq)
+        cond.append(m.sort_key > min(2 * after_seq, DB_INT_MAX))
     if before_seq is not None:
-        cond.append(m.sort_key < 2 * before_seq)
+        cond.append(m.sort_key < min(2 * before_seq, DB_INT_MAX))
     newest_first = after_seq is None
     order = (m.sort_key.desc(), m.id.desc()) if newest_first else (m.sort_key, m.id)
     stmt = select(m).where(*cond).order_by(*order).limit(limit)

@@ -1,5 +1,6 @@
 """Merge suggestions: contacts of a workspace that share an email address or phone number,
-whether as a contact field or as a linked identity."""
+whether as a contact field or as a linked identity, and whether each contact's hold on it is
+verified; whether a contact is verified at all."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Subquery,
     and_,
     distinct,
+    false,
     func,
     literal_column,
     or_,
@@ -21,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.tables import Contact, ContactIdentity
 from kefu.domain.enums import IdentityKind
-from kefu.domain.views import ContactView, MergeSuggestion
+from kefu.domain.views import ContactView, MergeClaim, MergeSuggestion
 from kefu.queries.views import contact_view
 
 _MATCHED = (IdentityKind.email.value, IdentityKind.phone.value)
@@ -38,18 +40,25 @@ def _keys(workspace_id: uuid.UUID) -> Subquery:
     """(contact_id, kind, value) for every email and phone a contact is known by."""
     email = literal_column("'email'", String)
     phone = literal_column("'phone'", String)
+    typed = false()  # a contact field: typed by someone, proven by nobody
     return (
         select(
             Contact.id.label("contact_id"),
             email.label("kind"),
             func.lower(Contact.email).label("value"),
+            typed.label("verified"),
         )
         .where(Contact.workspace_id == workspace_id, Contact.email.is_not(None))
         .union(
-            select(Contact.id, phone, _phone_sql(Contact.phone.expression)).where(
+            select(Contact.id, phone, _phone_sql(Contact.phone.expression), typed).where(
                 Contact.workspace_id == workspace_id, Contact.phone.is_not(None)
             ),
-            select(ContactIdentity.contact_id, ContactIdentity.kind, ContactIdentity.value).where(
+            select(
+                ContactIdentity.contact_id,
+                ContactIdentity.kind,
+                ContactIdentity.value,
+                ContactIdentity.verified,
+            ).where(
                 ContactIdentity.workspace_id == workspace_id, ContactIdentity.kind.in_(_MATCHED)
             ),
         )
@@ -84,21 +93,46 @@ async def list_merge_suggestions(
     groups = [(k, v) for k, v in (await session.execute(stmt)).all()]
     if not groups:
         return []
-    members: dict[tuple[str, str], set[uuid.UUID]] = defaultdict(set)
+    members: dict[tuple[str, str], dict[uuid.UUID, bool]] = defaultdict(dict)
     rows = await session.execute(
-        select(kind, value, cid).where(or_(*(and_(kind == k, value == v) for k, v in groups)))
-    )
-    for k, v, c in rows.all():
-        members[(k, v)].add(c)
-    views = await _contact_views(session, workspace_id, set().union(*members.values()))
-    return [
-        MergeSuggestion(
-            kind=IdentityKind(k),
-            value=v,
-            contacts=[views[c] for c in sorted(members[(k, v)]) if c in views],
+        select(kind, value, cid, keys.c.verified).where(
+            or_(*(and_(kind == k, value == v) for k, v in groups))
         )
-        for k, v in groups
-    ]
+    )
+    for k, v, c, proven in rows.all():
+        held = members[(k, v)]
+        held[c] = held.get(c, False) or bool(proven)
+    views = await _contact_views(session, workspace_id, set().union(*members.values()))
+    out = []
+    for k, v in groups:
+        held = {c: p for c, p in sorted(members[(k, v)].items()) if c in views}
+        out.append(
+            MergeSuggestion(
+                kind=IdentityKind(k),
+                value=v,
+                contacts=[views[c] for c in held],
+                claims=[MergeClaim(contact_id=c, verified=p) for c, p in held.items()],
+            )
+        )
+    return out
+
+
+async def is_verified(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> bool:
+    """Whether the contact holds an identity that a channel or a signed claim proved (a
+    visitor digest proves a browser, not a person, and never counts)."""
+    found = await session.scalar(
+        select(ContactIdentity.kind)
+        .where(
+            ContactIdentity.workspace_id == workspace_id,
+            ContactIdentity.contact_id == contact_id,
+            ContactIdentity.verified.is_(True),
+            ContactIdentity.kind != IdentityKind.visitor.value,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def _contact_views(

@@ -49,13 +49,16 @@ async def list_pending_invites(
     ]
 
 
-async def invite_workspace(session: AsyncSession, token: str) -> uuid.UUID:
-    """The workspace an invite token belongs to (``invite_invalid`` if none)."""
-    ws = await session.scalar(
-        select(AgentInvite.workspace_id).where(
-            AgentInvite.token_hash == hashlib.sha256(token.encode()).hexdigest()
+async def invite_workspace(session: AsyncSession, token: str) -> tuple[uuid.UUID, str]:
+    """The workspace an invite token belongs to, and the email it invites
+    (``invite_invalid`` if none)."""
+    row = (
+        await session.execute(
+            select(AgentInvite.workspace_id, AgentInvite.email).where(
+                AgentInvite.token_hash == hashlib.sha256(token.encode()).hexdigest()
+            )
         )
-    )
-    if ws is None:
+    ).first()
+    if row is None:
         raise NotFound("this invite is invalid or has expired", code="invite_invalid")
-    return ws
+    return row[0], row[1]

@@ -170,7 +170,7 @@ def inbox_view(i: Inbox) -> InboxView:
 
 def contact_view(c: Contact, identities: Iterable[ContactIdentity]) -> ContactView:
     shown = [
-        IdentityView(kind=IdentityKind(i.kind), value=i.value)
+        IdentityView(kind=IdentityKind(i.kind), value=i.value, verified=bool(i.verified))
         for i in identities
         if i.kind != IdentityKind.visitor  # a visitor identity is a bearer secret's digest
     ]
@@ -182,6 +182,7 @@ def contact_view(c: Contact, identities: Iterable[ContactIdentity]) -> ContactVi
         identities=sorted(shown, key=lambda i: (i.kind, i.value)),
         attributes=dict(c.attributes),
         created_at=c.created_at,
+        customer_attributes=dict(c.customer_attributes or {}),
     )
 
 

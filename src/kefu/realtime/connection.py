@@ -30,17 +30,18 @@ from kefu.actions.messages import send_message
 from kefu.actions.tx import CommittedEvent
 from kefu.db.errors import database_unavailable
 from kefu.domain.actors import AgentActor, CustomerActor
-from kefu.domain.errors import KefuError
+from kefu.domain.errors import KefuError, RateLimited
 from kefu.jobs.channels import forward_typing
 from kefu.queries.access import access_conversation
 from kefu.realtime.frames import FRAMES, Hello, Ping, Read, Send, TypingIn
 from kefu.realtime.hub import WorkspaceHub, event_frame
 from kefu.realtime.stream import read_events, stream_bounds
 from kefu.runtime import Kefu
+from kefu.security.customer_limits import admit_customer_send
 from kefu.security.principals import (
     Principal,
 )
-from kefu.security.ratelimit import TokenBucket
+from kefu.security.ratelimit import TokenBucket, address_key
 from kefu.security.tickets import RESUME_SECONDS, TICKET_PREFIX, issue_ticket
 
 log = logging.getLogger(__name__)
@@ -216,10 +217,21 @@ class Connection:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def error(self, code: str, message: str, client_msg_id: str | None = None) -> None:
+    def _address(self) -> str:
+        return address_key(self.ws.client.host) if self.ws.client else "unknown"
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        client_msg_id: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
         if client_msg_id is not None:
             frame["client_msg_id"] = client_msg_id
+        if retry_after is not None:
+            frame["retry_after"] = retry_after
         self.push(_dumps(frame))
 
     # --- the protocol ---------------------------------------------------------------
@@ -306,6 +318,10 @@ class Connection:
             self._inflight = asyncio.Semaphore(MAX_INFLIGHT_SENDS)
         async with self._inflight:
             try:
+                if isinstance(self.actor, CustomerActor) and self.session_id is not None:
+                    await admit_customer_send(
+                        self.kefu.limiter, self.kefu.settings, self.session_id, self._address()
+                    )
                 sent = await self.kefu.write(
                     self.actor.workspace_id,
                     partial(
@@ -319,6 +335,9 @@ class Connection:
                     ),
                     conversations=(frame.conversation_id,),
                 )
+            except RateLimited as exc:
+                self.error(exc.code, exc.message, frame.client_msg_id, exc.retry_after)
+                return
             except KefuError as exc:
                 self.error(exc.code, exc.message, frame.client_msg_id)
                 return

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from kefu.domain.enums import MessageType
+from kefu.domain.numbers import BoundedInt
 from kefu.domain.text import Body, ClientMsgId, Payload
 
 
@@ -17,7 +18,7 @@ class _Frame(BaseModel):
 
 class Hello(_Frame):
     type: Literal["hello"]
-    since: int | None = Field(default=None, ge=0)
+    since: BoundedInt | None = None
     # The client reads ``batch`` frames: frames queued together are sent as one.
     batch: bool = False
 
@@ -41,7 +42,7 @@ class TypingIn(_Frame):
 class Read(_Frame):
     type: Literal["read"]
     conversation_id: uuid.UUID
-    seq: int = Field(ge=0)
+    seq: BoundedInt
 
 
 class Ping(_Frame):

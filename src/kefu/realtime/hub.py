@@ -138,7 +138,7 @@ class WorkspaceHub:
             if not sub.live or e.position <= sub.pos:
                 continue
             sub.pos = e.position
-            if can_see_event(sub.actor, e.contact_id, e.visibility):  # the one rule, again
+            if can_see_event(sub.actor, e.contact_id, e.visibility, e.type):  # the one rule
                 frame = frame or event_frame(e)
                 sub.push(frame)
 

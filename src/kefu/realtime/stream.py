@@ -6,14 +6,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, false, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kefu.actions.tx import CommittedEvent
 from kefu.db.tables import Event, Workspace
-from kefu.domain.actors import Actor, CustomerActor
+from kefu.domain.actors import Actor, AgentActor, CustomerActor
 from kefu.domain.enums import Visibility
+from kefu.domain.events import events_visible_to
 
 # A session or a bare connection: these are Core statements that return rows.
 Reader = AsyncSession | AsyncConnection
@@ -42,15 +43,19 @@ async def read_events(
     actor: Actor | None = None,
     limit: int = 1000,
 ) -> Sequence[CommittedEvent]:
-    """Events after ``after`` (up to ``upto``), in order; only what ``actor`` may see."""
+    """Events after ``after`` (up to ``upto``), in order; only what ``actor`` may see (the rule
+    of :func:`kefu.queries.access.can_see_event`, in SQL)."""
     c = _EVENTS.c
     cond = [c.workspace_id == workspace_id, c.position > after]
     if upto is not None:
         cond.append(c.position <= upto)
     if isinstance(actor, CustomerActor):
         cond.append(and_(c.contact_id == actor.contact_id, c.visibility == Visibility.public.value))
-    elif actor is not None:
+    elif isinstance(actor, AgentActor):
         cond.append(c.visibility != Visibility.system.value)
+        cond.append(c.type.in_(sorted(events_visible_to(actor.role))))
+    elif actor is not None:
+        cond.append(false())
     rows = await session.execute(select(_EVENTS).where(*cond).order_by(c.position).limit(limit))
     return [_row(e) for e in rows]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kefu.domain.enums import Priority
+from kefu.domain.languages import covered
 from kefu.routing.rules import PRIORITY_RANK
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
@@ -45,7 +46,7 @@ def eligible(agent: Candidate, need: Need) -> bool:
         agent.online
         and agent.free > 0
         and need.skills <= agent.skills
-        and (need.language is None or need.language in agent.languages)
+        and (need.language is None or covered(need.language, agent.languages))
     )
 
 

@@ -15,7 +15,8 @@ def _bounds(day: date, span: OpenSpan, tz: ZoneInfo) -> tuple[datetime, datetime
     if span.end == "24:00":
         end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     else:
-        end = datetime.combine(day, time.fromisoformat(span.end), tzinfo=tz)
+        end_day = day + timedelta(days=1) if span.overnight else day
+        end = datetime.combine(end_day, time.fromisoformat(span.end), tzinfo=tz)
     return start, end
 
 
@@ -31,11 +32,13 @@ def is_open(hours: BusinessHours | None, at: datetime) -> bool:
         return True
     tz = ZoneInfo(hours.time_zone)
     local = at.astimezone(tz)
-    # A span of yesterday that runs to midnight ends today at 00:00, so today's spans suffice.
-    for span in _spans(hours, local.date()):
-        start, end = _bounds(local.date(), span, tz)
-        if start <= local < end:
-            return True
+    # Today's spans, and yesterday's that run past midnight (22:00 to 06:00) into today.
+    today = local.date()
+    for day in (today - timedelta(days=1), today):
+        for span in _spans(hours, day):
+            start, end = _bounds(day, span, tz)
+            if start <= local < end:
+                return True
     return False
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from kefu.domain.languages import primary
+
 MAX_CHARS = 500  # the opening of a message says enough
 _lock = threading.Lock()
 _detectors: dict[frozenset[str], LanguageDetector] = {}
@@ -16,7 +18,7 @@ _KEEP = 4  # detectors kept for distinct language sets
 
 def supported(code: str) -> Language | None:
     try:
-        return Language.from_iso_code_639_1(IsoCode639_1.from_str(code))
+        return Language.from_iso_code_639_1(IsoCode639_1.from_str(primary(code)))
     except ValueError:
         return None
 

@@ -1,5 +1,8 @@
 """Routing rules: which team a conversation goes to, at which priority, needing which skills.
 
+Attribute conditions look at the contact's trusted attributes (set by agents or the admin
+API); what the customer typed counts only for a rule with ``match_customer_attributes``.
+
 The inbox's default team comes first; then the rules, in order. A rule whose conditions all
 hold may name a team, raise the priority (never lower it) and add required skills; the first
 matching rule with ``stop`` ends the walk.
@@ -30,7 +33,8 @@ class Facts:
     inbox_id: uuid.UUID
     source: str | None = None
     language: str | None = None
-    attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)  # trusted (agents, admin API)
+    customer_attributes: Mapping[str, Any] = field(default_factory=dict)  # typed by the customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +52,25 @@ def matches(match: RuleMatch, facts: Facts) -> bool:
     if match.language is not None and match.language != facts.language:
         return False
     if match.attribute is not None:
-        if match.attribute not in facts.attributes:
+        found = _attribute(match.attribute, match.match_customer_attributes, facts)
+        if found is _MISSING:
             return False
-        if match.value is not None and not _same(facts.attributes[match.attribute], match.value):
+        if match.value is not None and not _same(found, match.value):
             return False
     return True
+
+
+_MISSING = object()
+
+
+def _attribute(key: str, customer: bool, facts: Facts) -> Any:
+    """The value a rule's attribute condition looks at: the trusted one; the customer's only
+    when the rule opts in (``customer``) and no trusted value has the key."""
+    if key in facts.attributes:
+        return facts.attributes[key]
+    if customer and key in facts.customer_attributes:
+        return facts.customer_attributes[key]
+    return _MISSING
 
 
 def _same(actual: Any, wanted: str | int | bool) -> bool:

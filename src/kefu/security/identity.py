@@ -1,7 +1,8 @@
 """Verifying a customer's identity claim from the company's own backend.
 
 Two ways, as in Intercom and Chatwoot: ``hash = hex(HMAC-SHA256(secret, user_id))`` computed by
-the company's server, or a JWT (HS256) signed with the same secret with ``sub`` = user id.
+the company's server, or a JWT (HS256) signed with the same secret with ``sub`` = user id
+and an ``exp`` at most ``KEFU_IDENTITY_TOKEN_MAX_SECONDS`` ahead (default a day).
 
 The secret is stored sealed (:mod:`kefu.security.sealing`), bound to its inbox; admins read it
 back (the company's backend needs it), and verification opens it.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from kefu.security.sealing import SecretBox
 _USER_ID: TypeAdapter[str] = TypeAdapter(ExternalId)
 _NAME: TypeAdapter[str] = TypeAdapter(Name)
 _EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+CLOCK_SKEW_SECONDS = 60  # the issuer's clock may run this far ahead of ours
 
 
 def _context(workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> str:
@@ -56,13 +59,22 @@ def verify_hmac(secret: str, user_id: str, given: str) -> VerifiedUser:
     return VerifiedUser(user_id)
 
 
-def verify_jwt(secret: str, token: str) -> VerifiedUser:
+def verify_jwt(secret: str, token: str, *, max_seconds: int) -> VerifiedUser:
+    """The user a JWT names. It must carry ``exp``, and ``exp`` may lie at most
+    ``max_seconds`` (``KEFU_IDENTITY_TOKEN_MAX_SECONDS``, plus :data:`CLOCK_SKEW_SECONDS`)
+    ahead: a token that leaks from a page stays usable that long at most, however long its
+    issuer made it."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"]}
         )
     except jwt.PyJWTError:
         raise Unauthenticated("identity verification failed", code="identity_invalid") from None
+    if claims["exp"] > time.time() + max_seconds + CLOCK_SKEW_SECONDS:
+        raise Unauthenticated(
+            f"identity tokens may be valid for at most {max_seconds} seconds",
+            code="identity_invalid",
+        )
     sub = _valid(_USER_ID, claims.get("sub"))
     if sub is None:
         raise Unauthenticated("identity verification failed", code="identity_invalid")

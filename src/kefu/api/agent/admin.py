@@ -7,24 +7,24 @@ import uuid
 from functools import partial
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from kefu.actions.inboxes import rotate_identity_secret, update_inbox
 from kefu.actions.invites import accept_invite, invite_agent, revoke_invite
 from kefu.actions.prechat import set_prechat_form
 from kefu.actions.twofactor import begin_totp, confirm_totp, disable_totp
-from kefu.api.deps import CurrentAgent, KefuDep, ReadSession, agent_of
+from kefu.api.deps import CurrentAgent, KefuDep, ReadSession, agent_of, client_ip
+from kefu.api.errors import RATE_LIMITED
 from kefu.api.schemas import Strict
 from kefu.db.types import utcnow
 from kefu.domain.enums import Role
-from kefu.domain.errors import RateLimited
 from kefu.domain.prechat import PrechatForm
 from kefu.domain.text import Body, Email, Name, Password, ShortText
 from kefu.domain.views import AgentView, InboxView, WidgetStyle
 from kefu.queries.access import require_role
 from kefu.queries.invites import InviteView, invite_workspace, list_pending_invites
 from kefu.queries.twofactor import TwoFactorState, get_two_factor
-from kefu.security.passwords import hash_password_async
+from kefu.security.passwords import hash_new_password_async
 
 router = APIRouter(tags=["administration"])
 
@@ -41,7 +41,7 @@ class WidgetIn(Strict):
 class InboxUpdateIn(Strict):
     name: Name | None = None
     team_id: uuid.UUID | None = None
-    require_identity: bool | None = None
+    require_identity: StrictBool | None = None
     allowed_origins: list[ShortText] | None = Field(default=None, max_length=50)
     greeting: Body | None = None
     widget: WidgetIn | None = None
@@ -82,7 +82,15 @@ class EnrolOut(BaseModel):
 
 
 class CodeIn(Strict):
+    """A current code from the authenticator app, or a recovery code."""
+
     code: str = Field(min_length=6, max_length=32, pattern=r"^[0-9A-Za-z\- ]+$")
+
+
+class TotpCodeIn(Strict):
+    """The first code from the authenticator app: six digits (recovery codes come after)."""
+
+    code: str = Field(pattern=r"^[0-9]{6}$")
 
 
 class RecoveryOut(BaseModel):
@@ -147,14 +155,17 @@ async def remove_invite(invite_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -
     )
 
 
-@router.post("/invites/accept", response_model=AgentView, status_code=201)
+@router.post("/invites/accept", response_model=AgentView, status_code=201, responses=RATE_LIMITED)
 async def accept(body: AcceptIn, request: Request, kefu: KefuDep) -> AgentView:
-    ip = request.client.host if request.client else "unknown"
-    if not await kefu.limiter.hit(f"invite:ip:{ip}", kefu.settings.login_attempts_per_minute, 60):
-        raise RateLimited("too many attempts; wait a minute")
+    await kefu.limiter.require(
+        f"invite:ip:{client_ip(request)}",
+        kefu.settings.login_attempts_per_minute,
+        60,
+        "too many attempts; wait a minute",
+    )
     async with kefu.db.read() as session:
-        workspace_id = await invite_workspace(session, body.token)
-    hashed = await hash_password_async(body.password)
+        workspace_id, email = await invite_workspace(session, body.token)
+    hashed = await hash_new_password_async(body.password, [email, body.name])
     return await kefu.write(
         workspace_id,
         partial(accept_invite, token=body.token, name=body.name, password_hash=hashed),
@@ -175,8 +186,10 @@ async def totp_begin(me: CurrentAgent, kefu: KefuDep) -> EnrolOut:
     return EnrolOut(secret=e.secret, uri=e.uri)
 
 
-@router.post("/auth/totp/confirm", response_model=RecoveryOut, tags=["auth"])
-async def totp_confirm(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> RecoveryOut:
+@router.post(
+    "/auth/totp/confirm", response_model=RecoveryOut, tags=["auth"], responses=RATE_LIMITED
+)
+async def totp_confirm(body: TotpCodeIn, me: CurrentAgent, kefu: KefuDep) -> RecoveryOut:
     await _limit(kefu, agent_of(me).agent_id)
     codes = await kefu.write(
         me.actor.workspace_id,
@@ -185,7 +198,7 @@ async def totp_confirm(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> Recover
     return RecoveryOut(recovery_codes=codes)
 
 
-@router.post("/auth/totp/disable", status_code=204, tags=["auth"])
+@router.post("/auth/totp/disable", status_code=204, tags=["auth"], responses=RATE_LIMITED)
 async def totp_disable(body: CodeIn, me: CurrentAgent, kefu: KefuDep) -> None:
     """Needs a current code (or a recovery code), so a borrowed session cannot turn it off."""
     actor = agent_of(me)
@@ -205,5 +218,9 @@ async def totp_reset(agent_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> No
 
 
 async def _limit(kefu: KefuDep, agent_id: uuid.UUID) -> None:
-    if not await kefu.limiter.hit(f"otp:agent:{agent_id}", OTP_ATTEMPTS_PER_MINUTE, 60):
-        raise RateLimited("too many two-factor attempts; wait a minute")
+    await kefu.limiter.require(
+        f"otp:agent:{agent_id}",
+        OTP_ATTEMPTS_PER_MINUTE,
+        60,
+        "too many two-factor attempts; wait a minute",
+    )

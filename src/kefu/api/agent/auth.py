@@ -11,14 +11,23 @@ from fastapi import APIRouter, Request, Response
 from kefu.actions.agents import set_password
 from kefu.actions.sessions import API_TOKEN, open_session, revoke_sessions
 from kefu.actions.twofactor import open_agent_session
-from kefu.api.deps import SESSION_COOKIE, CurrentAgent, KefuDep, ReadSession, agent_of
+from kefu.api.deps import (
+    SESSION_COOKIE,
+    CurrentAgent,
+    KefuDep,
+    ReadSession,
+    agent_of,
+    client_ip,
+)
+from kefu.api.errors import RATE_LIMITED
 from kefu.api.schemas import ApiTokenIn, ApiTokenOut, LoginIn, LoginOut, PasswordIn, TicketOut
-from kefu.domain.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
+from kefu.domain.errors import InvalidInput, NotFound, Unauthenticated
 from kefu.domain.views import AgentView
 from kefu.queries.access import access_agent
 from kefu.queries.directory import find_agents_by_email
 from kefu.queries.views import load_agent_view
-from kefu.security.passwords import hash_password_async, verify_password_async
+from kefu.security.passwords import hash_new_password_async, verify_password_async
+from kefu.security.signin import admit_sign_in
 from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
 
 router = APIRouter(tags=["auth"])
@@ -26,22 +35,11 @@ router = APIRouter(tags=["auth"])
 OTP_ATTEMPTS_PER_MINUTE = 5
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-@router.post("/auth/login", response_model=LoginOut)
+@router.post("/auth/login", response_model=LoginOut, responses=RATE_LIMITED)
 async def login(body: LoginIn, request: Request, response: Response, kefu: KefuDep) -> LoginOut:
-    limit = kefu.settings.login_attempts_per_minute
-    if not (
-        await kefu.limiter.hit(f"login:ip:{client_ip(request)}", limit * 3, 60)
-        and await kefu.limiter.hit(f"login:email:{body.email}", limit, 60)
-    ):
-        raise RateLimited("too many sign-in attempts; wait a minute")
-    if body.otp is not None and not await kefu.limiter.hit(
-        f"otp:email:{body.email}", OTP_ATTEMPTS_PER_MINUTE, 60
-    ):
-        raise RateLimited("too many two-factor attempts; wait a minute")
+    """Sign in. Attempts are limited per (email, client address), per email and per address;
+    a refused attempt answers ``429 rate_limited`` with ``Retry-After``."""
+    await admit_sign_in(kefu.limiter, kefu.settings, body.email, client_ip(request))
     async with kefu.db.read() as session:
         candidates = await find_agents_by_email(session, body.email, body.workspace)
     if len(candidates) > 1:
@@ -50,6 +48,13 @@ async def login(body: LoginIn, request: Request, response: Response, kefu: KefuD
     ok = await verify_password_async(agent.password_hash if agent else None, body.password)
     if agent is None or not ok or not agent.active:
         raise Unauthenticated("wrong email or password", code="bad_credentials")
+    if body.otp is not None:  # judged only for whoever knows the password
+        await kefu.limiter.require(
+            f"otp:agent:{agent.id}",
+            OTP_ATTEMPTS_PER_MINUTE,
+            60,
+            "too many two-factor attempts; wait a minute",
+        )
     issued = await kefu.write(
         agent.workspace_id,
         partial(
@@ -93,7 +98,7 @@ async def change_password(body: PasswordIn, me: CurrentAgent, kefu: KefuDep) -> 
         agent = await access_agent(session, actor, actor.agent_id)
     if not await verify_password_async(agent.password_hash, body.current_password):
         raise Unauthenticated("the current password is wrong", code="bad_credentials")
-    hashed = await hash_password_async(body.new_password)
+    hashed = await hash_new_password_async(body.new_password, [agent.email, agent.name])
     await kefu.write(
         actor.workspace_id,
         partial(

@@ -15,13 +15,14 @@ from kefu.api.deps import CurrentAgent, KefuDep, ReadSession
 from kefu.channels.registry import registry
 from kefu.domain.enums import ChannelKind, Role
 from kefu.domain.errors import InvalidInput
+from kefu.domain.numbers import JsonInt
 from kefu.queries.access import access_inbox, require_role
 from kefu.queries.channels import get_channel_row
 
 router = APIRouter(tags=["channels"])
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
-Value = Annotated[str, StringConstraints(max_length=2000)] | int | bool
+Value = Annotated[str, StringConstraints(max_length=2000)] | JsonInt | bool
 
 
 class ChannelIn(BaseModel):

@@ -21,6 +21,7 @@ from kefu.api.schemas import (
     AssignIn,
     ConversationPage,
     ConversationStatusIn,
+    Cursor,
     MessageList,
     PriorityIn,
     ReadIn,
@@ -31,6 +32,7 @@ from kefu.api.schemas import (
 )
 from kefu.db.types import utcnow
 from kefu.domain.enums import ConversationStatus, Priority
+from kefu.domain.numbers import BoundedInt
 from kefu.domain.text import TAG_RE
 from kefu.domain.views import ConversationView
 from kefu.queries.access import access_conversation
@@ -53,7 +55,7 @@ async def conversations(
     tag: Annotated[str | None, Query(pattern=TAG_RE)] = None,
     priority: Priority | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]+$")] = None,
-    cursor: Annotated[str | None, Query(max_length=300)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ConversationPage:
     actor = agent_of(me)
@@ -99,8 +101,8 @@ async def messages(
     conversation_id: uuid.UUID,
     me: CurrentAgent,
     session: ReadSession,
-    after_seq: Annotated[int | None, Query(ge=0)] = None,
-    before_seq: Annotated[int | None, Query(ge=0)] = None,
+    after_seq: Annotated[BoundedInt | None, Query()] = None,
+    before_seq: Annotated[BoundedInt | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessageList:
     await access_conversation(session, me.actor, conversation_id)

@@ -30,7 +30,7 @@ from kefu.queries.access import access_contact, access_inbox, require_role
 from kefu.queries.directory import list_agents, list_contacts, list_inboxes, list_teams
 from kefu.queries.views import inbox_view, load_contact_view
 from kefu.security.identity import open_identity_secret
-from kefu.security.passwords import hash_password_async
+from kefu.security.passwords import hash_new_password_async
 
 router = APIRouter(tags=["directory"])
 
@@ -43,7 +43,7 @@ async def agents(me: CurrentAgent, session: ReadSession) -> list[AgentView]:
 @router.post("/agents", response_model=AgentView, status_code=201)
 async def add_agent(body: AgentCreateIn, me: CurrentAgent, kefu: KefuDep) -> AgentView:
     require_role(me.actor, Role.admin)
-    hashed = await hash_password_async(body.password)
+    hashed = await hash_new_password_async(body.password, [body.email, body.name])
     return await kefu.write(
         me.actor.workspace_id,
         partial(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from kefu.actions.identities import link_identity, merge_contacts, unlink_identity
 from kefu.api.deps import CurrentAgent, KefuDep, ReadSession
-from kefu.api.schemas import ConversationPage, Strict
+from kefu.api.schemas import ConversationPage, Cursor, Strict
 from kefu.domain.enums import IdentityKind
 from kefu.domain.views import ContactView, MergeSuggestion
 from kefu.queries.access import access_contact
@@ -44,7 +44,7 @@ async def contact_conversations(
     contact_id: uuid.UUID,
     me: CurrentAgent,
     session: ReadSession,
-    cursor: Annotated[str | None, Query(max_length=300)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ConversationPage:
     """Every conversation of the contact, in every inbox and channel, newest activity first."""

@@ -19,18 +19,28 @@ from kefu.actions.messages import FirstMessage, open_conversation, send_message
 from kefu.actions.prechat import submit_prechat
 from kefu.actions.sessions import VISITOR, open_session
 from kefu.actions.tx import Tx
-from kefu.api.deps import CurrentCustomer, KefuDep, ReadSession, customer_of, origin_allowed
+from kefu.api.deps import (
+    CurrentCustomer,
+    KefuDep,
+    ReadSession,
+    client_ip,
+    customer_of,
+    origin_allowed,
+)
+from kefu.api.errors import RATE_LIMITED
 from kefu.api.schemas import MessageList, ReadIn, ReadOut, SendIn, SendOut, Strict, TicketOut
 from kefu.db.tables import Conversation
 from kefu.domain.actors import CustomerActor
 from kefu.domain.enums import IdentityKind
-from kefu.domain.errors import Forbidden, RateLimited, Unauthenticated
+from kefu.domain.errors import Forbidden, Unauthenticated
+from kefu.domain.numbers import BoundedInt, JsonInt
 from kefu.domain.prechat import MAX_FIELDS, PrechatForm
 from kefu.domain.text import Attributes, Email, ExternalId, Name, Source
 from kefu.domain.views import CustomerConversationView
 from kefu.queries.access import access_conversation, get_inbox_by_key
 from kefu.queries.conversations import customer_conversations, list_messages
 from kefu.queries.views import customer_conversation_view, load_agent_ref
+from kefu.security.customer_limits import admit_customer_send, admit_start
 from kefu.security.identity import VerifiedUser, open_identity_secret, verify_hmac, verify_jwt
 from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
 
@@ -94,7 +104,7 @@ class PrechatIn(Strict):
     """The answers to the inbox's pre-chat form, by field key (checked against the form)."""
 
     values: dict[
-        Annotated[str, StringConstraints(max_length=40)], str | int | float | bool | None
+        Annotated[str, StringConstraints(max_length=40)], str | JsonInt | float | bool | None
     ] = Field(max_length=MAX_FIELDS)
 
 
@@ -106,12 +116,12 @@ def _visitor_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@router.post("/sessions", response_model=SessionOut, status_code=201)
+@router.post("/sessions", response_model=SessionOut, status_code=201, responses=RATE_LIMITED)
 async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep) -> SessionOut:
-    ip = request.client.host if request.client else "unknown"
     limit = kefu.settings.visitor_sessions_per_minute
-    if not await kefu.limiter.hit(f"visitor:ip:{ip}", limit, 60):
-        raise RateLimited("too many new sessions from this address")
+    await kefu.limiter.require(
+        f"visitor:ip:{client_ip(request)}", limit, 60, "too many new sessions from this address"
+    )
     async with kefu.db.read() as session:
         inbox = await get_inbox_by_key(session, body.inbox_key)
     if not origin_allowed(request, kefu, list(inbox.allowed_origins)):
@@ -125,7 +135,9 @@ async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep)
             checked = verify_hmac(secret, body.user.id, body.user.hash)
             user = VerifiedUser(checked.user_id, body.user.name, body.user.email)
         elif body.user_jwt is not None:
-            user = verify_jwt(secret, body.user_jwt)
+            user = verify_jwt(
+                secret, body.user_jwt, max_seconds=kefu.settings.identity_token_max_seconds
+            )
     if inbox.require_identity and user is None:
         raise Unauthenticated("this inbox needs a verified user", code="identity_required")
     visitor_token = body.visitor_token or secrets.token_urlsafe(24)
@@ -180,11 +192,16 @@ async def my_conversations(me: CurrentCustomer, session: ReadSession) -> Convers
     return ConversationList(items=await customer_conversations(session, customer_of(me)))
 
 
-@router.post("/conversations", response_model=StartOut, status_code=201)
-async def start(body: StartIn, me: CurrentCustomer, kefu: KefuDep) -> StartOut:
+@router.post("/conversations", response_model=StartOut, status_code=201, responses=RATE_LIMITED)
+async def start(body: StartIn, request: Request, me: CurrentCustomer, kefu: KefuDep) -> StartOut:
+    """Start a conversation, optionally with its first message. Limited per visitor session and
+    per client address (``429 rate_limited`` with ``Retry-After``); a first message also draws
+    on the session's send budget."""
     actor = customer_of(me)
-
+    await admit_start(kefu.limiter, kefu.settings, me.session_id, client_ip(request))
     m = body.message
+    if m is not None:
+        await admit_customer_send(kefu.limiter, kefu.settings, me.session_id, client_ip(request))
     first = FirstMessage(m.content, m.type, m.payload, m.client_msg_id) if m is not None else None
     conv_id, sent = await kefu.write(
         actor.workspace_id, partial(open_conversation, actor=actor, source=body.source, first=first)
@@ -210,8 +227,8 @@ async def messages(
     conversation_id: uuid.UUID,
     me: CurrentCustomer,
     session: ReadSession,
-    after_seq: Annotated[int | None, Query(ge=0)] = None,
-    before_seq: Annotated[int | None, Query(ge=0)] = None,
+    after_seq: Annotated[BoundedInt | None, Query()] = None,
+    before_seq: Annotated[BoundedInt | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessageList:
     await access_conversation(session, me.actor, conversation_id)
@@ -226,10 +243,19 @@ async def messages(
     return MessageList(items=items)
 
 
-@router.post("/conversations/{conversation_id}/messages", response_model=SendOut)
+@router.post(
+    "/conversations/{conversation_id}/messages", response_model=SendOut, responses=RATE_LIMITED
+)
 async def send(
-    conversation_id: uuid.UUID, body: SendIn, me: CurrentCustomer, kefu: KefuDep
+    conversation_id: uuid.UUID,
+    body: SendIn,
+    request: Request,
+    me: CurrentCustomer,
+    kefu: KefuDep,
 ) -> SendOut:
+    """Send a message. Sends over HTTP and over the socket share one budget per visitor session
+    and one per client address (``429 rate_limited`` with ``Retry-After``)."""
+    await admit_customer_send(kefu.limiter, kefu.settings, me.session_id, client_ip(request))
     sent = await kefu.write(
         me.actor.workspace_id,
         partial(

@@ -9,6 +9,8 @@ in a job.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from functools import partial
 
 from starlette.requests import Request
@@ -16,9 +18,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kefu.actions.channels import accept_inbound, request_pull
-from kefu.channels.base import HookRequest
+from kefu.api.deps import client_ip
+from kefu.channels.base import BadSignature, HookRequest, Parsed
 from kefu.channels.registry import registry
-from kefu.domain.errors import NotFound, RateLimited
+from kefu.domain.errors import NotFound
 from kefu.queries.channels import channel_config, get_hook_target
 from kefu.runtime import Kefu
 
@@ -32,13 +35,18 @@ async def hook(request: Request) -> Response:
     # Bounded before any work: per client address (anyone), then per inbox (a provider's
     # servers come from many addresses; a flood at one inbox stops here too).
     settings = kefu.settings
-    ip = request.client.host if request.client else "unknown"
-    if not await kefu.limiter.hit(f"hook:ip:{ip}", settings.hook_requests_per_minute_per_ip, 60):
-        raise RateLimited("too many webhook requests from this address")
-    if not await kefu.limiter.hit(
-        f"hook:inbox:{channel}:{inbox_key}", settings.hook_requests_per_minute, 60
-    ):
-        raise RateLimited("too many webhook requests for this inbox")
+    await kefu.limiter.require(
+        f"hook:ip:{client_ip(request)}",
+        settings.hook_requests_per_minute_per_ip,
+        60,
+        "too many webhook requests from this address",
+    )
+    await kefu.limiter.require(
+        f"hook:inbox:{channel}:{inbox_key}",
+        settings.hook_requests_per_minute,
+        60,
+        "too many webhook requests for this inbox",
+    )
     async with kefu.db.read() as session:
         inbox, row = await get_hook_target(session, inbox_key)
     if inbox.channel != adapter.kind.value:
@@ -51,6 +59,8 @@ async def hook(request: Request) -> Response:
         body=await request.body(),
     )
     parsed = adapter.parse(req, config)
+    if parsed.once is not None:
+        await _refuse_replay(kefu, inbox.id, parsed, req.body)
     if parsed.items:
         await kefu.write(
             inbox.workspace_id, partial(accept_inbound, inbox_id=inbox.id, items=parsed.items)
@@ -61,6 +71,19 @@ async def hook(request: Request) -> Response:
         )
     reply = parsed.reply
     return Response(reply.body, status_code=reply.status, media_type=reply.media_type)
+
+
+async def _refuse_replay(kefu: Kefu, inbox_id: uuid.UUID, parsed: Parsed, body: bytes) -> None:
+    """One body per signed request: the same request again (a provider's retry) passes, and
+    its items are de-duplicated by their ids; the same signature with another body is a forgery
+    (``403 replayed``). Remembered in the limiter's store, so across nodes."""
+    signed = hashlib.sha256(f"{inbox_id}\n{parsed.once}".encode()).hexdigest()[:40]
+    digest = hashlib.sha256(body).hexdigest()[:40]
+    ttl = max(parsed.once_seconds, 1)
+    if await kefu.limiter.first_seen(f"once:{signed}:{digest}", ttl) and not (
+        await kefu.limiter.first_seen(f"once:{signed}", ttl)
+    ):
+        raise BadSignature("this signed request was already used", code="replayed")
 
 
 route = Route("/hooks/{channel}/{inbox_key}", hook, methods=["GET", "POST"])

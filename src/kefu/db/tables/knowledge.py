@@ -56,6 +56,9 @@ class BotSetting(Base):
     default_language: Mapped[str] = mapped_column(String(16), default="en")
     welcome: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     menu: Mapped[dict[str, list[str]]] = mapped_column(JSONType, default=dict)
+    # How long the bot waits after a customer's message for the next one (a question sent in
+    # pieces is answered once); a request for a person is never kept waiting.
+    wait_ms: Mapped[int] = mapped_column(Integer, default=1500, server_default="1500")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -78,6 +81,7 @@ class BotState(Base):
     last_question: Mapped[str] = mapped_column(String(500), default="")
     last_article: Mapped[str | None] = mapped_column(String(64))
     not_helpful: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str] = mapped_column(String(16), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

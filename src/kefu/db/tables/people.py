@@ -160,7 +160,11 @@ class Contact(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(64))
+    # Trusted attributes: written by agents and the admin API; routing rules match these.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # What the customer wrote (client API, pre-chat form): a claim, kept apart; a routing rule
+    # matches it only when it opts in (docs/routing.md).
+    customer_attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -180,6 +184,9 @@ class ContactIdentity(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(320), primary_key=True)
     contact_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # Proven by a channel (the provider's own id, an email received from the address) or by a
+    # signed identity claim (HMAC/JWT). Linked by hand, or a visitor's bearer digest: not.
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

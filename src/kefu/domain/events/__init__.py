@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from kefu.domain.enums import Role
 from kefu.domain.events.base import _Event
 from kefu.domain.events.channels import (
     ConversationChannelStateChanged,
@@ -157,6 +158,70 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
 )
 
 
+# The least role of an agent whose socket receives each event type: the role the HTTP read of
+# the same data needs (its route on the right), so a socket never shows what HTTP refuses.
+# Customers' sockets follow the conversation rule instead (public events of their own contact).
+# ``None``, or a type missing here: never sent to a socket (a missing one fails
+# tests/security/test_isolation.py).
+EVENT_READERS: dict[str, Role | None] = {
+    "agent.created": Role.agent,  # GET /agents
+    "agent.updated": Role.agent,  # GET /agents
+    "agent.status_changed": Role.agent,  # GET /agents
+    "team.created": Role.agent,  # GET /teams
+    "team.updated": Role.agent,  # GET /teams
+    "inbox.created": Role.agent,  # GET /inboxes
+    "inbox.updated": Role.agent,  # GET /inboxes/{id}
+    "inbox.channel_configured": Role.admin,  # GET /inboxes/{id}/channel
+    "contact.created": Role.agent,  # GET /contacts/{id}
+    "contact.updated": Role.agent,  # GET /contacts/{id}
+    "contact.merged": Role.agent,  # GET /contacts/{id}
+    "conversation.created": Role.agent,  # GET /conversations/{id}
+    "conversation.started": Role.agent,  # GET /conversations/{id}
+    "message.created": Role.agent,  # GET /conversations/{id}/messages
+    "message.read": Role.agent,  # GET /conversations/{id}
+    "conversation.assigned": Role.agent,  # GET /conversations/{id}
+    "conversation.team_changed": Role.agent,  # GET /conversations/{id}
+    "conversation.status_changed": Role.agent,  # GET /conversations/{id}
+    "conversation.tags_changed": Role.agent,  # GET /conversations/{id}
+    "conversation.priority_changed": Role.agent,  # GET /conversations/{id}
+    "message.delivery_changed": Role.agent,  # GET /conversations/{id}/messages
+    "conversation.window_changed": Role.agent,  # GET /conversations/{id}/channels
+    "conversation.channel_state_changed": Role.agent,  # GET /conversations/{id}
+    "conversation.routed": Role.agent,  # GET /conversations/{id}
+    "conversation.queue_updated": Role.agent,  # GET /teams/{id}/queue
+    "conversation.transferred": Role.agent,  # GET /conversations/{id}/messages (the note)
+    "conversation.sla_breached": Role.agent,  # GET /conversations/{id}
+    "routing.rules_updated": Role.supervisor,  # GET /routing/rules
+    "conversation.transcript_requested": Role.agent,  # GET /conversations/{id}
+    "conversation.email_started": Role.agent,  # GET /conversations/{id}
+    "session.revoked": None,  # system visibility: read by the servers only
+    "kb.article_created": Role.agent,  # GET /kb/articles/{id}
+    "kb.article_updated": Role.agent,  # GET /kb/articles/{id}
+    "kb.article_deleted": Role.agent,  # GET /kb/articles
+    "bot.settings_changed": Role.agent,  # GET /inboxes/{id}/bot
+    "conversation.handed_off": Role.agent,  # GET /conversations/{id}
+    "canned_reply.saved": Role.agent,  # GET /canned-replies
+    "canned_reply.deleted": Role.agent,  # GET /canned-replies
+    # A mention: its note (author, excerpt, mentions) is readable by every agent already.
+    "notification.created": Role.agent,  # GET /conversations/{id}/messages
+    "notification.read": Role.agent,  # GET /conversations/{id}/messages
+}
+
+
+def events_visible_to(role: Role) -> frozenset[str]:
+    """The event types an agent of ``role`` receives on a socket."""
+    return _VISIBLE[role]
+
+
+_RANK = {Role.agent: 0, Role.supervisor: 1, Role.admin: 2}
+_VISIBLE = {
+    role: frozenset(
+        t for t, need in EVENT_READERS.items() if need is not None and _RANK[need] <= _RANK[role]
+    )
+    for role in Role
+}
+
+
 def event_json_schemas() -> dict[str, Any]:
     """The JSON Schema of every event type, keyed by type name (exported for clients)."""
     out: dict[str, Any] = {}
@@ -178,6 +243,7 @@ class Envelope(BaseModel):
 
 __all__ = [
     "EVENT_ADAPTER",
+    "EVENT_READERS",
     "EVENT_TYPES",
     "AgentCreated",
     "AgentStatusChanged",
@@ -222,4 +288,5 @@ __all__ = [
     "TeamUpdated",
     "TranscriptRequested",
     "event_json_schemas",
+    "events_visible_to",
 ]

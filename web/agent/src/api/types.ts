@@ -79,6 +79,8 @@ export interface PrechatForm {
 export interface Identity {
   kind: string;
   value: string;
+  /** Proven by a channel or a signed identity claim; false: linked by hand. */
+  verified?: boolean;
 }
 
 export interface Contact {
@@ -87,8 +89,11 @@ export interface Contact {
   email: string | null;
   phone: string | null;
   identities: Identity[];
+  /** Trusted: set by agents or the admin API; routing rules match these. */
   attributes: Record<string, unknown>;
   created_at: string;
+  /** Written by the customer (client API, pre-chat form): claims. */
+  customer_attributes?: Record<string, unknown>;
 }
 
 export interface Window {

@@ -32,6 +32,7 @@ export function ContactPanel({ conversationId }: { conversationId: string }) {
         {(contact?.identities ?? []).map((i) => (
           <li key={`${i.kind}:${i.value}`}>
             <code>{i.kind}</code> {i.value}
+            {!i.verified && <small> · {t("unverified")}</small>}
           </li>
         ))}
       </ul>
@@ -44,6 +45,19 @@ export function ContactPanel({ conversationId }: { conversationId: string }) {
           </div>
         ))}
       </dl>
+      {Object.keys(contact?.customer_attributes ?? {}).length > 0 && (
+        <>
+          <h4>{t("customer_attributes")}</h4>
+          <dl>
+            {Object.entries(contact?.customer_attributes ?? {}).map(([k, v]) => (
+              <div key={k}>
+                <dt>{k}</dt>
+                <dd>{String(v)}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      )}
       <h4>{t("earlier_conversations")}</h4>
       <ul data-testid="history">
         {history

@@ -13,8 +13,11 @@ interface Button {
   value?: string;
 }
 
-function buttonsOf(payload: Record<string, unknown> | null): Button[] {
-  const b = payload?.["buttons"];
+/** Buttons are offered by the bot and agents only (docs/messages.md): a customer's message
+ *  never shows any, whatever an old row holds. */
+function buttonsOf(m: Message): Button[] {
+  if (m.sender_kind !== "bot" && m.sender_kind !== "agent") return [];
+  const b = m.payload?.["buttons"];
   return Array.isArray(b) ? (b as Button[]).filter((x) => typeof x?.label === "string") : [];
 }
 
@@ -30,7 +33,7 @@ function safeUrl(u: unknown): string | null {
 
 export function MessageBody({ m }: { m: Message }) {
   const p = m.payload ?? {};
-  const buttons = buttonsOf(m.payload);
+  const buttons = buttonsOf(m);
   switch (m.type) {
     case "card": {
       const url = safeUrl(p["url"]);

@@ -27,7 +27,13 @@ from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
 from kefu.api.client import routes as client_routes
 from kefu.api.contract import ROUTER_ERRORS, error_responses, install_contract
-from kefu.api.errors import BodyLimit, HeaderLimit, RequestContext, install_error_handlers
+from kefu.api.errors import (
+    BodyLimit,
+    ErrorBody,
+    HeaderLimit,
+    RequestContext,
+    install_error_handlers,
+)
 from kefu.api.health import router as health_router
 from kefu.api.hooks import routes as hook_routes
 from kefu.api.webapp import webapp_routes
@@ -39,12 +45,13 @@ from kefu.runtime import Kefu
 from kefu.web import widget as widget_web
 
 UNAVAILABLE_DOC: dict[str, Any] = {
+    "model": ErrorBody,
     "description": (
         "`unavailable`: the database (or the event bus) does not answer for now. Nothing was "
         "stored; send the same request again (with the same `client_msg_id`) after the "
         "`Retry-After` seconds."
     ),
-    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
 }
 
 

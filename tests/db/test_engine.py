@@ -133,6 +133,8 @@ async def test_an_idle_transaction_is_ended_and_its_locks_released(database_url:
         assert database_unavailable(ended.value)
         await session.close()
     finally:
+        async with other.write_session() as s, s.begin():  # the schema is the migrations' alone
+            await s.execute(text("DROP TABLE IF EXISTS idle_t"))
         await stalled.dispose()
         await other.dispose()
 

@@ -95,6 +95,19 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m benchmarks.run --quick $(BENCH_ARGS)
 
+## The chaos suite (benchmarks/chaos.py, docs/deployment.md "Faults"): two `kefu serve` nodes on a
+## PostgreSQL and a Redis of its own (free ports; the machine's shared servers are not touched),
+## customers that resend, and one fault at a time (node kill -9 and SIGSTOP, Redis and PostgreSQL
+## restarts, a SQLite node's restart, a slow agent socket, a client far behind). Prints a table
+## and writes benchmarks/results/chaos.json; fails if an acknowledged message was lost or
+## duplicated or a listener saw a hole. About 6 minutes; `.ci/run` runs the reduced set
+## (CHAOS_ARGS=--quick, about 2 minutes).
+.PHONY: chaos
+CHAOS_ARGS ?=
+
+chaos: install
+	$(BIN)/python -m benchmarks.chaos $(CHAOS_ARGS)
+
 ## The API against its own contract (/openapi.json): schemathesis with every check, for
 ## FUZZ_SECONDS (default 600), on a fresh demo workspace signed in as its admin (docs/api.md).
 .PHONY: fuzz

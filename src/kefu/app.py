@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,7 +27,13 @@ from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
 from kefu.api.client import routes as client_routes
 from kefu.api.contract import ROUTER_ERRORS, error_responses, install_contract
-from kefu.api.errors import BodyLimit, HeaderLimit, RequestContext, install_error_handlers
+from kefu.api.errors import (
+    BodyLimit,
+    ErrorBody,
+    HeaderLimit,
+    RequestContext,
+    install_error_handlers,
+)
 from kefu.api.health import router as health_router
 from kefu.api.hooks import routes as hook_routes
 from kefu.api.webapp import webapp_routes
@@ -36,6 +43,16 @@ from kefu.realtime.gateway import SocketsFirst, websocket_endpoint
 from kefu.realtime.presence import Presence
 from kefu.runtime import Kefu
 from kefu.web import widget as widget_web
+
+UNAVAILABLE_DOC: dict[str, Any] = {
+    "model": ErrorBody,
+    "description": (
+        "`unavailable`: the database (or the event bus) does not answer for now. Nothing was "
+        "stored; send the same request again (with the same `client_msg_id`) after the "
+        "`Retry-After` seconds."
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted, IM-first customer service: agent and client APIs.",
         lifespan=lifespan,
+        responses={503: UNAVAILABLE_DOC},
     )
     install_error_handlers(app)
     install_contract(app)

@@ -38,7 +38,11 @@ class Settings(BaseSettings):
     max_ws_frame_bytes: int = 64 * 1024
     ws_rate_per_second: float = 20.0
     ws_rate_burst: int = 60
+    # Frames a socket may have queued before it counts as too slow (closed with 4008); a
+    # replay is paced by the socket's drain instead, page by page, and a socket whose queue
+    # does not drain for ws_drain_seconds during a replay counts as too slow as well.
     ws_queue_size: int = 1_000
+    ws_drain_seconds: float = Field(default=30.0, gt=0)
     # permessage-deflate on WebSockets: off by default. Every browser offers it, and a socket
     # that negotiated it keeps a compressor and a decompressor for its lifetime (~40 KB more
     # per idle socket, docs/performance.md); chat frames are small.
@@ -86,6 +90,12 @@ class Settings(BaseSettings):
 
     # group commit
     commit_batch_max: int = 256
+    # PostgreSQL limits on kefu's own connections (migrations use their own, without them):
+    # a transaction left open and idle this long is ended by the server (a node whose event
+    # loop stalls mid-transaction must not hold the workspace's counter row for the others),
+    # and a statement is cancelled after this long (lock waits included). Both answer 503.
+    db_idle_in_transaction_seconds: float = Field(default=5.0, gt=0)
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
 
     # channels: networks outgoing channel requests (provider APIs, inbound media) may reach
     # although they are private, loopback or link-local (JSON list of CIDRs; empty: none)

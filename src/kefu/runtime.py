@@ -25,7 +25,11 @@ class Kefu:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.secrets = SecretBox(settings.secret_key, settings.previous_secret_keys)
-        self.db = Database(settings.effective_database_url)
+        self.db = Database(
+            settings.effective_database_url,
+            idle_in_transaction_seconds=settings.db_idle_in_transaction_seconds,
+            statement_timeout_seconds=settings.db_statement_timeout_seconds,
+        )
         self.bus = make_bus(settings.redis_url)
         self.hubs = Hubs(self.db, self.bus)
         self.writer = Writer(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db import engine as db_engine
 from kefu.db.engine import Database
+from kefu.db.errors import database_unavailable
 
 pytestmark = pytest.mark.storage
 
@@ -103,5 +105,47 @@ async def test_sqlite_checkpoints_every_ten_thousand_pages(tmp_path: Path) -> No
             busy, in_log, _ = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         assert busy == 0
         assert in_log > 2_000  # no checkpoint restarted the log on the way
+    finally:
+        await db.dispose()
+
+
+async def test_an_idle_transaction_is_ended_and_its_locks_released(database_url: str) -> None:
+    """A transaction left open (a node whose event loop stalled mid-write) is ended by the
+    server after ``idle_in_transaction_seconds``: another connection gets the row it locked,
+    and the stalled one finds out with an error that reads as "unavailable", not a bug."""
+    _pg_only(database_url)
+    stalled = Database(database_url, pool_size=1, idle_in_transaction_seconds=0.5)
+    other = Database(database_url, pool_size=1, statement_timeout_seconds=10)
+    try:
+        async with other.write_session() as s, s.begin():
+            await s.execute(text("CREATE TABLE IF NOT EXISTS idle_t (id int PRIMARY KEY, n int)"))
+            await s.execute(text("INSERT INTO idle_t VALUES (1, 0) ON CONFLICT DO NOTHING"))
+        session = stalled.write_session()
+        await session.begin()
+        await session.execute(text("UPDATE idle_t SET n = n + 1 WHERE id = 1"))
+        started = time.monotonic()  # the stalled transaction now idles, holding the row
+        async with other.write_session() as s, s.begin():
+            await s.execute(text("UPDATE idle_t SET n = n + 10 WHERE id = 1"))
+        waited = time.monotonic() - started
+        assert waited < 3.0
+        with pytest.raises(Exception) as ended:
+            await session.execute(text("SELECT 1"))
+        assert database_unavailable(ended.value)
+        await session.close()
+    finally:
+        async with other.write_session() as s, s.begin():  # the schema is the migrations' alone
+            await s.execute(text("DROP TABLE IF EXISTS idle_t"))
+        await stalled.dispose()
+        await other.dispose()
+
+
+async def test_a_statement_over_the_timeout_is_cancelled(database_url: str) -> None:
+    _pg_only(database_url)
+    db = Database(database_url, pool_size=1, statement_timeout_seconds=0.3)
+    try:
+        with pytest.raises(Exception) as cancelled:
+            async with db.read() as s:
+                await s.execute(text("SELECT pg_sleep(3)"))
+        assert database_unavailable(cancelled.value)
     finally:
         await db.dispose()

@@ -2,7 +2,7 @@
 
 A :class:`Cluster` starts nodes as subprocesses (``kefu serve --no-migrate``) on free
 loopback ports, all on the test session's database (and Redis, when configured), waits for
-``GET /healthz``, and always terminates — or kills — every node it started when the test ends.
+``GET /readyz``, and always terminates — or kills — every node it started when the test ends.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ class Cluster:
                 if not node.running:
                     raise RuntimeError(f"{node.name} exited:\n{node.log_tail()}")
                 try:
-                    r = await client.get("/healthz")
+                    r = await client.get("/readyz")
                     if r.status_code == 200:
                         return
                 except httpx.TransportError:
@@ -198,7 +198,7 @@ class Cluster:
     async def start(
         self, n: int = 1, *, redis: bool = True, env: dict[str, str] | None = None
     ) -> list[Node]:
-        """Start ``n`` nodes and return once every one answers ``/healthz``."""
+        """Start ``n`` nodes and return once every one answers ``/readyz``."""
         nodes = [self.spawn(redis=redis, env=env) for _ in range(n)]
         await asyncio.gather(*(self.wait_healthy(node) for node in nodes))
         return nodes

@@ -44,6 +44,7 @@ from kefu.actions.tx import (
     touched_updates,
 )
 from kefu.db.engine import Database
+from kefu.db.errors import database_unavailable
 from kefu.db.tables import Conversation, Workspace
 from kefu.db.tables import Event as EventRow
 from kefu.db.types import utcnow
@@ -146,7 +147,10 @@ class Writer:
             try:
                 await self._commit(batch)
             except Exception as exc:  # the commit itself failed: nobody's write is durable
-                log.exception("write batch of %d failed", len(batch))
+                if database_unavailable(exc):
+                    log.warning("write batch of %d failed: %s", len(batch), exc)
+                else:
+                    log.exception("write batch of %d failed", len(batch))
                 for req in batch:
                     if not req.future.done():
                         req.future.set_exception(exc)

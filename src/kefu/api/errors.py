@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kefu.domain.errors import KefuError
+from kefu.db.errors import database_unavailable
+from kefu.domain.errors import KefuError, Unavailable
 from kefu.logs import request_id
 
 log = logging.getLogger(__name__)
@@ -98,6 +101,15 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
+def unavailable_response(exc: Unavailable) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+DATABASE_UNAVAILABLE = "the database does not answer; try again shortly"
+# What an unreachable database surfaces as (checked further by ``database_unavailable``).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, sqlite3.Error)
+
+
 def _clean_details(errors: Any) -> list[dict[str, Any]]:
     out = []
     for err in errors:
@@ -131,6 +143,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
     async def _kefu(_: Request, exc: KefuError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    async def _database(_: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc  # a bug: RequestContext logs it and answers 500
+        log.warning("database unavailable: %s", exc)
+        return unavailable_response(Unavailable(DATABASE_UNAVAILABLE))
+
+    for error_type in DATABASE_ERRORS:
+        app.add_exception_handler(error_type, _database)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

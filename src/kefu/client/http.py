@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,7 @@ class KefuClient:
         user: Json | None = None,
         user_jwt: str | None = None,
         retries: int = 4,
+        unavailable_for: float = 60.0,
         timeout: float = 15.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -60,6 +62,7 @@ class KefuClient:
         self.visitor_token = visitor_token
         self.user, self.user_jwt = user, user_jwt
         self.retries = retries
+        self.unavailable_for = unavailable_for
         self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
         self.session: Session | None = None
 
@@ -83,20 +86,27 @@ class KefuClient:
 
     async def _call(self, method: str, path: str, *, retry: bool = False, **kw: Any) -> Any:
         """One request; with ``retry``, network failures and 5xx answers are retried with
-        back-off (only for requests that are safe to repeat)."""
+        back-off (only for requests that are safe to repeat). A 503 (the server's database is
+        away for now) is retried for up to ``unavailable_for`` seconds, no sooner than its
+        ``Retry-After`` says."""
         headers = {"authorization": f"Bearer {self.token}"} if self.session else {}
         attempts = self.retries + 1 if retry else 1
-        for attempt in range(attempts):
+        deadline = time.monotonic() + self.unavailable_for
+        attempt = 0
+        while True:
+            wait = min(8.0, 0.25 * 2**attempt)
+            attempt += 1
             try:
                 r = await self.http.request(method, path, headers=headers, **kw)
             except httpx.TransportError:
-                if attempt + 1 == attempts:
+                if attempt >= attempts:
                     raise
             else:
-                if r.status_code < 500 or attempt + 1 == attempts:
+                if retry and r.status_code == 503 and time.monotonic() + wait < deadline:
+                    wait = max(wait, _retry_after(r))
+                elif r.status_code < 500 or attempt >= attempts:
                     return _answer(r)
-            await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
-        raise AssertionError("unreachable")
+            await asyncio.sleep(wait)
 
     # --- sessions ---------------------------------------------------------------------------
 
@@ -250,6 +260,13 @@ class KefuClient:
         from kefu.client.realtime import Realtime
 
         return Realtime(self, since=since)
+
+
+def _retry_after(r: httpx.Response) -> float:
+    try:
+        return min(30.0, max(0.0, float(r.headers.get("retry-after", "1"))))
+    except ValueError:
+        return 1.0
 
 
 def _answer(r: httpx.Response) -> Any:

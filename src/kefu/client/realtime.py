@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from kefu.client.http import KefuClient
 
 SESSION_ENDED = 4001
+# A send refused with one of these was not stored and goes again, with the same client_msg_id:
+# the server's database is away for now, or the send failed on its side.
+RETRIED_CODES = frozenset({"unavailable", "internal_error"})
 
 
 class Realtime:
@@ -71,6 +74,10 @@ class Realtime:
             try:
                 await self._connect_once()
                 delay = 0.25
+            except KefuError as exc:  # a ticket refused
+                if exc.status != 503:
+                    self._fail(exc)
+                    return
             except (OSError, ConnectionClosed, TimeoutError, InvalidStatus) as exc:
                 if isinstance(exc, ConnectionClosed) and _code(exc) == SESSION_ENDED:
                     self._fail(KefuError(401, "unauthenticated", "the session ended"))
@@ -196,6 +203,7 @@ class Realtime:
         }
         if payload is not None:
             frame["payload"] = payload
+        delay = 0.25
         while True:
             future = asyncio.get_running_loop().create_future()
             self._acks[msg_id] = future
@@ -206,6 +214,11 @@ class Realtime:
                 if self._closing:
                     raise
                 await asyncio.sleep(0.05)  # let the runner notice the drop and reconnect
+            except KefuError as exc:
+                if exc.code not in RETRIED_CODES or self._closing:
+                    raise
+                await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter
+                delay = min(5.0, delay * 2)
             finally:
                 self._acks.pop(msg_id, None)
 

@@ -120,10 +120,29 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
                 raise exc.DisconnectionError(f"ping failed: {error}") from error
 
 
+def _server_limits(idle_in_transaction: float, statement: float) -> dict[str, str]:
+    """PostgreSQL settings for every connection of the pool (asyncpg's ``server_settings``):
+    no transaction of kefu's stays open, idle, for longer than ``idle_in_transaction`` seconds
+    (the server ends it and its connection, releasing its locks), and no statement runs, or
+    waits for a lock, for longer than ``statement`` seconds."""
+    return {
+        "idle_in_transaction_session_timeout": str(int(idle_in_transaction * 1000)),
+        "statement_timeout": str(int(statement * 1000)),
+    }
+
+
 class Database:
     """The process's handle on the database: a write engine and a read engine."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "FULL",
+        pool_size: int = 10,
+        idle_in_transaction_seconds: float = 5.0,
+        statement_timeout_seconds: float = 30.0,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -134,8 +153,13 @@ class Database:
                 url, writer=False, synchronous=sqlite_synchronous
             )
         else:
+            limits = _server_limits(idle_in_transaction_seconds, statement_timeout_seconds)
             self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, **_JSON
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                connect_args={"server_settings": limits},
+                **_JSON,
             )
             _ping_when_idle(self.write_engine)
             # the same pool, without BEGIN/ROLLBACK around reads

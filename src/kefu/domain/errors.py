@@ -82,3 +82,16 @@ class RateLimited(KefuError):
     def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
         self.retry_after = max(1, int(retry_after))
         super().__init__(message, code=code, headers={"retry-after": str(self.retry_after)})
+
+
+class Unavailable(KefuError):
+    """Something kefu depends on (the database, the event bus) does not answer for now: the
+    client tries again later (HTTP ``Retry-After``, WebSocket close 1013 "try again later")."""
+
+    code = "unavailable"
+    status = 503
+    ws_close = 1013
+
+    def __init__(self, message: str, *, retry_after: int = 2, code: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, code=code, headers={"retry-after": str(self.retry_after)})

@@ -32,6 +32,7 @@ SignalHandler = Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]]
 RingHandler = Callable[[], None]
 
 JOBS_CHANNEL = "kefu:jobs"
+PROBE_PREFIX = b"kefu-probe:"  # the payload of a PING on the subscriber connection
 OUTBOX_MAX = 10_000  # messages a node keeps for Redis while it cannot publish
 
 
@@ -46,6 +47,7 @@ class Bus(Protocol):
     async def unsubscribe(self, workspace_id: uuid.UUID) -> None: ...
     async def ring_workers(self) -> None: ...
     async def watch_jobs(self, on_ring: RingHandler) -> None: ...
+    async def check(self) -> bool: ...
     @property
     def healthy(self) -> bool: ...
 
@@ -67,6 +69,9 @@ class MemoryBus:
 
     @property
     def healthy(self) -> bool:
+        return True
+
+    async def check(self) -> bool:
         return True
 
     async def start(self, on_events: EventsHandler, on_signal: SignalHandler) -> None:
@@ -149,7 +154,11 @@ class RedisBus:
         self._on_signal: SignalHandler | None = None
         self._on_ring: RingHandler | None = None
         self._ring = self.node_id.encode()
+        # The subscriber connection is up and subscribed: set by the answer to a PING sent
+        # after (re)subscribing (Redis answers in order, so the subscriptions came first),
+        # cleared when reading fails.
         self._healthy = False
+        self._probes: dict[bytes, asyncio.Future[None]] = {}
         self.reconnected: asyncio.Event = asyncio.Event()
         # What this node publishes, in order: one task sends it, pipelined, so a write batch
         # hands its events over and goes on instead of waiting for Redis each time.
@@ -164,10 +173,28 @@ class RedisBus:
     def healthy(self) -> bool:
         return self._healthy
 
+    async def check(self) -> bool:
+        """A live check of both connections: a PING on the publishing pool, and a PING through
+        the subscriber connection whose answer the reading task must see (so the reader is up
+        and its subscriptions are restored). Callers bound it in time (``asyncio.timeout``)."""
+        if not self._healthy or self._task is None or self._task.done():
+            return False
+        token = PROBE_PREFIX + uuid.uuid4().hex.encode()
+        answered = asyncio.get_running_loop().create_future()
+        self._probes[token] = answered
+        try:
+            await self._redis.ping()
+            await self._pubsub.ping(token)
+            await answered
+            return True
+        except Exception:  # redis-py's errors; a time limit is the caller's
+            return False
+        finally:
+            self._probes.pop(token, None)
+
     async def start(self, on_events: EventsHandler, on_signal: SignalHandler) -> None:
         self._on_events, self._on_signal = on_events, on_signal
         await self._redis.ping()
-        self._healthy = True
         # A placeholder subscription keeps the reader alive before the first workspace joins.
         await self._pubsub.subscribe("kefu:node:" + self.node_id)
         if self._task is None:  # else a worker started reading already (watch_jobs)
@@ -259,18 +286,34 @@ class RedisBus:
             self._task = asyncio.get_running_loop().create_task(self._read(), name="kefu-redis-bus")
 
     async def _read(self) -> None:
+        lost = False
         while True:
             try:
+                # (Re)connects and re-subscribes if the connection was lost; the answer comes
+                # after the subscriptions' and marks the bus healthy.
+                await self._pubsub.ping(PROBE_PREFIX + b"subscribed")
                 async for message in self._pubsub.listen():
-                    self._healthy = True
+                    if message.get("type") == "pong":
+                        self._pong(message.get("data"))
+                        if lost:
+                            lost = False
+                            log.warning("redis bus reconnected and re-subscribed")
+                            self.reconnected.set()
+                        continue
                     await self._dispatch(message)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                self._healthy = False
-                log.warning("redis bus connection lost; reconnecting", exc_info=True)
+                if not lost:
+                    log.warning("redis bus connection lost; reconnecting", exc_info=True)
+                self._healthy, lost = False, True
                 await asyncio.sleep(0.5)
-                self.reconnected.set()
+
+    def _pong(self, data: Any) -> None:
+        self._healthy = True
+        probe = self._probes.get(data) if isinstance(data, bytes) else None
+        if probe is not None and not probe.done():
+            probe.set_result(None)
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") != "message":

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from kefu.actions.conversations import mark_read
 from kefu.actions.messages import send_message
 from kefu.actions.tx import CommittedEvent
+from kefu.db.errors import database_unavailable
 from kefu.domain.actors import AgentActor, CustomerActor
 from kefu.domain.errors import KefuError, RateLimited
 from kefu.jobs.channels import forward_typing
@@ -83,6 +84,7 @@ class Connection:
     __slots__ = (
         "_closer",
         "_closing",
+        "_drained",
         "_flusher",
         "_inflight",
         "_out",
@@ -111,6 +113,7 @@ class Connection:
         self.hub: WorkspaceHub | None = None
         self._out: deque[str] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._drained: asyncio.Event | None = None  # set when the queue empties (replays)
         self._closing: tuple[int, str] | None = None
         self._closer: asyncio.Task[None] | None = None
         self._inflight: asyncio.Semaphore | None = None
@@ -141,11 +144,43 @@ class Connection:
             out = self._out = deque()
         elif len(out) >= self.kefu.settings.ws_queue_size:
             # A consumer this slow resumes from the database instead of holding memory.
-            self.close_soon(4008, "too slow: reconnect and resume")
+            self.too_slow("its queue is full")
             return
         out.append(frame)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    def too_slow(self, why: str) -> None:
+        """Close with 4008: the client resumes from the database instead of the node holding
+        its frames. Logged with the socket's backlog (an operator's first question)."""
+        if self._closing is not None:
+            return
+        behind = (self.hub.delivered - self.pos) if self.hub is not None else 0
+        log.warning(
+            "closing a slow socket (4008, %s): %d frames queued, %d events behind, "
+            "replaying=%s, actor=%s",
+            why,
+            len(self._out or ()),
+            max(0, behind),
+            not self.live,
+            self.actor.sender_id,
+        )
+        self.close_soon(4008, "too slow: reconnect and resume")
+
+    async def drain(self) -> bool:
+        """Wait until everything queued was handed to the socket (the socket's own buffer
+        pausing the writer while the client does not read). False if the socket closed or
+        did not drain within ``ws_drain_seconds`` (then it is closed as too slow)."""
+        while self._out and self._closing is None:
+            if self._drained is None:
+                self._drained = asyncio.Event()
+            try:
+                async with asyncio.timeout(self.kefu.settings.ws_drain_seconds):
+                    await self._drained.wait()
+            except TimeoutError:
+                self.too_slow("its replay did not drain")
+                return False
+        return self._closing is None
 
     def close_soon(self, code: int, reason: str) -> None:
         if self._closing is None:
@@ -170,6 +205,9 @@ class Connection:
                     await self.ws.send_text(out.popleft())
         self._out = None  # no await since the loop ended: nothing was pushed in between
         self._flusher = None
+        if self._drained is not None:
+            self._drained.set()
+            self._drained = None
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
@@ -237,10 +275,17 @@ class Connection:
 
     async def _replay(self, session: AsyncConnection | None) -> None:
         """Send what was missed, then join the live stream with no gap and no repeat
-        (``session``: read the first page with it; ``None``: open sessions as needed)."""
+        (``session``: read the first page with it; ``None``: open sessions as needed).
+
+        Paced by the socket: a page is read only once the previous one was handed to the
+        socket, so a replay of any length never fills the queue of a client that reads; one
+        that stops reading is closed by :meth:`drain`."""
         assert self.hub is not None
-        page = self.kefu.settings.replay_page_size
+        settings = self.kefu.settings
+        page = max(1, min(settings.replay_page_size, settings.ws_queue_size // 2))
         while True:
+            if session is None and not await self.drain():
+                return
             upto = self.hub.delivered
             if self.pos >= upto:
                 self.live = True  # no await between the check and this: nothing slips by
@@ -296,9 +341,14 @@ class Connection:
             except KefuError as exc:
                 self.error(exc.code, exc.message, frame.client_msg_id)
                 return
-            except Exception:
-                log.exception("send failed")
-                self.error("internal_error", "the message was not stored", frame.client_msg_id)
+            except Exception as exc:
+                if database_unavailable(exc):
+                    log.warning("send not stored, database unavailable: %s", exc)
+                    code = "unavailable"
+                else:
+                    log.exception("send failed")
+                    code = "internal_error"
+                self.error(code, "the message was not stored", frame.client_msg_id)
                 return
             self.push(
                 _dumps(

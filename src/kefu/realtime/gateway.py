@@ -12,7 +12,9 @@ from starlette.types import Send as ASGISend
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from kefu.api.deps import SESSION_COOKIE, bearer_token, origin_allowed
-from kefu.domain.errors import KefuError, TooLarge, Unauthenticated
+from kefu.api.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, unavailable_response
+from kefu.db.errors import database_unavailable
+from kefu.domain.errors import KefuError, TooLarge, Unauthenticated, Unavailable
 from kefu.queries.access import extra_origins
 from kefu.realtime.connection import MAX_BAD_FRAMES, SUBPROTOCOL, Connection
 from kefu.realtime.presence import Presence
@@ -56,6 +58,12 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     except KefuError:
         await ws.close(1008, "unauthenticated")
         return
+    except DATABASE_ERRORS as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("socket refused, database unavailable: %s", exc)
+        await refuse_unavailable(ws, Unavailable(DATABASE_UNAVAILABLE))
+        return
     if not origin_allowed(ws, kefu, origins):
         await ws.close(1008, "origin not allowed")
         return
@@ -84,10 +92,25 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         pass
     except TooLarge:
         conn.close_soon(1009, "frame too large")
+    except DATABASE_ERRORS as exc:  # a hello's replay, a typing check: come back later
+        if not database_unavailable(exc):
+            raise
+        log.warning("socket closed, database unavailable: %s", exc)
+        conn.close_soon(Unavailable.ws_close, "try again later")
     finally:
         await conn.finish()
         if presence is not None:
             await presence.disconnected(conn.actor)
+
+
+async def refuse_unavailable(ws: WebSocket, exc: Unavailable) -> None:
+    """Answer an upgrade kefu cannot serve now: HTTP 503 with ``Retry-After`` where the server
+    can send a response to a refused upgrade, else accept and close with 1013 (try again)."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(unavailable_response(exc))
+        return
+    await ws.accept()
+    await ws.close(exc.ws_close, "try again later")
 
 
 class SocketsFirst:

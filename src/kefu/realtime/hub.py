@@ -18,6 +18,7 @@ import orjson
 
 from kefu.actions.tx import CommittedEvent
 from kefu.db.engine import Database
+from kefu.db.errors import database_unavailable
 from kefu.domain.actors import Actor, CustomerActor
 from kefu.domain.enums import Visibility
 from kefu.queries.access import can_see_event
@@ -252,5 +253,8 @@ class Hubs:
                     hub = self._hubs.get(ws_id)
                     if hub is not None and hub.delivered < head:
                         await hub.catch_up_to(head)
-            except Exception:
-                log.exception("hub poll failed")
+            except Exception as exc:
+                if database_unavailable(exc):
+                    log.warning("hub poll failed: %s", exc)
+                else:
+                    log.exception("hub poll failed")

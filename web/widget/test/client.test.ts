@@ -246,6 +246,19 @@ describe("sending", () => {
     expect(c.items().map((i) => [i.key, i.status])).toEqual([[`c:${id}`, "sent"]]);
   });
 
+  it("keeps a send refused as unavailable pending and sends it again with the same id", async () => {
+    const c = client();
+    const ws = await live(c);
+    const id = c.send("during the outage");
+    await settle();
+    ws.receive({ type: "error", client_msg_id: id, code: "unavailable" });
+    expect(c.items()[0].status).toBe("sending");
+    await vi.advanceTimersByTimeAsync(8100);
+    expect(ws.frames("send").map((f) => f.client_msg_id)).toEqual([id, id]);
+    ws.receive({ type: "ack", client_msg_id: id, message_id: "m-1", seq: 1 });
+    expect(c.items()[0].status).toBe("sent");
+  });
+
   it("marks a refused send failed and sends it again, with the same id, on retry()", async () => {
     const c = client();
     const ws = await live(c);

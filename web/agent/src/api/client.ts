@@ -55,11 +55,28 @@ export async function request<T>(
     init.body = JSON.stringify(body);
     init.headers = { "content-type": "application/json" };
   }
-  const r = await fetch(`/api/v1${path}${qs(query)}`, init);
+  const r = await fetchRetrying503(`/api/v1${path}${qs(query)}`, init);
   if (r.status === 204) return undefined as T;
   const data: unknown = await r.json().catch(() => null);
   if (!r.ok) throw errorOf(r.status, data, r.statusText);
   return data as T;
+}
+
+/** How long a request keeps being retried while the server answers 503 `unavailable` (its
+ *  database is away for now; nothing was stored). The same body goes again, so a message keeps
+ *  its `client_msg_id` and is stored once. */
+export const UNAVAILABLE_RETRY_MS = 30_000;
+
+async function fetchRetrying503(url: string, init: RequestInit): Promise<Response> {
+  const deadline = Date.now() + UNAVAILABLE_RETRY_MS;
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(url, init);
+    const backoff = Math.min(8000, 250 * 2 ** attempt);
+    const after = Number(r.headers.get("retry-after") ?? "1") * 1000;
+    const wait = Math.max(backoff, Number.isFinite(after) ? Math.min(after, 30_000) : 1000);
+    if (r.status !== 503 || Date.now() + wait > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, wait * (0.75 + Math.random() / 2)));
+  }
 }
 
 function errorOf(status: number, data: unknown, fallback: string): ApiError {

@@ -526,7 +526,7 @@ export class KefuClient extends Emitter<ClientEvents> {
     const id = f.client_msg_id as string | undefined;
     if (!id || !this.outbox.has(id)) return;
     const code = f.code as string;
-    if (code === "internal_error" || code === "rate_limited") {
+    if (code === "internal_error" || code === "unavailable" || code === "rate_limited") {
       this.sentAt.delete(id);
       return;
     }

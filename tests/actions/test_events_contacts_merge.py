@@ -293,7 +293,7 @@ async def test_merge_is_for_supervisors_and_stays_in_its_workspace(kefu: Kefu) -
                 world.workspace_id,
                 partial(identities.merge_contacts, actor=admin, target_id=target, source_id=source),
             )
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict):
         await kefu.write(
             world.workspace_id,
             partial(

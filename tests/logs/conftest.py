@@ -1,22 +1,6 @@
-"""Real ``kefu serve`` processes (see tests/multinode/nodes.py), their logs in files."""
+"""Real ``kefu serve`` processes (see tests/multinode/nodes.py), their logs in files: the
+multi-node suite's ``cluster`` fixture."""
 
-from __future__ import annotations
+from tests.multinode.conftest import cluster
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from kefu.config import Settings
-from tests.multinode.nodes import Cluster
-
-
-@pytest.fixture
-def cluster(settings: Settings, tmp_path: Path) -> Iterator[Cluster]:
-    workdir = tmp_path / "nodes"
-    workdir.mkdir()
-    c = Cluster(settings, workdir)
-    try:
-        yield c
-    finally:
-        c.stop_all()
+__all__ = ["cluster"]

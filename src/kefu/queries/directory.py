@@ -63,6 +63,18 @@ async def find_agents_by_email(
     return list((await session.execute(stmt.limit(10))).scalars())
 
 
+async def workspace_choices(
+    session: AsyncSession, workspace_ids: Sequence[uuid.UUID]
+) -> list[dict[str, str]]:
+    """``[{slug, name}]`` of these workspaces, by name: what a sign-in picker shows."""
+    rows = await session.execute(
+        select(Workspace.slug, Workspace.name)
+        .where(Workspace.id.in_(list(workspace_ids)))
+        .order_by(Workspace.name, Workspace.slug)
+    )
+    return [{"slug": slug, "name": name} for slug, name in rows]
+
+
 async def list_contacts(
     session: AsyncSession,
     workspace_id: uuid.UUID,

@@ -24,7 +24,7 @@ from kefu.api.schemas import ApiTokenIn, ApiTokenOut, LoginIn, LoginOut, Passwor
 from kefu.domain.errors import InvalidInput, NotFound, Unauthenticated
 from kefu.domain.views import AgentView
 from kefu.queries.access import access_agent
-from kefu.queries.directory import find_agents_by_email
+from kefu.queries.directory import find_agents_by_email, workspace_choices
 from kefu.queries.views import load_agent_view
 from kefu.security.passwords import hash_new_password_async, verify_password_async
 from kefu.security.signin import admit_sign_in
@@ -42,12 +42,26 @@ async def login(body: LoginIn, request: Request, response: Response, kefu: KefuD
     await admit_sign_in(kefu.limiter, kefu.settings, body.email, client_ip(request))
     async with kefu.db.read() as session:
         candidates = await find_agents_by_email(session, body.email, body.workspace)
-    if len(candidates) > 1:
-        raise InvalidInput("this email belongs to several workspaces", code="workspace_required")
-    agent = candidates[0] if candidates else None
-    ok = await verify_password_async(agent.password_hash if agent else None, body.password)
-    if agent is None or not ok or not agent.active:
+    # Every account of this email whose password this is (an agent may work for several
+    # companies). Which workspaces hold the email is told only to whoever knows a password.
+    if not candidates:
+        await verify_password_async(None, body.password)  # the same work for an unknown email
+    matches = [
+        agent
+        for agent in candidates
+        if await verify_password_async(agent.password_hash, body.password) and agent.active
+    ]
+    if not matches:
         raise Unauthenticated("wrong email or password", code="bad_credentials")
+    if len(matches) > 1:
+        async with kefu.db.read() as session:
+            choices = await workspace_choices(session, [a.workspace_id for a in matches])
+        raise InvalidInput(
+            "this email signs in to several workspaces: choose one",
+            code="workspace_required",
+            details={"workspaces": choices},
+        )
+    agent = matches[0]
     if body.otp is not None:  # judged only for whoever knows the password
         await kefu.limiter.require(
             f"otp:agent:{agent.id}",

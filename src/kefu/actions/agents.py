@@ -149,6 +149,26 @@ async def set_password(
     await revoke_sessions(tx, agent_id=agent.id, keep=keep)
 
 
+async def set_password_as_installer(
+    tx: Tx, *, email: str, password_hash: PasswordHash, activate: bool = False
+) -> uuid.UUID:
+    """The installer (``kefu agent set-password``) sets an agent's password, for the first admin
+    of a server without mail or an agent locked out; every session of that agent ends.
+    ``activate`` also turns a deactivated account back on. Returns the agent's id."""
+    agent = await tx.session.scalar(
+        select(Agent).where(Agent.workspace_id == tx.workspace_id, Agent.email == email)
+    )
+    if agent is None:
+        raise NotFound("no agent with this email in the workspace")
+    agent.password_hash = password_hash
+    await revoke_sessions(tx, agent_id=agent.id)
+    if activate and not agent.active:
+        agent.active = True
+        await tx.session.flush()
+        tx.emit(AgentUpdated(agent=await load_agent_view(tx.session, agent)))
+    return agent.id
+
+
 async def _set_teams(tx: Tx, agent_id: uuid.UUID, team_ids: Sequence[uuid.UUID]) -> None:
     wanted = set(team_ids)
     if wanted:

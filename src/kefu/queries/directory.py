@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.tables import Agent, Contact, ContactIdentity, Inbox, Team, TeamMember, Workspace
+from kefu.domain.errors import NotFound
 from kefu.domain.views import AgentView, ContactView, InboxView, TeamView
 from kefu.queries.views import agent_view, contact_view, inbox_view, team_view
 
@@ -61,6 +62,13 @@ async def find_agents_by_email(
             Workspace.slug == workspace_slug
         )
     return list((await session.execute(stmt.limit(10))).scalars())
+
+
+async def workspace_id_by_slug(session: AsyncSession, slug: str) -> uuid.UUID:
+    found = await session.scalar(select(Workspace.id).where(Workspace.slug == slug))
+    if found is None:
+        raise NotFound("no workspace with this slug")
+    return found
 
 
 async def workspace_choices(

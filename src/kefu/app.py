@@ -22,6 +22,7 @@ from kefu.api.agent import (
     email,
     identities,
     kb,
+    webhooks,
 )
 from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     agent_api.include_router(entry_links.router)
     agent_api.include_router(canned.router)
     agent_api.include_router(admin.router)
+    agent_api.include_router(webhooks.router)
     app.include_router(agent_api)
     client = "/api/client/v1"
     app.include_router(client_routes.router, prefix=client, responses=ROUTER_ERRORS)

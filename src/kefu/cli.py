@@ -314,10 +314,12 @@ def secrets_reseal() -> None:
     from kefu.actions.channels import reseal_channel_secrets
     from kefu.actions.inboxes import reseal_identity_secrets
     from kefu.actions.twofactor import reseal_second_factors
+    from kefu.actions.webhooks import reseal_webhook_secrets
     from kefu.domain.errors import KefuError
     from kefu.queries.channels import list_channel_rows_to_reseal
     from kefu.queries.directory import list_workspaces_with_identity_secrets_to_reseal
     from kefu.queries.twofactor import list_workspaces_to_reseal
+    from kefu.queries.webhooks import list_workspaces_with_webhooks_to_reseal
     from kefu.runtime import Kefu
 
     settings = _settings()
@@ -325,6 +327,7 @@ def secrets_reseal() -> None:
         "two-factor": reseal_second_factors,
         "channel": reseal_channel_secrets,
         "identity": reseal_identity_secrets,
+        "webhook": reseal_webhook_secrets,
     }
 
     async def _reseal() -> tuple[dict[str, int], str]:
@@ -338,6 +341,9 @@ def secrets_reseal() -> None:
                         {r.workspace_id for r in await list_channel_rows_to_reseal(session, box)}
                     ),
                     "identity": await list_workspaces_with_identity_secrets_to_reseal(
+                        session, box.current_prefix
+                    ),
+                    "webhook": await list_workspaces_with_webhooks_to_reseal(
                         session, box.current_prefix
                     ),
                 }
@@ -355,8 +361,9 @@ def secrets_reseal() -> None:
         console.print(f"{exc.code}: {exc.message}", markup=False)
         raise typer.Exit(1) from None
     console.print(
-        f"{done['two-factor']} two-factor secret(s), {done['channel']} channel secret(s) and "
-        f"{done['identity']} identity secret(s) sealed again with key {key_id}"
+        f"{done['two-factor']} two-factor secret(s), {done['channel']} channel secret(s), "
+        f"{done['identity']} identity secret(s) and {done['webhook']} webhook secret(s) "
+        f"sealed again with key {key_id}"
     )
 
 

@@ -22,7 +22,7 @@ from kefu.domain.enums import (
     IdentityKind,
     MessageType,
 )
-from kefu.domain.errors import Forbidden
+from kefu.domain.errors import Forbidden, InvalidInput
 from kefu.domain.inbound import Inbound, InboundMessage, SendFailure
 from kefu.domain.views import InboxView
 from kefu.runtime import Kefu
@@ -83,18 +83,33 @@ async def test_configure_channel(kefu: Kefu) -> None:
         expect=["inbox.channel_configured"],
     )
     assert names == ["bot_token", "secret_token"] and settings["api_base"]
-    _, names = await kefu.write(
-        world.workspace_id,
+    # A secret the channel needs cannot be removed; nothing of the refused save is stored.
+    with pytest.raises(InvalidInput, match="secret_token"):
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                channels.configure_channel,
+                actor=agent_actor(world),
+                inbox_id=inbox.id,
+                settings={},
+                secrets={"secret_token": None},
+                box=kefu.secrets,
+            ),
+        )
+    _, names = await check(
+        kefu,
+        world,
         partial(
             channels.configure_channel,
             actor=agent_actor(world),
             inbox_id=inbox.id,
             settings={},
-            secrets={"secret_token": None},
+            secrets={"secret_token": "t"},
             box=kefu.secrets,
         ),
+        expect=["inbox.channel_configured"],
     )
-    assert names == ["bot_token"]
+    assert names == ["bot_token", "secret_token"]
     with pytest.raises(Forbidden):
         await kefu.write(
             world.workspace_id,
@@ -347,8 +362,16 @@ async def test_provider_reports_sent_elsewhere_and_failed_later(kefu: Kefu) -> N
             channels.configure_channel,
             actor=agent_actor(world),
             inbox_id=inbox.id,
-            settings={"servicers": f"wangwu=nobody@x.test, zhangsan={world.admin.email.upper()}"},
-            secrets={},
+            settings={
+                "corp_id": "ww0123",
+                "open_kfid": "wk0123",
+                "servicers": f"wangwu=nobody@x.test, zhangsan={world.admin.email.upper()}",
+            },
+            secrets={
+                "token": "kf-token",
+                "encoding_aes_key": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",
+                "corp_secret": "corp-secret",
+            },
             box=kefu.secrets,
         ),
     )

@@ -18,10 +18,12 @@ import pytest
 from sqlalchemy import select
 
 from kefu.actions import twofactor
+from kefu.actions.webhooks import create_webhook, webhook_context
 from kefu.config import Settings
-from kefu.db.tables import InboxChannel, SecondFactor
+from kefu.db.tables import InboxChannel, SecondFactor, Webhook
 from kefu.domain.enums import Role
 from kefu.domain.errors import Conflict, Unauthenticated
+from kefu.domain.webhooks import WebhookIn
 from kefu.queries.channels import channel_config
 from kefu.runtime import Kefu
 from kefu.security.sealing import SecretBox, SecretKeyMismatch
@@ -214,19 +216,30 @@ async def test_reseal_after_a_rotation(scratch_database_url: str, settings: Sett
 
 async def _reseal_after_a_rotation(kefu: Kefu) -> None:
     world, me, totp = await _enrolled(kefu)
-    inbox_id = await telegram_inbox(kefu, world, {"bot_token": "1:abc"})
+    inbox_id = await telegram_inbox(kefu, world, {"bot_token": "1:abc", "secret_token": "s"})
+    spec = WebhookIn(url="https://crm.example.test/kefu")
+    make_hook = partial(create_webhook, actor=agent_actor(world, Role.admin), spec=spec)
+    hook, hook_secret = await kefu.write(world.workspace_id, partial(make_hook, box=kefu.secrets))
     old, new = kefu.settings.secret_key, "the-new-secret-key-" + "n" * 40
     done = await asyncio.to_thread(
         _cli, kefu.settings, "secrets", "reseal", key=new, previous=[old]
     )
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
-    assert "1 two-factor secret(s), 1 channel secret(s) and 2 identity secret(s) sealed" in said
+    assert (
+        "1 two-factor secret(s), 2 channel secret(s), 2 identity secret(s) and 1 webhook "
+        "secret(s) sealed" in said
+    )
     assert "sealed again with key " + SecretBox(new).key_id in said
     async with kefu.db.read() as s:
         channel = await s.get(InboxChannel, (world.workspace_id, inbox_id))
         assert channel is not None
-        assert channel_config(channel, SecretBox(new)).secrets == {"bot_token": "1:abc"}
+        opened = channel_config(channel, SecretBox(new)).secrets
+        assert opened == {"bot_token": "1:abc", "secret_token": "s"}
+        stored = await s.get(Webhook, (world.workspace_id, hook.id))
+        assert stored is not None
+        context = f"{webhook_context(world.workspace_id, hook.id)}/secret"
+        assert SecretBox(new).open(stored.secret, context=context) == hook_secret
     async with kefu.db.read() as s:
         row = await s.get(SecondFactor, (world.workspace_id, me.agent_id))
         assert row is not None and SecretBox(new).is_current(row.secret)

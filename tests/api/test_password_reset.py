@@ -73,7 +73,7 @@ async def test_reset_by_mail(server: LiveServer, sink: Sink) -> None:
         found = re.search(r"/app/#/reset\?token=(\S+)", text)
         assert found, text
         token = unquote(found.group(1))
-        await Worker(server.kefu).run_due()
+        await Worker(server.kefu, workspace_id=world.workspace_id).run_due()
         assert len(sink.accepted) == 1  # nothing for the unknown address
 
         confirm = "/api/v1/auth/password-reset/confirm"

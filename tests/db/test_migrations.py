@@ -113,7 +113,8 @@ async def _configure_telegram(settings: Settings, token: str) -> tuple[uuid.UUID
     await kefu.start()
     try:
         world = await make_world(kefu)
-        return world.workspace_id, await telegram_inbox(kefu, world, {"bot_token": token})
+        secrets = {"bot_token": token, "secret_token": "hook-secret"}
+        return world.workspace_id, await telegram_inbox(kefu, world, secrets)
     finally:
         await kefu.close()
 
@@ -129,15 +130,16 @@ def test_channel_secrets_sealed_by_the_migration(
     channel_secrets = select(InboxChannel.secrets).where(InboxChannel.inbox_id == inbox_id)
     # back to the clear text of 0018 (opening needs the key), then forward again
     command.downgrade(alembic_config(url, keys), "0018")
-    assert asyncio.run(_stored(url, channel_secrets)) == {"bot_token": token}
+    clear = {"bot_token": token, "secret_token": "hook-secret"}
+    assert asyncio.run(_stored(url, channel_secrets)) == clear
     with pytest.raises(RuntimeError, match="KEFU_SECRET_KEY"):  # no key: it refuses
         command.upgrade(alembic_config(url), "head")
-    assert asyncio.run(_stored(url, channel_secrets)) == {"bot_token": token}  # untouched
+    assert asyncio.run(_stored(url, channel_secrets)) == clear  # untouched
     command.upgrade(alembic_config(url, keys), "head")
     stored = asyncio.run(_stored(url, channel_secrets))
     assert token not in stored["bot_token"]
     box = SecretBox(settings.secret_key)
-    assert open_channel_secrets(box, ws, inbox_id, stored) == {"bot_token": token}
+    assert open_channel_secrets(box, ws, inbox_id, stored) == clear
 
 
 async def _world_inbox(settings: Settings) -> tuple[uuid.UUID, uuid.UUID]:

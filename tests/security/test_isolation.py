@@ -46,6 +46,11 @@ ARTICLE = {"title": "Refunds", "category": "refund", "questions": ["where is my 
 
 AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): [None],
+    ("POST", "/api/v1/inboxes/{inbox_id}/channel/test"): [None],
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): [None],
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): [None],
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): [{"active": False}],
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): [None],  # after the webhook's other routes
     ("GET", "/api/v1/conversations/{conversation_id}"): [None],
     ("GET", "/api/v1/conversations/{conversation_id}/messages"): [None],
     ("POST", "/api/v1/conversations/{conversation_id}/messages"): [
@@ -252,6 +257,19 @@ async def _side(server: LiveServer, name: str) -> Side:
         r = await c.post("/api/v1/invites", json={"email": f"{marker}@invite.test"})
         assert r.status_code == 201, r.text
         invite_id = r.json()["id"]
+        # A webhook (to a public address literal: nothing is resolved, and no worker runs)
+        # with one delivery in its log.
+        hook = {"url": "https://93.184.216.34/hook", "event_types": ["conversation.tags_changed"]}
+        r = await c.post("/api/v1/webhooks", json=hook)
+        assert r.status_code == 201, r.text
+        webhook_id = r.json()["webhook"]["id"]
+        r = await c.put(f"/api/v1/conversations/{convs[0]}/tags", json={"tags": [marker, "x"]})
+        assert r.status_code == 200, r.text
+        r = await c.get(f"/api/v1/webhooks/{webhook_id}/deliveries")
+        [delivery] = r.json()["items"]
+        # Off: its queued delivery finds nothing to send (no request leaves the machine).
+        r = await c.patch(f"/api/v1/webhooks/{webhook_id}", json={"active": False})
+        assert r.status_code == 200, r.text
     side = Side(
         world,
         admin,
@@ -272,6 +290,7 @@ async def _side(server: LiveServer, name: str) -> Side:
     )
     side.ids["article_id"] = article_id
     side.ids |= {"reply_id": reply_id, "invite_id": invite_id}
+    side.ids |= {"webhook_id": webhook_id, "delivery_id": delivery["id"]}
     return side
 
 

@@ -43,6 +43,7 @@ from kefu.actions.tx import (
     pending_inserts,
     touched_updates,
 )
+from kefu.actions.webhooks import fan_out
 from kefu.db.engine import Database
 from kefu.db.errors import database_unavailable
 from kefu.db.tables import Conversation, Workspace
@@ -207,7 +208,8 @@ class Writer:
             # statement of the async session costs a greenlet switch and the ORM's
             # per-call setup, which added up to most of a small batch's CPU.
             kept = scratch.setdefault(_PRELOADED, [])
-            positions = await session.run_sync(_open_batch, batch, kept)
+            hooked: set[uuid.UUID] = set()
+            positions = await session.run_sync(_open_batch, batch, kept, hooked)
             for req in batch:
                 req.after_commit.clear()
                 req.ring = False
@@ -224,6 +226,10 @@ class Writer:
                 raise _Retry from None
             if events:
                 await session.run_sync(_write_events, events, positions)
+                made: bool = bool(hooked) and await session.run_sync(_fan_out, events, hooked, now)
+                if made:  # due jobs: ring the workers after the commit
+                    for req in batch:
+                        req.ring = True
             ran = time.perf_counter()
             _RUN.observe(ran - started)
             await session.commit()
@@ -241,18 +247,20 @@ class _Retry(Exception):
 
 
 def _open_batch(
-    session: Session, batch: list[_Request[Any]], kept: list[Any]
+    session: Session, batch: list[_Request[Any]], kept: list[Any], hooked: set[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """Lock the event counter of every workspace in the batch, in id order, and load the
     conversations the batch named into the session, one query per workspace. Returns the
-    workspaces' current positions."""
+    workspaces' current positions; adds those with webhook subscriptions to ``hooked``."""
     conn = session.connection()
     ids = sorted({req.workspace_id for req in batch if req.workspace_id is not None})
     positions: dict[uuid.UUID, int] = {}
     for ws_id in ids:
-        pos = conn.execute(_LOCK, {"ws_id": ws_id}).scalar_one_or_none()
-        if pos is not None:
-            positions[ws_id] = pos
+        row = conn.execute(_LOCK, {"ws_id": ws_id}).one_or_none()
+        if row is not None:
+            positions[ws_id] = row[0]
+            if row[1]:  # the workspace has webhook subscriptions: its events fan out
+                hooked.add(ws_id)
     wanted: dict[uuid.UUID, set[uuid.UUID]] = {}
     for req in batch:
         if req.workspace_id is not None and req.conversations:
@@ -273,6 +281,19 @@ def _write_rows(session: Session, scratch: dict[Any, Any]) -> None:
         conn.execute(stmt, params)
     for model, rows in pending_inserts(scratch).items():
         conn.execute(insert_statement(model), rows)
+
+
+def _fan_out(
+    session: Session, events: list[CommittedEvent], hooked: set[uuid.UUID], now: datetime
+) -> bool:
+    """Webhook deliveries (and their jobs) of the batch's events, in its transaction."""
+    conn = session.connection()
+    made = False
+    for ws_id in sorted(hooked):
+        mine = [e for e in events if e.workspace_id == ws_id]
+        if mine:
+            made = fan_out(conn, ws_id, mine, now) or made
+    return made
 
 
 def _write_events(
@@ -353,7 +374,9 @@ _NO_WORKSPACE = uuid.UUID(int=0)
 # per-statement work as well (nothing in the session holds a workspace's counter).
 _WORKSPACES = cast(Table, Workspace.__table__)
 _LOCK = (
-    select(_WORKSPACES.c.event_pos).where(_WORKSPACES.c.id == bindparam("ws_id")).with_for_update()
+    select(_WORKSPACES.c.event_pos, _WORKSPACES.c.webhooks_on)
+    .where(_WORKSPACES.c.id == bindparam("ws_id"))
+    .with_for_update()
 )
 _BUMP = (
     update(_WORKSPACES)

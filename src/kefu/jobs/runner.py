@@ -32,6 +32,7 @@ from kefu.actions.jobs import job_signals, job_takers, wake_workers
 from kefu.actions.retention import prune_events
 from kefu.actions.sla import SLA_CHECK, check_sla
 from kefu.actions.tx import Tx
+from kefu.actions.webhooks import DELIVER_JOB
 from kefu.bot.runner import run_bot
 from kefu.channels.base import DeliveryFailed
 from kefu.channels.http import unreachable
@@ -39,7 +40,7 @@ from kefu.db.tables import Job, Workspace
 from kefu.db.types import utcnow
 from kefu.domain.actors import SystemActor
 from kefu.domain.enums import JobState
-from kefu.jobs import accounts, channels, mail
+from kefu.jobs import accounts, channels, mail, webhooks
 from kefu.jobs.attachments import remove_unattached_uploads, sweep_orphan_files
 from kefu.logs.redact import redact
 from kefu.runtime import Kefu
@@ -90,6 +91,7 @@ HANDLERS: dict[str, Handler] = {
     "channel.state": channels.sync_state,
     "email.transcript": mail.send_transcript,
     PASSWORD_RESET_JOB: accounts.send_password_reset,
+    DELIVER_JOB: webhooks.deliver,
 }
 
 

@@ -23,6 +23,7 @@ from kefu.db.tables.people import (
     Workspace,
 )
 from kefu.db.tables.routing import RoutingSettings, Team, TeamMember
+from kefu.db.tables.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "NAMING",
@@ -53,5 +54,7 @@ __all__ = [
     "SecondFactor",
     "Team",
     "TeamMember",
+    "Webhook",
+    "WebhookDelivery",
     "Workspace",
 ]

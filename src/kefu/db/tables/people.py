@@ -31,6 +31,9 @@ class Workspace(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     event_pos: Mapped[int] = mapped_column(BigInteger, default=0)
     event_floor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Active webhook subscriptions: read with the event counter, so a write batch looks for
+    # subscriptions only in workspaces that have some.
+    webhooks_on: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

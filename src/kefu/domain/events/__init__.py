@@ -67,9 +67,12 @@ from kefu.domain.events.routing import (
     ConversationTransferred,
     RoutingRulesUpdated,
 )
+from kefu.domain.events.webhooks import WebhookDeleted, WebhookSaved
 
 Event = Annotated[
     AgentCreated
+    | WebhookSaved
+    | WebhookDeleted
     | AgentUpdated
     | AgentStatusChanged
     | TeamCreated
@@ -116,6 +119,8 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 EVENT_TYPES: tuple[type[_Event], ...] = (
     AgentCreated,
+    WebhookSaved,
+    WebhookDeleted,
     AgentUpdated,
     AgentStatusChanged,
     TeamCreated,
@@ -205,6 +210,9 @@ EVENT_READERS: dict[str, Role | None] = {
     # A mention: its note (author, excerpt, mentions) is readable by every agent already.
     "notification.created": Role.agent,  # GET /conversations/{id}/messages
     "notification.read": Role.agent,  # GET /conversations/{id}/messages
+    # system visibility: recorded for the stream's history, read by the servers only
+    "webhook.saved": None,
+    "webhook.deleted": None,
 }
 
 
@@ -287,6 +295,8 @@ __all__ = [
     "TeamCreated",
     "TeamUpdated",
     "TranscriptRequested",
+    "WebhookDeleted",
+    "WebhookSaved",
     "event_json_schemas",
     "events_visible_to",
 ]

@@ -5,6 +5,7 @@ import type { ApiError } from "../client/transport";
 import type { Attachment, ChatItem, PrechatField, PrechatValue, QueueInfo } from "../client/types";
 import { h } from "./dom";
 import { errorText, LOCALES, locale, t, type Locale } from "./i18n";
+import { pick } from "./lang";
 import { body, type Button, type RenderContext } from "./render";
 
 const EMOJI = "😀 😂 😊 😍 🤔 😢 😡 👍 👎 🙏 👏 🎉 ❤️ 🔥 ✅ ❌ 👋 🙂 😅 😉 🤝 💡 📦 🚚".split(" ");
@@ -208,8 +209,8 @@ export class ChatUi implements RenderContext {
 
   private buildPrechat(fields: PrechatField[], inboxForm: boolean): HTMLFormElement {
     const text = (labels: Record<string, string>, fallback: string): string => {
-      const l = locale();
-      return labels[l] ?? labels[l.split("-")[0]] ?? labels.en ?? Object.values(labels)[0] ?? fallback;
+      // Labels are keyed by canonical tags (the server's reading): ja-JP serves ja, zh-TW serves zh-CN.
+      return pick(labels, locale()) ?? pick(labels, "en") ?? Object.values(labels)[0] ?? fallback;
     };
     const INPUT: Record<string, string> = { email: "email", phone: "tel", number: "number" };
     const AUTO: Record<string, string> = { name: "name", email: "email", phone: "tel" };
@@ -395,7 +396,8 @@ export class ChatUi implements RenderContext {
     const mine = item.sender_kind === "customer";
     const el = h("div", { class: `msg ${mine ? "from-me" : "from-agent"} type-${item.type}`, "data-seq": item.seq === null ? null : String(item.seq), "data-status": item.status });
     if (showName) {
-      const who = item.sender_kind === "bot" ? (item.sender_name ?? t("bot")) : (item.sender_name ?? t("agent"));
+      // The bot is named in the customer's language (the server calls every bot "Bot").
+      const who = item.sender_kind === "bot" ? t("bot") : (item.sender_name ?? t("agent"));
       el.append(h("div", { class: "who" }, who, item.sender_kind === "agent" ? verifiedBadge() : null));
     }
     el.append(body(item, this));

@@ -41,6 +41,7 @@ export class ChatUi implements RenderContext {
   private prechatSettled = false;
   private bottom!: HTMLElement;
   private typingTimer = 0;
+  private pinned = true; // the log shows its latest message: keep it so through resizes
   queue: QueueInfo | null = null;
 
   constructor(
@@ -51,6 +52,11 @@ export class ChatUi implements RenderContext {
   ) {
     this.root.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape" && this.opts.framed) this.hooks.close();
+    });
+    // A phone turned, a window resized: a log that showed its end still does (else the
+    // next message would not scroll into view either).
+    window.addEventListener("resize", () => {
+      if (this.pinned) this.log.scrollTop = this.log.scrollHeight;
     });
     this.build();
   }
@@ -123,6 +129,9 @@ export class ChatUi implements RenderContext {
     this.banner = h("div", { class: "banner", role: "status", hidden: true });
     this.alertBox = h("div", { class: "alert", role: "alert", hidden: true });
     this.log = h("main", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("messages"), tabindex: "0" });
+    this.log.addEventListener("scroll", () => {
+      this.pinned = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
+    });
     this.typingEl = h("div", { class: "typing", "aria-live": "polite" });
     this.root.append(header, this.banner, this.alertBox, this.log, this.typingEl, this.buildComposer(), this.buildFooter());
     this.input.value = draft;
@@ -352,7 +361,7 @@ export class ChatUi implements RenderContext {
 
   private renderThread(): void {
     const c = this.client;
-    const near = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
+    const near = this.pinned || this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
     const items = c.items();
     const conv = c.thread.conversation;
     const lastOwn = [...items].reverse().find((i) => i.sender_kind === "customer");

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 import pytest
 
 from kefu.actions import bot, kb, messages
 from kefu.actions.tx import Tx
-from kefu.bot.dialogue import Answer, Handoff, HandoffReason, Memory
+from kefu.bot.dialogue import Answer, Close, Handoff, HandoffReason, Memory
 from kefu.db.tables import BotState
 from kefu.db.tables import Conversation as ConversationRow
 from kefu.domain.actors import BotActor
@@ -16,6 +18,8 @@ from kefu.domain.bot import BotSettingsInput
 from kefu.domain.enums import ConversationStatus, Role
 from kefu.domain.errors import Conflict, Forbidden
 from kefu.domain.kb import ArticleInput
+from kefu.queries.bot import BotMemoryView, Unhandled
+from kefu.queries.kb import ArticlesStamp
 from kefu.runtime import Kefu
 from tests.actions.eventcheck import agent_actor, check, conversation, customer
 from tests.support import make_world
@@ -189,3 +193,80 @@ async def test_bot_actions(kefu: Kefu) -> None:
         partial(bot.hand_off, actor=admin, conversation_id=other, reason=HandoffReason.button),
         expect=[],
     )
+
+
+async def test_answer_unhandled_and_the_bot_taking_back_what_it_resolved(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    admin = agent_actor(world)
+    article = await kefu.write(
+        world.workspace_id, partial(kb.create_article, actor=admin, data=REFUND)
+    )
+    on = BotSettingsInput(enabled=True)
+    await kefu.write(
+        world.workspace_id,
+        partial(bot.update_bot_settings, actor=admin, inbox_id=world.inbox.id, settings=on),
+    )
+    who = await customer(kefu, world)
+    conv = await conversation(kefu, world, who)
+    robot = BotActor(world.workspace_id)
+    seen: list[tuple[BotMemoryView, list[int]]] = []
+
+    def plan(*turns: bot.Turn, ready: bool = True) -> bot.Planner:
+        def planner(
+            memory: BotMemoryView, unhandled: Sequence[Unhandled], stamp: ArticlesStamp
+        ) -> list[bot.Turn] | None:
+            seen.append((memory, [m.seq for m in unhandled]))
+            assert stamp[0] == 1
+            return list(turns) if ready else None
+
+        return planner
+
+    def answer(planner: bot.Planner) -> Any:
+        return partial(bot.answer_unhandled, actor=robot, conversation_id=conv, plan=planner)
+
+    # Not greeted yet: the welcome menu goes first, through a turn that reads apart.
+    assert not await check(kefu, world, answer(plan()), expect=[])
+    await kefu.write(
+        world.workspace_id,
+        partial(bot.greet, actor=robot, conversation_id=conv, language="en", welcome="Hi", menu=[]),
+    )
+    assert await check(kefu, world, answer(plan()), expect=[])  # nothing to answer
+    await kefu.write(
+        world.workspace_id,
+        partial(messages.send_message, actor=who, conversation_id=conv, content="refund?"),
+    )
+    assert not await check(kefu, world, answer(plan(ready=False)), expect=[])  # training
+    turn = bot.Turn(
+        2,
+        Answer(str(article.id), 0.9),
+        Memory("refund?", str(article.id), 0, "asked"),
+        "en",
+        article,
+    )
+    assert await check(
+        kefu, world, answer(plan(turn)), expect=["message.created", "message.created"]
+    )
+    assert seen[-1][1] == [2] and seen[-1][0].handled_seq == 0 and seen[-1][0].language == "en"
+
+    # "thanks": the bot closes and resolves; the customer writes again and gets the bot back.
+    await kefu.write(
+        world.workspace_id,
+        partial(messages.send_message, actor=who, conversation_id=conv, content="thanks"),
+    )
+    close = bot.Turn(5, Close(True), Memory("refund?", str(article.id), 0, "helped"), "en")
+    assert await check(
+        kefu, world, answer(plan(close)), expect=["message.created", "conversation.status_changed"]
+    )
+    sent = await check(
+        kefu,
+        world,
+        partial(messages.send_message, actor=who, conversation_id=conv, content="and returns?"),
+        expect=["conversation.status_changed", "message.created"],
+    )
+    assert sent.message.seq == 7
+    assert await check(kefu, world, answer(plan()), expect=[])
+    memory, unhandled = seen[-1]
+    assert unhandled == [7] and memory.stage == "" and memory.last_question == ""
+    async with kefu.db.read() as s:
+        row = await s.get(ConversationRow, (world.workspace_id, conv))
+        assert row is not None and row.status == ConversationStatus.bot

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from kefu.domain.languages import (
@@ -65,3 +68,40 @@ def test_rank_and_usable() -> None:
     assert rank("zh-CN", "zh-CN") == 0 and rank("zh", "zh-CN") == 1
     assert rank("zh-TW", "zh-CN") == 2 and rank("en", "zh-CN") is None
     assert bot_usable("zh-Hant") and bot_usable("en-GB") and not bot_usable("fr")
+
+
+# The cases the widget checks against its own reading (web/widget/test/lang.test.ts): both
+# sides read every tag the same way.
+WIDGET_CASES = json.loads(
+    (Path(__file__).parents[2] / "web/widget/test/language-tags.json").read_text(encoding="utf-8")
+)
+WIDGET_LOCALES = {"en": "en", "zh-CN": "zh-CN", "ja": "ja"}
+
+
+@pytest.mark.parametrize(("tag", "want"), WIDGET_CASES["canonical"])
+def test_the_widgets_canonical_cases(tag: str, want: str) -> None:
+    assert canonical(tag) == want
+
+
+@pytest.mark.parametrize("tag", WIDGET_CASES["invalid"])
+def test_the_widgets_invalid_cases(tag: str) -> None:
+    with pytest.raises(LanguageTagError):
+        canonical(tag)
+
+
+@pytest.mark.parametrize(("tag", "want"), WIDGET_CASES["fallbacks"])
+def test_the_widgets_fallback_cases(tag: str, want: list[str]) -> None:
+    assert list(fallbacks(tag)) == want
+
+
+@pytest.mark.parametrize(("mapping", "tag", "want"), WIDGET_CASES["pick"])
+def test_the_widgets_pick_cases(mapping: dict[str, str], tag: str, want: str | None) -> None:
+    assert pick(mapping, tag) == want
+
+
+@pytest.mark.parametrize(("tags", "want"), WIDGET_CASES["locale"])
+def test_the_widgets_locale_is_the_servers_pick(tags: list[str], want: str) -> None:
+    """The widget speaks en, zh-CN and ja; for a customer's tags it chooses the first that
+    the server's own lookup finds among those three."""
+    found = next((got for t in tags if (got := pick(WIDGET_LOCALES, t)) is not None), "en")
+    assert found == want

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from kefu.actions.conversations import change_status
 from kefu.actions.messages import send_message
 from kefu.actions.tx import Tx
 from kefu.bot.dialogue import (
+    RESOLVED_BY_BOT,
     Answer,
     Close,
     Decision,
@@ -37,7 +38,8 @@ from kefu.domain.enums import ConversationStatus, MessageType, Role
 from kefu.domain.events import BotSettingsChanged, ConversationHandedOff
 from kefu.domain.kb import ArticleView
 from kefu.queries.access import access_conversation, access_inbox, require_role
-from kefu.queries.bot import settings_view
+from kefu.queries.bot import BotMemoryView, Unhandled, get_turn_read, memory_view, settings_view
+from kefu.queries.kb import ArticlesStamp
 
 
 async def update_bot_settings(
@@ -111,6 +113,38 @@ async def bot_turn(tx: Tx, actor: BotActor, conversation_id: uuid.UUID, turn: Tu
     return await take_turn(tx, actor, conv, state, turn)
 
 
+#: What the bot answers, given its memory, the customer's unhandled messages and the articles'
+#: stamp: the turns in order (made one at a time: each starts from the memory the one before
+#: left), or None when it cannot answer without waiting (its model is still training).
+Planner = Callable[[BotMemoryView, Sequence[Unhandled], ArticlesStamp], Iterable[Turn] | None]
+
+
+async def answer_unhandled(
+    tx: Tx, actor: BotActor, conversation_id: uuid.UUID, plan: Planner
+) -> bool:
+    """Answer the customer's unhandled messages in the write transaction itself: its reads
+    (the conversation, preloaded with the batch's; then the bot's memory, the messages and the
+    articles' stamp in one statement) are those the turn writes on, with no read session of
+    their own. True when done (or nothing to do: a person owns the conversation); False when
+    the turn needs what an action must not wait for: the conversation's first turn (the
+    welcome menu) or a model still training (``plan`` said None)."""
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    if conv.status != ConversationStatus.bot.value:
+        return True  # a person owns it: the bot stays silent
+    read = await get_turn_read(tx.session, tx.workspace_id, conv.id)
+    if read is None:
+        return False  # no memory yet: the welcome menu goes first
+    if not read.messages:
+        return True
+    planned = plan(memory_view(read.state), read.messages, read.stamp)
+    if planned is None:
+        return False
+    for turn in planned:
+        if not await take_turn(tx, actor, conv, read.state, turn):
+            break  # handed off, or resolved
+    return True
+
+
 async def take_turn(
     tx: Tx, actor: BotActor, conv: Conversation, state: BotState, turn: Turn
 ) -> bool:
@@ -150,6 +184,7 @@ async def take_turn(
             key = "close_answered" if resolve else "close"
             await send_message(tx, actor, conv.id, content=text(key, turn.language))
             if resolve:
+                state.stage = RESOLVED_BY_BOT  # a customer who writes again gets the bot
                 await change_status(tx, conv, ConversationStatus.resolved)
         case Silent():
             pass

@@ -13,7 +13,8 @@ from kefu.actions.delivery import schedule_state_sync
 from kefu.actions.jobs import enqueue_job, schedule_bot
 from kefu.actions.routing import backfill_for_agent, route_conversation, unassign
 from kefu.actions.tx import Tx
-from kefu.db.tables import Agent, BotSetting, Conversation, ConversationTag, Inbox
+from kefu.bot.dialogue import RESOLVED_BY_BOT
+from kefu.db.tables import Agent, BotSetting, BotState, Conversation, ConversationTag, Inbox
 from kefu.domain.actors import Actor, AgentActor, CustomerActor
 from kefu.domain.enums import (
     AgentStatus,
@@ -339,17 +340,21 @@ async def unsnooze(tx: Tx, actor: Actor, conversation_id: uuid.UUID, until: date
 async def wake(tx: Tx, conv: Conversation) -> None:
     """Bring a person back: open with its assignee, else back to the queue and routed. A
     resolved conversation goes back to its agent only when they are online with room (else
-    it is queued, preferring them). A system move (timer, customer message) outside the
-    agents' transition table. Expects an open transaction."""
+    it is queued, preferring them); one the bot resolved goes back to the bot while the
+    inbox's bot is on (:func:`_bot_resumes`). A system move (timer, customer message) outside
+    the agents' transition table. Expects an open transaction."""
     previous = ConversationStatus(conv.status)
     last_agent = conv.assignee_id
-    if (
-        previous == ConversationStatus.resolved
-        and last_agent is not None
-        and not await _has_room(tx, last_agent)
-    ):
-        await unassign(tx, conv)
-    status = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
+    if previous == ConversationStatus.resolved and await _bot_resumes(tx, conv):
+        status = ConversationStatus.bot
+    else:
+        if (
+            previous == ConversationStatus.resolved
+            and last_agent is not None
+            and not await _has_room(tx, last_agent)
+        ):
+            await unassign(tx, conv)
+        status = ConversationStatus.open if conv.assignee_id else ConversationStatus.queued
     conv.status = status.value
     conv.snoozed_until = conv.resolved_at = None
     conv.updated_at = conv.last_activity_at = tx.now
@@ -369,6 +374,26 @@ async def wake(tx: Tx, conv: Conversation) -> None:
     await schedule_state_sync(tx, conv)
     if status == ConversationStatus.queued:
         await route_conversation(tx, conv, preferred=last_agent)
+
+
+async def _bot_resumes(tx: Tx, conv: Conversation) -> bool:
+    """Whether a resolved conversation goes back to the bot: the bot's close was its last
+    one (the bot's memory says it resolved the conversation, and nobody resolved it after
+    that) and the inbox's bot is still on. The bot then starts afresh: what it remembers of
+    the earlier question and its "Did this help?" is forgotten (the language stays)."""
+    if conv.assignee_id is not None or conv.resolved_at is None:
+        return False
+    state = await tx.session.get(BotState, (tx.workspace_id, conv.id))
+    if state is None or state.stage != RESOLVED_BY_BOT or state.updated_at < conv.resolved_at:
+        return False
+    setting = await tx.session.get(BotSetting, (tx.workspace_id, conv.inbox_id))
+    if setting is None or not setting.enabled:
+        return False
+    state.stage = state.last_question = ""
+    state.last_article = None
+    state.not_helpful = 0
+    state.updated_at = tx.now
+    return True
 
 
 async def _has_room(tx: Tx, agent_id: uuid.UUID) -> bool:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, cast
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 
 from kefu.bot.evaluation import DataError, EvalReport, evaluate, read_examples
 from kefu.bot.matcher import Backend, Example, TrainingError
@@ -196,13 +195,13 @@ async def _export(err: Console, path: Path | None, slug: str, settings: Settings
 async def _workspace(
     err: Console, slug: str, settings: Settings
 ) -> AsyncIterator[tuple[Kefu, uuid.UUID | None]]:
-    from kefu.db.tables import Workspace
+    from kefu.queries.directory import get_workspace_id
     from kefu.runtime import Kefu
 
     kefu = Kefu(settings)
     try:
         async with kefu.db.read() as session:
-            ws_id = await session.scalar(select(Workspace.id).where(Workspace.slug == slug))
+            ws_id = await get_workspace_id(session, slug)
         if ws_id is None:
             err.print(f"no workspace {slug!r}", markup=False)
         yield kefu, ws_id

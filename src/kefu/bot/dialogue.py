@@ -118,6 +118,10 @@ def language_of(text: str, default: str = "en") -> str:
     return "en" if any(ch.isalpha() for ch in text) else default
 
 
+#: The stage the bot's memory keeps once the bot resolved the conversation.
+RESOLVED_BY_BOT = "resolved"
+
+
 @dataclass(frozen=True, slots=True)
 class Memory:
     """What the bot remembers of a conversation between turns."""
@@ -127,7 +131,9 @@ class Memory:
     not_helpful: int = 0
     # Where the "Did this help?" exchange stands: "" (no answer yet), "asked" (an answer and
     # the question are out), "rephrase" (the customer said no; asked to say it otherwise),
-    # "helped" (the customer said it helped).
+    # "helped" (the customer said it helped), RESOLVED_BY_BOT (the bot resolved the
+    # conversation: a customer who writes again gets the bot afresh, see
+    # kefu.actions.conversations.wake).
     stage: str = ""
 
     def but(self, *, stage: str | None = None, not_helpful: int | None = None) -> Memory:

@@ -12,22 +12,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
-
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, Protocol
 
 from kefu.bot.matcher import Backend, Example, Model, TrainingError, train
 from kefu.bot.packaged import PackagedModelError
-from kefu.db.engine import Database
-from kefu.db.tables import KbArticle
 from kefu.domain.kb import ArticleView
-from kefu.queries.kb import list_articles
+from kefu.queries.kb import ArticlesStamp, get_articles_stamp, list_articles
 
 log = logging.getLogger(__name__)
 
-Stamp = tuple[int, datetime | None]
+Stamp = ArticlesStamp
+
+
+class Reader(Protocol):
+    """Where the articles are read (the database's read sessions)."""
+
+    def read(self) -> AbstractAsyncContextManager[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,22 +48,9 @@ def examples_of(articles: list[ArticleView]) -> list[Example]:
     return out
 
 
-async def articles_stamp(session: AsyncSession, workspace_id: uuid.UUID) -> Stamp:
-    """How many articles the workspace has and when one last changed: a model trained on an
-    older stamp is stale."""
-    row = (
-        await session.execute(
-            select(func.count(), func.max(KbArticle.updated_at)).where(
-                KbArticle.workspace_id == workspace_id
-            )
-        )
-    ).one()
-    return int(row[0]), row[1]
-
-
 class BotModels:
     def __init__(
-        self, db: Database, backend: Backend = "tfidf", model_name: str | None = None
+        self, db: Reader, backend: Backend = "tfidf", model_name: str | None = None
     ) -> None:
         self.db = db
         self.backend = backend
@@ -72,7 +61,7 @@ class BotModels:
 
     async def current(self, workspace_id: uuid.UUID, stamp: Stamp | None = None) -> Trained:
         """The model to answer with; ``stamp``: the articles' stamp, if the caller read it
-        (:func:`articles_stamp`) in its own session."""
+        (:func:`~kefu.queries.kb.get_articles_stamp`) in its own session."""
         if stamp is None:
             stamp = await self._stamp(workspace_id)
         have = self._trained.get(workspace_id)
@@ -111,7 +100,7 @@ class BotModels:
 
     async def _stamp(self, workspace_id: uuid.UUID) -> Stamp:
         async with self.db.read() as session:
-            return await articles_stamp(session, workspace_id)
+            return await get_articles_stamp(session, workspace_id)
 
     async def _train(self, workspace_id: uuid.UUID) -> Trained:
         while True:

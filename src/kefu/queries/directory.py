@@ -54,6 +54,14 @@ async def list_inboxes(session: AsyncSession, workspace_id: uuid.UUID) -> list[I
     return [inbox_view(i) for i in rows.scalars()]
 
 
+async def get_workspace_id(session: AsyncSession, slug: str) -> uuid.UUID | None:
+    """The id of the workspace called ``slug``, if there is one."""
+    found: uuid.UUID | None = await session.scalar(
+        select(Workspace.id).where(Workspace.slug == slug)
+    )
+    return found
+
+
 async def find_agents_by_email(
     session: AsyncSession, email: str, workspace_slug: str | None = None
 ) -> list[Agent]:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.tables import KbArticle
 from kefu.domain.errors import NotFound
 from kefu.domain.kb import ArticleView
+
+#: How many articles a workspace has and when one last changed: a bot model trained on an
+#: older stamp is stale.
+ArticlesStamp = tuple[int, datetime | None]
 
 
 def article_view(row: KbArticle) -> ArticleView:
@@ -44,3 +49,15 @@ async def get_article(
     if row is None:
         raise NotFound("article not found")
     return article_view(row)
+
+
+async def get_articles_stamp(session: AsyncSession, workspace_id: uuid.UUID) -> ArticlesStamp:
+    """The workspace's :data:`ArticlesStamp`."""
+    row = (
+        await session.execute(
+            select(func.count(), func.max(KbArticle.updated_at)).where(
+                KbArticle.workspace_id == workspace_id
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]

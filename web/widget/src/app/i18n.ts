@@ -1,5 +1,7 @@
 // Every string the chat shows, in English, Simplified Chinese and Japanese.
-export type Locale = "en" | "zh-CN" | "ja";
+import { localeOf, type Locale } from "./lang";
+
+export type { Locale };
 export const LOCALES: Record<Locale, string> = { en: "English", "zh-CN": "简体中文", ja: "日本語" };
 
 const en = {
@@ -204,14 +206,9 @@ const ja: Record<Key, string> = {
 const TABLES: Record<Locale, Record<Key, string>> = { en, "zh-CN": zh, ja };
 let current: Locale = "en";
 
-export function pickLocale(wanted: string | null | undefined, browser: readonly string[]): Locale {
-  for (const tag of [wanted, ...browser]) {
-    const t = (tag ?? "").toLowerCase();
-    if (t.startsWith("zh")) return "zh-CN";
-    if (t.startsWith("ja")) return "ja";
-    if (t.startsWith("en")) return "en";
-  }
-  return "en";
+/** The first of the tags the chat speaks, read as the server reads tags (`zh_CN`, `zh-Hans-CN`, `zh-TW` → zh-CN; `ja-JP` → ja). */
+export function pickLocale(wanted: string | null | undefined, others: readonly (string | null | undefined)[]): Locale {
+  return localeOf([wanted, ...others]);
 }
 
 export function setLocale(locale: Locale): void {

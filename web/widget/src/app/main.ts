@@ -9,6 +9,7 @@ import "./style.css";
 
 interface Config {
   locale: string | null;
+  pageLang: string | null;
   prechat: string[];
   sound: boolean;
   source: string | null;
@@ -28,6 +29,7 @@ let lastUnread = -1;
 const urlSource = query.get("source")?.slice(0, 500) || null;
 let config: Config = {
   locale: query.get("lang"),
+  pageLang: null,
   prechat: [],
   sound: false,
   source: urlSource,
@@ -60,7 +62,9 @@ function savePrefs(p: { locale?: Locale; sound?: boolean }): void {
 }
 
 function applyLocale(wanted: string | null): void {
-  setLocale(pickLocale(wanted ?? savedPrefs().locale, navigator.languages ?? [navigator.language]));
+  // The host's choice, the customer's own, their browser's languages, then the host page's.
+  const browser = navigator.languages ?? [navigator.language];
+  setLocale(pickLocale(wanted ?? savedPrefs().locale, [...browser, config.pageLang]));
   document.title = t("frameTitle");
   toParent({ type: "labels", labels: { open: t("open"), close: t("close"), title: t("frameTitle") } });
 }
@@ -125,7 +129,7 @@ function makeClient(): KefuClient {
     update();
   });
   c.on("message", (m) => {
-    const name = m.sender_name ?? t(m.sender_kind === "bot" ? "bot" : "agent");
+    const name = m.sender_kind === "bot" ? t("bot") : (m.sender_name ?? t("agent"));
     toParent({
       type: "message",
       message: { id: m.id, seq: m.seq, sender_kind: m.sender_kind, sender_name: m.sender_name, type: m.type, content: m.content },

@@ -5,6 +5,7 @@ import type { ApiError } from "../client/transport";
 import type { Attachment, ChatItem, PrechatField, PrechatValue, QueueInfo } from "../client/types";
 import { h } from "./dom";
 import { errorText, LOCALES, locale, t, type Locale } from "./i18n";
+import { pick } from "./lang";
 import { body, type Button, type RenderContext } from "./render";
 
 const EMOJI = "😀 😂 😊 😍 🤔 😢 😡 👍 👎 🙏 👏 🎉 ❤️ 🔥 ✅ ❌ 👋 🙂 😅 😉 🤝 💡 📦 🚚".split(" ");
@@ -40,6 +41,7 @@ export class ChatUi implements RenderContext {
   private prechatSettled = false;
   private bottom!: HTMLElement;
   private typingTimer = 0;
+  private pinned = true; // the log shows its latest message: keep it so through resizes
   queue: QueueInfo | null = null;
 
   constructor(
@@ -50,6 +52,11 @@ export class ChatUi implements RenderContext {
   ) {
     this.root.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape" && this.opts.framed) this.hooks.close();
+    });
+    // A phone turned, a window resized: a log that showed its end still does (else the
+    // next message would not scroll into view either).
+    window.addEventListener("resize", () => {
+      if (this.pinned) this.log.scrollTop = this.log.scrollHeight;
     });
     this.build();
   }
@@ -122,6 +129,9 @@ export class ChatUi implements RenderContext {
     this.banner = h("div", { class: "banner", role: "status", hidden: true });
     this.alertBox = h("div", { class: "alert", role: "alert", hidden: true });
     this.log = h("main", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("messages"), tabindex: "0" });
+    this.log.addEventListener("scroll", () => {
+      this.pinned = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
+    });
     this.typingEl = h("div", { class: "typing", "aria-live": "polite" });
     this.root.append(header, this.banner, this.alertBox, this.log, this.typingEl, this.buildComposer(), this.buildFooter());
     this.input.value = draft;
@@ -208,8 +218,8 @@ export class ChatUi implements RenderContext {
 
   private buildPrechat(fields: PrechatField[], inboxForm: boolean): HTMLFormElement {
     const text = (labels: Record<string, string>, fallback: string): string => {
-      const l = locale();
-      return labels[l] ?? labels[l.split("-")[0]] ?? labels.en ?? Object.values(labels)[0] ?? fallback;
+      // Labels are keyed by canonical tags (the server's reading): ja-JP serves ja, zh-TW serves zh-CN.
+      return pick(labels, locale()) ?? pick(labels, "en") ?? Object.values(labels)[0] ?? fallback;
     };
     const INPUT: Record<string, string> = { email: "email", phone: "tel", number: "number" };
     const AUTO: Record<string, string> = { name: "name", email: "email", phone: "tel" };
@@ -351,7 +361,7 @@ export class ChatUi implements RenderContext {
 
   private renderThread(): void {
     const c = this.client;
-    const near = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
+    const near = this.pinned || this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
     const items = c.items();
     const conv = c.thread.conversation;
     const lastOwn = [...items].reverse().find((i) => i.sender_kind === "customer");
@@ -395,7 +405,8 @@ export class ChatUi implements RenderContext {
     const mine = item.sender_kind === "customer";
     const el = h("div", { class: `msg ${mine ? "from-me" : "from-agent"} type-${item.type}`, "data-seq": item.seq === null ? null : String(item.seq), "data-status": item.status });
     if (showName) {
-      const who = item.sender_kind === "bot" ? (item.sender_name ?? t("bot")) : (item.sender_name ?? t("agent"));
+      // The bot is named in the customer's language (the server calls every bot "Bot").
+      const who = item.sender_kind === "bot" ? t("bot") : (item.sender_name ?? t("agent"));
       el.append(h("div", { class: "who" }, who, item.sender_kind === "agent" ? verifiedBadge() : null));
     }
     el.append(body(item, this));

@@ -1,4 +1,6 @@
 // The loader's few strings (the chat page sends its own translations once it has loaded).
+import { localeOf, type Locale } from "../app/lang";
+
 export interface LoaderLabels {
   open: string;
   close: string;
@@ -6,7 +8,7 @@ export interface LoaderLabels {
   unread: (n: number) => string;
 }
 
-export const LABELS: Record<"en" | "zh-CN" | "ja", LoaderLabels> = {
+export const LABELS: Record<Locale, LoaderLabels> = {
   en: {
     open: "Open chat",
     close: "Close chat",
@@ -27,12 +29,7 @@ export const LABELS: Record<"en" | "zh-CN" | "ja", LoaderLabels> = {
   },
 };
 
-export function pickLocale(wanted: string | null): "en" | "zh-CN" | "ja" {
-  for (const tag of [wanted, ...(navigator.languages ?? [navigator.language])]) {
-    const t = (tag ?? "").toLowerCase();
-    if (t.startsWith("zh")) return "zh-CN";
-    if (t.startsWith("ja")) return "ja";
-    if (t.startsWith("en")) return "en";
-  }
-  return "en";
+/** The explicit choice, else the browser's languages, else the page's own `lang`. */
+export function pickLocale(wanted: string | null): Locale {
+  return localeOf([wanted, ...(navigator.languages ?? [navigator.language]), document.documentElement.lang]);
 }

@@ -24,6 +24,7 @@ function boot(el: HTMLScriptElement): void {
   const settings = w.kefuSettings ?? {};
   const config: Record<string, unknown> = {
     locale: data.locale ?? settings.locale ?? null,
+    pageLang: document.documentElement.lang || null, // the host page's language: after the browser's
     prechat: (data.prechat ?? (settings.prechat as string | undefined) ?? "")
       .split(",")
       .map((s) => s.trim())

@@ -51,7 +51,7 @@ def test_text_without_han_is_not_converted_and_odd_characters_are_safe() -> None
 
 def test_word_tokens_split_han_and_kana_and_keep_latin_words() -> None:
     tokens = re.findall(TOKEN_PATTERN, normalise("iPhone退货 要几天? API_key v2 パスワード"))
-    assert tokens == ["iphone", "退", "货", "要", "几", "天", "api_key", "v2"] + list("パスワード")
+    assert tokens == ["iphone", "退", "货", "要", "几", "天", "api_key", "v2", *"パスワード"]
 
 
 def test_a_traditional_or_full_width_question_matches_a_simplified_article() -> None:

@@ -1,13 +1,13 @@
 """The default matcher: character and word n-gram TF-IDF with a linear SVM.
 
 Character n-grams within word boundaries (``char_wb``) cover Chinese and Japanese without a
-word segmenter; word uni- and bigrams add word order for languages with spaces. Text is
-NFKC-normalised (full-width forms, compatibility characters) and case-folded first.
+word segmenter; word uni- and bigrams add word order (a Han or kana character is one word, so
+Chinese and Japanese get character uni- and bigrams there). Text is normalised first
+(:mod:`kefu.bot.textnorm`: full-width forms, case, traditional characters).
 """
 
 from __future__ import annotations
 
-import unicodedata
 import warnings
 import weakref
 from collections import Counter
@@ -22,19 +22,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from kefu.bot.matcher import ANSWER_THRESHOLD, Example, Match, calibrate
+from kefu.bot.textnorm import MAX_QUERY_CHARS as MAX_QUERY_CHARS
+from kefu.bot.textnorm import TOKEN_PATTERN
+from kefu.bot.textnorm import normalise as normalise
 
-#: Longest question the matcher reads; the rest is ignored (bounds the cost of one query).
-MAX_QUERY_CHARS = 1000
 #: Weight of the character n-gram block next to the word block (both unit-length) when the SVM
 #: is trained; folded into the weight rows afterwards, so scoring is unchanged. Chosen on
 #: CLINC150 validation data among 1, 1.5 (docs/bot.md).
 CHAR_WEIGHT = 1.5
 #: SVM regularisation (chosen on validation data among 0.5 and 1).
 SVM_C = 0.5
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text[:MAX_QUERY_CHARS]).casefold()
 
 
 def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
@@ -49,7 +46,7 @@ def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
         analyzer="word",
         ngram_range=(1, 2),
         preprocessor=normalise,
-        token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regular expression, not a secret)
+        token_pattern=TOKEN_PATTERN,
         sublinear_tf=True,
         dtype=np.float32,
     )

@@ -192,6 +192,7 @@ async def test_greeting_and_away_text_follow_the_widget_language(server: LiveSer
         for locale, (greeting, away) in expected.items():
             v = await visitor(anon, world.inbox.key, locale=locale)
             assert (v["inbox"]["greeting"], v["inbox"]["away_message"]) == (greeting, away), locale
+            assert v["inbox"]["default_greeting"] == "Hello!"
         r = await anon.post(
             "/api/client/v1/sessions", json={"inbox_key": world.inbox.key, "locale": "x y"}
         )

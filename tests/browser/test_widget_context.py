@@ -237,3 +237,26 @@ def test_the_page_the_visitor_is_on_reaches_the_contact(
         assert time.monotonic() < deadline, context()
         time.sleep(0.2)
     assert context()["page_title"] == "Blue kettle"
+
+
+def test_the_greeting_speaks_the_widgets_language(
+    browser: Browser, kefu_live: ThreadedServer, host_site: HostSite
+) -> None:
+    s = setup(kefu_live, host_site)
+    with _admin(s) as admin:
+        admin.patch(
+            f"/api/v1/inboxes/{s.inbox['id']}",
+            json={"greetings": {"zh-CN": "您好！有什么可以帮您？", "ja": "こんにちは！"}},
+        ).raise_for_status()
+    ctx = browser.new_context(locale="zh-CN")
+    try:
+        page = ctx.new_page()
+        page.goto(embed(host_site, s))
+        frame = open_chat(page)
+        expect(frame.locator(".greeting")).to_have_text("您好！有什么可以帮您？")
+        frame.locator("footer select").select_option("ja")
+        expect(frame.locator(".greeting")).to_have_text("こんにちは！")
+        frame.locator("footer select").select_option("en")  # none in English: the default
+        expect(frame.locator(".greeting")).to_have_text("Hello from Support")
+    finally:
+        ctx.close()

@@ -91,6 +91,8 @@ class InboxPublic(BaseModel):
     prechat: PrechatForm
     # Every language's texts, for a widget that changes language later.
     greetings: dict[str, str] = {}
+    # The greeting of a language without its own.
+    default_greeting: str | None = None
     away_message: str | None = None
     away_messages: dict[str, str] = {}
     collect_context: CollectContext = DEFAULT_COLLECT
@@ -198,6 +200,7 @@ def public_inbox(view: InboxView, locale: str | None) -> InboxPublic:
         greeting=pick(view.greetings, tag) or view.greeting,
         prechat=view.prechat,
         greetings=view.greetings,
+        default_greeting=view.greeting,
         away_message=pick(view.away_messages, tag),
         away_messages=view.away_messages,
         collect_context=view.collect_context,

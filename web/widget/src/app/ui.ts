@@ -365,7 +365,7 @@ export class ChatUi implements RenderContext {
   /** The inbox's out-of-hours text in the widget's language, else the built-in one. */
   private awayText(): string {
     const inbox = this.client.session?.inbox;
-    return pickText(inbox?.away_messages, locale()) ?? inbox?.away_message ?? t("closedNow");
+    return pickText(inbox?.away_messages, locale()) ?? t("closedNow");
   }
 
   private atEnd(): boolean {
@@ -384,7 +384,8 @@ export class ChatUi implements RenderContext {
         h("button", { type: "button", class: "earlier", onclick: () => void c.loadOlder() }, t("earlier"))));
     } else {
       const inbox = c.session?.inbox;
-      const greeting = pickText(inbox?.greetings, locale()) ?? inbox?.greeting ?? t("greetingFallback");
+      const own = pickText(inbox?.greetings, locale());
+      const greeting = own ?? (inbox?.greetings ? inbox.default_greeting : inbox?.greeting) ?? t("greetingFallback");
       wanted.push(this.keyed("greeting", greeting, () => h("div", { class: "msg from-agent greeting" }, h("p", { class: "text" }, greeting))));
     }
     let prev: ChatItem | null = null;

@@ -63,6 +63,8 @@ export interface InboxInfo {
   prechat?: { fields: PrechatField[] };
   /** Every language's greeting and out-of-hours text, by language tag. */
   greetings?: Record<string, string>;
+  /** The greeting of a language without its own. */
+  default_greeting?: string | null;
   away_message?: string | null;
   away_messages?: Record<string, string>;
   collect_context?: CollectContext;

@@ -3,7 +3,7 @@
 // A section with nothing to show is left out.
 import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError } from "../api/client";
-import type { Contact, Conversation, VisitorContext } from "../api/types";
+import type { Contact, Conversation, Inbox, VisitorContext } from "../api/types";
 import { t, useLang, type Key, type Lang } from "../i18n";
 import { wantContacts } from "../state/contacts";
 import { store, useStore } from "../state/store";
@@ -198,6 +198,8 @@ export function ContactPanel({ conversationId }: { conversationId: string }) {
   const contact = useStore((s) => (conv ? s.data.contacts[conv.contact_id] : undefined));
   const inboxes = useStore((s) => s.data.inboxes);
   const [history, setHistory] = useState<Conversation[]>([]);
+  // Under 1,100 px the panel is folded away; this button shows it over the conversation.
+  const [shown, setShown] = useState(false);
   const contactId = conv?.contact_id;
 
   useEffect(() => {
@@ -208,13 +210,46 @@ export function ContactPanel({ conversationId }: { conversationId: string }) {
       .then((p) => setHistory(p.items))
       .catch(() => setHistory([]));
   }, [contactId, conversationId]);
+  useEffect(() => setShown(false), [conversationId]);
 
   if (!conv) return <aside className="contact" />;
+  return (
+    <>
+      <button
+        type="button"
+        className="contact-toggle"
+        aria-expanded={shown}
+        aria-controls="contact-panel"
+        onClick={() => setShown(!shown)}
+      >
+        {shown ? t("ctx_hide") : t("contact")}
+      </button>
+      <Panel conv={conv} contact={contact} history={history} shown={shown} lang={lang} inboxes={inboxes} />
+    </>
+  );
+}
+
+function Panel({
+  conv,
+  contact,
+  history,
+  shown,
+  lang,
+  inboxes,
+}: {
+  conv: Conversation;
+  contact: Contact | undefined;
+  history: Conversation[];
+  shown: boolean;
+  lang: Lang;
+  inboxes: Record<string, Inbox>;
+}) {
+  const conversationId = conv.id;
   const identities = contact?.identities ?? [];
   const claimed = Object.entries(contact?.customer_attributes ?? {});
   const earlier = history.filter((c) => c.id !== conversationId);
   return (
-    <aside className="contact" aria-label={t("contact")} data-testid="contact-panel">
+    <aside id="contact-panel" className={shown ? "contact shown" : "contact"} aria-label={t("contact")} data-testid="contact-panel">
       <h3>{contact?.name || contact?.email || t("ctx_unnamed")}</h3>
       {contact?.email && <p>✉ {contact.email}</p>}
       {contact?.phone && <p>☎ {contact.phone}</p>}

@@ -27,6 +27,7 @@ from kefu.api.agent import (
 from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
 from kefu.api.client import routes as client_routes
+from kefu.api.client import visitor as client_visitor
 from kefu.api.contract import ROUTER_ERRORS, error_responses, install_contract
 from kefu.api.errors import (
     BodyLimit,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entry_links.landing_router)
     app.include_router(routing_api.router, prefix="/api/v1", responses=ROUTER_ERRORS)
     app.include_router(client_queue.router, prefix=client, responses=ROUTER_ERRORS)
+    app.include_router(client_visitor.router, prefix=client, responses=ROUTER_ERRORS)
     app.include_router(health_router, responses=error_responses(503))
     app.router.routes.append(hook_routes.route)
     app.router.routes.extend(webapp_routes())

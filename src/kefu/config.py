@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     customer_sends_per_minute_per_ip: int = Field(default=600, ge=1)
     conversation_starts_per_minute: int = Field(default=10, ge=1)
     conversation_starts_per_minute_per_ip: int = Field(default=100, ge=1)
+    # how long a node reuses an inbox's availability for the widget (online / away / closed)
+    availability_cache_seconds: int = Field(default=30, ge=0, le=600)
 
     # attachments (see docs/attachments.md)
     max_upload_bytes: int = 20 * 1024 * 1024

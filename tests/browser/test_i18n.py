@@ -19,7 +19,8 @@ def test_language_follows_the_browser_and_can_be_switched(
         expect(launcher(page)).to_have_attribute("aria-label", "チャットを開く")
         frame = open_chat(page)
         expect(frame.locator("textarea")).to_have_attribute("placeholder", "メッセージを入力…")
-        expect(frame.locator("header .status")).to_have_text("オンライン")
+        # every agent is offline: the team is away (the status says so, in Japanese)
+        expect(frame.locator("header .status")).to_have_text("離席中 · できるだけ早く返信します")
         assert frame.locator("html").get_attribute("lang") == "ja"
 
         page.evaluate("() => Kefu.setLocale('zh-CN')")
@@ -34,7 +35,7 @@ def test_language_follows_the_browser_and_can_be_switched(
         # The customer's choice is remembered across a reload.
         page.reload()
         frame = open_chat(page)
-        expect(frame.locator("header .status")).to_have_text("Online")
+        expect(frame.locator("header .status")).to_have_text("Away · We'll reply as soon as we can")
     finally:
         ctx.close()
 
@@ -47,4 +48,4 @@ def test_data_locale_overrides_the_browser(
     expect(launcher(page)).to_have_attribute("aria-label", "打开聊天")
     frame = open_chat(page)
     expect(frame.locator(".greeting")).to_have_text("Hello from Support")
-    expect(frame.locator("header .status")).to_have_text("在线")
+    expect(frame.locator("header .status")).to_have_text("暂时离开 · 我们会尽快回复")

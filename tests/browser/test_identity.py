@@ -21,7 +21,7 @@ def test_valid_hmac_opens_a_verified_chat(
     )
     assert ready["verified"] is True
     frame = open_chat(page)
-    expect(frame.locator("header .status")).to_have_text("Online")
+    expect(frame.locator("#root")).to_have_attribute("data-connection", "online")
     send_text(frame, "I am Ada")
     expect(frame.locator(".from-me .meta")).to_have_text("Sent")
     (conv,) = s.conversations()
@@ -50,7 +50,7 @@ def test_forged_hmac_and_missing_user_are_refused(
     # Signing in later through the JS API opens the chat.
     good = {"id": "user-42", "hash": s.user_hash("user-42")}
     page.evaluate("u => Kefu.setUser(u)", good)
-    expect(chat(page).locator("header .status")).to_have_text("Online")
+    expect(chat(page).locator("#root")).to_have_attribute("data-connection", "online")
     expect(chat(page).locator(".alert")).to_be_hidden()
     send_text(chat(page), "now signed in")
     expect(chat(page).locator(".from-me .meta")).to_have_text("Sent")

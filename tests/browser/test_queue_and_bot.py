@@ -60,7 +60,7 @@ def test_the_queue_banner_shows_place_and_wait_and_follows_the_queue(
             f"/api/v1/conversations/{first}/status", json={"status": "resolved"}
         ).raise_for_status()
     # First in line now; the one resolved conversation took seconds: about 1 min.
-    expect(banner).to_have_text("You are number 1 in the queue. Expected wait: about 1 min.")
+    expect(banner).to_have_text("You are next in line. Expected wait: about 1 min.")
 
     with s.agent() as agent:
         agent.post(

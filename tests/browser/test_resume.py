@@ -30,7 +30,7 @@ def test_offline_then_online_resumes_without_duplicates_or_gaps(
         s.reply(conv["id"], f"reply {i}")
 
     context.set_offline(False)
-    expect(frame.locator("header .status")).to_have_text("Online")
+    expect(frame.locator("#root")).to_have_attribute("data-connection", "online")
     expect(frame.locator(".from-me").last.locator(".meta")).to_have_text("Sent")
     expected = ["first", "reply 1", "reply 2", "reply 3", "reply 4", "written while offline"]
     texts = frame.locator(".msg:not(.greeting) .text")
@@ -86,7 +86,9 @@ def test_connection_reset_mid_chat_reconnects_and_catches_up(
             s.reply(conv["id"], f"answer {i}")
         proxy.restore()
 
-        expect(frame.locator("header .status")).to_have_text("Online", timeout=30_000)
+        expect(frame.locator("#root")).to_have_attribute(
+            "data-connection", "online", timeout=30_000
+        )
         expected = ["one", "answer 1", "answer 2", "answer 3", "two"]
         expect(frame.locator(".msg:not(.greeting) .text")).to_have_text(expected)
         expect(frame.locator(".from-me").last.locator(".meta")).to_have_text("Sent")

@@ -37,7 +37,7 @@ def test_customer_and_agent_chat_live_and_history_survives_reload(
     s = setup(kefu_live, host_site)
     page.goto(embed(host_site, s))
     frame = open_chat(page)
-    expect(frame.locator("header .status")).to_have_text("Online")
+    expect(frame.locator("#root")).to_have_attribute("data-connection", "online")
     send_text(frame, "Hello, my order is late https://shop.example/o/1.")
     mine = frame.locator(".from-me")
     expect(mine).to_have_count(1)
@@ -89,7 +89,7 @@ def test_full_page_chat_records_the_entry_source(
     """Entry links and QR codes open the chat page on its own, with ``?source=``."""
     s = setup(kefu_live, host_site)
     page.goto(f"{s.kefu_url}/widget/chat.html?key={s.inbox['key']}&source=qr-shop-7&lang=ja")
-    expect(page.locator("header .status")).to_have_text("オンライン")
+    expect(page.locator("header .status")).to_have_text("離席中 · できるだけ早く返信します")
     expect(page.locator("header button.close")).to_have_count(0)
     box = page.locator("textarea")
     box.fill("scanned the code")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from kefu.domain.enums import ChannelKind, Role
 from kefu.domain.events import InboxCreated, InboxUpdated
 from kefu.domain.ids import new_id
 from kefu.domain.views import InboxView, WidgetStyle
+from kefu.domain.visitor import CollectContext
 from kefu.queries.access import access_inbox, access_team, require_role
 from kefu.queries.views import inbox_view
 from kefu.security.identity import open_identity_secret, seal_identity_secret
@@ -79,8 +80,12 @@ async def update_inbox(
     allowed_origins: Sequence[str] | None = None,
     greeting: str | _Unset | None = UNSET,
     widget: WidgetStyle | None = None,
+    greetings: Mapping[str, str] | None = None,
+    away_messages: Mapping[str, str] | None = None,
+    collect_context: CollectContext | None = None,
 ) -> InboxView:
-    """Edit an inbox (admins). Its key and identity secret are not editable here."""
+    """Edit an inbox (admins). Its key and identity secret are not editable here. The texts
+    per language replace the stored ones whole."""
     require_role(actor, Role.admin)
     inbox = await access_inbox(tx.session, actor, inbox_id)
     if name is not None:
@@ -97,6 +102,12 @@ async def update_inbox(
         inbox.greeting = greeting
     if widget is not None:
         inbox.settings = {**inbox.settings, "widget": widget.model_dump()}
+    texts = {"greetings": greetings, "away_messages": away_messages}
+    extra: dict[str, object] = {k: dict(v) for k, v in texts.items() if v is not None}
+    if collect_context is not None:
+        extra["collect_context"] = collect_context
+    if extra:
+        inbox.settings = {**inbox.settings, **extra}
     await tx.session.flush()
     view = inbox_view(inbox)
     tx.emit(InboxUpdated(inbox=view))

@@ -27,7 +27,7 @@ from pydantic import (
 
 from kefu.domain.errors import InvalidInput
 from kefu.domain.languages import LanguageTagError, canonical
-from kefu.domain.text import Email, Language, Name, ShortText
+from kefu.domain.text import BODY_RE, Email, Language, Name, ShortText
 
 MAX_FIELDS = 20
 MAX_OPTIONS = 50
@@ -56,6 +56,19 @@ Labels = Annotated[
     AfterValidator(_labels),
 ]
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+def _texts(value: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in _labels(value).items() if v.strip()}
+
+
+#: An inbox text in several languages (greeting, out-of-hours text), keyed by canonical tag;
+#: an empty text is the same as none.
+LanguageTexts = Annotated[
+    dict[Language, Annotated[str, StringConstraints(max_length=2000, pattern=BODY_RE)]],
+    Field(max_length=20),
+    AfterValidator(_texts),
+]
 
 
 class _Model(BaseModel):

@@ -21,6 +21,7 @@ from kefu.domain.enums import (
 )
 from kefu.domain.prechat import PrechatForm
 from kefu.domain.routing import TeamRouting
+from kefu.domain.visitor import DEFAULT_COLLECT, CollectContext, VisitorContext
 
 
 class View(BaseModel):
@@ -77,6 +78,12 @@ class InboxView(View):
     greeting: str | None
     widget: WidgetStyle = WidgetStyle()
     prechat: PrechatForm = PrechatForm()
+    # Per language (canonical tags): the greeting and the out-of-hours text; ``greeting``
+    # above is the fallback for a language without its own.
+    greetings: dict[str, str] = {}
+    away_messages: dict[str, str] = {}
+    # What the widget reports about the visitor (domain/visitor.py).
+    collect_context: CollectContext = DEFAULT_COLLECT
 
 
 class IdentityView(View):
@@ -97,6 +104,8 @@ class ContactView(View):
     created_at: datetime
     # Written by the customer (client API, pre-chat form): claims, shown apart.
     customer_attributes: dict[str, Any] = {}
+    # What the visitor's browser last reported (a claim), as far as the inbox collects it.
+    context: VisitorContext | None = None
 
 
 class MergeClaim(View):

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -229,4 +230,53 @@ async def get_queue_status(session: AsyncSession, conv: Conversation, now: datet
         expected_wait_seconds=view.wait(position) if position is not None else None,
         open_now=view.open_now,
         next_open_at=view.next_open_at,
+    )
+
+
+REPLY_SAMPLE = 50  # recent first responses whose median is "typically replies in"
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """What a widget tells a visitor before they write: someone is ``online``; nobody is but
+    the team is open (``away``, typically replying in ``typical_reply_seconds``); or the team
+    is out of hours (``closed``, a person answers from ``next_open_at``)."""
+
+    status: Literal["online", "away", "closed"]
+    typical_reply_seconds: int | None
+    next_open_at: datetime | None
+
+
+async def typical_reply_seconds(
+    session: AsyncSession, workspace_id: uuid.UUID, team_id: uuid.UUID | None, now: datetime
+) -> int | None:
+    """Median time to the first answer of the team's recent conversations (None: no data)."""
+    rows = await session.execute(
+        select(Conversation.created_at, Conversation.first_response_at)
+        .where(
+            Conversation.workspace_id == workspace_id,
+            _in_team(team_id),
+            Conversation.first_response_at >= now - HANDLE_WINDOW,
+        )
+        .order_by(Conversation.first_response_at.desc())
+        .limit(REPLY_SAMPLE)
+    )
+    waits = sorted((r - c).total_seconds() for c, r in rows if c is not None and r is not None)
+    return max(0, round(waits[len(waits) // 2])) if waits else None
+
+
+async def get_availability(
+    session: AsyncSession, workspace_id: uuid.UUID, team_id: uuid.UUID | None, now: datetime
+) -> Availability:
+    """The inbox team's availability (the workspace's agents when it has no team)."""
+    agents = await team_agents(session, workspace_id, team_id)
+    if any(a.status == AgentStatus.online.value and a.capacity > 0 for a in agents):
+        return Availability("online", None, None)
+    team = await session.get(Team, (workspace_id, team_id)) if team_id is not None else None
+    hours = team_routing(team).business_hours if team is not None else None
+    opens = next_open(hours, now)
+    if opens != now:
+        return Availability("closed", None, opens)
+    return Availability(
+        "away", await typical_reply_seconds(session, workspace_id, team_id, now), None
     )

@@ -47,6 +47,7 @@ from kefu.domain.views import (
     WidgetStyle,
     WindowView,
 )
+from kefu.domain.visitor import DEFAULT_COLLECT, VisitorContext
 
 
 def message_view(m: Message) -> MessageView:
@@ -165,6 +166,9 @@ def inbox_view(i: Inbox) -> InboxView:
         greeting=i.greeting,
         widget=WidgetStyle.model_validate(i.settings.get("widget", {})),
         prechat=PrechatForm.model_validate(i.settings.get("prechat", {})),
+        greetings=dict(i.settings.get("greetings", {})),
+        away_messages=dict(i.settings.get("away_messages", {})),
+        collect_context=i.settings.get("collect_context", DEFAULT_COLLECT),
     )
 
 
@@ -183,6 +187,7 @@ def contact_view(c: Contact, identities: Iterable[ContactIdentity]) -> ContactVi
         attributes=dict(c.attributes),
         created_at=c.created_at,
         customer_attributes=dict(c.customer_attributes or {}),
+        context=VisitorContext.model_validate(c.context) if c.context else None,
     )
 
 

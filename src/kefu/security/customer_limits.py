@@ -44,3 +44,16 @@ async def admit_start(limiter: Limiter, settings: Settings, session_id: uuid.UUI
         60,
         "too many new conversations; wait",
     )
+
+
+CONTEXT_REPORTS_PER_MINUTE = 20  # page changes a widget reports (it sends at most one a second)
+
+
+async def admit_context_report(limiter: Limiter, session_id: uuid.UUID) -> None:
+    """Count one visitor-context report; ``429 rate_limited`` past the session's budget."""
+    await limiter.require(
+        f"context:session:{session_id}",
+        CONTEXT_REPORTS_PER_MINUTE,
+        60,
+        "too many page reports; wait",
+    )

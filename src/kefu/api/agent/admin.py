@@ -18,9 +18,10 @@ from kefu.api.errors import RATE_LIMITED
 from kefu.api.schemas import Strict
 from kefu.db.types import utcnow
 from kefu.domain.enums import Role
-from kefu.domain.prechat import PrechatForm
+from kefu.domain.prechat import LanguageTexts, PrechatForm
 from kefu.domain.text import Body, Email, Name, Password, ShortText
 from kefu.domain.views import AgentView, InboxView, WidgetStyle
+from kefu.domain.visitor import CollectContext
 from kefu.queries.access import require_role
 from kefu.queries.invites import InviteView, invite_workspace, list_pending_invites
 from kefu.queries.twofactor import TwoFactorState, get_two_factor
@@ -45,6 +46,9 @@ class InboxUpdateIn(Strict):
     allowed_origins: list[ShortText] | None = Field(default=None, max_length=50)
     greeting: Body | None = None
     widget: WidgetIn | None = None
+    greetings: LanguageTexts | None = None
+    away_messages: LanguageTexts | None = None
+    collect_context: CollectContext | None = None
 
 
 class SecretOut(BaseModel):

@@ -33,13 +33,15 @@ from kefu.db.tables import Conversation
 from kefu.domain.actors import CustomerActor
 from kefu.domain.enums import IdentityKind
 from kefu.domain.errors import Forbidden, Unauthenticated
+from kefu.domain.languages import pick
 from kefu.domain.numbers import BoundedInt, JsonInt
 from kefu.domain.prechat import MAX_FIELDS, PrechatForm
-from kefu.domain.text import Attributes, Email, ExternalId, Name, Source
-from kefu.domain.views import CustomerConversationView
+from kefu.domain.text import Attributes, Email, ExternalId, Language, Name, Source
+from kefu.domain.views import CustomerConversationView, InboxView
+from kefu.domain.visitor import DEFAULT_COLLECT, CollectContext
 from kefu.queries.access import access_conversation, get_inbox_by_key
 from kefu.queries.conversations import customer_conversations, list_messages
-from kefu.queries.views import customer_conversation_view, load_agent_ref
+from kefu.queries.views import customer_conversation_view, inbox_view, load_agent_ref
 from kefu.security.customer_limits import admit_customer_send, admit_start
 from kefu.security.identity import VerifiedUser, open_identity_secret, verify_hmac, verify_jwt
 from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
@@ -71,6 +73,8 @@ class SessionIn(Strict):
     )
     user: UserClaim | None = None
     user_jwt: str | None = Field(default=None, max_length=4000)
+    # The widget's language: picks the inbox's greeting and out-of-hours text.
+    locale: Language | None = None
 
     @model_validator(mode="after")
     def _one_claim(self) -> SessionIn:
@@ -82,8 +86,16 @@ class SessionIn(Strict):
 class InboxPublic(BaseModel):
     id: uuid.UUID
     name: str
+    # For the session's ``locale`` (through its fallbacks), else the inbox's default greeting.
     greeting: str | None
     prechat: PrechatForm
+    # Every language's texts, for a widget that changes language later.
+    greetings: dict[str, str] = {}
+    # The greeting of a language without its own.
+    default_greeting: str | None = None
+    away_message: str | None = None
+    away_messages: dict[str, str] = {}
+    collect_context: CollectContext = DEFAULT_COLLECT
 
 
 class SessionOut(BaseModel):
@@ -175,12 +187,23 @@ async def open_visitor_session(body: SessionIn, request: Request, kefu: KefuDep)
         visitor_token=visitor_token,
         contact_id=contact_id,
         verified=user is not None,
-        inbox=InboxPublic(
-            id=inbox.id,
-            name=inbox.name,
-            greeting=inbox.greeting,
-            prechat=PrechatForm.model_validate(inbox.settings.get("prechat", {})),
-        ),
+        inbox=public_inbox(inbox_view(inbox), body.locale),
+    )
+
+
+def public_inbox(view: InboxView, locale: str | None) -> InboxPublic:
+    """What the widget may know of its inbox, its texts in ``locale`` where it has them."""
+    tag = locale or "en"
+    return InboxPublic(
+        id=view.id,
+        name=view.name,
+        greeting=pick(view.greetings, tag) or view.greeting,
+        prechat=view.prechat,
+        greetings=view.greetings,
+        default_greeting=view.greeting,
+        away_message=pick(view.away_messages, tag),
+        away_messages=view.away_messages,
+        collect_context=view.collect_context,
     )
 
 

@@ -168,6 +168,9 @@ class Contact(Base):
     # What the customer wrote (client API, pre-chat form): a claim, kept apart; a routing rule
     # matches it only when it opts in (docs/routing.md).
     customer_attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # What the visitor's browser last reported (page, locale, time zone …), as far as the
+    # inbox collects it (domain/visitor.py): a claim, never trusted.
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -172,6 +172,9 @@ export const api = {
     request<Conversation>("POST", `/conversations/${id}/email`, body),
   read: (id: string, seq: number) => request<unknown>("POST", `/conversations/${id}/read`, { seq }),
   contact: (id: string) => request<Contact>("GET", `/contacts/${id}`),
+  /** Trusted attributes: a null value removes the attribute. */
+  updateContact: (id: string, body: { attributes: Record<string, unknown> }) =>
+    request<Contact>("PATCH", `/contacts/${id}`, body),
   contacts: (ids: string[]) =>
     request<{ items: Contact[] }>("GET", "/contacts", undefined, { ids, limit: 100 }),
   canned: (q?: string) =>

@@ -59,6 +59,10 @@ export interface Inbox {
   greeting: string | null;
   widget: WidgetStyle;
   prechat: PrechatForm;
+  /** The greeting and out-of-hours text per language tag (docs/widget.md). */
+  greetings?: Record<string, string>;
+  away_messages?: Record<string, string>;
+  collect_context?: "off" | "basic" | "full";
 }
 
 export type PrechatFieldType = "text" | "textarea" | "email" | "phone" | "number" | "select" | "checkbox";
@@ -94,6 +98,19 @@ export interface Contact {
   created_at: string;
   /** Written by the customer (client API, pre-chat form): claims. */
   customer_attributes?: Record<string, unknown>;
+  /** What the visitor's browser last reported (a claim), as far as the inbox collects it. */
+  context?: VisitorContext | null;
+}
+
+export interface VisitorContext {
+  page_url?: string | null;
+  page_title?: string | null;
+  referrer?: string | null;
+  locale?: string | null;
+  time_zone?: string | null;
+  browser?: string | null;
+  os?: string | null;
+  updated_at?: string | null;
 }
 
 export interface Window {

@@ -14,6 +14,14 @@ const en = {
   reconnecting: "Reconnecting…",
   offline: "You are offline. Messages will be sent when you are back.",
   online: "Online",
+  away: "Away",
+  replies: "Typically replies in {t}",
+  repliesSoon: "We'll reply as soon as we can",
+  closed: "Closed",
+  backAt: "A person answers from {when}",
+  minutes: "{n} min",
+  hours: "{n} h",
+  queueNext: "You are next in line.",
   placeholder: "Write a message…",
   send: "Send",
   attach: "Attach a file",
@@ -81,6 +89,14 @@ const zh: Record<Key, string> = {
   reconnecting: "正在重新连接…",
   offline: "您已离线，恢复网络后消息会自动发送。",
   online: "在线",
+  away: "暂时离开",
+  replies: "通常在 {t}内回复",
+  repliesSoon: "我们会尽快回复",
+  closed: "非工作时间",
+  backAt: "人工客服 {when} 起回复",
+  minutes: "{n} 分钟",
+  hours: "{n} 小时",
+  queueNext: "下一位就是您。",
   placeholder: "输入消息…",
   send: "发送",
   attach: "添加附件",
@@ -99,7 +115,7 @@ const zh: Record<Key, string> = {
   retry: "重试",
   typing: "{name} 正在输入…",
   someone: "对方",
-  queue: "您前面还有 {n} 位。",
+  queue: "您前面还有 {ahead} 位。",
   wait: "预计等待约 {m} 分钟。",
   closedNow: "现在是非工作时间，我们上班后会尽快回复。",
   earlier: "查看更早的消息",
@@ -147,6 +163,14 @@ const ja: Record<Key, string> = {
   reconnecting: "再接続しています…",
   offline: "オフラインです。接続が戻るとメッセージを送信します。",
   online: "オンライン",
+  away: "離席中",
+  replies: "通常 {t}以内に返信します",
+  repliesSoon: "できるだけ早く返信します",
+  closed: "営業時間外",
+  backAt: "{when}から担当者が対応します",
+  minutes: "{n} 分",
+  hours: "{n} 時間",
+  queueNext: "次はあなたの番です。",
   placeholder: "メッセージを入力…",
   send: "送信",
   attach: "ファイルを添付",
@@ -229,4 +253,48 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
 export function errorText(code: string): string {
   const key = `err_${code}` as Key;
   return key in en ? t(key) : t("err_generic", { code });
+}
+
+/** The queue banner for 1-based `position`: the first in line is told they are next. */
+export function queueText(position: number): string {
+  return position <= 1 ? t("queueNext") : t("queue", { n: position, ahead: position - 1 });
+}
+
+/** A text for the current language from texts keyed by language tag: the exact tag, then
+ * any of the same language (zh-CN for zh-TW readers too), else null. */
+export function pickText(texts: Record<string, string> | undefined, tag: string): string | null {
+  if (!texts) return null;
+  const want = tag.toLowerCase();
+  const base = want.split("-")[0];
+  const keys = Object.keys(texts);
+  const hit =
+    keys.find((k) => k.toLowerCase() === want) ??
+    keys.find((k) => k.toLowerCase() === base) ??
+    keys.sort().find((k) => k.toLowerCase().split("-")[0] === base);
+  return hit !== undefined ? texts[hit] || null : null;
+}
+
+function duration(seconds: number): string {
+  const m = Math.max(1, Math.round(seconds / 60));
+  return m < 60 ? t("minutes", { n: m }) : t("hours", { n: Math.round(m / 60) });
+}
+
+/** The header's status line for the team's availability (no answer yet: "Online"). */
+export function availabilityText(
+  a: { status: string; typical_reply_seconds: number | null; next_open_at: string | null } | null,
+  now: Date = new Date(),
+): string {
+  if (!a) return ""; // not known yet: say nothing rather than "Online"
+  if (a.status === "online") return t("online");
+  if (a.status === "away") {
+    const reply = a.typical_reply_seconds;
+    return `${t("away")} · ${reply !== null ? t("replies", { t: duration(reply) }) : t("repliesSoon")}`;
+  }
+  if (!a.next_open_at) return t("closed");
+  const at = new Date(a.next_open_at);
+  const sameDay = at.toDateString() === now.toDateString();
+  const when = new Intl.DateTimeFormat(current, sameDay
+    ? { hour: "numeric", minute: "2-digit" }
+    : { weekday: "short", hour: "numeric", minute: "2-digit" }).format(at);
+  return `${t("closed")} · ${t("backAt", { when })}`;
 }

@@ -2,8 +2,9 @@
 // takes its settings from the loader's `init` message; opened directly, it runs on its own.
 import { KefuClient } from "../client/client";
 import type { KeyValueStorage, WebSocketCtor } from "../client/transport";
-import type { Attachment, JsonObject, UserClaim } from "../client/types";
-import { pickLocale, setLocale, t, type Locale } from "./i18n";
+import type { Attachment, CollectContext, JsonObject, UserClaim } from "../client/types";
+import { locale, pickLocale, setLocale, t, type Locale } from "./i18n";
+import { contextReport, type HostPage } from "./context";
 import { ChatUi } from "./ui";
 import "./style.css";
 
@@ -108,6 +109,7 @@ function makeClient(): KefuClient {
     storage,
     user: config.user,
     source: config.source,
+    locale: locale(),
   });
   let announced = false;
   c.on("change", update);
@@ -118,7 +120,11 @@ function makeClient(): KefuClient {
         announced = true;
         toParent({ type: "ready", info: { verified: c.session.verified, contact_id: c.session.contact_id } });
         if (config.attributes) void c.updateContact({ attributes: config.attributes }).catch(() => undefined);
+        level = c.session.inbox.collect_context ?? "basic";
+        if (level === "full") toParent({ type: "context", level });
+        reportContext();
       }
+      pollAvailability();
     }
     update();
   });
@@ -140,7 +146,42 @@ function makeClient(): KefuClient {
   return c;
 }
 
+// What the visitor's browser reports, as far as the inbox collects it (docs/widget.md).
+let level: CollectContext = "off";
+let page: HostPage | null = null;
+let lastReport = "";
+let reportTimer = 0;
+
+function reportContext(): void {
+  window.clearTimeout(reportTimer);
+  reportTimer = window.setTimeout(() => {
+    const body = contextReport(level, page, navigator.language, Intl.DateTimeFormat().resolvedOptions().timeZone);
+    const sig = JSON.stringify(body);
+    if (!body || sig === lastReport || client.connection !== "online") return;
+    lastReport = sig;
+    void client.api.context(body).catch(() => (lastReport = ""));
+  }, 1000);
+}
+
+// The team's availability, asked when the chat goes live and then once a minute while it
+// is open and visible (the server caches it per inbox).
+let availabilityTimer = 0;
+let availabilityAt = 0;
+
+function pollAvailability(): void {
+  window.clearTimeout(availabilityTimer);
+  availabilityTimer = window.setTimeout(pollAvailability, 60_000);
+  if (client.connection !== "online" || (!visible() && availabilityAt > 0)) return;
+  if (Date.now() - availabilityAt < 30_000) return;
+  availabilityAt = Date.now();
+  void client.api.availability().then((a) => {
+    ui.availability = a;
+    update();
+  }, () => (availabilityAt = 0));
+}
+
 function restart(): void {
+  lastReport = "";
   client.stop();
   client = makeClient();
   ui.useClient(client);
@@ -192,7 +233,10 @@ function boot(): void {
   void client.start();
   window.addEventListener("offline", () => client.pause());
   window.addEventListener("online", () => client.resume());
-  document.addEventListener("visibilitychange", update);
+  document.addEventListener("visibilitychange", () => {
+    if (visible()) pollAvailability();
+    update();
+  });
 }
 
 window.addEventListener("message", (ev: MessageEvent) => {
@@ -212,7 +256,12 @@ window.addEventListener("message", (ev: MessageEvent) => {
     case "visibility":
       isOpen = msg.open === true;
       if (isOpen) (root.querySelector("textarea") as HTMLElement | null)?.focus();
+      if (isOpen) pollAvailability();
       update();
+      break;
+    case "page":
+      page = msg.page as HostPage;
+      reportContext();
       break;
     case "setUser":
       config.user = (msg.user as UserClaim | null) ?? null;

@@ -14,6 +14,8 @@ export interface RenderContext {
   attachment(id: string): Promise<Attachment>;
   press(item: ChatItem, button: Button): void;
   preview(src: string, name: string): void;
+  /** Content grew after it was drawn (an image loaded). */
+  grew(): void;
 }
 
 function buttonsOf(payload: JsonObject | null): Button[] {
@@ -53,18 +55,24 @@ function media(item: ChatItem, ctx: RenderContext): HTMLElement {
   const box = h("div", { class: `media media-${item.type}` });
   if (!a) return h("p", {}, item.content);
   const name = a.name || item.content;
-  box.append(h("span", { class: "placeholder" }, name));
+  // An image's box is reserved from its known size before anything loads, so the thread's
+  // height does not jump when it arrives (and the end stays in view).
+  const size = item.type === "image" ? imageBox(a) : null;
+  const frame = h("span", { class: size ? "placeholder sized" : "placeholder" }, name);
+  if (size) {
+    frame.style.width = `${size[0]}px`;
+    frame.style.aspectRatio = `${size[0]} / ${size[1]}`;
+  }
+  box.append(frame);
   ctx.attachment(a.attachment_id).then(
     (view) => {
       const src = view.url ?? "";
       box.textContent = "";
       if (item.type === "image") {
         const thumb = view.thumbnail_url || src;
-        const img = h("img", { src: thumb, alt: name, loading: "lazy" });
-        if (a.width && a.height) {
-          img.width = Math.min(240, a.width);
-          img.height = Math.round((img.width / a.width) * a.height);
-        }
+        const img = h("img", { src: thumb, alt: name });
+        if (size) [img.width, img.height] = size;
+        img.addEventListener("load", () => ctx.grew(), { once: true });
         box.append(
           h(
             "button",
@@ -85,10 +93,21 @@ function media(item: ChatItem, ctx: RenderContext): HTMLElement {
           h("span", { class: "file-size" }, ` · ${formatSize(a.size)} · ${t("download")}`),
         ),
       );
+      ctx.grew();
     },
     () => undefined,
   );
   return box;
+}
+
+const MAX_IMAGE_WIDTH = 240;
+
+/** The width and height an image is shown at (at most 240 px wide), from its stored size. */
+export function imageBox(a: { width?: number; height?: number }): [number, number] | null {
+  const { width, height } = a;
+  if (!width || !height || width <= 0 || height <= 0) return null;
+  const w = Math.min(MAX_IMAGE_WIDTH, width);
+  return [w, Math.max(1, Math.round((w / width) * height))];
 }
 
 function location(item: ChatItem): HTMLElement {

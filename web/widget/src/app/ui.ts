@@ -2,9 +2,9 @@
 // its own copy of the conversation.
 import type { KefuClient } from "../client/client";
 import type { ApiError } from "../client/transport";
-import type { Attachment, ChatItem, PrechatField, PrechatValue, QueueInfo } from "../client/types";
+import type { Attachment, Availability, ChatItem, PrechatField, PrechatValue, QueueInfo } from "../client/types";
 import { h } from "./dom";
-import { errorText, LOCALES, locale, t, type Locale } from "./i18n";
+import { availabilityText, errorText, LOCALES, locale, pickText, queueText, t, type Locale } from "./i18n";
 import { pick } from "./lang";
 import { body, type Button, type RenderContext } from "./render";
 
@@ -41,8 +41,10 @@ export class ChatUi implements RenderContext {
   private prechatSettled = false;
   private bottom!: HTMLElement;
   private typingTimer = 0;
-  private pinned = true; // the log shows its latest message: keep it so through resizes
+  /** Whether the thread follows new content: the reader is at (or near) its end. */
+  private stick = true;
   queue: QueueInfo | null = null;
+  availability: Availability | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -56,7 +58,7 @@ export class ChatUi implements RenderContext {
     // A phone turned, a window resized: a log that showed its end still does (else the
     // next message would not scroll into view either).
     window.addEventListener("resize", () => {
-      if (this.pinned) this.log.scrollTop = this.log.scrollHeight;
+      if (this.stick) this.log.scrollTop = this.log.scrollHeight;
     });
     this.build();
   }
@@ -100,6 +102,12 @@ export class ChatUi implements RenderContext {
     btn.focus();
   }
 
+  /** Content above the end grew (an image loaded): keep the end in view if the reader was
+   * there. */
+  grew(): void {
+    if (this.stick) this.log.scrollTop = this.log.scrollHeight;
+  }
+
   useClient(client: KefuClient): void {
     this.client = client;
     this.attachments.clear();
@@ -129,9 +137,8 @@ export class ChatUi implements RenderContext {
     this.banner = h("div", { class: "banner", role: "status", hidden: true });
     this.alertBox = h("div", { class: "alert", role: "alert", hidden: true });
     this.log = h("main", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("messages"), tabindex: "0" });
-    this.log.addEventListener("scroll", () => {
-      this.pinned = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
-    });
+    this.log.addEventListener("scroll", () => (this.stick = this.atEnd()), { passive: true });
+    this.stick = true;
     this.typingEl = h("div", { class: "typing", "aria-live": "polite" });
     this.root.append(header, this.banner, this.alertBox, this.log, this.typingEl, this.buildComposer(), this.buildFooter());
     this.input.value = draft;
@@ -316,9 +323,10 @@ export class ChatUi implements RenderContext {
     const c = this.client;
     const conn = c.connection;
     this.heading.textContent = c.session?.inbox.name ?? t("title");
-    this.status.textContent = conn === "online" ? t("online") : conn === "offline" ? t("offline")
+    this.status.textContent = conn === "online" ? availabilityText(this.availability) : conn === "offline" ? t("offline")
       : conn === "reconnecting" ? t("reconnecting") : conn === "connecting" ? t("connecting") : "";
     this.root.dataset.connection = conn;
+    this.root.dataset.availability = this.availability?.status ?? "";
     const blocked = conn === "error";
     this.syncPrechat();
     this.composer.hidden = blocked || this.prechatForm !== null;
@@ -347,21 +355,32 @@ export class ChatUi implements RenderContext {
     const q = this.queue;
     const conv = this.client.thread.conversation;
     if (!q || !conv || q.conversation_id !== conv.id || conv.status !== "queued") {
-      this.showBanner(this.client.connection === "offline" ? t("offline") : null);
+      const closed = this.availability?.status === "closed" && this.client.connection === "online";
+      this.showBanner(this.client.connection === "offline" ? t("offline") : closed ? this.awayText() : null);
       return;
     }
     const parts: string[] = [];
-    if (q.open_now === false) parts.push(t("closedNow"));
-    if (typeof q.position === "number") parts.push(t("queue", { n: q.position }));
+    if (q.open_now === false) parts.push(this.awayText());
+    if (typeof q.position === "number") parts.push(queueText(q.position));
     if (typeof q.expected_wait_seconds === "number") {
       parts.push(t("wait", { m: Math.max(1, Math.round(q.expected_wait_seconds / 60)) }));
     }
     this.showBanner(parts.join(" ") || null);
   }
 
+  /** The inbox's out-of-hours text in the widget's language, else the built-in one. */
+  private awayText(): string {
+    const inbox = this.client.session?.inbox;
+    return pickText(inbox?.away_messages, locale()) ?? t("closedNow");
+  }
+
+  private atEnd(): boolean {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
+  }
+
   private renderThread(): void {
     const c = this.client;
-    const near = this.pinned || this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
+    const near = this.stick || this.atEnd();
     const items = c.items();
     const conv = c.thread.conversation;
     const lastOwn = [...items].reverse().find((i) => i.sender_kind === "customer");
@@ -370,7 +389,9 @@ export class ChatUi implements RenderContext {
       wanted.push(this.keyed("earlier", "earlier", () =>
         h("button", { type: "button", class: "earlier", onclick: () => void c.loadOlder() }, t("earlier"))));
     } else {
-      const greeting = c.session?.inbox.greeting ?? t("greetingFallback");
+      const inbox = c.session?.inbox;
+      const own = pickText(inbox?.greetings, locale());
+      const greeting = own ?? (inbox?.greetings ? inbox.default_greeting : inbox?.greeting) ?? t("greetingFallback");
       wanted.push(this.keyed("greeting", greeting, () => h("div", { class: "msg from-agent greeting" }, h("p", { class: "text" }, greeting))));
     }
     let prev: ChatItem | null = null;
@@ -389,7 +410,10 @@ export class ChatUi implements RenderContext {
     wanted.forEach((el, i) => {
       if (this.log.children[i] !== el) this.log.insertBefore(el, this.log.children[i] ?? null);
     });
-    if (near) this.log.scrollTop = this.log.scrollHeight;
+    if (near) {
+      this.log.scrollTop = this.log.scrollHeight;
+      this.stick = true;
+    }
   }
 
   private keyed(key: string, sig: string, make: () => HTMLElement): HTMLElement {

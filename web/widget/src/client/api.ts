@@ -1,12 +1,22 @@
 // The REST half of the client API (docs/api.md, "Client API").
 import { ApiError, type FetchLike } from "./transport";
-import type { Attachment, Conversation, JsonObject, Message, PrechatValue, SessionInfo } from "./types";
+import type {
+  Attachment,
+  Availability,
+  Conversation,
+  JsonObject,
+  Message,
+  PrechatValue,
+  SessionInfo,
+  VisitorContext,
+} from "./types";
 
 export interface SessionRequest {
   inbox_key: string;
   visitor_token?: string;
   user?: { id: string; name?: string; email?: string; hash: string };
   user_jwt?: string;
+  locale?: string;
 }
 
 export interface Outgoing {
@@ -97,6 +107,16 @@ export class RestApi {
   /** Answers to the inbox's pre-chat form, by field key (checked by the server). */
   prechat(values: Record<string, PrechatValue>): Promise<null> {
     return this.call("POST", "/prechat", { values });
+  }
+
+  /** What the visitor's browser reports; the server keeps what the inbox collects. */
+  context(ctx: VisitorContext): Promise<{ context: VisitorContext | null }> {
+    return this.call("PUT", "/context", ctx);
+  }
+
+  /** Whether a person answers now (cached by the server; poll at most once a minute). */
+  availability(): Promise<Availability> {
+    return this.call("GET", "/availability");
   }
 
   /** `form` is a platform FormData with the file in the field `file`. */

@@ -33,6 +33,8 @@ export interface ClientOptions {
   storage?: KeyValueStorage;
   user?: UserClaim | null;
   source?: string | null;
+  /** The widget's language: the session's greeting and out-of-hours text are in it. */
+  locale?: string | null;
   /** How long to wait for an `ack` before sending the same frame again (ms). */
   retryMs?: number;
   /** How often to ping the server; an unanswered ping by the next one drops the socket (ms). */
@@ -146,6 +148,7 @@ export class KefuClient extends Emitter<ClientEvents> {
 
   private async openSession(): Promise<void> {
     const req: SessionRequest = { inbox_key: this.opts.inboxKey };
+    if (this.opts.locale) req.locale = this.opts.locale;
     const user = this.opts.user;
     if (user && "jwt" in user) req.user_jwt = user.jwt;
     else if (user) req.user = user;

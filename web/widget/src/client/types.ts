@@ -50,12 +50,40 @@ export interface PrechatField {
 
 export type PrechatValue = string | number | boolean | null;
 
+/** What the widget reports of its visitor: `off` nothing, `basic` locale and time zone,
+ * `full` also the page and referrer (browser and system the server reads itself). */
+export type CollectContext = "off" | "basic" | "full";
+
 export interface InboxInfo {
   id: string;
   name: string;
+  /** In the session's language (its fallbacks), else the inbox's default. */
   greeting: string | null;
   /** The inbox's pre-chat form (no fields: none). */
   prechat?: { fields: PrechatField[] };
+  /** Every language's greeting and out-of-hours text, by language tag. */
+  greetings?: Record<string, string>;
+  /** The greeting of a language without its own. */
+  default_greeting?: string | null;
+  away_message?: string | null;
+  away_messages?: Record<string, string>;
+  collect_context?: CollectContext;
+}
+
+export interface VisitorContext {
+  page_url?: string;
+  page_title?: string;
+  referrer?: string;
+  locale?: string;
+  time_zone?: string;
+}
+
+/** Whether a person answers now: `away` (with the team's typical first reply when known) or
+ * `closed` (out of hours, with when a person answers next). */
+export interface Availability {
+  status: "online" | "away" | "closed";
+  typical_reply_seconds: number | null;
+  next_open_at: string | null;
 }
 
 export interface SessionInfo {

@@ -46,7 +46,11 @@ function boot(el: HTMLScriptElement): void {
   panel.className = "panel";
   panel.hidden = true;
   const frame = document.createElement("iframe");
-  frame.src = `${origin}/widget/chat.html?key=${encodeURIComponent(key)}`;
+  // The page's origin lets kefu answer a site the inbox does not allow with an explanation
+  // instead of a frame the browser refuses (frame-ancestors) with a broken-page icon.
+  frame.src = `${origin}/widget/chat.html?key=${encodeURIComponent(key)}&origin=${encodeURIComponent(
+    location.origin,
+  )}&lang=${pickLocale((config.locale as string | null) ?? null)}`;
   frame.title = labels.title;
   frame.setAttribute("allow", "autoplay");
   panel.append(frame);
@@ -169,8 +173,46 @@ function boot(el: HTMLScriptElement): void {
       case "close":
         setOpen(false);
         break;
+      case "context":
+        if (msg.level === "full") followPage();
+        break;
+      case "blocked":
+        console.error(
+          `kefu: this page's origin (${location.origin}) may not show the chat of inbox ${key}. ` +
+            `Add it to the inbox's "Allowed origins" setting (Settings → Inboxes), ` +
+            `or to KEFU_ALLOWED_ORIGINS for every inbox.`,
+        );
+        break;
     }
   });
+
+  // The page the visitor is on, sent to the chat when the inbox collects it ("full"): now,
+  // and after each navigation of a single-page app (history.pushState, back and forward).
+  let following = false;
+  let pageTimer = 0;
+  function followPage(): void {
+    if (following) return;
+    following = true;
+    const sendPage = (): void => {
+      clearTimeout(pageTimer);
+      pageTimer = window.setTimeout(() => {
+        const href = location.href.length <= 2048 ? location.href : (location.origin + location.pathname).slice(0, 2048);
+        const ref = document.referrer.length <= 2048 ? document.referrer : "";
+        post({ type: "page", page: { url: href, title: document.title.slice(0, 300), referrer: ref } });
+      }, 300);
+    };
+    for (const name of ["pushState", "replaceState"] as const) {
+      const original = history[name];
+      history[name] = function (this: History, ...args: Parameters<History["pushState"]>) {
+        const out = original.apply(this, args);
+        sendPage();
+        return out;
+      };
+    }
+    window.addEventListener("popstate", sendPage);
+    window.addEventListener("hashchange", sendPage);
+    sendPage();
+  }
 
   function notify(text: string[] | undefined): void {
     if (!text || typeof Notification === "undefined") return;

@@ -2,7 +2,7 @@
 (read with the event counter, so only workspaces that have some look them up)
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0024
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0026"
-down_revision: str | None = "0022"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

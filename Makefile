@@ -58,7 +58,7 @@ $(CHROMIUM):
 
 ## Start kefu with a demo workspace on SQLite (KEFU_PORT, KEFU_DATA_DIR, KEFU_DEMO_PASSWORD apply).
 run: $(RUN_STAMP) web
-	$(BIN)/kefu demo --host $(HOST)
+	$(BIN)/kefu demo --host $(HOST) $(if $(KEEP),--keep)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { api } from "../api/client";
 import type { Conversation } from "../api/types";
-import { t } from "../i18n";
+import { formatDate, statusLabel, t } from "../i18n";
 import { wantContacts } from "../state/contacts";
 import { useStore } from "../state/store";
 
@@ -65,7 +65,7 @@ export function ContactPanel({ conversationId }: { conversationId: string }) {
           .map((c) => (
             <li key={c.id}>
               <a href={`#/c/${c.id}`}>
-                {new Date(c.created_at).toLocaleDateString()} · {inboxes[c.inbox_id]?.name ?? ""} · {c.status}
+                {formatDate(c.created_at)} · {inboxes[c.inbox_id]?.name ?? ""} · {statusLabel(c.status)}
               </a>
             </li>
           ))}

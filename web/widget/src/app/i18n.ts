@@ -202,6 +202,8 @@ const ja: Record<Key, string> = {
 };
 
 const TABLES: Record<Locale, Record<Key, string>> = { en, "zh-CN": zh, ja };
+/** Every table, for the test that checks the languages are complete. */
+export const TABLES_FOR_TESTS: Readonly<Record<Locale, Readonly<Record<Key, string>>>> = TABLES;
 let current: Locale = "en";
 
 export function pickLocale(wanted: string | null | undefined, browser: readonly string[]): Locale {

@@ -58,7 +58,14 @@ $(CHROMIUM):
 
 ## Start kefu with a demo workspace on SQLite (KEFU_PORT, KEFU_DATA_DIR, KEFU_DEMO_PASSWORD apply).
 run: $(RUN_STAMP) web
-	$(BIN)/kefu demo --host $(HOST)
+	$(BIN)/kefu demo --host $(HOST) $(if $(KEEP),--keep)
+
+## The package as a user installs it (scripts/check_wheel.py): sdist and wheel with the web apps
+## built in, the wheel installed into a fresh venv with no Node on the PATH, `/app` and the
+## widget fetched from its `kefu demo`. Prints the sizes and the time of each step.
+.PHONY: check-wheel
+check-wheel: install web
+	$(BIN)/python scripts/check_wheel.py
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

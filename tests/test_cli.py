@@ -210,3 +210,106 @@ def test_agent_set_password_lets_a_locked_out_admin_back_in(tmp_path: Path) -> N
             await kefu.close()
 
     assert asyncio.run(check()) == (True, False)
+
+
+def _start_demo(tmp_path: Path, port: int, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [KEFU, "demo", "--port", str(port), "--data-dir", str(tmp_path), *args],
+        env=_env(tmp_path, KEFU_DEMO_PASSWORD="demo-secret-pw"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _healthy(proc: subprocess.Popen[str], base: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, "kefu demo exited early"
+        assert time.monotonic() < deadline, "kefu demo did not become healthy"
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+def _line(out: str, label: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(label)).split()[-1]
+
+
+def test_first_run_links_routes_and_starts_again_without_wiping(tmp_path: Path) -> None:
+    """What a newcomer meets: the links printed, `/` leading to the app, no warning on
+    stderr, agents online (a widget conversation is assigned at once), the embed origins
+    allowed, and a second start with --keep that finds everything where it was."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _start_demo(tmp_path, port)
+    try:
+        _healthy(proc, base)
+        home = httpx.get(f"{base}/", timeout=30)
+        assert home.status_code == 302 and home.headers["location"] == "/app/"
+        agent = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={"email": "admin@demo.kefu", "password": "demo-secret-pw"},
+            timeout=30,
+        ).json()["token"]
+        bearer = {"authorization": f"Bearer {agent}"}
+        agents = httpx.get(f"{base}/api/v1/agents", headers=bearer, timeout=30).json()
+        assert {a["email"]: a["status"] for a in agents if a["role"] == "agent"} == {
+            "li@demo.kefu": "online",
+            "sato@demo.kefu": "online",
+        }
+        inbox = httpx.get(f"{base}/api/v1/inboxes", headers=bearer, timeout=30).json()[0]
+        session = httpx.post(
+            f"{base}/api/client/v1/sessions",
+            json={"inbox_key": inbox["key"]},
+            headers={"origin": "http://localhost:8080"},
+            timeout=30,
+        )
+        assert session.status_code == 201, session.text
+        visitor = {"authorization": f"Bearer {session.json()['token']}"}
+        started = httpx.post(
+            f"{base}/api/client/v1/conversations",
+            json={"message": {"content": "hello", "client_msg_id": "first-run-1"}},
+            headers=visitor,
+            timeout=30,
+        )
+        assert started.status_code == 201, started.text
+        conv_id = started.json()["conversation"]["id"]
+        conv = httpx.get(f"{base}/api/v1/conversations/{conv_id}", headers=bearer, timeout=30)
+        assert conv.json()["assignee_id"] in {a["id"] for a in agents if a["role"] == "agent"}
+        # the chat page may be framed by those origins (web/widget: tests/web)
+        assert "http://localhost:8080" in inbox["allowed_origins"]
+    finally:
+        out, err = _stop(proc)
+    assert _line(out, "agent app:") == f"{base}/app/"
+    assert _line(out, "chat widget:") == f"{base}/widget/chat.html?key={inbox['key']}"
+    assert _line(out, "widget loader:") == f"{base}/widget/loader.js"
+    assert "kefu demo --keep" in out
+    assert "Warning" not in err and "warning" not in err.lower(), err
+    assert "demo-secret-pw" in out
+
+    again = _start_demo(tmp_path, port, "--keep")
+    try:
+        _healthy(again, base)
+        # the same workspace, its conversation and (through the kept secret key) its session
+        conv = httpx.get(f"{base}/api/v1/conversations/{conv_id}", headers=bearer, timeout=30)
+        assert conv.status_code == 200, conv.text
+        agents = httpx.get(f"{base}/api/v1/agents", headers=bearer, timeout=30).json()
+        assert all(a["status"] == "online" for a in agents if a["role"] == "agent")
+    finally:
+        out, err = _stop(again)
+    assert "exists already" in out and "demo-secret-pw" not in out
+    assert _line(out, "chat widget:") == f"{base}/widget/chat.html?key={inbox['key']}"
+    assert "warning" not in err.lower(), err

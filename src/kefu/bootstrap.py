@@ -46,6 +46,7 @@ async def create_staff(
     inbox_name: str = "Web site",
     greeting: str | None = None,
     require_identity: bool = False,
+    allowed_origins: Sequence[str] = (),
     box: SecretBox,
 ) -> Staff:
     """A "Support" team with an admin and agents in it, and a web inbox routed to it. Acts as
@@ -81,6 +82,7 @@ async def create_staff(
         team_id=team.id,
         greeting=greeting,
         require_identity=require_identity,
+        allowed_origins=allowed_origins,
         box=box,
     )
     return Staff(team, owner, people, inbox)

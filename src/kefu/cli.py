@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kefu.config import Settings
+from kefu.config import DEFAULT_SECRET, Settings
 
 app = typer.Typer(help="kefu: self-hosted, IM-first customer service.", no_args_is_help=True)
 console = Console()
@@ -134,55 +135,108 @@ def mail(
     asyncio.run(_main())
 
 
+def _demo_secret(data_dir: Path) -> str:
+    """The demo's secret key when KEFU_SECRET_KEY is not set: drawn once and kept in the data
+    directory (so sessions and sealed inbox secrets survive a restart with ``--keep``)."""
+    path = data_dir / "secret_key"
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) < 32:
+        key = secrets.token_urlsafe(32)
+        path.touch(mode=0o600)
+        path.write_text(key + "\n")
+    return key
+
+
 @app.command()
 def demo(
     host: Annotated[str | None, typer.Option(help="address (default KEFU_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default KEFU_PORT or 8000)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where the SQLite file lives")] = None,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep/--fresh",
+            help="keep the SQLite database of an earlier run (default: start afresh)",
+        ),
+    ] = False,
 ) -> None:
     """Start on a fresh SQLite database with a demo workspace, and print how to sign in.
 
-    With KEFU_DATABASE_URL set, that database is kept: the demo workspace is added once.
+    With --keep (or KEFU_DATABASE_URL set), the database is kept: the demo workspace is added
+    once, and its passwords stay as they were.
     """
     os.environ.setdefault("KEFU_MODE", "demo")
     settings = _settings(mode=os.environ["KEFU_MODE"], host=host, port=port, data_dir=data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.database_url is None:
+    if "KEFU_SECRET_KEY" not in os.environ and settings.secret_key == DEFAULT_SECRET:
+        # The default is too short for the tickets' HMAC (and the same on every machine).
+        os.environ["KEFU_SECRET_KEY"] = _demo_secret(settings.data_dir)
+        settings = _settings(mode=settings.mode, host=host, port=port, data_dir=data_dir)
+    if settings.database_url is None and not keep:
         db_file = settings.data_dir / "kefu.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     from kefu.db.migrate import upgrade
-    from kefu.demo import DemoAccounts, demo_exists, seed_demo
+    from kefu.demo import (
+        DEMO_ORIGINS,
+        DemoAccounts,
+        demo_agents_online,
+        demo_exists,
+        demo_inbox_key,
+        seed_demo,
+    )
     from kefu.runtime import Kefu
 
     upgrade(settings.effective_database_url, secret_keys=_keys(settings))
 
-    async def _seed() -> DemoAccounts | None:
+    async def _seed() -> tuple[DemoAccounts | None, str | None]:
         kefu = Kefu(settings)
         try:
-            return None if await demo_exists(kefu) else await seed_demo(kefu)
+            accounts = None if await demo_exists(kefu) else await seed_demo(kefu)
+            await demo_agents_online(kefu)
+            return accounts, await demo_inbox_key(kefu)
         finally:
             await kefu.close()
 
     from kefu.domain.errors import KefuError
 
     try:
-        accounts = asyncio.run(_seed())
+        accounts, inbox_key = asyncio.run(_seed())
     except KefuError as exc:
         console.print(f"KEFU_DEMO_PASSWORD: {exc.code}: {exc.message}", markup=False)
         raise typer.Exit(2) from None
-    base = f"http://{settings.host}:{settings.port}"
+    shown = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    base = f"http://{shown}:{settings.port}"
     table = Table(title="kefu demo", show_header=False)
-    table.add_row("API docs", f"{base}/docs")
-    table.add_row("health", f"{base}/healthz")
     if accounts is None:
         table.add_row("workspace", "the demo workspace exists already; its passwords are unchanged")
     else:
         table.add_row("admin", accounts.admin_email)
         table.add_row("agents", ", ".join(accounts.agent_emails))
         table.add_row("password", accounts.admin_password)
-        table.add_row("inbox key", accounts.inbox_key)
+    if inbox_key:
+        table.add_row("inbox key", inbox_key)
     console.print(table)
+    # Plain lines, never folded by the table: they are copied into a browser.
+    links = [("agent app", f"{base}/app/")]
+    if inbox_key:
+        links.append(("chat widget", f"{base}/widget/chat.html?key={inbox_key}"))
+        links.append(("widget loader", f"{base}/widget/loader.js"))
+    links += [("API docs", f"{base}/docs"), ("health", f"{base}/healthz")]
+    for label, url in links:
+        console.print(f"{label + ':':<15}{url}", markup=False, soft_wrap=True, highlight=False)
+    console.print(
+        f"{'embed from:':<15}{', '.join(DEMO_ORIGINS)} (pages the demo inbox allows)",
+        markup=False,
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print(
+        "Restart later without losing the data: kefu demo --keep", markup=False, soft_wrap=True
+    )
     _uvicorn(settings)
 
 

@@ -158,15 +158,15 @@ def test_new_chat_transfer_canned_reply_resolve(
 
     # Agent 2 resolves; agent 1 sees it change live.
     two.get_by_test_id("resolve").click()
-    expect(two.get_by_test_id("conversation-status")).to_have_text("resolved")
-    expect(one.get_by_test_id("conversation-status")).to_have_text("resolved")
+    expect(two.get_by_test_id("conversation-status")).to_have_text("Resolved")
+    expect(one.get_by_test_id("conversation-status")).to_have_text("Resolved")
 
     # The other workspace's agent saw none of it, live or on request.
     for view in ("all", "resolved", "unassigned"):
         stranger.get_by_test_id(f"view-{view}").click()
         expect(stranger.locator("[data-conversation]")).to_have_count(0)
     stranger.goto(f"{base}/app/#/c/{conv}")
-    expect(stranger.locator(".conversation")).to_contain_text("404")
+    expect(stranger.locator(".conversation")).to_contain_text("does not exist")
     html = stranger.content()
     assert "Mei" not in html and "4711" not in html
 

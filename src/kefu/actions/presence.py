@@ -39,3 +39,15 @@ async def expire_presence(tx: Tx, agent_id: uuid.UUID, grace: timedelta) -> bool
         return False
     await change_agent_status(tx, agent, AgentStatus.offline)
     return True
+
+
+async def hold_online(tx: Tx, agent_ids: Sequence[uuid.UUID]) -> None:
+    """The installer puts agents online before anyone signed in (the demo, so that its
+    conversations are routed from the first message). They carry no last-seen time, so the
+    presence sweep leaves them online until they have had a socket and left it."""
+    for agent_id in agent_ids:
+        agent = await tx.session.get(Agent, (tx.workspace_id, agent_id))
+        if agent is None or not agent.active:
+            continue
+        await change_agent_status(tx, agent, AgentStatus.online)
+        agent.last_seen_at = None

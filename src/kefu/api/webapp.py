@@ -1,12 +1,13 @@
 """The agent web app at ``/app``: built files from ``static/agent`` (``make build``), and
-``index.html`` for every other path under it, so the app's own routes survive a reload."""
+``index.html`` for every other path under it, so the app's own routes survive a reload.
+``/`` leads to it (a newcomer opens the server's address first)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from kefu.domain.errors import KefuError
@@ -62,7 +63,11 @@ def webapp_routes(root: Path = APP_ROOT) -> list[Route]:
             return FileResponse(target, headers=HEADERS | {"cache-control": cache})
         return index()
 
+    def home(request: Request) -> Response:
+        return RedirectResponse("/app/", status_code=302)
+
     return [
+        Route("/", home, methods=["GET", "HEAD"]),
         Route("/app", app_file, methods=["GET", "HEAD"]),
         Route("/app/{path:path}", app_file, methods=["GET", "HEAD"]),
     ]

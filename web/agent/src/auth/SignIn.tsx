@@ -1,13 +1,13 @@
 import { type FormEvent, useState } from "react";
 import { ApiError, api, request } from "../api/client";
 import type { Agent } from "../api/types";
-import { type Key, t } from "../i18n";
+import { type Key, errorText, t } from "../i18n";
 
 const KNOWN: string[] = ["bad_credentials", "bad_otp", "rate_limited"];
 
 function message(e: unknown): string {
   if (e instanceof ApiError && KNOWN.includes(e.code)) return t(e.code as Key);
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }
 
 export function SignIn(props: { onSignedIn: (a: Agent) => void; notice?: string | undefined }) {

@@ -82,7 +82,7 @@ test("an email conversation started meanwhile opens instead; other refusals are 
   render(<ClosedWindow conv={{ ...conv, id: "c1" }} why="exhausted" />);
   const forms = await screen.findAllByTestId("reach-email");
   fireEvent.submit(forms.at(-1) as HTMLElement);
-  expect(await screen.findByRole("alert")).toHaveProperty("textContent", "no email inbox can send mail");
+  expect(await screen.findByRole("alert")).toHaveProperty("textContent", "No email inbox can send mail.");
   expect(location.hash).toBe("");
 });
 

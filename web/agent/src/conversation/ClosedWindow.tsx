@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { ApiError, api } from "../api/client";
 import type { ChannelReach, Conversation } from "../api/types";
-import { type Key, t } from "../i18n";
+import { type Key, errorText, t } from "../i18n";
 import { store, useStore } from "../state/store";
 import { type WindowClosed, suggestions } from "./reach";
 
@@ -17,7 +17,7 @@ export function ClosedWindow({ conv, why }: { conv: Conversation; why: WindowClo
     let live = true;
     api.channels(conv.id).then(
       (r) => live && setReach(r),
-      (e: Error) => live && setError(e.message),
+      (e: unknown) => live && setError(errorText(e)),
     );
     return () => {
       live = false;
@@ -69,7 +69,7 @@ function EmailStarter({ conv, inboxId, inboxName, to: known }: { conv: Conversat
     } catch (e) {
       const open = e instanceof ApiError && e.code === "conversation_open" ? (e.details as { conversation_id?: string } | undefined)?.conversation_id : undefined;
       if (open) location.hash = `#/c/${open}`;
-      else setError((e as Error).message);
+      else setError(errorText(e));
     } finally {
       setBusy(false);
     }

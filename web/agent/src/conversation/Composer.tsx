@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { api, uploadFile } from "../api/client";
+import { uploadFile } from "../api/client";
 import type { Agent, Attachment, CannedReply, Conversation } from "../api/types";
 import { t } from "../i18n";
+import { enqueue } from "../state/outbox";
 import { currentRealtime } from "../state/session";
 import { loadDraft, saveDraft, useStore } from "../state/store";
 import { newClientId } from "./actions";
@@ -42,13 +43,11 @@ export function Composer({ conv, closed = false }: { conv: Conversation; closed?
   const [note, setNote] = useState(false);
   const [pick, setPick] = useState(0);
   const [emoji, setEmoji] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [staged, setStaged] = useState<Staged[]>([]);
   const [dragging, setDragging] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const lastTyping = useRef(0);
-  // One id per draft: a retried send after an error is recognised, never stored twice.
+  // One id per message: however often the outbox sends it again, it is stored once.
   const clientId = useRef(newClientId());
   const box = useRef<HTMLTextAreaElement>(null);
 
@@ -131,38 +130,22 @@ export function Composer({ conv, closed = false }: { conv: Conversation; closed?
   const locked = closed && !note; // a reply that could not leave
   const uploading = staged.some((s) => !s.attachment && !s.error);
 
-  async function send() {
+  /** Into the outbox (state/outbox.ts): shown at once as pending, sent now or, while the
+   *  server cannot be reached, as soon as it can, with the same client_msg_id. */
+  function send() {
     const content = text.trim();
-    if ((!content && !ready.length) || busy || locked) return;
-    setBusy(true);
-    setError(null);
-    try {
-      // Each file is its own message, before the text that may talk about it.
-      for (const s of ready) {
-        const a = s.attachment as Attachment;
-        await api.send(conv.id, {
-          content: "",
-          type: messageTypeOf(a.kind),
-          payload: { attachment_id: a.attachment_id },
-          client_msg_id: s.clientId,
-        });
-        setStaged((all) => all.filter((x) => x.key !== s.key));
-      }
-      if (!content) return;
-      const mentions = note ? mentionsIn(content, Object.values(agents)) : [];
-      await api.send(conv.id, {
-        content,
-        type: note ? "note" : "text",
-        client_msg_id: clientId.current,
-        ...(mentions.length ? { payload: { mentions } } : {}),
-      });
-      setText("");
-      clientId.current = newClientId();
-    } catch (e) {
-      setError((e as Error).message); // the draft stays; sending again is safe
-    } finally {
-      setBusy(false);
+    if ((!content && !ready.length) || locked) return;
+    // Each file is its own message, before the text that may talk about it.
+    for (const s of ready) {
+      const a = s.attachment as Attachment;
+      enqueue(conv.id, { content: "", type: messageTypeOf(a.kind), payload: { attachment_id: a.attachment_id } }, s.clientId);
     }
+    if (ready.length) setStaged((all) => all.filter((x) => !ready.includes(x)));
+    if (!content) return;
+    const mentions = note ? mentionsIn(content, Object.values(agents)) : [];
+    enqueue(conv.id, { content, type: note ? "note" : "text", ...(mentions.length ? { payload: { mentions } } : {}) }, clientId.current);
+    setText("");
+    clientId.current = newClientId();
   }
 
   return (
@@ -238,7 +221,7 @@ export function Composer({ conv, closed = false }: { conv: Conversation; closed?
             if (r) insertCanned(r);
           } else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
             e.preventDefault();
-            void send();
+            send();
           } else if (e.key === "Escape") {
             box.current?.blur();
           }
@@ -299,9 +282,8 @@ export function Composer({ conv, closed = false }: { conv: Conversation; closed?
             ))}
           </span>
         )}
-        {error && <span className="error" role="alert">{error}</span>}
         <span className="spacer" />
-        <button type="button" data-testid="send" disabled={busy || locked || (!text.trim() && !ready.length)} title={uploading ? t("uploading") : undefined} onClick={() => void send()}>
+        <button type="button" data-testid="send" disabled={locked || (!text.trim() && !ready.length)} title={uploading ? t("uploading") : undefined} onClick={send}>
           {t("send")}
         </button>
       </div>

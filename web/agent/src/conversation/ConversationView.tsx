@@ -1,9 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { api } from "../api/client";
+import { ApiError, api } from "../api/client";
 import type { Conversation, Message, Priority } from "../api/types";
-import { type Key, t } from "../i18n";
+import { type Key, errorText, formatTime, priorityLabel, senderLabel, statusLabel, t, tn } from "../i18n";
 import { contactName, wantContacts } from "../state/contacts";
 import { currentRealtime, ensureConversation, loadThread } from "../state/session";
+import { discard, type Outgoing, retry, useOutbox } from "../state/outbox";
 import { useStore } from "../state/store";
 import { transfer } from "./actions";
 import { ChannelStateNotice } from "./ChannelStateNotice";
@@ -19,18 +20,21 @@ export function ConversationView({ id }: { id: string }) {
   const typing = useStore((s) => s.typing[id]);
   const contacts = useStore((s) => s.data.contacts);
   const inbox = useStore((s) => (conv ? s.data.inboxes[conv.inbox_id] : undefined));
+  const pending = useOutbox(id);
   const now = useClock(conv?.window ? 1000 : null);
   const [missing, setMissing] = useState(false);
   const bottom = useRef<HTMLDivElement>(null);
   const messages = useMemo(() => threadOf(thread), [thread]);
 
+  // Again when the connection is back: what failed for want of a network is not missing.
+  const live = useStore((s) => s.connection === "live");
   useEffect(() => {
-    void ensureConversation(id).then((c) => {
-      if (!c) setMissing(true);
-      else wantContacts([c.contact_id]);
+    if (!live) return;
+    void ensureConversation(id).then((c) => c && wantContacts([c.contact_id]));
+    void loadThread(id).catch((e: unknown) => {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) setMissing(true);
     });
-    void loadThread(id).catch(() => setMissing(true));
-  }, [id]);
+  }, [id, live]);
 
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
@@ -40,16 +44,16 @@ export function ConversationView({ id }: { id: string }) {
     }
   }, [messages.length, conv?.last_seq, conv?.agent_read_seq, id, conv]);
 
-  if (missing) return <section className="conversation empty">404</section>;
+  if (missing) return <section className="conversation empty">{t("conversation_missing")}</section>;
   if (!conv) return <section className="conversation" />;
-  const showTyping = typing && typing.until > Date.now();
+  const sent = new Set(messages.map((m) => m.client_msg_id));
   const closed = windowClosed(conv, inbox, now);
   return (
     <section className="conversation" aria-label={contacts[conv.contact_id] ? contactName(conv.contact_id) : id}>
       <header>
         <h2 data-testid="conversation-title">{contacts[conv.contact_id] ? contactName(conv.contact_id) : "…"}</h2>
         <span className={`pill st-${conv.status}`} data-testid="conversation-status">
-          {conv.status}
+          {statusLabel(conv.status)}
         </span>
         <Actions conv={conv} />
       </header>
@@ -57,6 +61,11 @@ export function ConversationView({ id }: { id: string }) {
         {messages.map((m) => (
           <Bubble key={m.id} m={m} conv={conv} />
         ))}
+        {pending
+          .filter((o) => !sent.has(o.client_msg_id))
+          .map((o) => (
+            <Pending key={o.client_msg_id} o={o} />
+          ))}
         <div ref={bottom} />
       </ol>
       {closed ? (
@@ -65,13 +74,58 @@ export function ConversationView({ id }: { id: string }) {
         conv.window && <ReplyWindow closesAt={conv.window.closes_at} remaining={conv.window.remaining} />
       )}
       <ChannelStateNotice conv={conv} />
-      {showTyping && (
-        <p className="typing">
-          {typing.name} {t("typing")}
-        </p>
-      )}
+      {typing && <Typing name={typing.name} until={typing.until} />}
       <Composer conv={conv} closed={closed !== null} />
     </section>
+  );
+}
+
+/** "… is typing": shown until the signal's time is up, then gone without another render from
+ *  elsewhere (the signal is refreshed every few seconds while the customer types). */
+function Typing({ name, until }: { name: string; until: number }) {
+  const [, setTick] = useState(0);
+  const left = until - Date.now();
+  useEffect(() => {
+    if (left <= 0) return;
+    const h = setTimeout(() => setTick((n) => n + 1), left + 50);
+    return () => clearTimeout(h);
+  }, [until, left]);
+  if (left <= 0) return null;
+  return (
+    <p className="typing" data-testid="typing">
+      {name ? t("typing_name", { name }) : t("typing_name", { name: t("sender_customer") })}
+    </p>
+  );
+}
+
+/** A message of the outbox (state/outbox.ts): sending, waiting for the connection, or
+ *  refused (then it can be sent again or discarded). */
+function Pending({ o }: { o: Outgoing }) {
+  const note = o.body.type === "note";
+  const name = typeof o.body.payload?.["attachment_id"] === "string" ? "📎" : "";
+  return (
+    <li className={`msg ${note ? "note" : "out"} pending p-${o.state}`} data-testid="pending-message" data-state={o.state}>
+      <div className="who">{note && <span className="tag-note">{t("internal_note")}</span>}</div>
+      <p className="text">
+        {name}
+        {o.body.content}
+      </p>
+      <div className={`delivery d-${o.state}`} role={o.state === "failed" ? "alert" : "status"}>
+        {o.state === "sending" && t("outbox_sending")}
+        {o.state === "waiting" && t("outbox_waiting")}
+        {o.state === "failed" && `${t("outbox_failed")}: ${errorText({ code: o.error ?? "error" })}`}
+        {o.state !== "sending" && (
+          <button type="button" data-testid="outbox-retry" onClick={() => retry(o)}>
+            {t("outbox_retry")}
+          </button>
+        )}
+        {o.state === "failed" && (
+          <button type="button" data-testid="outbox-discard" onClick={() => discard(o)}>
+            {t("outbox_discard")}
+          </button>
+        )}
+      </div>
+    </li>
   );
 }
 
@@ -84,9 +138,15 @@ function Bubble({ m, conv }: { m: Message; conv: Conversation }) {
   return (
     <li className={`msg ${note ? "note" : mine ? "out" : "in"}`} data-seq={m.seq ?? undefined} data-testid={note ? "note" : "message"}>
       <div className="who">
-        {note && <span className="tag-note">{t("internal_note")}</span>} {m.sender_name ?? m.sender_kind}
-        <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString()}</time>
+        {note && <span className="tag-note">{t("internal_note")}</span>} {m.sender_name ?? senderLabel(m.sender_kind)}
+        <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
       </div>
+      {m.sender_kind === "system" && m.payload?.["kind"] === "out_of_hours" && (
+        <p className="muted" data-testid="system-kind">
+          {t("out_of_hours")}
+          {typeof m.payload["next_open_at"] === "string" && ` · ${t("opens_again", { when: formatTime(m.payload["next_open_at"]) })}`}
+        </p>
+      )}
       <MessageBody m={m} />
       {mine && !note && (
         <div className={`delivery d-${delivery}`} data-testid="delivery">
@@ -108,7 +168,7 @@ function Actions({ conv }: { conv: Conversation }) {
   const [error, setError] = useState<string | null>(null);
   const run = (p: Promise<unknown>) => {
     setError(null);
-    p.catch((e: Error) => setError(e.message));
+    p.catch((e: unknown) => setError(errorText(e)));
   };
   const resolved = conv.status === "resolved";
   return (
@@ -155,7 +215,9 @@ function Actions({ conv }: { conv: Conversation }) {
       )}
       <select aria-label={t("priority")} value={conv.priority} onChange={(e) => run(api.setPriority(conv.id, e.target.value))}>
         {PRIORITIES.map((p) => (
-          <option key={p}>{p}</option>
+          <option key={p} value={p}>
+            {priorityLabel(p)}
+          </option>
         ))}
       </select>
       <TagEditor conv={conv} onError={setError} />
@@ -168,7 +230,7 @@ function Actions({ conv }: { conv: Conversation }) {
 
 function TagEditor({ conv, onError }: { conv: Conversation; onError: (e: string) => void }) {
   const [text, setText] = useState("");
-  const save = (tags: string[]) => void api.setTags(conv.id, tags).catch((e: Error) => onError(e.message));
+  const save = (tags: string[]) => void api.setTags(conv.id, tags).catch((e: unknown) => onError(errorText(e)));
   return (
     <span className="tags">
       {conv.tags.map((tag) => (
@@ -206,7 +268,7 @@ function TransferDialog({ conv, onClose }: { conv: Conversation; onClose: () => 
       await transfer(conv.id, kind === "team" ? { team_id: id } : { agent_id: id }, comment);
       onClose();
     } catch (e) {
-      setError((e as Error).message);
+      setError(errorText(e));
     }
   }
   return (
@@ -289,7 +351,7 @@ function ReplyWindow({ closesAt, remaining }: { closesAt: string; remaining: num
   const ss = String(left % 60).padStart(2, "0");
   return (
     <p className={`window ${left < 600 ? "closing" : ""}`} data-testid="reply-window">
-      ⏱ {t("reply_window")} {hh}:{mm}:{ss} · {remaining} {t("replies_left")}
+      ⏱ {t("reply_window")} {hh}:{mm}:{ss} · {tn("replies_left", remaining)}
     </p>
   );
 }

@@ -1,7 +1,10 @@
-// English, 简体中文 and 日本語. Every string the app shows comes from here.
+// English, 简体中文 and 日本語. Every string the app shows comes from here: t() for a string
+// (with `{name}` placeholders), tn() for one that depends on a count (Intl.PluralRules), and
+// the Intl helpers below for numbers, dates and relative times in the chosen language.
 
 import { useSyncExternalStore } from "react";
 import * as agentContext from "./agent-context";
+import * as agentFixes from "./agent-fixes";
 
 const en = {
   sign_in: "Sign in",
@@ -151,7 +154,6 @@ const en = {
   cancel: "Cancel",
   disable_article: "Disable",
   enable_article: "Enable",
-  questions_count: "questions",
   filter_articles: "Filter by title, question or tag",
   entry_links: "Entry links and QR codes",
   entry_links_hint: "Each link opens a chat in this inbox and tags the conversation with its source.",
@@ -189,6 +191,7 @@ const en = {
   move_up: "Move up",
   move_down: "Move down",
   ...agentContext.en,
+  ...agentFixes.en,
 };
 
 export type Key = keyof typeof en;
@@ -341,7 +344,6 @@ const zh: Record<Key, string> = {
   cancel: "取消",
   disable_article: "停用",
   enable_article: "启用",
-  questions_count: "个问题",
   filter_articles: "按标题、问题或标签筛选",
   entry_links: "入口链接与二维码",
   entry_links_hint: "每个链接都会在此收件箱中打开对话，并以来源标记该对话。",
@@ -379,6 +381,7 @@ const zh: Record<Key, string> = {
   move_up: "上移",
   move_down: "下移",
   ...agentContext.zh,
+  ...agentFixes.zh,
 };
 
 const ja: Record<Key, string> = {
@@ -529,7 +532,6 @@ const ja: Record<Key, string> = {
   cancel: "キャンセル",
   disable_article: "無効にする",
   enable_article: "有効にする",
-  questions_count: "件の質問",
   filter_articles: "タイトル・質問・タグで絞り込み",
   entry_links: "入口リンクと QR コード",
   entry_links_hint: "各リンクはこの受信箱でチャットを開き、会話に流入元を記録します。",
@@ -567,6 +569,7 @@ const ja: Record<Key, string> = {
   move_up: "上へ",
   move_down: "下へ",
   ...agentContext.ja,
+  ...agentFixes.ja,
 };
 
 export const LANGUAGES = { en: "English", "zh-CN": "简体中文", ja: "日本語" } as const;
@@ -592,9 +595,111 @@ export function setLang(lang: Lang): void {
   listeners.forEach((l) => l());
 }
 
-export function t(key: Key): string {
-  return TABLES[current][key];
+export type Vars = Record<string, string | number>;
+
+function fill(s: string, vars: Vars | undefined): string {
+  if (!vars) return s;
+  return s.replace(/\{(\w+)\}/g, (all, k: string) => (k in vars ? String(vars[k]) : all));
 }
+
+/** The string for ``key`` in the current language, ``{name}`` placeholders filled in. */
+export function t(key: Key, vars?: Vars): string {
+  return fill(TABLES[current][key] ?? en[key], vars);
+}
+
+/** Keys that come in plural forms (``x_one``, ``x_other``): tn() takes ``x``. */
+type BaseOf<K> = K extends `${infer Base}_other` ? Base : never;
+export type PluralKey = BaseOf<Key>;
+
+const pluralRules = new Map<Lang, Intl.PluralRules>();
+
+/** The form of ``key`` for ``n`` in the current language (Intl.PluralRules), with ``{n}`` the
+ *  number formatted for the language. */
+export function tn(key: PluralKey, n: number, vars?: Vars): string {
+  let rules = pluralRules.get(current);
+  if (!rules) pluralRules.set(current, (rules = new Intl.PluralRules(current)));
+  const table = TABLES[current] as Record<string, string>;
+  const form = table[`${key}_${rules.select(n)}`] ?? table[`${key}_other`] ?? "";
+  return fill(form, { n: formatNumber(n), ...vars });
+}
+
+/** The current language as a BCP 47 tag for Intl. */
+export function locale(): Lang {
+  return current;
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(current).format(n);
+}
+
+function asDate(at: string | number | Date): Date {
+  return at instanceof Date ? at : new Date(at);
+}
+
+/** A time of day ("14:05", "下午2:05"). */
+export function formatTime(at: string | number | Date): string {
+  return new Intl.DateTimeFormat(current, { hour: "numeric", minute: "2-digit" }).format(asDate(at));
+}
+
+/** A date ("Dec 7, 2026", "2026年12月7日"). */
+export function formatDate(at: string | number | Date): string {
+  return new Intl.DateTimeFormat(current, { dateStyle: "medium" }).format(asDate(at));
+}
+
+export function formatDateTime(at: string | number | Date): string {
+  return new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" }).format(asDate(at));
+}
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 365 * 86_400_000],
+  ["month", 30 * 86_400_000],
+  ["week", 7 * 86_400_000],
+  ["day", 86_400_000],
+  ["hour", 3_600_000],
+  ["minute", 60_000],
+  ["second", 1000],
+];
+
+/** How long ago or from now ("3 minutes ago", "3 分钟前", "3 分前"), in the largest whole unit. */
+export function relativeTime(at: string | number | Date, now: number = Date.now()): string {
+  const diff = asDate(at).getTime() - now;
+  const format = new Intl.RelativeTimeFormat(current, { numeric: "auto" });
+  for (const [unit, ms] of UNITS) {
+    if (Math.abs(diff) >= ms || unit === "second") return format.format(Math.round(diff / ms), unit);
+  }
+  return format.format(0, "second");
+}
+
+/** A conversation status, priority, sender kind or channel as the current language says it;
+ *  an unknown value (a newer server) as it came. */
+function labelled(prefix: string, value: string): string {
+  const s = (TABLES[current] as Record<string, string>)[`${prefix}_${value}`];
+  return s ?? value;
+}
+export const statusLabel = (s: string): string => labelled("status", s);
+export const priorityLabel = (p: string): string => labelled("priority", p);
+export const senderLabel = (k: string): string => labelled("sender", k);
+export const channelLabel = (c: string): string => labelled("channel", c);
+export const roleLabel = (r: string): string => labelled("role", r);
+
+/** The message for an error of the API (its stable ``code``, docs/api.md), a network failure
+ *  (fetch's TypeError) or anything else, in the current language. */
+export function errorText(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (e instanceof TypeError || code === "network") return t("err_network");
+  if (typeof code === "string") {
+    const key = `err_${code}`;
+    if (key in en) return t(key as Key);
+    // a code this app does not know yet: in English the server's own words say more
+    const message = (e as { message?: unknown }).message;
+    if (current === "en" && typeof message === "string" && message) return message;
+    return t("err_generic", { code });
+  }
+  return t("err_generic", { code: "error" });
+}
+
+/** Every table, for the tests that check the languages are complete. */
+export const TABLES_FOR_TESTS: Readonly<Record<Lang, Readonly<Record<Key, string>>>> = TABLES;
 
 function subscribeLang(l: () => void): () => void {
   listeners.add(l);

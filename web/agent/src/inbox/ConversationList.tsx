@@ -1,7 +1,7 @@
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api/client";
 import type { Conversation, ConversationStatus, Priority } from "../api/types";
-import { type Key, t } from "../i18n";
+import { type Key, channelLabel, priorityLabel, statusLabel, t } from "../i18n";
 import { contactName, wantContacts } from "../state/contacts";
 import { useStore, store } from "../state/store";
 import { type Filters, VIEWS, type ViewName, byActivity, inView, unread, viewQuery } from "../state/views";
@@ -105,7 +105,7 @@ export function ConversationList({ openId }: { openId: string | null }) {
   const set = (k: keyof Filters, v: string) => setFilters((f) => ({ ...f, [k]: v || undefined }));
 
   return (
-    <nav className="list" aria-label="conversations">
+    <nav className="list" aria-label={t("conversations")}>
       <div className="views" role="tablist">
         {VIEWS.map((v) => (
           <button key={v} role="tab" type="button" aria-selected={v === view} data-testid={`view-${v}`} onClick={() => setView(v)}>
@@ -134,20 +134,24 @@ export function ConversationList({ openId }: { openId: string | null }) {
           <option value="">{t("any_inbox")}</option>
           {Object.values(inboxes).map((x) => (
             <option key={x.id} value={x.id}>
-              {x.name} ({x.channel})
+              {x.name} ({channelLabel(x.channel)})
             </option>
           ))}
         </select>
         <select aria-label={t("priority")} value={filters.priority ?? ""} onChange={(e) => set("priority", e.target.value)}>
           <option value="">{t("any_priority")}</option>
           {PRIORITIES.map((p) => (
-            <option key={p}>{p}</option>
+            <option key={p} value={p}>
+              {priorityLabel(p)}
+            </option>
           ))}
         </select>
         <select aria-label={t("status")} value={filters.status ?? ""} onChange={(e) => set("status", e.target.value)}>
           <option value="">{t("any_status")}</option>
           {STATUSES.map((p) => (
-            <option key={p}>{p}</option>
+            <option key={p} value={p}>
+              {statusLabel(p)}
+            </option>
           ))}
         </select>
         <input
@@ -187,7 +191,7 @@ const Row = memo(function Row({ c, open, name, assignee }: { c: Conversation; op
     <li className={`row ${open ? "open" : ""} prio-${c.priority}`} data-conversation={c.id}>
       <a href={`#/c/${c.id}`}>
         <span className="who">{name}</span>
-        <span className={`pill st-${c.status}`}>{c.status}</span>
+        <span className={`pill st-${c.status}`}>{statusLabel(c.status)}</span>
         {n > 0 && <span className="badge" data-testid="unread">{n}</span>}
         <span className="meta">
           {assignee}

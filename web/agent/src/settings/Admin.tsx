@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { type Key, t } from "../i18n";
+import { type Key, errorText, t } from "../i18n";
 import { useStore } from "../state/store";
 import { AgentsAdmin, TeamsAdmin } from "./People";
 import { CannedAdmin, InboxesAdmin } from "./Inboxes";
@@ -54,7 +54,7 @@ export function useError(): [string | null, (p: Promise<unknown>) => void] {
     error,
     (p) => {
       setError(null);
-      p.catch((e: Error) => setError(e.message));
+      p.catch((e: unknown) => setError(errorText(e)));
     },
   ];
 }

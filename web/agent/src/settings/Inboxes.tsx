@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { ApiError, api } from "../api/client";
 import type { CannedReply, EntryLink, Inbox } from "../api/types";
-import { t } from "../i18n";
+import { errorText, t } from "../i18n";
 import { useStore } from "../state/store";
 import { useError } from "./Admin";
 import { InboxTexts } from "./InboxTexts";
@@ -92,8 +92,8 @@ function InboxForm({ inbox }: { inbox: Inbox }) {
       <label className="inline">
         {t("position")}
         <select value={position} onChange={(e) => setPosition(e.target.value as "left" | "right")}>
-          <option>right</option>
-          <option>left</option>
+          <option value="right">{t("position_right")}</option>
+          <option value="left">{t("position_left")}</option>
         </select>
       </label>
       <label className="inline">
@@ -117,11 +117,11 @@ function EntryLinks({ inbox }: { inbox: Inbox }) {
   useEffect(() => {
     api.entryLinks(inbox.id).then(
       (r) => setLinks(r.items),
-      (e: Error) => setError(e.message),
+      (e: unknown) => setError(errorText(e)),
     );
   }, [inbox.id]);
   const fail = (e: unknown) =>
-    setError(e instanceof ApiError && e.code === "source_taken" ? t("source_taken") : (e as Error).message);
+    setError(e instanceof ApiError && e.code === "source_taken" ? t("source_taken") : errorText(e));
   return (
     <section className="entry-links" data-testid="entry-links">
       <h4>{t("entry_links")}</h4>

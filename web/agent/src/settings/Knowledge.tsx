@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { ApiError, api } from "../api/client";
 import type { Article, ArticleInput } from "../api/types";
-import { t } from "../i18n";
+import { errorText, t, tn } from "../i18n";
 import { store, useStore } from "../state/store";
 
 const LANGS = ["en", "zh-CN", "ja"];
@@ -55,7 +55,7 @@ export function filterArticles(all: Article[], q: string): Article[] {
 
 function messageOf(e: unknown): string {
   if (e instanceof ApiError && e.code === "article_exists") return t("article_exists");
-  return (e as Error).message;
+  return errorText(e);
 }
 
 export function KnowledgeAdmin() {
@@ -71,7 +71,7 @@ export function KnowledgeAdmin() {
         store.update((d) => ({ ...d, articles: Object.fromEntries(items.map((a) => [a.id, a])) }));
         setLoaded(true);
       },
-      (e: Error) => setError(e.message),
+      (e: unknown) => setError(errorText(e)),
     );
   }, []);
 
@@ -115,7 +115,7 @@ export function KnowledgeAdmin() {
               <td>
                 <b>{a.title}</b>
                 <div className="muted">
-                  {a.category} · {a.language} · {a.questions.length} {t("questions_count")}
+                  {a.category} · {a.language} · {tn("questions_count", a.questions.length)}
                   {a.tags.length > 0 && ` · ${a.tags.join(", ")}`}
                 </div>
               </td>

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { api } from "../api/client";
 import type { Role } from "../api/types";
-import { t } from "../i18n";
+import { roleLabel, t } from "../i18n";
 import { useStore } from "../state/store";
 import { useError } from "./Admin";
 
@@ -39,7 +39,9 @@ export function AgentsAdmin() {
               <td>
                 <select value={a.role} onChange={(e) => run(api.updateAgent(a.id, { role: e.target.value as Role }))}>
                   {ROLES.map((r) => (
-                    <option key={r}>{r}</option>
+                    <option key={r} value={r}>
+                      {roleLabel(r)}
+                    </option>
                   ))}
                 </select>
               </td>
@@ -92,7 +94,9 @@ export function AgentsAdmin() {
         <input type="email" required placeholder={t("email")} value={email} onChange={(e) => setEmail(e.target.value)} />
         <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {ROLES.map((r) => (
-            <option key={r}>{r}</option>
+            <option key={r} value={r}>
+                      {roleLabel(r)}
+                    </option>
           ))}
         </select>
         <button type="submit">{t("invite")}</button>

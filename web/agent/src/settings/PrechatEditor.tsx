@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { ApiError, api } from "../api/client";
 import type { Inbox, PrechatField, PrechatFieldType } from "../api/types";
-import { t } from "../i18n";
+import { errorText, t } from "../i18n";
 import { FIELD_TYPES, KEY_PATTERN, LANGS, MAX_FIELDS, move, newField, problems, toForm, withKey, withType } from "./prechat";
 
 /** The inbox's pre-chat form: fields added, removed, reordered and edited here; Save replaces
@@ -35,7 +35,7 @@ export function PrechatEditor({ inbox }: { inbox: Inbox }) {
       (e: unknown) => {
         setBusy(false);
         const lines = e instanceof ApiError ? problems(e.details, form, t("prechat_field")) : [];
-        setErrors([`${t("prechat_refused")} ${(e as Error).message}`, ...lines]);
+        setErrors([`${t("prechat_refused")} ${errorText(e)}`, ...lines]);
       },
     );
   };

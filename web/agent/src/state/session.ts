@@ -8,6 +8,7 @@ import { listOrder } from "../inbox/window";
 import { type Alert, Alerts } from "./alerts";
 import { forgetContacts } from "./contacts";
 import { evict } from "./evict";
+import { closeOutbox, loadOutbox, reconnected } from "./outbox";
 import { emptyState, type State } from "./reducer";
 import { Realtime } from "./realtime";
 import { store } from "./store";
@@ -92,6 +93,7 @@ async function refreshThreads(): Promise<void> {
 export async function start(me: Agent): Promise<void> {
   store.set({ me, connection: "connecting" });
   realtime?.stop();
+  loadOutbox(me.id);
   if (compactor) clearInterval(compactor);
   compactor = setInterval(compact, COMPACT_MS);
   pending = [];
@@ -101,7 +103,10 @@ export async function start(me: Agent): Promise<void> {
     ticket: async () => (await api.ticket()).subprotocol,
     onConnection: (connection) => {
       store.set({ connection });
-      if (connection === "live") live();
+      if (connection === "live") {
+        live();
+        reconnected(); // messages written while the connection was away go now
+      }
     },
     onEvent: (env) => {
       if (pending) pending.push(env.event);
@@ -135,6 +140,7 @@ export async function start(me: Agent): Promise<void> {
 export function stop(): void {
   realtime?.stop();
   realtime = null;
+  closeOutbox();
   if (compactor) clearInterval(compactor);
   compactor = null;
 }

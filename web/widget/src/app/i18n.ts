@@ -228,6 +228,8 @@ const ja: Record<Key, string> = {
 };
 
 const TABLES: Record<Locale, Record<Key, string>> = { en, "zh-CN": zh, ja };
+/** Every table, for the test that checks the languages are complete. */
+export const TABLES_FOR_TESTS: Readonly<Record<Locale, Readonly<Record<Key, string>>>> = TABLES;
 let current: Locale = "en";
 
 /** The first of the tags the chat speaks, read as the server reads tags (`zh_CN`, `zh-Hans-CN`, `zh-TW` → zh-CN; `ja-JP` → ja). */

@@ -83,6 +83,12 @@ export const en = {
   status_label: "Status:",
   conversation_status: "Conversation status",
   signin_welcome: "Sign in to answer your customers.",
+  status_bot: "With bot",
+  status_queued: "Queued",
+  status_open: "Open",
+  status_pending: "Pending",
+  status_snoozed: "Snoozed",
+  status_resolved: "Resolved",
 };
 
 type Keys = keyof typeof en;
@@ -169,6 +175,12 @@ export const zh: Record<Keys, string> = {
   status_label: "状态：",
   conversation_status: "会话状态",
   signin_welcome: "登录后即可回复客户。",
+  status_bot: "机器人接待中",
+  status_queued: "排队中",
+  status_open: "处理中",
+  status_pending: "待回复",
+  status_snoozed: "已暂缓",
+  status_resolved: "已解决",
 };
 
 export const ja: Record<Keys, string> = {
@@ -253,4 +265,10 @@ export const ja: Record<Keys, string> = {
   status_label: "ステータス：",
   conversation_status: "会話のステータス",
   signin_welcome: "サインインしてお客様に返信しましょう。",
+  status_bot: "ボット対応中",
+  status_queued: "待機中",
+  status_open: "対応中",
+  status_pending: "保留中",
+  status_snoozed: "スヌーズ中",
+  status_resolved: "解決済み",
 };

@@ -17,9 +17,11 @@ export interface DialogProps {
   kind?: "dialog" | "sheet";
   className?: string;
   testId?: string;
+  /** What to do when it closes instead of focusing its trigger (see overlays.restoreFocus). */
+  onCloseAutoFocus?: (e: Event) => void;
 }
 
-export function Dialog({ open, onOpenChange, title, description, children, footer, kind = "dialog", className, testId }: DialogProps) {
+export function Dialog({ open, onOpenChange, title, description, children, footer, kind = "dialog", className, testId, onCloseAutoFocus }: DialogProps) {
   return (
     <D.Root open={open} onOpenChange={onOpenChange}>
       <D.Portal>
@@ -27,6 +29,7 @@ export function Dialog({ open, onOpenChange, title, description, children, foote
         <D.Content
           className={`${kind === "sheet" ? "sheet" : "modal"} ${className ?? ""}`}
           data-testid={testId}
+          {...(onCloseAutoFocus ? { onCloseAutoFocus } : {})}
           {...(description ? {} : { "aria-describedby": undefined })}
         >
           <div className="modal-head">

@@ -6,3 +6,4 @@ export { Card, Field } from "./Field";
 export { Menu, MenuChoices, MenuItem, MenuLabel, MenuSeparator, MenuSub, Popover } from "./Menu";
 export { PHONE, useMedia } from "./media";
 export { Toaster, toast, withToast } from "./toast";
+export { currentOverlay, openOverlay, type Overlay, useOverlay } from "./overlays";

@@ -2,6 +2,8 @@
 // to screen readers through sonner's live region.
 
 import { Toaster as Sonner, toast } from "sonner";
+// The app's CSP allows no inline <style>: sonner's styles come in the bundle's CSS.
+import "sonner/dist/styles.css";
 
 export { toast };
 

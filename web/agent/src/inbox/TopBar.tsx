@@ -45,12 +45,14 @@ export function TopBar({ admin }: { admin: boolean }) {
 
   return (
     <header className="topbar">
-      <a className="brand" href="#/">
-        <span className="brand-mark" aria-hidden>
-          K
-        </span>
-        <span className="brand-text">kefu</span>
-      </a>
+      <h1 className="brand-heading">
+        <a className="brand" href="#/">
+          <span className="brand-mark" aria-hidden>
+            K
+          </span>
+          <span className="brand-text">kefu</span>
+        </a>
+      </h1>
       <nav className="nav" aria-label={t("nav_main")}>
         <a className="btn nav-item" href="#/" aria-current={admin ? undefined : "page"} title={t("nav_inbox")}>
           <Inbox size={16} aria-hidden />

@@ -129,14 +129,15 @@ def test_new_chat_transfer_canned_reply_resolve(
     row.locator("a").click()
     expect(one.get_by_test_id("thread")).to_contain_text("Where is my order 4711?")
     one.get_by_test_id("assign-me").click()
-    expect(one.get_by_test_id("assignee")).to_have_value(str(world.agents[0].id))
+    expect(one.get_by_test_id("assignee")).to_have_attribute("data-value", str(world.agents[0].id))
 
     # Agent 1 transfers it to agent 2 with a comment.
     one.get_by_test_id("transfer").click()
     one.get_by_test_id("transfer-target").select_option(f"agent:{world.agents[1].id}")
     one.get_by_test_id("transfer-comment").fill("VIP customer, please take over")
     one.get_by_test_id("transfer-submit").click()
-    expect(one.get_by_test_id("assignee")).to_have_value(str(world.agents[1].id))
+    expect(one.get_by_test_id("assignee")).to_have_attribute("data-value", str(world.agents[1].id))
+    expect(one.get_by_test_id("assignee")).to_contain_text(world.agents[1].name)
 
     # It shows up live in agent 2's own list; the comment is there for agent 2.
     two.get_by_test_id("view-mine").click()
@@ -158,8 +159,8 @@ def test_new_chat_transfer_canned_reply_resolve(
 
     # Agent 2 resolves; agent 1 sees it change live.
     two.get_by_test_id("resolve").click()
-    expect(two.get_by_test_id("conversation-status")).to_have_text("Resolved")
-    expect(one.get_by_test_id("conversation-status")).to_have_text("Resolved")
+    expect(two.get_by_test_id("conversation-status")).to_have_attribute("data-value", "resolved")
+    expect(one.get_by_test_id("conversation-status")).to_have_attribute("data-value", "resolved")
 
     # The other workspace's agent saw none of it, live or on request.
     for view in ("all", "resolved", "unassigned"):

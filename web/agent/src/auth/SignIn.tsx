@@ -34,8 +34,15 @@ export function SignIn(props: { onSignedIn: (a: Agent) => void; notice?: string 
   }
 
   return (
+    <main className="signin-page">
     <form className="signin" onSubmit={submit} aria-label={t("sign_in")}>
-      <h1>kefu</h1>
+      <h1>
+        <span className="brand-mark" aria-hidden>
+          K
+        </span>
+        kefu
+      </h1>
+      <p className="lead">{t("signin_welcome")}</p>
       {error && <p className="error" role="alert">{error}</p>}
       {!needOtp ? (
         <>
@@ -55,10 +62,11 @@ export function SignIn(props: { onSignedIn: (a: Agent) => void; notice?: string 
           <small>{t("otp_hint")}</small>
         </label>
       )}
-      <button type="submit" disabled={busy}>
+      <button type="submit" className="btn btn-primary" disabled={busy}>
         {t("sign_in")}
       </button>
     </form>
+    </main>
   );
 }
 
@@ -78,15 +86,25 @@ export function AcceptInvite() {
   }
   if (done) {
     return (
-      <div className="signin">
-        <p>{done.email}</p>
-        <a href="/app/">{t("sign_in")}</a>
-      </div>
+      <main className="signin-page">
+        <div className="signin">
+          <p>{done.email}</p>
+          <a className="btn btn-primary" href="/app/">
+            {t("sign_in")}
+          </a>
+        </div>
+      </main>
     );
   }
   return (
-    <form className="signin" onSubmit={submit}>
-      <h1>kefu</h1>
+    <main className="signin-page">
+    <form className="signin" onSubmit={submit} aria-label={t("create")}>
+      <h1>
+        <span className="brand-mark" aria-hidden>
+          K
+        </span>
+        kefu
+      </h1>
       {error && <p className="error" role="alert">{error}</p>}
       <label>
         {t("name")}
@@ -96,7 +114,10 @@ export function AcceptInvite() {
         {t("password")}
         <input type="password" minLength={8} required value={password} onChange={(e) => setPassword(e.target.value)} />
       </label>
-      <button type="submit">{t("create")}</button>
+      <button type="submit" className="btn btn-primary">
+        {t("create")}
+      </button>
     </form>
+    </main>
   );
 }

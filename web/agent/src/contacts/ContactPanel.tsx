@@ -198,8 +198,6 @@ export function ContactPanel({ conversationId }: { conversationId: string }) {
   const contact = useStore((s) => (conv ? s.data.contacts[conv.contact_id] : undefined));
   const inboxes = useStore((s) => s.data.inboxes);
   const [history, setHistory] = useState<Conversation[]>([]);
-  // Under 1,100 px the panel is folded away; this button shows it over the conversation.
-  const [shown, setShown] = useState(false);
   const contactId = conv?.contact_id;
 
   useEffect(() => {
@@ -210,37 +208,22 @@ export function ContactPanel({ conversationId }: { conversationId: string }) {
       .then((p) => setHistory(p.items))
       .catch(() => setHistory([]));
   }, [contactId, conversationId]);
-  useEffect(() => setShown(false), [conversationId]);
 
   if (!conv) return <aside className="contact" />;
-  return (
-    <>
-      <button
-        type="button"
-        className="contact-toggle"
-        aria-expanded={shown}
-        aria-controls="contact-panel"
-        onClick={() => setShown(!shown)}
-      >
-        {shown ? t("ctx_hide") : t("contact")}
-      </button>
-      <Panel conv={conv} contact={contact} history={history} shown={shown} lang={lang} inboxes={inboxes} />
-    </>
-  );
+  // The app shows the panel as a column, or in a sheet on smaller screens (App.tsx).
+  return <Panel conv={conv} contact={contact} history={history} lang={lang} inboxes={inboxes} />;
 }
 
 function Panel({
   conv,
   contact,
   history,
-  shown,
   lang,
   inboxes,
 }: {
   conv: Conversation;
   contact: Contact | undefined;
   history: Conversation[];
-  shown: boolean;
   lang: Lang;
   inboxes: Record<string, Inbox>;
 }) {
@@ -249,7 +232,7 @@ function Panel({
   const claimed = Object.entries(contact?.customer_attributes ?? {});
   const earlier = history.filter((c) => c.id !== conversationId);
   return (
-    <aside id="contact-panel" className={shown ? "contact shown" : "contact"} aria-label={t("contact")} data-testid="contact-panel">
+    <aside id="contact-panel" className="contact" aria-label={t("contact")} data-testid="contact-panel">
       <h3>{contact?.name || contact?.email || t("ctx_unnamed")}</h3>
       {contact?.email && <p>✉ {contact.email}</p>}
       {contact?.phone && <p>☎ {contact.phone}</p>}

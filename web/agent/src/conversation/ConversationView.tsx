@@ -1,7 +1,9 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import * as M from "@radix-ui/react-dropdown-menu";
+import { AlarmClock, ArrowLeft, ArrowLeftRight, ChevronDown, CircleCheck, Flag, PanelRight, RotateCcw, UserPlus, UserRound, Users, X } from "lucide-react";
+import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api } from "../api/client";
 import type { Conversation, Message, Priority } from "../api/types";
-import { type Key, errorText, formatTime, priorityLabel, senderLabel, statusLabel, t, tn } from "../i18n";
+import { type Key, errorText, formatTime, senderLabel, t, tn } from "../i18n";
 import { contactName, wantContacts } from "../state/contacts";
 import { currentRealtime, ensureConversation, loadThread } from "../state/session";
 import { discard, type Outgoing, retry, useOutbox } from "../state/outbox";
@@ -13,6 +15,8 @@ import { Composer } from "./Composer";
 import { MessageBody } from "./MessageBody";
 import { windowClosed } from "./reach";
 import { threadOf } from "./thread";
+import { backToList } from "../inbox/nav";
+import { Button, Dialog, Field, IconButton, MenuChoices, openOverlay, toast } from "../ui";
 
 export function ConversationView({ id }: { id: string }) {
   const conv = useStore((s) => s.data.conversations[id]);
@@ -23,7 +27,7 @@ export function ConversationView({ id }: { id: string }) {
   const pending = useOutbox(id);
   const now = useClock(conv?.window ? 1000 : null);
   const [missing, setMissing] = useState(false);
-  const bottom = useRef<HTMLDivElement>(null);
+  const bottom = useRef<HTMLLIElement>(null);
   const messages = useMemo(() => threadOf(thread), [thread]);
 
   // Again when the connection is back: what failed for want of a network is not missing.
@@ -48,15 +52,10 @@ export function ConversationView({ id }: { id: string }) {
   if (!conv) return <section className="conversation" />;
   const sent = new Set(messages.map((m) => m.client_msg_id));
   const closed = windowClosed(conv, inbox, now);
+  const title = contacts[conv.contact_id] ? contactName(conv.contact_id) : "…";
   return (
     <section className="conversation" aria-label={contacts[conv.contact_id] ? contactName(conv.contact_id) : id}>
-      <header>
-        <h2 data-testid="conversation-title">{contacts[conv.contact_id] ? contactName(conv.contact_id) : "…"}</h2>
-        <span className={`pill st-${conv.status}`} data-testid="conversation-status">
-          {statusLabel(conv.status)}
-        </span>
-        <Actions conv={conv} />
-      </header>
+      <Header conv={conv} title={title} />
       <ol className="thread" data-testid="thread">
         {messages.map((m) => (
           <Bubble key={m.id} m={m} conv={conv} />
@@ -66,7 +65,7 @@ export function ConversationView({ id }: { id: string }) {
           .map((o) => (
             <Pending key={o.client_msg_id} o={o} />
           ))}
-        <div ref={bottom} />
+        <li ref={bottom} className="thread-end" aria-hidden />
       </ol>
       {closed ? (
         <ClosedWindow conv={conv} why={closed} />
@@ -160,86 +159,156 @@ function Bubble({ m, conv }: { m: Message; conv: Conversation }) {
 
 const PRIORITIES: Priority[] = ["low", "normal", "high", "urgent"];
 
-function Actions({ conv }: { conv: Conversation }) {
+function useRun(): (p: Promise<unknown>) => void {
+  return (p) => void p.catch((e: unknown) => toast.error(errorText(e)));
+}
+
+/** The conversation's header: who, its status, the main actions, and its properties
+ *  (assignee, team, priority, tags) as menus. */
+function Header({ conv, title }: { conv: Conversation; title: string }) {
   const me = useStore((s) => s.me);
-  const agents = useStore((s) => s.data.agents);
-  const teams = useStore((s) => s.data.teams);
   const [dialog, setDialog] = useState<"transfer" | "snooze" | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const run = (p: Promise<unknown>) => {
-    setError(null);
-    p.catch((e: unknown) => setError(errorText(e)));
-  };
+  const run = useRun();
   const resolved = conv.status === "resolved";
   return (
-    <div className="actions">
-      {conv.assignee_id !== me?.id && (
-        <button type="button" data-testid="assign-me" onClick={() => run(api.assign(conv.id, me?.id ?? null))}>
-          {t("assign_me")}
-        </button>
-      )}
-      <select aria-label={t("agent")} data-testid="assignee" value={conv.assignee_id ?? ""} onChange={(e) => run(api.assign(conv.id, e.target.value || null))}>
-        <option value="">{t("unassigned")}</option>
-        {Object.values(agents)
-          .filter((a) => a.active)
-          .map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.name} ({t(a.status)})
-            </option>
-          ))}
-      </select>
-      <select aria-label={t("team")} value={conv.team_id ?? ""} onChange={(e) => run(api.assign(conv.id, conv.assignee_id, e.target.value || null))}>
-        <option value="">—</option>
-        {Object.values(teams).map((x) => (
-          <option key={x.id} value={x.id}>
-            {x.name}
-          </option>
-        ))}
-      </select>
-      <button type="button" data-testid="transfer" onClick={() => setDialog("transfer")}>
-        {t("transfer")}
-      </button>
-      {resolved ? (
-        <button type="button" onClick={() => run(api.setStatusOf(conv.id, "open"))}>
-          {t("reopen")}
-        </button>
-      ) : (
-        <button type="button" data-testid="resolve" onClick={() => run(api.setStatusOf(conv.id, "resolved"))}>
-          {t("resolve")}
-        </button>
-      )}
-      {!resolved && (
-        <button type="button" onClick={() => setDialog("snooze")}>
-          {t("snooze")}
-        </button>
-      )}
-      <select aria-label={t("priority")} value={conv.priority} onChange={(e) => run(api.setPriority(conv.id, e.target.value))}>
-        {PRIORITIES.map((p) => (
-          <option key={p} value={p}>
-            {priorityLabel(p)}
-          </option>
-        ))}
-      </select>
-      <TagEditor conv={conv} onError={setError} />
-      {error && <span className="error" role="alert">{error}</span>}
-      {dialog === "transfer" && <TransferDialog conv={conv} onClose={() => setDialog(null)} />}
-      {dialog === "snooze" && <SnoozeDialog conv={conv} onClose={() => setDialog(null)} />}
-    </div>
+    <header className="conv-header">
+      <div className="conv-title-row">
+        <IconButton className="conv-back" label={t("back_to_list")} onClick={backToList} data-testid="back-to-list">
+          <ArrowLeft size={18} aria-hidden />
+        </IconButton>
+        <h2 data-testid="conversation-title">{title}</h2>
+        <div className="primary-actions">
+          {conv.assignee_id !== me?.id && (
+            <Button size="sm" data-testid="assign-me" icon={<UserPlus size={14} aria-hidden />} onClick={() => run(api.assign(conv.id, me?.id ?? null))} aria-label={t("assign_me")}>
+              <span className="btn-label">{t("assign_me")}</span>
+            </Button>
+          )}
+          {!resolved && (
+            <IconButton label={t("snooze")} variant="secondary" className="btn-sm-icon" data-testid="snooze" onClick={() => setDialog("snooze")}>
+              <AlarmClock size={15} aria-hidden />
+            </IconButton>
+          )}
+          <IconButton label={t("transfer")} variant="secondary" data-testid="transfer" onClick={() => setDialog("transfer")}>
+            <ArrowLeftRight size={15} aria-hidden />
+          </IconButton>
+          {resolved ? (
+            <Button size="sm" icon={<RotateCcw size={14} aria-hidden />} data-testid="reopen" onClick={() => run(api.setStatusOf(conv.id, "open"))}>
+              {t("reopen")}
+            </Button>
+          ) : (
+            <Button size="sm" variant="primary" icon={<CircleCheck size={14} aria-hidden />} data-testid="resolve" onClick={() => run(api.setStatusOf(conv.id, "resolved"))} aria-label={t("resolve")}>
+              <span className="btn-label">{t("resolve")}</span>
+            </Button>
+          )}
+          <IconButton className="conv-contact" label={t("show_contact")} variant="secondary" data-testid="show-contact" onClick={() => openOverlay("contact")}>
+            <PanelRight size={15} aria-hidden />
+          </IconButton>
+        </div>
+      </div>
+      <div className="conv-props">
+        <span className={`pill st-${conv.status}`} data-testid="conversation-status" data-value={conv.status}>
+          {t(`status_${conv.status}` as Key)}
+        </span>
+        <AssigneeMenu conv={conv} />
+        <TeamMenu conv={conv} />
+        <PriorityMenu conv={conv} />
+        <TagEditor conv={conv} />
+      </div>
+      <TransferDialog conv={conv} open={dialog === "transfer"} onClose={() => setDialog(null)} />
+      <SnoozeDialog conv={conv} open={dialog === "snooze"} onClose={() => setDialog(null)} />
+    </header>
   );
 }
 
-function TagEditor({ conv, onError }: { conv: Conversation; onError: (e: string) => void }) {
+/** A property of the conversation shown as "Label: value ▾"; the menu changes it. */
+function PropTrigger({ label, value, icon, testId, data }: { label: string; value: string; icon: ReactNode; testId?: string; data?: string }) {
+  return (
+    <M.Trigger asChild>
+      <button type="button" className="prop" data-testid={testId} data-value={data} aria-label={`${label}: ${value}`}>
+        <span aria-hidden>{icon}</span>
+        <span className="prop-value" aria-hidden>
+          {value}
+        </span>
+        <ChevronDown size={12} aria-hidden />
+      </button>
+    </M.Trigger>
+  );
+}
+
+function PropMenu({ trigger, children, label }: { trigger: ReactNode; children: ReactNode; label: string }) {
+  return (
+    <M.Root modal={false}>
+      {trigger}
+      <M.Portal>
+        <M.Content className="menu" align="start" sideOffset={6} collisionPadding={8} aria-label={label}>
+          {children}
+        </M.Content>
+      </M.Portal>
+    </M.Root>
+  );
+}
+
+function AssigneeMenu({ conv }: { conv: Conversation }) {
+  const agents = useStore((s) => s.data.agents);
+  const run = useRun();
+  const current = conv.assignee_id ? (agents[conv.assignee_id]?.name ?? "…") : t("unassigned");
+  const options = [
+    { value: "", label: t("unassigned"), icon: <UserRound size={14} /> },
+    ...Object.values(agents)
+      .filter((a) => a.active)
+      .map((a) => ({ value: a.id, label: `${a.name} (${t(a.status)})`, icon: <span className={`dot dot-${a.status}`} />, testId: `assignee-${a.id}` })),
+  ];
+  return (
+    <PropMenu label={t("assignee_menu")} trigger={<PropTrigger label={t("assignee_menu")} value={current} icon={<UserRound size={14} />} testId="assignee" data={conv.assignee_id ?? ""} />}>
+      <MenuChoices label={t("assignee_menu")} value={conv.assignee_id ?? ""} options={options} onChange={(v) => run(api.assign(conv.id, v || null))} />
+    </PropMenu>
+  );
+}
+
+function TeamMenu({ conv }: { conv: Conversation }) {
+  const teams = useStore((s) => s.data.teams);
+  const run = useRun();
+  const current = conv.team_id ? (teams[conv.team_id]?.name ?? "…") : t("no_team");
+  const options = [{ value: "", label: t("no_team") }, ...Object.values(teams).map((x) => ({ value: x.id, label: x.name }))];
+  return (
+    <PropMenu label={t("team_menu")} trigger={<PropTrigger label={t("team_menu")} value={current} icon={<Users size={14} />} testId="team" data={conv.team_id ?? ""} />}>
+      <MenuChoices label={t("team_menu")} value={conv.team_id ?? ""} options={options} onChange={(v) => run(api.assign(conv.id, conv.assignee_id, v || null))} />
+    </PropMenu>
+  );
+}
+
+function PriorityMenu({ conv }: { conv: Conversation }) {
+  const run = useRun();
+  const label = (p: Priority) => t(`prio_${p}` as Key);
+  const icon = (p: Priority) => <Flag size={14} className={`prio-icon-${p}`} />;
+  return (
+    <PropMenu label={t("priority_menu")} trigger={<PropTrigger label={t("priority_menu")} value={label(conv.priority)} icon={icon(conv.priority)} testId="priority" data={conv.priority} />}>
+      <MenuChoices<Priority>
+        label={t("priority_menu")}
+        value={conv.priority}
+        options={PRIORITIES.map((p) => ({ value: p, label: label(p), icon: icon(p), testId: `priority-${p}` }))}
+        onChange={(p) => run(api.setPriority(conv.id, p))}
+      />
+    </PropMenu>
+  );
+}
+
+function TagEditor({ conv }: { conv: Conversation }) {
   const [text, setText] = useState("");
-  const save = (tags: string[]) => void api.setTags(conv.id, tags).catch((e: unknown) => onError(errorText(e)));
+  const run = useRun();
+  const save = (tags: string[]) => run(api.setTags(conv.id, tags));
   return (
     <span className="tags">
       {conv.tags.map((tag) => (
-        <button key={tag} type="button" className="chip" title={t("delete")} onClick={() => save(conv.tags.filter((x) => x !== tag))}>
-          {tag} ×
-        </button>
+        <span key={tag} className="chip">
+          {tag}
+          <button type="button" className="chip-x" aria-label={`${t("remove_tag")} ${tag}`} title={t("remove_tag")} onClick={() => save(conv.tags.filter((x) => x !== tag))}>
+            <X size={12} aria-hidden />
+          </button>
+        </span>
       ))}
       <input
-        aria-label={t("tags")}
+        aria-label={t("add_tag")}
         placeholder={`+ ${t("tag")}`}
         value={text}
         maxLength={64}
@@ -255,7 +324,7 @@ function TagEditor({ conv, onError }: { conv: Conversation; onError: (e: string)
   );
 }
 
-function TransferDialog({ conv, onClose }: { conv: Conversation; onClose: () => void }) {
+function TransferDialog({ conv, open, onClose }: { conv: Conversation; open: boolean; onClose: () => void }) {
   const agents = useStore((s) => s.data.agents);
   const teams = useStore((s) => s.data.teams);
   const me = useStore((s) => s.me);
@@ -266,61 +335,104 @@ function TransferDialog({ conv, onClose }: { conv: Conversation; onClose: () => 
     const [kind, id] = target.split(":");
     try {
       await transfer(conv.id, kind === "team" ? { team_id: id } : { agent_id: id }, comment);
+      setTarget("");
+      setComment("");
       onClose();
     } catch (e) {
       setError(errorText(e));
     }
   }
   return (
-    <div className="dialog" role="dialog" aria-label={t("transfer")}>
-      <select aria-label={t("transfer")} data-testid="transfer-target" value={target} onChange={(e) => setTarget(e.target.value)}>
-        <option value="" />
-        {Object.values(agents)
-          .filter((a) => a.active && a.id !== me?.id)
-          .map((a) => (
-            <option key={a.id} value={`agent:${a.id}`}>
-              {a.name} ({t(a.status)})
-            </option>
-          ))}
-        {Object.values(teams).map((x) => (
-          <option key={x.id} value={`team:${x.id}`}>
-            {t("team")}: {x.name}
-          </option>
-        ))}
-      </select>
-      <textarea aria-label={t("transfer_comment")} data-testid="transfer-comment" placeholder={t("transfer_comment")} value={comment} onChange={(e) => setComment(e.target.value)} />
-      {error && <p className="error">{error}</p>}
-      <button type="button" data-testid="transfer-submit" disabled={!target} onClick={() => void submit()}>
-        {t("transfer")}
-      </button>
-      <button type="button" onClick={onClose}>
-        {t("back")}
-      </button>
-    </div>
+    <Dialog
+      open={open}
+      onOpenChange={(o) => !o && onClose()}
+      title={t("transfer")}
+      description={t("transfer_desc")}
+      testId="transfer-dialog"
+      footer={
+        <>
+          <Button onClick={onClose}>{t("cancel")}</Button>
+          <Button variant="primary" data-testid="transfer-submit" disabled={!target} onClick={() => void submit()}>
+            {t("transfer")}
+          </Button>
+        </>
+      }
+    >
+      <Field label={t("transfer_to")}>
+        <select data-testid="transfer-target" value={target} onChange={(e) => setTarget(e.target.value)}>
+          <option value="">{t("transfer_choose")}</option>
+          <optgroup label={t("agents")}>
+            {Object.values(agents)
+              .filter((a) => a.active && a.id !== me?.id)
+              .map((a) => (
+                <option key={a.id} value={`agent:${a.id}`}>
+                  {a.name} ({t(a.status)})
+                </option>
+              ))}
+          </optgroup>
+          <optgroup label={t("teams")}>
+            {Object.values(teams).map((x) => (
+              <option key={x.id} value={`team:${x.id}`}>
+                {t("team")}: {x.name}
+              </option>
+            ))}
+          </optgroup>
+        </select>
+      </Field>
+      <Field label={t("transfer_comment")}>
+        <textarea data-testid="transfer-comment" rows={3} value={comment} onChange={(e) => setComment(e.target.value)} />
+      </Field>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
   );
 }
 
-function SnoozeDialog({ conv, onClose }: { conv: Conversation; onClose: () => void }) {
-  const [until, setUntil] = useState(() => new Date(Date.now() + 3600_000).toISOString().slice(0, 16));
+function SnoozeDialog({ conv, open, onClose }: { conv: Conversation; open: boolean; onClose: () => void }) {
+  const [until, setUntil] = useState(() => localInput(Date.now() + 3600_000));
+  const [error, setError] = useState<string | null>(null);
   return (
-    <div className="dialog" role="dialog" aria-label={t("snooze")}>
-      <label>
-        {t("snooze_until")}
+    <Dialog
+      open={open}
+      onOpenChange={(o) => !o && onClose()}
+      title={t("snooze")}
+      description={t("snooze_desc")}
+      testId="snooze-dialog"
+      footer={
+        <>
+          <Button onClick={onClose}>{t("cancel")}</Button>
+          <Button
+            variant="primary"
+            data-testid="snooze-submit"
+            onClick={() => {
+              setError(null);
+              api.setStatusOf(conv.id, "snoozed", new Date(until).toISOString()).then(onClose, (e: Error) => setError(e.message));
+            }}
+          >
+            {t("snooze")}
+          </Button>
+        </>
+      }
+    >
+      <Field label={t("snooze_until")}>
         <input type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />
-      </label>
-      <button
-        type="button"
-        onClick={() => {
-          void api.setStatusOf(conv.id, "snoozed", new Date(until).toISOString()).then(onClose);
-        }}
-      >
-        {t("snooze")}
-      </button>
-      <button type="button" onClick={onClose}>
-        {t("back")}
-      </button>
-    </div>
+      </Field>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
   );
+}
+
+/** A time as a datetime-local input wants it: local, to the minute. */
+function localInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
 }
 
 export function dropSocket(): void {

@@ -5,6 +5,7 @@
 import { useSyncExternalStore } from "react";
 import * as agentContext from "./agent-context";
 import * as agentFixes from "./agent-fixes";
+import * as look from "./agent-look";
 
 const en = {
   sign_in: "Sign in",
@@ -192,6 +193,7 @@ const en = {
   move_down: "Move down",
   ...agentContext.en,
   ...agentFixes.en,
+  ...look.en,
 };
 
 export type Key = keyof typeof en;
@@ -382,6 +384,7 @@ const zh: Record<Key, string> = {
   move_down: "下移",
   ...agentContext.zh,
   ...agentFixes.zh,
+  ...look.zh,
 };
 
 const ja: Record<Key, string> = {
@@ -570,6 +573,7 @@ const ja: Record<Key, string> = {
   move_down: "下へ",
   ...agentContext.ja,
   ...agentFixes.ja,
+  ...look.ja,
 };
 
 export const LANGUAGES = { en: "English", "zh-CN": "简体中文", ja: "日本語" } as const;

@@ -2,8 +2,8 @@
 
 import { useEffect } from "react";
 import { api } from "../api/client";
-import { t } from "../i18n";
 import { store } from "../state/store";
+import { currentOverlay, openOverlay } from "../ui/overlays";
 import { listOrder } from "./window";
 
 /** The list's order (rows outside the rendered window are not in the DOM). */
@@ -17,8 +17,16 @@ export function useShortcuts(open: string | null): void {
   useEffect(() => {
     const on = (e: KeyboardEvent) => {
       const el = e.target as HTMLElement | null;
+      // Ctrl+K / ⌘K opens the command palette from anywhere, even a field.
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        openOverlay(currentOverlay() === "palette" ? null : "palette");
+        return;
+      }
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT")) return;
+      if (el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable)) return;
+      // Not while a dialog or a menu has the focus.
+      if (currentOverlay() || el?.closest?.('[role="dialog"], [role="menu"], [role="listbox"]')) return;
       const ids = visibleIds();
       const at = open ? ids.indexOf(open) : -1;
       const me = store.get().me;
@@ -45,7 +53,7 @@ export function useShortcuts(open: string | null): void {
           document.getElementById("search")?.focus();
           break;
         case "?":
-          globalThis.alert(t("shortcuts_help"));
+          openOverlay("help");
           break;
         default:
           return;

@@ -1,8 +1,10 @@
+import { Inbox as InboxIcon, MessageSquareText, Pencil, Trash2 } from "lucide-react";
 import { useEffect, useState } from "react";
 import { ApiError, api } from "../api/client";
 import type { CannedReply, EntryLink, Inbox } from "../api/types";
 import { errorText, t } from "../i18n";
 import { useStore } from "../state/store";
+import { Button, Card, Empty, Field, IconButton } from "../ui";
 import { useError } from "./Admin";
 import { InboxTexts } from "./InboxTexts";
 import { PrechatEditor } from "./PrechatEditor";
@@ -23,11 +25,21 @@ export function InboxesAdmin() {
   const inboxes = useStore((s) => s.data.inboxes);
   const [error, run] = useError();
   const [name, setName] = useState("");
+  const all = Object.values(inboxes);
   return (
     <div>
       <h2>{t("inboxes")}</h2>
-      {error && <p className="error">{error}</p>}
-      {Object.values(inboxes).map((i) => (
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {all.length === 0 && (
+        <Card>
+          <Empty icon={<InboxIcon size={20} />} title={t("no_inboxes")} hint={t("no_inboxes_hint")} />
+        </Card>
+      )}
+      {all.map((i) => (
         <div key={i.id} className="inbox-admin" data-inbox={i.id}>
           <InboxForm inbox={i} />
           <InboxTexts inbox={i} />
@@ -35,15 +47,25 @@ export function InboxesAdmin() {
           <EntryLinks inbox={i} />
         </div>
       ))}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          run(api.createInbox(name).then(() => setName("")));
-        }}
-      >
-        <input required placeholder={t("name")} value={name} onChange={(e) => setName(e.target.value)} />
-        <button type="submit">{t("create")}</button>
-      </form>
+      <Card title={t("create")}>
+        <form
+          className="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            run(
+              api.createInbox(name).then(() => setName("")),
+              t("created"),
+            );
+          }}
+        >
+          <Field label={t("new_inbox_name")}>
+            <input required value={name} onChange={(e) => setName(e.target.value)} />
+          </Field>
+          <Button type="submit" variant="primary">
+            {t("create")}
+          </Button>
+        </form>
+      </Card>
     </div>
   );
 }
@@ -68,43 +90,47 @@ function InboxForm({ inbox }: { inbox: Inbox }) {
             require_identity: requireIdentity,
             widget: { color, text_color: textColor, position },
           }),
+          t("inbox_saved"),
         );
       }}
     >
       <h3>
         {inbox.name} <small>({inbox.channel})</small>
       </h3>
-      {error && <p className="error">{error}</p>}
-      <label>
-        {t("greeting")}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <Field label={t("greeting")} className="wide">
         <textarea value={greeting} maxLength={10000} onChange={(e) => setGreeting(e.target.value)} />
-      </label>
-      <label>
-        {t("allowed_origins")}
+      </Field>
+      <Field label={t("allowed_origins")} className="wide">
         <textarea value={origins} onChange={(e) => setOrigins(e.target.value)} />
-      </label>
-      <label className="inline">
-        {t("color")} <input type="color" value={color} onChange={(e) => setColor(e.target.value)} />
-      </label>
-      <label className="inline">
-        {t("text_color")} <input type="color" value={textColor} onChange={(e) => setTextColor(e.target.value)} />
-      </label>
-      <label className="inline">
-        {t("position")}
+      </Field>
+      <Field label={t("color")}>
+        <input type="color" value={color} onChange={(e) => setColor(e.target.value)} />
+      </Field>
+      <Field label={t("text_color")}>
+        <input type="color" value={textColor} onChange={(e) => setTextColor(e.target.value)} />
+      </Field>
+      <Field label={t("position")}>
         <select value={position} onChange={(e) => setPosition(e.target.value as "left" | "right")}>
           <option value="right">{t("position_right")}</option>
           <option value="left">{t("position_left")}</option>
         </select>
-      </label>
-      <label className="inline">
+      </Field>
+      <Field label={t("require_identity")} inline>
         <input type="checkbox" checked={requireIdentity} onChange={(e) => setRequireIdentity(e.target.checked)} />
-        {t("require_identity")}
-      </label>
-      <label>
-        {t("embed_snippet")}
+      </Field>
+      <Field label={t("embed_snippet")} className="wide">
         <textarea readOnly value={embedSnippet(inbox, location.origin)} onFocus={(e) => e.target.select()} />
-      </label>
-      <button type="submit">{t("save")}</button>
+      </Field>
+      <div className="form-actions">
+        <Button type="submit" variant="primary" data-testid="save-inbox">
+          {t("save")}
+        </Button>
+      </div>
     </form>
   );
 }
@@ -182,43 +208,85 @@ export function CannedAdmin() {
   const replies = useStore((s) => s.data.canned_replies);
   const [error, run] = useError();
   const [editing, setEditing] = useState<Partial<CannedReply>>({});
+  const all = Object.values(replies).sort((a, b) => a.shortcut.localeCompare(b.shortcut));
   return (
     <div>
       <h2>{t("canned_replies")}</h2>
-      {error && <p className="error">{error}</p>}
-      <table>
-        <tbody>
-          {Object.values(replies)
-            .sort((a, b) => a.shortcut.localeCompare(b.shortcut))
-            .map((r) => (
-              <tr key={r.id}>
-                <td>/{r.shortcut}</td>
-                <td>{r.title}</td>
-                <td className="pre">{r.content}</td>
-                <td>
-                  <button type="button" onClick={() => setEditing(r)}>
-                    ✎
-                  </button>
-                  <button type="button" onClick={() => run(api.deleteCanned(r.id))}>
-                    {t("delete")}
-                  </button>
-                </td>
-              </tr>
-            ))}
-        </tbody>
-      </table>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const body = { shortcut: editing.shortcut ?? "", title: editing.title ?? "", content: editing.content ?? "" };
-          run(api.saveCanned(body, editing.id).then(() => setEditing({})));
-        }}
-      >
-        <input required pattern="[a-z0-9][a-z0-9_\-]{0,63}" placeholder={t("shortcut")} value={editing.shortcut ?? ""} onChange={(e) => setEditing({ ...editing, shortcut: e.target.value })} />
-        <input required placeholder={t("title")} value={editing.title ?? ""} onChange={(e) => setEditing({ ...editing, title: e.target.value })} />
-        <textarea required placeholder={t("content")} value={editing.content ?? ""} onChange={(e) => setEditing({ ...editing, content: e.target.value })} />
-        <button type="submit">{editing.id ? t("save") : t("create")}</button>
-      </form>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <Card>
+        {all.length === 0 ? (
+          <Empty icon={<MessageSquareText size={20} />} title={t("no_canned")} hint={t("no_canned_hint")} />
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t("shortcut")}</th>
+                  <th scope="col">{t("title")}</th>
+                  <th scope="col">{t("content")}</th>
+                  <th scope="col">
+                    <span className="visually-hidden">{t("conversation_actions")}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {all.map((r) => (
+                  <tr key={r.id} data-canned={r.shortcut}>
+                    <td>
+                      <code>/{r.shortcut}</code>
+                    </td>
+                    <td>{r.title}</td>
+                    <td className="pre">{r.content}</td>
+                    <td>
+                      <div className="row-actions">
+                        <IconButton label={`${t("edit_canned")} /${r.shortcut}`} onClick={() => setEditing(r)}>
+                          <Pencil size={15} aria-hidden />
+                        </IconButton>
+                        <IconButton label={`${t("delete_canned")} /${r.shortcut}`} className="btn-danger" onClick={() => run(api.deleteCanned(r.id), t("deleted"))}>
+                          <Trash2 size={15} aria-hidden />
+                        </IconButton>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      <Card title={editing.id ? `${t("edit")} /${editing.shortcut ?? ""}` : t("create")}>
+        <form
+          className="canned-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const body = { shortcut: editing.shortcut ?? "", title: editing.title ?? "", content: editing.content ?? "" };
+            run(
+              api.saveCanned(body, editing.id).then(() => setEditing({})),
+              editing.id ? t("saved") : t("created"),
+            );
+          }}
+        >
+          <Field label={t("shortcut")}>
+            <input name="shortcut" required pattern="[a-z0-9][a-z0-9_\-]{0,63}" value={editing.shortcut ?? ""} onChange={(e) => setEditing({ ...editing, shortcut: e.target.value })} />
+          </Field>
+          <Field label={t("title")}>
+            <input name="title" required value={editing.title ?? ""} onChange={(e) => setEditing({ ...editing, title: e.target.value })} />
+          </Field>
+          <Field label={t("content")} className="wide">
+            <textarea name="content" required value={editing.content ?? ""} onChange={(e) => setEditing({ ...editing, content: e.target.value })} />
+          </Field>
+          <div className="form-actions">
+            {editing.id && <Button onClick={() => setEditing({})}>{t("cancel")}</Button>}
+            <Button type="submit" variant="primary">
+              {editing.id ? t("save") : t("create")}
+            </Button>
+          </div>
+        </form>
+      </Card>
     </div>
   );
 }

@@ -16,6 +16,20 @@ from kefu.db.migrate import upgrade
 from kefu.runtime import Kefu
 from tests.support import LiveServer, start_server
 
+
+def _redis_of_this_worker() -> None:
+    """Under pytest-xdist, each worker uses a Redis database of its own (0 → 1, 2 …), so rate
+    limits and keys of one worker's tests never count in another's. Set before any test module
+    reads the variable."""
+    url, worker = os.environ.get("KEFU_TEST_REDIS_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return
+    base, _, db = url.rpartition("/")
+    index = int(db) if db.isdigit() else 0
+    os.environ["KEFU_TEST_REDIS_URL"] = f"{base}/{index + 1 + int(worker.removeprefix('gw'))}"
+
+
+_redis_of_this_worker()
 TEST_DB = os.environ.get("KEFU_TEST_DATABASE_URL")
 TEST_REDIS = os.environ.get("KEFU_TEST_REDIS_URL")
 

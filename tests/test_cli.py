@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -165,3 +166,47 @@ def test_the_cli_refuses_weak_passwords(tmp_path: Path) -> None:
         timeout=120,
     )
     assert demo.returncode == 2 and "weak_password" in demo.stdout, demo.stdout + demo.stderr
+
+
+def test_agent_set_password_lets_a_locked_out_admin_back_in(tmp_path: Path) -> None:
+    env = _env(tmp_path, KEFU_MODE="dev")
+    assert subprocess.run([KEFU, "migrate"], env=env, capture_output=True).returncode == 0
+    create = [KEFU, "workspace", "create", "--name", "Acme", "--slug", "acme"]
+    create += ["--admin-email", "owner@acme.test", "--password", "owner password 1"]
+    made = subprocess.run(create, env=env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    args = [KEFU, "agent", "set-password", "--workspace", "acme", "--email", "owner@acme.test"]
+
+    def run(*more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*args, *more], env=env, capture_output=True, text=True)
+
+    weak = run("--password", "password")
+    assert weak.returncode == 1 and "weak_password" in weak.stdout, weak.stdout
+    elsewhere = [KEFU, "agent", "set-password", "--workspace", "nope"]
+    elsewhere += ["--email", "owner@acme.test", "--password", "a fresh passphrase 7"]
+    unknown = subprocess.run(elsewhere, env=env, capture_output=True, text=True)
+    assert unknown.returncode == 1 and "not_found" in unknown.stdout, unknown.stdout
+    done = run("--password", "a fresh passphrase 7")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    async def check() -> tuple[bool, bool]:
+        from sqlalchemy import select
+
+        from kefu.config import Settings
+        from kefu.db.tables import Agent
+        from kefu.runtime import Kefu
+        from kefu.security.passwords import verify_password_async
+
+        kefu = Kefu(Settings(data_dir=tmp_path, mode="dev"))
+        try:
+            async with kefu.db.read() as s:
+                agent = await s.scalar(select(Agent).where(Agent.email == "owner@acme.test"))
+            assert agent is not None
+            return (
+                await verify_password_async(agent.password_hash, "a fresh passphrase 7"),
+                await verify_password_async(agent.password_hash, "owner password 1"),
+            )
+        finally:
+            await kefu.close()
+
+    assert asyncio.run(check()) == (True, False)

@@ -242,6 +242,65 @@ def workspace_create(
     console.print(f"workspace {slug} created ({ws_id}); web inbox key: {inbox_key}")
 
 
+agent_app = typer.Typer(help="Agents' accounts, for the installer.")
+app.add_typer(agent_app, name="agent")
+
+
+@agent_app.command("set-password")
+def agent_set_password(
+    workspace: Annotated[str, typer.Option(help="the workspace's slug")],
+    email: Annotated[str, typer.Option(help="the agent's email")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="asked when not given"
+        ),
+    ],
+    activate: Annotated[
+        bool, typer.Option("--activate", help="also turn a deactivated account back on")
+    ] = False,
+) -> None:
+    """Set an agent's password (the first admin of a server without mail, or an agent locked
+    out); every session of theirs ends. The password must pass the same strength rule as in
+    the app."""
+    from functools import partial
+
+    from kefu.actions.agents import set_password_as_installer
+    from kefu.domain.errors import KefuError
+    from kefu.domain.identities import normalize_email
+    from kefu.queries.directory import workspace_id_by_slug
+    from kefu.runtime import Kefu
+    from kefu.security.passwords import hash_new_password
+
+    settings = _settings()
+
+    async def _set() -> None:
+        kefu = Kefu(settings)
+        try:
+            address = normalize_email(email)
+            hashed = hash_new_password(password, [address])
+            async with kefu.db.read() as session:
+                ws = await workspace_id_by_slug(session, workspace)
+            await kefu.write(
+                ws,
+                partial(
+                    set_password_as_installer,
+                    email=address,
+                    password_hash=hashed,
+                    activate=activate,
+                ),
+            )
+        finally:
+            await kefu.close()
+
+    try:
+        asyncio.run(_set())
+    except KefuError as exc:
+        console.print(f"{exc.code}: {exc.message}", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"password set for {email} in {workspace}; their sessions ended", markup=False)
+
+
 secrets_app = typer.Typer(help="Secrets stored sealed with KEFU_SECRET_KEY.")
 app.add_typer(secrets_app, name="secrets")
 

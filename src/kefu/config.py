@@ -110,6 +110,15 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(default=60.0, gt=0)
     mail_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
+    # system mail (password resets): the SMTP server kefu sends its own mail through, and the
+    # From address; no host: kefu sends none (`kefu agent set-password` resets by hand)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str | None = None
+
     # background work in the same process (one-process installs)
     run_worker: bool = True
     # how often an idle worker looks for due jobs it was not told about: the fallback under

@@ -235,3 +235,54 @@ async def test_enabling_two_factor_ends_other_sessions(server: LiveServer) -> No
         assert (await old_client.get("/api/v1/auth/me")).status_code == 401
         assert (await client.get("/api/v1/auth/me")).status_code == 200
         assert (await client.get("/api/v1/auth/totp")).json()["enabled"] is True
+
+
+async def test_an_email_in_several_workspaces_picks_one_after_the_password(
+    server: LiveServer,
+) -> None:
+    from functools import partial
+
+    from kefu.actions.agents import create_agent
+    from kefu.domain.actors import AgentActor
+    from kefu.domain.enums import Role
+    from kefu.security.passwords import PasswordHash, hash_password
+
+    kefu = server.kefu
+    one, two, three = [await make_world(kefu) for _ in range(3)]
+    email = one.admin.email
+    for world, password in ((two, PASSWORD), (three, "another-long-passphrase-42")):
+        admin = AgentActor(world.workspace_id, world.admin.id, Role.admin, world.admin.name)
+        await kefu.write(
+            world.workspace_id,
+            partial(
+                create_agent,
+                actor=admin,
+                email=email,
+                name="Shared",
+                role=Role.agent,
+                password_hash=PasswordHash(hash_password(password)),
+            ),
+        )
+    async with server.http() as c:
+        # The wrong password tells nothing about where the email is.
+        r = await c.post("/api/v1/auth/login", json={"email": email, "password": "wrong-one-x"})
+        assert (r.status_code, r.json()["error"]["code"]) == (401, "bad_credentials")
+        # The right one lists only the workspaces it opens (not the third's).
+        r = await c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 422
+        error = r.json()["error"]
+        assert error["code"] == "workspace_required"
+        assert sorted(w["slug"] for w in error["details"]["workspaces"]) == sorted(
+            [one.slug, two.slug]
+        )
+        r = await c.post(
+            "/api/v1/auth/login", json={"email": email, "password": PASSWORD, "workspace": two.slug}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["workspace_id"] == str(two.workspace_id)
+        # The third's password opens the third alone: no choice to make.
+        r = await c.post(
+            "/api/v1/auth/login", json={"email": email, "password": "another-long-passphrase-42"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["workspace_id"] == str(three.workspace_id)

@@ -43,6 +43,7 @@ TOKEN = "123456:ABC-test-token"
 SECRET = "webhook-secret_1"
 ANN = User(id=111, first_name="Ann", last_name="Lee", is_bot=False)
 CHAT = Chat(id=111, type="private")
+BOT = User(id=123456, first_name="Shop", is_bot=True, username="shop_bot")
 
 
 @pytest.fixture
@@ -62,6 +63,8 @@ class BotApi:
         self.script: list[tuple[int, dict[str, Any]]] = []
         # Files uploaded with a send (multipart/form-data): field → (file name, type, bytes).
         self.files: list[dict[str, tuple[str, str, bytes]]] = []
+        # setWebhook calls (kefu registers the webhook when the inbox is saved).
+        self.webhooks: list[dict[str, Any]] = []
 
     async def file(self, request: Request) -> Response:
         if request.path_params["token"] != f"bot{TOKEN}":
@@ -88,6 +91,11 @@ class BotApi:
                         files[name] = (value.filename or "", value.content_type or "", data)
         else:
             body = await request.json()
+        if request.path_params["method"] == "setWebhook":
+            self.webhooks.append(body)
+            return JSONResponse({"ok": True, "result": True, "description": "Webhook was set"})
+        if request.path_params["method"] == "getMe":
+            return JSONResponse({"ok": True, "result": BOT.to_dict()})
         if request.path_params["method"] == "getFile":
             path, _ = FILES[body["file_id"]]
             result = {"file_id": body["file_id"], "file_unique_id": "u", "file_path": path}
@@ -339,3 +347,33 @@ async def test_attachments_are_uploaded(server: LiveServer, bot_api: tuple[BotAp
     assert body == {"chat_id": "111", "caption": "Your invoice"}
     assert "caption" not in api.calls[0][1]  # the image's text is only its file name
     assert {m.delivery for m in stored.values() if m.sender_kind == "agent"} == {"sent"}
+
+
+async def test_saving_registers_the_webhook_and_test_connection_asks_telegram(
+    server: LiveServer, bot_api: tuple[BotApi, str]
+) -> None:
+    api, url = bot_api
+    _, inbox, token = await channel_inbox(
+        server,
+        ChannelKind.telegram,
+        settings={"api_base": url},
+        secrets={"bot_token": TOKEN, "secret_token": SECRET},
+    )
+    # The save told Telegram where to send updates, with the secret it must send back.
+    assert len(api.webhooks) == 1
+    hook = api.webhooks[0]
+    assert hook["url"].endswith(f"/hooks/telegram/{inbox.key}")
+    assert hook["secret_token"] == SECRET
+    assert hook["allowed_updates"] == ["message", "callback_query"]
+    path = f"/api/v1/inboxes/{inbox.id}/channel"
+    async with server.http(token) as c:
+        r = await c.post(f"{path}/test")
+        assert r.status_code == 200, r.text
+        assert r.json() == {"ok": True, "detail": "@shop_bot"}
+        # A token Telegram doesn't know: the save stands, and both answers carry its reason.
+        r = await c.put(path, json={"settings": {"api_base": url}, "secrets": {"bot_token": "9:x"}})
+        assert r.status_code == 200, r.text
+        assert r.json()["webhook"] == {"registered": False, "detail": "telegram: Unauthorized"}
+        r = await c.post(f"{path}/test")
+        assert r.json() == {"ok": False, "detail": "telegram: Unauthorized"}
+    assert len(api.webhooks) == 1

@@ -690,3 +690,30 @@ async def test_webhooks_are_rate_limited(
     assert unknown.status_code == 404
     assert flood.status_code == 429  # the address's
     assert stored == 3
+
+
+async def test_test_connection_fetches_a_fresh_token(
+    server: LiveServer, wechat_api: tuple[WeChatApi, str]
+) -> None:
+    api, url = wechat_api
+    _, inbox, token = await _setup(server, url)
+    path = f"/api/v1/inboxes/{inbox.id}/channel"
+    async with server.http(token) as c:
+        r = await c.post(f"{path}/test")
+        assert r.json() == {"ok": True, "detail": "access token issued (valid 7200 s)"}
+        assert api.tokens == 1
+        # A wrong AppSecret: WeChat's own error is what the admin sees.
+        r = await c.put(
+            path,
+            json={
+                "settings": {"app_id": APP_ID, "mode": "safe", "api_base": url},
+                "secrets": {"app_secret": "wrong-secret"},
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["webhook"] is None  # set in WeChat's console, not by API
+        r = await c.post(f"{path}/test")
+        answer = r.json()
+        assert answer["ok"] is False
+        assert "40013" in answer["detail"] and "invalid appid" in answer["detail"]
+        assert "wrong-secret" not in r.text

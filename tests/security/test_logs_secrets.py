@@ -6,6 +6,7 @@ and bad secrets, WeChat and email credentials), and then its whole log is search
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 import time
@@ -146,7 +147,7 @@ async def test_no_secret_reaches_the_logs(cluster: Cluster, kefu: Kefu) -> None:
     wechat = {
         "token": "wxtok" + secrets.token_hex(8),
         "app_secret": secrets.token_hex(16),
-        "encoding_aes_key": secrets.token_urlsafe(32)[:43],
+        "encoding_aes_key": base64.b64encode(secrets.token_bytes(32)).decode()[:43],
     }
     await channel_inbox(
         live, ChannelKind.wechat_oa, settings={"app_id": "wx0123456789abcdef"}, secrets=wechat

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 
+from kefu.actions.jobs import enqueue_job
 from kefu.actions.routing import backfill_for_agent, release_agent
 from kefu.actions.sessions import revoke_sessions
 from kefu.actions.tx import Tx
 from kefu.db.tables import Agent, Team, TeamMember
 from kefu.domain.actors import Actor
 from kefu.domain.enums import AgentStatus, Role
-from kefu.domain.errors import Conflict, Forbidden, NotFound
+from kefu.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kefu.domain.events import AgentCreated, AgentStatusChanged, AgentUpdated
 from kefu.domain.ids import new_id
 from kefu.domain.public_ids import new_public_id
@@ -21,6 +22,8 @@ from kefu.domain.views import AgentView
 from kefu.queries.access import access_agent, require_role
 from kefu.queries.views import load_agent_view
 from kefu.security.passwords import PasswordHash
+
+PASSWORD_RESET_JOB = "auth.password_reset"  # noqa: S105 - a job kind
 
 
 async def create_agent(
@@ -147,6 +150,56 @@ async def set_password(
     agent = await access_agent(tx.session, actor, agent_id)
     agent.password_hash = password_hash
     await revoke_sessions(tx, agent_id=agent.id, keep=keep)
+
+
+async def set_password_as_installer(
+    tx: Tx, *, email: str, password_hash: PasswordHash, activate: bool = False
+) -> uuid.UUID:
+    """The installer (``kefu agent set-password``) sets an agent's password, for the first admin
+    of a server without mail or an agent locked out; every session of that agent ends.
+    ``activate`` also turns a deactivated account back on. Returns the agent's id."""
+    agent = await tx.session.scalar(
+        select(Agent).where(Agent.workspace_id == tx.workspace_id, Agent.email == email)
+    )
+    if agent is None:
+        raise NotFound("no agent with this email in the workspace")
+    agent.password_hash = password_hash
+    await revoke_sessions(tx, agent_id=agent.id)
+    if activate and not agent.active:
+        agent.active = True
+        await tx.session.flush()
+        tx.emit(AgentUpdated(agent=await load_agent_view(tx.session, agent)))
+    return agent.id
+
+
+async def queue_password_reset(tx: Tx, *, agent_id: uuid.UUID, base_url: str) -> None:
+    """Mail the agent a password-reset link (the ``auth.password_reset`` job signs it when it
+    runs, over the password hash current then). One pending mail per agent."""
+    await enqueue_job(
+        tx,
+        PASSWORD_RESET_JOB,
+        {"agent_id": str(agent_id), "base_url": base_url},
+        dedupe_key=f"password_reset:{agent_id}",
+        max_attempts=5,
+    )
+
+
+async def reset_password(
+    tx: Tx, *, agent_id: uuid.UUID, was: str | None, password_hash: PasswordHash
+) -> None:
+    """Set the password a reset link was signed for: only if the password is still the one the
+    link was checked against (two uses of one link set it once), and every session ends."""
+    agent = await tx.session.scalar(
+        select(Agent)
+        .where(Agent.workspace_id == tx.workspace_id, Agent.id == agent_id)
+        .with_for_update()
+    )
+    if agent is None or agent.password_hash != was or not agent.active:
+        raise InvalidInput(
+            "this link has expired or was used: ask for a new one", code="link_invalid"
+        )
+    agent.password_hash = password_hash
+    await revoke_sessions(tx, agent_id=agent.id)
 
 
 async def _set_teams(tx: Tx, agent_id: uuid.UUID, team_ids: Sequence[uuid.UUID]) -> None:

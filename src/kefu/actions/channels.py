@@ -21,6 +21,8 @@ from sqlalchemy import delete, func, select
 
 from kefu.actions.jobs import enqueue_job
 from kefu.actions.tx import Tx
+from kefu.channels.checks import check_channel_config
+from kefu.channels.registry import registry
 from kefu.db.tables import InboundReceipt, InboxChannel
 from kefu.domain.actors import Actor
 from kefu.domain.enums import ChannelKind, Role
@@ -47,10 +49,25 @@ async def configure_channel(
 ) -> tuple[dict[str, Any], list[str]]:
     """Set an inbox's channel settings, and the secrets given (``None`` removes one; a secret
     not named keeps its value). Secrets are stored sealed with ``box``. Returns the settings
-    and the names of the secrets now set."""
+    and the names of the secrets now set.
+
+    The channel's adapter decides what is valid: the settings and secrets it requires
+    (``422 missing_settings``), and the form of each (``422 validation_error`` naming the
+    fields, :mod:`kefu.channels.checks`). Nothing is stored when one is refused."""
     require_role(actor, Role.admin)
     inbox = await access_inbox(tx.session, actor, inbox_id)
     row = await tx.session.get(InboxChannel, (tx.workspace_id, inbox.id))
+    names_after = (set(row.secrets) if row is not None else set()) | {
+        k for k, v in secrets.items() if v is not None
+    }
+    names_after -= {k for k, v in secrets.items() if v is None}
+    adapter = registry().get(inbox.channel)
+    if adapter is not None:  # other inboxes keep settings no adapter reads (yet)
+        missing = [k for k in adapter.required_settings if k not in settings]
+        missing += [k for k in adapter.required_secrets if k not in names_after]
+        if missing:
+            raise InvalidInput(f"missing: {', '.join(missing)}", code="missing_settings")
+        check_channel_config(adapter, settings, secrets, names_after)
     if row is None:
         row = InboxChannel(
             workspace_id=tx.workspace_id,

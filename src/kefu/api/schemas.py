@@ -77,6 +77,19 @@ class PasswordIn(Strict):
     new_password: Password
 
 
+class ResetRequestIn(Strict):
+    email: Email
+
+
+class ResetRequestOut(BaseModel):
+    message: str = Field(description="the same whether or not the address has an account")
+
+
+class ResetConfirmIn(Strict):
+    token: str = Field(min_length=1, max_length=400, pattern=r"^[A-Za-z0-9_\-.]+$")
+    new_password: Password
+
+
 class StatusIn(Strict):
     status: str = Field(pattern="^(online|away|offline)$")
 

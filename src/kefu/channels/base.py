@@ -239,6 +239,26 @@ class LinkMaker(Protocol):
     async def make_link(self, config: ChannelConfig, ctx: SendContext, source: str) -> str: ...
 
 
+@runtime_checkable
+class Prober(Protocol):
+    """An adapter that can check an inbox's configuration with its provider (the settings
+    screen's *Test connection*): fetches a fresh token, asks who the bot is, logs in to the
+    mail server… Returns what the provider confirmed, for people (``"@shop_bot"``); raises
+    :class:`DeliveryFailed` with the provider's own reason when it refuses or can't be reached.
+    Never uses or stores the shared token: the point is to try the credentials now."""
+
+    async def probe(self, config: ChannelConfig, ctx: SendContext) -> str: ...
+
+
+@runtime_checkable
+class WebhookRegistrar(Protocol):
+    """An adapter whose provider is told the webhook URL by API (Telegram ``setWebhook``),
+    called when the inbox's configuration is saved. Returns what the provider confirmed;
+    raises :class:`DeliveryFailed` with its reason."""
+
+    async def register_webhook(self, config: ChannelConfig, ctx: SendContext, url: str) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     data: bytes

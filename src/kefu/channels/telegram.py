@@ -14,12 +14,13 @@ Outbound: text (with inline-keyboard buttons), menus and cards through ``sendMes
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import httpx
 import orjson
+from pydantic import StringConstraints
 
 from kefu.channels.base import (
     BadRequest,
@@ -34,6 +35,7 @@ from kefu.channels.base import (
     Parsed,
     SendContext,
 )
+from kefu.channels.checks import ApiBase, ChannelSecrets, ChannelSettings
 from kefu.channels.http import get_limited, unreachable
 from kefu.domain.enums import ChannelKind, IdentityKind, MessageType
 from kefu.domain.inbound import Inbound, InboundMessage, Media
@@ -46,11 +48,38 @@ MAX_CAPTION = 1024
 _OK = HookReply(body=b"", media_type="text/plain")
 
 
+class TelegramSettings(ChannelSettings):
+    """A Telegram bot inbox: ``api_base`` the Bot API root (default ``https://api.telegram.org``;
+    a local Bot API server, say)."""
+
+    api_base: ApiBase | None = None
+
+
+# BotFather's token: the bot's numeric id, a colon and the key.
+BotToken = Annotated[
+    str, StringConstraints(max_length=200, pattern=r"^[0-9]{1,20}:[A-Za-z0-9_-]{1,150}$")
+]
+# setWebhook's secret_token: 1–256 characters of A–Z, a–z, 0–9, _ and - (Bot API).
+SecretToken = Annotated[
+    str, StringConstraints(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9_-]+$")
+]
+
+
+class TelegramSecrets(ChannelSecrets):
+    bot_token: BotToken | None = None
+    secret_token: SecretToken | None = None
+
+
 class TelegramAdapter:
     kind: ClassVar[ChannelKind] = ChannelKind.telegram
+    settings_model: ClassVar[type[ChannelSettings]] = TelegramSettings
+    secrets_model: ClassVar[type[ChannelSecrets]] = TelegramSecrets
     required_settings: ClassVar[tuple[str, ...]] = ()
     required_secrets: ClassVar[tuple[str, ...]] = ("bot_token", "secret_token")
     window: ClassVar[WindowRule | None] = None
+
+    def check_config(self, settings: ChannelSettings, secrets_set: Set[str]) -> None:
+        """Nothing spans settings and secrets."""
 
     def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed:
         expected = config.secrets.get("secret_token", "")
@@ -83,6 +112,22 @@ class TelegramAdapter:
             raise unreachable(exc) from exc
         return _outcome(r, out.address)
 
+    async def probe(self, config: ChannelConfig, ctx: SendContext) -> str:
+        """``getMe``: the bot's username when the token opens it."""
+        me = await _bot_call(ctx, config, "getMe", {})
+        name = me.get("username") if isinstance(me, dict) else None
+        return f"@{name}" if isinstance(name, str) else "the bot answered"
+
+    async def register_webhook(self, config: ChannelConfig, ctx: SendContext, url: str) -> str:
+        """``setWebhook`` with the inbox's ``secret_token``, for the update kinds kefu reads."""
+        body = {
+            "url": url,
+            "secret_token": config.secrets["secret_token"],
+            "allowed_updates": ["message", "callback_query"],
+        }
+        await _bot_call(ctx, config, "setWebhook", body)
+        return f"webhook set to {url}"
+
     async def fetch_media(
         self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int
     ) -> Fetched:
@@ -96,6 +141,25 @@ class TelegramAdapter:
 
 
 # -- inbound ---------------------------------------------------------------------------------
+
+
+async def _bot_call(
+    ctx: SendContext, config: ChannelConfig, method: str, body: Mapping[str, Any]
+) -> Any:
+    """One Bot API call; its ``result``, or :class:`DeliveryFailed` with Telegram's
+    ``description``."""
+    base = str(config.settings.get("api_base") or API_BASE).rstrip("/")
+    try:
+        r = await ctx.http.post(f"{base}/bot{config.secrets['bot_token']}/{method}", json=body)
+        answer = r.json()
+    except httpx.HTTPError as exc:
+        raise unreachable(exc) from exc
+    except ValueError:
+        raise DeliveryFailed(f"telegram: HTTP {r.status_code}, not JSON", retry=True) from None
+    if not isinstance(answer, dict) or answer.get("ok") is not True:
+        said = answer.get("description") if isinstance(answer, dict) else None
+        raise DeliveryFailed(f"telegram: {said or f'HTTP {r.status_code}'}", retry=False)
+    return answer.get("result")
 
 
 def _parse_update(update: Mapping[str, Any]) -> Parsed:

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping, Set
+from typing import Annotated, Any, ClassVar
 
 import httpx
 import orjson
+from pydantic import StringConstraints
 
 from kefu.channels.base import (
     BadRequest,
@@ -46,6 +47,7 @@ from kefu.channels.base import (
     SendContext,
     Synced,
 )
+from kefu.channels.checks import AesKey, ApiBase, ChannelSecrets, ChannelSettings, Credential
 from kefu.channels.http import unreachable
 from kefu.channels.wechat_api import (
     SUCCESS,
@@ -87,11 +89,33 @@ EXPLAINED = {
 SCENE = re.compile(r"[0-9A-Za-z_\-]{1,32}")  # add_contact_way's scene
 
 
+class KfSettings(ChannelSettings):
+    """A WeCom customer-service inbox: ``corp_id`` (CorpID), ``open_kfid`` (the account's
+    ``wk…`` id), ``api_base`` the API root (default ``https://qyapi.weixin.qq.com``),
+    ``servicers`` who writes from the WeCom client (``"userid=agent@email, …"``)."""
+
+    corp_id: Credential
+    open_kfid: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
+    api_base: ApiBase | None = None
+    servicers: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class KfSecrets(ChannelSecrets):
+    token: Credential | None = None
+    encoding_aes_key: AesKey | None = None
+    corp_secret: Credential | None = None
+
+
 class WeComKfAdapter:
     kind: ClassVar[ChannelKind] = ChannelKind.wechat_kf
+    settings_model: ClassVar[type[ChannelSettings]] = KfSettings
+    secrets_model: ClassVar[type[ChannelSecrets]] = KfSecrets
     required_settings: ClassVar[tuple[str, ...]] = ("corp_id", "open_kfid")
     required_secrets: ClassVar[tuple[str, ...]] = ("token", "encoding_aes_key", "corp_secret")
     window: ClassVar[WindowRule | None] = RULES[ChannelKind.wechat_kf]
+
+    def check_config(self, settings: ChannelSettings, secrets_set: Set[str]) -> None:
+        """Nothing spans settings and secrets: every secret is required."""
 
     def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed:
         q = request.query
@@ -143,6 +167,11 @@ class WeComKfAdapter:
             cursor=str(answer.get("next_cursor") or cursor or "")[:64] or None,
             more=answer.get("has_more") == 1,
         )
+
+    async def probe(self, config: ChannelConfig, ctx: SendContext) -> str:
+        """A fresh access token: the CorpID and the customer-service Secret are right."""
+        _, lifetime = await _fetch_token(ctx.http, _base(config), config)
+        return f"access token issued (valid {lifetime} s)"
 
     async def fetch_media(
         self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping, Set
+from typing import Any, ClassVar, Literal
 from xml.etree.ElementTree import Element
 
 import httpx
@@ -39,6 +39,14 @@ from kefu.channels.base import (
     Parsed,
     SendContext,
     TokenFetch,
+)
+from kefu.channels.checks import (
+    AesKey,
+    ApiBase,
+    ChannelSecrets,
+    ChannelSettings,
+    Credential,
+    FieldProblem,
 )
 from kefu.channels.http import unreachable
 from kefu.channels.wechat_api import (
@@ -61,11 +69,36 @@ API_BASE = "https://api.weixin.qq.com"
 MODES = ("plaintext", "compatible", "safe")
 
 
+class OASettings(ChannelSettings):
+    """An Official Account inbox: ``app_id`` (AppID), ``mode`` the message encryption mode set in
+    the account's console (``plaintext``, ``compatible`` or ``safe``), ``api_base`` the API root
+    (default ``https://api.weixin.qq.com``)."""
+
+    app_id: Credential
+    mode: Literal["plaintext", "compatible", "safe"] = "plaintext"
+    api_base: ApiBase | None = None
+
+
+class OASecrets(ChannelSecrets):
+    token: Credential | None = None
+    app_secret: Credential | None = None
+    encoding_aes_key: AesKey | None = None
+
+
 class WeChatOAAdapter:
     kind: ClassVar[ChannelKind] = ChannelKind.wechat_oa
+    settings_model: ClassVar[type[ChannelSettings]] = OASettings
+    secrets_model: ClassVar[type[ChannelSecrets]] = OASecrets
     required_settings: ClassVar[tuple[str, ...]] = ("app_id",)
     required_secrets: ClassVar[tuple[str, ...]] = ("token", "app_secret")
     window: ClassVar[WindowRule | None] = RULES[ChannelKind.wechat_oa]
+
+    def check_config(self, settings: ChannelSettings, secrets_set: Set[str]) -> None:
+        assert isinstance(settings, OASettings)
+        if settings.mode != "plaintext" and "encoding_aes_key" not in secrets_set:
+            raise FieldProblem(
+                ("secrets", "encoding_aes_key"), f"{settings.mode} mode needs the EncodingAESKey"
+            )
 
     def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed:
         q = request.query
@@ -115,6 +148,13 @@ class WeChatOAAdapter:
             return parse_xml(crypt.decrypt(encrypted))
         except CryptoError as exc:
             raise BadSignature("the encrypted message does not verify") from exc
+
+    async def probe(self, config: ChannelConfig, ctx: SendContext) -> str:
+        """A fresh access token: the AppID and AppSecret are right (and this server's address is
+        on the account's IP allowlist, which WeChat checks for tokens)."""
+        base = str(config.settings.get("api_base") or API_BASE).rstrip("/")
+        _, lifetime = await fetch_token(ctx.http, base, config)
+        return f"access token issued (valid {lifetime} s)"
 
     async def fetch_media(
         self, media: Media, config: ChannelConfig, ctx: SendContext, max_bytes: int

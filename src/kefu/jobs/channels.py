@@ -33,11 +33,13 @@ from kefu.channels.base import (
     MediaFetcher,
     Outbound,
     OutFile,
+    Prober,
     ProviderRefused,
     Puller,
     StateSyncer,
     TokenFetch,
     Typist,
+    WebhookRegistrar,
 )
 from kefu.channels.http import Network, guarded_client, parse_networks, unreachable
 from kefu.channels.registry import registry
@@ -419,6 +421,45 @@ async def provider_link(
             return await adapter.make_link(
                 config, _Context(kefu, workspace_id, inbox.id, http), source
             )
+    except DeliveryFailed as exc:
+        raise ProviderRefused(exc.reason) from exc
+    except httpx.HTTPError as exc:
+        raise ProviderRefused(unreachable(exc).reason) from exc
+
+
+async def provider_probe(kefu: Kefu, workspace_id: uuid.UUID, inbox: Inbox) -> str | None:
+    """Try the inbox's saved configuration with its provider (:class:`Prober`): what the
+    provider confirmed, ``None`` for channels with nothing to try; :class:`ProviderRefused`
+    with the provider's reason."""
+    adapter = registry().get(inbox.channel)
+    if not isinstance(adapter, Prober):
+        return None
+    config = await load_config(kefu, workspace_id, inbox.id)
+    if not config.settings and not config.secrets:
+        raise Conflict("configure the inbox's channel first", code="channel_not_configured")
+    try:
+        async with guarded_client(kefu.settings.fetch_allow_networks) as http:
+            return await adapter.probe(config, _Context(kefu, workspace_id, inbox.id, http))
+    except DeliveryFailed as exc:
+        raise ProviderRefused(exc.reason) from exc
+    except httpx.HTTPError as exc:
+        raise ProviderRefused(unreachable(exc).reason) from exc
+
+
+async def provider_webhook(
+    kefu: Kefu, workspace_id: uuid.UUID, inbox: Inbox, url: str
+) -> str | None:
+    """Tell the provider the inbox's webhook URL (:class:`WebhookRegistrar`); ``None`` for
+    channels whose webhook is set in the provider's console. :class:`ProviderRefused` with the
+    provider's reason."""
+    adapter = registry().get(inbox.channel)
+    if not isinstance(adapter, WebhookRegistrar):
+        return None
+    config = await load_config(kefu, workspace_id, inbox.id)
+    try:
+        async with guarded_client(kefu.settings.fetch_allow_networks) as http:
+            ctx = _Context(kefu, workspace_id, inbox.id, http)
+            return await adapter.register_webhook(config, ctx, url)
     except DeliveryFailed as exc:
         raise ProviderRefused(exc.reason) from exc
     except httpx.HTTPError as exc:

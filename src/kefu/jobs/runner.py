@@ -25,6 +25,7 @@ from typing import Any, cast
 import httpx
 from sqlalchemy import Table, bindparam, or_, select, update
 
+from kefu.actions.agents import PASSWORD_RESET_JOB
 from kefu.actions.channels import prune_receipts
 from kefu.actions.conversations import unsnooze
 from kefu.actions.jobs import job_signals, job_takers, wake_workers
@@ -38,7 +39,7 @@ from kefu.db.tables import Job, Workspace
 from kefu.db.types import utcnow
 from kefu.domain.actors import SystemActor
 from kefu.domain.enums import JobState
-from kefu.jobs import channels, mail
+from kefu.jobs import accounts, channels, mail
 from kefu.jobs.attachments import remove_unattached_uploads, sweep_orphan_files
 from kefu.logs.redact import redact
 from kefu.runtime import Kefu
@@ -88,6 +89,7 @@ HANDLERS: dict[str, Handler] = {
     "channel.pull": channels.pull,
     "channel.state": channels.sync_state,
     "email.transcript": mail.send_transcript,
+    PASSWORD_RESET_JOB: accounts.send_password_reset,
 }
 
 

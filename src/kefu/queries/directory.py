@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.db.tables import Agent, Contact, ContactIdentity, Inbox, Team, TeamMember, Workspace
+from kefu.domain.errors import NotFound
 from kefu.domain.views import AgentView, ContactView, InboxView, TeamView
 from kefu.queries.views import agent_view, contact_view, inbox_view, team_view
 
@@ -61,6 +63,63 @@ async def find_agents_by_email(
             Workspace.slug == workspace_slug
         )
     return list((await session.execute(stmt.limit(10))).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class MailAgent:
+    """What a mail to an agent needs (the password hash signs a reset link)."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    languages: list[str]
+    password_hash: str | None
+    workspace_name: str
+
+
+async def agent_for_mail(
+    session: AsyncSession, workspace_id: uuid.UUID, agent_id: uuid.UUID
+) -> MailAgent | None:
+    """The agent, if active (``None`` otherwise: nothing is mailed to a deactivated account)."""
+    row = (
+        await session.execute(
+            select(Agent, Workspace.name)
+            .join(Workspace, Workspace.id == Agent.workspace_id)
+            .where(Agent.workspace_id == workspace_id, Agent.id == agent_id, Agent.active)
+        )
+    ).first()
+    if row is None:
+        return None
+    agent, ws_name = row
+    return MailAgent(
+        agent.id, agent.email, agent.name, list(agent.languages), agent.password_hash, ws_name
+    )
+
+
+async def reset_target(
+    session: AsyncSession, workspace_id: uuid.UUID, agent_id: uuid.UUID
+) -> Agent | None:
+    """The agent a reset link names, active or not (the action refuses an inactive one)."""
+    return await session.get(Agent, (workspace_id, agent_id))
+
+
+async def workspace_id_by_slug(session: AsyncSession, slug: str) -> uuid.UUID:
+    found = await session.scalar(select(Workspace.id).where(Workspace.slug == slug))
+    if found is None:
+        raise NotFound("no workspace with this slug")
+    return found
+
+
+async def workspace_choices(
+    session: AsyncSession, workspace_ids: Sequence[uuid.UUID]
+) -> list[dict[str, str]]:
+    """``[{slug, name}]`` of these workspaces, by name: what a sign-in picker shows."""
+    rows = await session.execute(
+        select(Workspace.slug, Workspace.name)
+        .where(Workspace.id.in_(list(workspace_ids)))
+        .order_by(Workspace.name, Workspace.slug)
+    )
+    return [{"slug": slug, "name": name} for slug, name in rows]
 
 
 async def list_contacts(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 from functools import partial
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
-from kefu.actions.agents import set_password
+from kefu.actions.agents import queue_password_reset, reset_password, set_password
 from kefu.actions.sessions import API_TOKEN, open_session, revoke_sessions
 from kefu.actions.twofactor import open_agent_session
+from kefu.api.contract import error_responses
 from kefu.api.deps import (
     SESSION_COOKIE,
     CurrentAgent,
@@ -20,12 +22,24 @@ from kefu.api.deps import (
     client_ip,
 )
 from kefu.api.errors import RATE_LIMITED
-from kefu.api.schemas import ApiTokenIn, ApiTokenOut, LoginIn, LoginOut, PasswordIn, TicketOut
-from kefu.domain.errors import InvalidInput, NotFound, Unauthenticated
+from kefu.api.schemas import (
+    ApiTokenIn,
+    ApiTokenOut,
+    LoginIn,
+    LoginOut,
+    PasswordIn,
+    ResetConfirmIn,
+    ResetRequestIn,
+    ResetRequestOut,
+    TicketOut,
+)
+from kefu.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from kefu.domain.views import AgentView
 from kefu.queries.access import access_agent
-from kefu.queries.directory import find_agents_by_email
+from kefu.queries.directory import find_agents_by_email, reset_target, workspace_choices
 from kefu.queries.views import load_agent_view
+from kefu.runtime import Kefu
+from kefu.security import resets
 from kefu.security.passwords import hash_new_password_async, verify_password_async
 from kefu.security.signin import admit_sign_in
 from kefu.security.tickets import TICKET_PREFIX, TICKET_SECONDS, issue_ticket
@@ -42,12 +56,26 @@ async def login(body: LoginIn, request: Request, response: Response, kefu: KefuD
     await admit_sign_in(kefu.limiter, kefu.settings, body.email, client_ip(request))
     async with kefu.db.read() as session:
         candidates = await find_agents_by_email(session, body.email, body.workspace)
-    if len(candidates) > 1:
-        raise InvalidInput("this email belongs to several workspaces", code="workspace_required")
-    agent = candidates[0] if candidates else None
-    ok = await verify_password_async(agent.password_hash if agent else None, body.password)
-    if agent is None or not ok or not agent.active:
+    # Every account of this email whose password this is (an agent may work for several
+    # companies). Which workspaces hold the email is told only to whoever knows a password.
+    if not candidates:
+        await verify_password_async(None, body.password)  # the same work for an unknown email
+    matches = [
+        agent
+        for agent in candidates
+        if await verify_password_async(agent.password_hash, body.password) and agent.active
+    ]
+    if not matches:
         raise Unauthenticated("wrong email or password", code="bad_credentials")
+    if len(matches) > 1:
+        async with kefu.db.read() as session:
+            choices = await workspace_choices(session, [a.workspace_id for a in matches])
+        raise InvalidInput(
+            "this email signs in to several workspaces: choose one",
+            code="workspace_required",
+            details={"workspaces": choices},
+        )
+    agent = matches[0]
     if body.otp is not None:  # judged only for whoever knows the password
         await kefu.limiter.require(
             f"otp:agent:{agent.id}",
@@ -108,6 +136,66 @@ async def change_password(body: PasswordIn, me: CurrentAgent, kefu: KefuDep) -> 
             password_hash=hashed,
             keep=me.session_id,
         ),
+    )
+
+
+RESETS_PER_EMAIL = (3, 900)  # requests per window (seconds)
+RESETS_PER_ADDRESS = (10, 900)
+CONFIRMS_PER_ADDRESS = (20, 900)
+
+
+@router.post(
+    "/auth/password-reset",
+    response_model=ResetRequestOut,
+    status_code=202,
+    responses={**RATE_LIMITED, **error_responses(409)},
+)
+async def request_password_reset(
+    body: ResetRequestIn, request: Request, background: BackgroundTasks, kefu: KefuDep
+) -> ResetRequestOut:
+    """Mail a password-reset link to every active account of this email. The answer is the
+    same, and sent as soon, whether or not the address has an account: the lookup runs after
+    it (a background task that queues one mail job per account). Limited per email and per
+    client address; ``409 mail_not_configured`` when this server sends no mail."""
+    if not kefu.settings.smtp_host or not kefu.settings.mail_from:
+        raise Conflict(
+            "this server sends no mail: an admin can set your password", code="mail_not_configured"
+        )
+    limit = kefu.limiter.require
+    await limit(f"reset:ip:{client_ip(request)}", *RESETS_PER_ADDRESS, "too many reset requests")
+    await limit(f"reset:email:{body.email}", *RESETS_PER_EMAIL, "too many reset requests")
+    base = (kefu.settings.public_url or str(request.base_url)).rstrip("/")
+    background.add_task(_queue_reset_mails, kefu, body.email, base)
+    return ResetRequestOut(message="if this address has an account, a link is on its way")
+
+
+async def _queue_reset_mails(kefu: Kefu, email: str, base_url: str) -> None:
+    async with kefu.db.read() as session:
+        agents = [a for a in await find_agents_by_email(session, email) if a.active]
+    for agent in agents:
+        await kefu.write(
+            agent.workspace_id,
+            partial(queue_password_reset, agent_id=agent.id, base_url=base_url),
+        )
+
+
+@router.post("/auth/password-reset/confirm", status_code=204, responses=RATE_LIMITED)
+async def confirm_password_reset(body: ResetConfirmIn, request: Request, kefu: KefuDep) -> None:
+    """Set a new password with a reset link's token: ``422 link_invalid`` when it is forged,
+    expired or used (alike), ``422 weak_password``; every session of the agent ends."""
+    await kefu.limiter.require(
+        f"reset-confirm:ip:{client_ip(request)}", *CONFIRMS_PER_ADDRESS, "too many attempts"
+    )
+    claim = resets.read(body.token)
+    async with kefu.db.read() as session:
+        agent = await reset_target(session, claim.workspace_id, claim.agent_id)
+    if agent is None:
+        raise InvalidInput("this link is not valid", code="link_invalid")
+    resets.verify(kefu.settings.secret_key, claim, agent.password_hash, time.time())
+    hashed = await hash_new_password_async(body.new_password, [agent.email, agent.name])
+    await kefu.write(
+        agent.workspace_id,
+        partial(reset_password, agent_id=agent.id, was=agent.password_hash, password_hash=hashed),
     )
 
 

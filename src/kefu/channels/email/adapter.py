@@ -19,8 +19,11 @@ HTTP. Settings of an email inbox (``PUT /api/v1/inboxes/{id}/channel``):
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints
 
 from kefu.channels.base import (
     BadRequest,
@@ -32,9 +35,10 @@ from kefu.channels.base import (
     Parsed,
     SendContext,
 )
+from kefu.channels.checks import ChannelSecrets, ChannelSettings
 from kefu.channels.email.compose import compose, our_message_id, reply_subject
 from kefu.channels.email.parse import parse_mail
-from kefu.channels.email.transport import Server, smtp_send
+from kefu.channels.email.transport import Server, imap_login, smtp_login, smtp_send
 from kefu.domain.enums import ChannelKind, MessageType
 from kefu.domain.errors import InvalidInput
 from kefu.domain.identities import normalize_email
@@ -69,14 +73,67 @@ def inbound_with_files(
     ), facts.attachments
 
 
+def _address(value: str) -> str:
+    try:
+        return normalize_email(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+
+
+Host = Annotated[
+    str, StringConstraints(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:_\[\]-]+$")
+]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Name = Annotated[str, StringConstraints(max_length=200)]
+
+
+class EmailSettings(ChannelSettings):
+    """The settings of the table above."""
+
+    address: Annotated[str, StringConstraints(max_length=320), AfterValidator(_address)]
+    from_name: Name | None = None
+    smtp_host: Host | None = None
+    smtp_port: Port | None = None
+    smtp_security: Literal["starttls", "tls", "none"] | None = None
+    smtp_username: Name | None = None
+    imap_host: Host | None = None
+    imap_port: Port | None = None
+    imap_security: Literal["starttls", "tls", "none"] | None = None
+    imap_username: Name | None = None
+    imap_folder: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    max_bytes: Annotated[int, Field(ge=1, le=1 << 40)] | None = None
+
+
+class EmailSecrets(ChannelSecrets):
+    smtp_password: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
+    imap_password: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
+
+
 class EmailAdapter:
     kind: ClassVar[ChannelKind] = ChannelKind.email
+    settings_model: ClassVar[type[ChannelSettings]] = EmailSettings
+    secrets_model: ClassVar[type[ChannelSecrets]] = EmailSecrets
     required_settings: ClassVar[tuple[str, ...]] = ("address",)
     required_secrets: ClassVar[tuple[str, ...]] = ()
     window: ClassVar[WindowRule | None] = None
 
+    def check_config(self, settings: ChannelSettings, secrets_set: Set[str]) -> None:
+        """Nothing spans settings and secrets (a server may take mail without a password)."""
+
     def parse(self, request: HookRequest, config: ChannelConfig) -> Parsed:
         raise BadRequest("mail arrives through the SMTP endpoint or IMAP, not a webhook")
+
+    async def probe(self, config: ChannelConfig, ctx: SendContext) -> str:
+        """Log in to the SMTP server (and the IMAP mailbox, when one is set) as kefu will."""
+        smtp = Server.from_config(config.settings, config.secrets, "smtp")
+        imap = Server.from_config(config.settings, config.secrets, "imap")
+        if smtp is None:
+            raise DeliveryFailed("config: the inbox has no smtp_host", retry=False)
+        said = [await smtp_login(smtp, ctx.allow_networks)]
+        if imap is not None:
+            folder = str(config.settings.get("imap_folder") or "INBOX")
+            said.append(await imap_login(imap, folder, ctx.allow_networks))
+        return "; ".join(said)
 
     async def send(self, out: Outbound, config: ChannelConfig, ctx: SendContext) -> Delivered:
         settings = config.settings

@@ -106,6 +106,37 @@ def _smtp_send(server: Server, sender: str, recipients: list[str], data: bytes) 
         client.sendmail(sender, recipients, data)
 
 
+async def smtp_login(server: Server, allow: Sequence[Network]) -> str:
+    """Connect, greet, start TLS and log in as a send would, then quit: what the server said."""
+    await check_host(server.host, server.port, allow)
+    try:
+        return await asyncio.to_thread(_smtp_login, server)
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryFailed(
+            f"smtp {exc.smtp_code}: {_text(exc.smtp_error)}", retry=False
+        ) from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryFailed(f"unreachable: {type(exc).__name__}: {exc}", retry=True) from None
+
+
+def _smtp_login(server: Server) -> str:
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if server.security == "tls":
+        client = smtplib.SMTP_SSL(server.host, server.port, timeout=TIMEOUT, context=context)
+    else:
+        client = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT)
+    with client:
+        code, greeting = client.ehlo()
+        if server.security == "starttls":
+            client.starttls(context=context)
+            client.ehlo()
+        if server.username and server.password:
+            client.login(server.username, server.password)
+            return f"smtp: logged in as {server.username}"
+        return f"smtp: {code} {_text(greeting).splitlines()[0] if greeting else ''}".strip()
+
+
 def _text(value: bytes | str) -> str:
     raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     return " ".join(raw.split())[:300]
@@ -142,6 +173,27 @@ async def imap_mark_seen(
         await asyncio.to_thread(_imap_mark_seen, server, folder, list(uids))
 
 
+async def imap_login(server: Server, folder: str, allow: Sequence[Network]) -> str:
+    """Log in and open ``folder`` as a poll would, then log out: how many mails it holds."""
+    await check_host(server.host, server.port, allow)
+    try:
+        return await asyncio.to_thread(_imap_login, server, folder)
+    except imaplib.IMAP4.error as exc:
+        raise DeliveryFailed(f"imap: {_text(str(exc))}", retry=False) from None
+    except OSError as exc:
+        raise DeliveryFailed(f"unreachable: {type(exc).__name__}: {exc}", retry=True) from None
+
+
+def _imap_login(server: Server, folder: str) -> str:
+    client = _imap_connect(server, folder)
+    try:
+        _, found = client.uid("SEARCH", "ALL")
+        count = len((found[0] or b"").split())
+        return f"imap: {folder} opened ({count} mails)"
+    finally:
+        client.logout()
+
+
 def _imap_connect(server: Server, folder: str) -> imaplib.IMAP4:
     client: imaplib.IMAP4
     if server.security == "tls":
@@ -152,11 +204,14 @@ def _imap_connect(server: Server, folder: str) -> imaplib.IMAP4:
         client = imaplib.IMAP4(server.host, server.port, timeout=TIMEOUT)
         if server.security == "starttls":
             client.starttls(ssl.create_default_context())
-    client.login(server.username or "", server.password or "")
-    status, _ = client.select(_quote(folder))
-    if status != "OK":
-        client.logout()
-        raise imaplib.IMAP4.error(f"cannot select {folder}")
+    try:
+        client.login(server.username or "", server.password or "")
+        status, _ = client.select(_quote(folder))
+        if status != "OK":
+            raise imaplib.IMAP4.error(f"cannot select {folder}")
+    except BaseException:
+        client.shutdown()  # a refused login must not leave the socket open
+        raise
     return client
 
 

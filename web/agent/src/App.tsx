@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { api } from "./api/client";
 import type { Agent } from "./api/types";
+import { ResetPassword } from "./auth/Reset";
 import { AcceptInvite, SignIn } from "./auth/SignIn";
 import { ContactPanel } from "./contacts/ContactPanel";
 import { ConversationView } from "./conversation/ConversationView";
@@ -38,6 +39,7 @@ export function App() {
   }, []);
 
   if (location.pathname.endsWith("/invite")) return <AcceptInvite />;
+  if (location.hash.startsWith("#/reset")) return <ResetPassword />;
   if (!checked) return null;
   if (!me || connection === "signed_out") {
     return (

@@ -1,6 +1,7 @@
 // English, 简体中文 and 日本語. Every string the app shows comes from here.
 
 import { useSyncExternalStore } from "react";
+import * as adminUi from "./admin-ui";
 import * as look from "./agent-look";
 
 const en = {
@@ -189,6 +190,7 @@ const en = {
   move_up: "Move up",
   move_down: "Move down",
   ...look.en,
+  ...adminUi.en,
 };
 
 export type Key = keyof typeof en;
@@ -379,6 +381,7 @@ const zh: Record<Key, string> = {
   move_up: "上移",
   move_down: "下移",
   ...look.zh,
+  ...adminUi.zh,
 };
 
 const ja: Record<Key, string> = {
@@ -567,6 +570,7 @@ const ja: Record<Key, string> = {
   move_up: "上へ",
   move_down: "下へ",
   ...look.ja,
+  ...adminUi.ja,
 };
 
 export const LANGUAGES = { en: "English", "zh-CN": "简体中文", ja: "日本語" } as const;

@@ -4,6 +4,7 @@ import type { CannedReply, EntryLink, Inbox } from "../api/types";
 import { t } from "../i18n";
 import { useStore } from "../state/store";
 import { useError } from "./Admin";
+import { ChannelSetup } from "./ChannelSetup";
 import { PrechatEditor } from "./PrechatEditor";
 
 const attr = (v: string) => v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
@@ -29,6 +30,7 @@ export function InboxesAdmin() {
       {Object.values(inboxes).map((i) => (
         <div key={i.id} className="inbox-admin" data-inbox={i.id}>
           <InboxForm inbox={i} />
+          {i.channel !== "web" && <ChannelSetup inbox={i} />}
           <PrechatEditor inbox={i} />
           <EntryLinks inbox={i} />
         </div>

@@ -25,6 +25,7 @@ function useHash(): string {
 
 export function App() {
   useLang();
+  const hash = useHash();
   const me = useStore((s) => s.me);
   const connection = useStore((s) => s.connection);
   const [checked, setChecked] = useState(false);
@@ -39,7 +40,7 @@ export function App() {
   }, []);
 
   if (location.pathname.endsWith("/invite")) return <AcceptInvite />;
-  if (location.hash.startsWith("#/reset")) return <ResetPassword />;
+  if (hash.startsWith("#/reset")) return <ResetPassword />;
   if (!checked) return null;
   if (!me || connection === "signed_out") {
     return (

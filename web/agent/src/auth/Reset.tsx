@@ -205,8 +205,10 @@ export function ResetPassword() {
         <label>
           {t("pw_new")}
           <input name="new_password" type="password" autoComplete="new-password" required minLength={10} maxLength={1000} aria-describedby={hintId} value={password} onChange={(e) => setPassword(e.target.value)} />
-          <small id={hintId}>{t("pw_new_hint")}</small>
         </label>
+        <small className="field-hint" id={hintId}>
+          {t("pw_new_hint")}
+        </small>
         <label>
           {t("pw_confirm")}
           <input name="confirm_password" type="password" autoComplete="new-password" required maxLength={1000} value={confirm} onChange={(e) => setConfirm(e.target.value)} />

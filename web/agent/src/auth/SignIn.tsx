@@ -42,7 +42,13 @@ export function SignIn(props: { onSignedIn: (a: Agent) => void; notice?: string 
     }
   }
 
-  if (forgot) return <ForgotPassword email={email} onBack={() => setForgot(false)} />;
+  if (forgot) {
+    return (
+      <div className="signin-page">
+        <ForgotPassword email={email} onBack={() => setForgot(false)} />
+      </div>
+    );
+  }
   return (
     <form className="signin" onSubmit={submit} aria-label={t("sign_in")}>
       <h1>kefu</h1>

@@ -68,6 +68,7 @@ export function ChannelSetup({ inbox }: { inbox: Inbox }) {
     setBusy("save");
     setErrors({ fields: {}, general: [] });
     setWebhook(null);
+    setTested(null);
     try {
       const saved = await channelApi.save(inbox.id, buildBody(fields, values, config?.settings));
       setConfig(saved);

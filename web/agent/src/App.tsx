@@ -2,6 +2,7 @@ import { Inbox } from "lucide-react";
 import { useEffect, useState } from "react";
 import { api } from "./api/client";
 import type { Agent } from "./api/types";
+import { ResetPassword } from "./auth/Reset";
 import { AcceptInvite, SignIn } from "./auth/SignIn";
 import { ContactPanel } from "./contacts/ContactPanel";
 import { ConversationView } from "./conversation/ConversationView";
@@ -54,6 +55,7 @@ function useVisualViewport(): void {
 
 export function App() {
   useLang();
+  const hash = useHash();
   const me = useStore((s) => s.me);
   const connection = useStore((s) => s.connection);
   const [checked, setChecked] = useState(false);
@@ -68,6 +70,7 @@ export function App() {
   }, []);
 
   if (location.pathname.endsWith("/invite")) return <AcceptInvite />;
+  if (hash.startsWith("#/reset")) return <ResetPassword />;
   if (!checked) return null;
   if (!me || connection === "signed_out") {
     return (

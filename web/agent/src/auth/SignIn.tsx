@@ -1,7 +1,8 @@
 import { type FormEvent, useState } from "react";
-import { ApiError, api, request } from "../api/client";
+import { ApiError, request } from "../api/client";
 import type { Agent } from "../api/types";
 import { type Key, errorText, t } from "../i18n";
+import { ForgotPassword, WorkspacePicker, type WorkspaceChoice, defaultWorkspace, login, rememberWorkspace, workspacesOf } from "./Reset";
 
 const KNOWN: string[] = ["bad_credentials", "bad_otp", "rate_limited"];
 
@@ -17,22 +18,37 @@ export function SignIn(props: { onSignedIn: (a: Agent) => void; notice?: string 
   const [needOtp, setNeedOtp] = useState(false);
   const [error, setError] = useState<string | null>(props.notice ?? null);
   const [busy, setBusy] = useState(false);
+  const [forgot, setForgot] = useState(false);
+  const [choices, setChoices] = useState<WorkspaceChoice[] | null>(null);
+  const [workspace, setWorkspace] = useState("");
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const r = await api.login(email, password, needOtp ? otp : undefined);
+      const r = await login(email, password, needOtp ? otp : undefined, workspace || undefined);
+      rememberWorkspace(workspace);
       props.onSignedIn(r.agent);
     } catch (err) {
-      if (err instanceof ApiError && err.code === "otp_required") setNeedOtp(true);
+      const ws = workspacesOf(err);
+      if (ws) {
+        setChoices(ws);
+        setWorkspace(defaultWorkspace(ws));
+      } else if (err instanceof ApiError && err.code === "otp_required") setNeedOtp(true);
       else setError(message(err));
     } finally {
       setBusy(false);
     }
   }
 
+  if (forgot) {
+    return (
+      <div className="signin-page">
+        <ForgotPassword email={email} onBack={() => setForgot(false)} />
+      </div>
+    );
+  }
   return (
     <main className="signin-page">
     <form className="signin" onSubmit={submit} aria-label={t("sign_in")}>
@@ -44,7 +60,9 @@ export function SignIn(props: { onSignedIn: (a: Agent) => void; notice?: string 
       </h1>
       <p className="lead">{t("signin_welcome")}</p>
       {error && <p className="error" role="alert">{error}</p>}
-      {!needOtp ? (
+      {!needOtp && choices ? (
+        <WorkspacePicker choices={choices} value={workspace} onChange={setWorkspace} />
+      ) : !needOtp ? (
         <>
           <label>
             {t("email")}
@@ -65,6 +83,7 @@ export function SignIn(props: { onSignedIn: (a: Agent) => void; notice?: string 
       <button type="submit" className="btn btn-primary" disabled={busy}>
         {t("sign_in")}
       </button>
+      {!needOtp && !choices && <button type="button" className="link-button" onClick={() => setForgot(true)}>{t("pw_forgot")}</button>}
     </form>
     </main>
   );

@@ -5,6 +5,7 @@
 import { useSyncExternalStore } from "react";
 import * as agentContext from "./agent-context";
 import * as agentFixes from "./agent-fixes";
+import * as adminUi from "./admin-ui";
 import * as look from "./agent-look";
 
 const en = {
@@ -194,6 +195,7 @@ const en = {
   ...agentContext.en,
   ...agentFixes.en,
   ...look.en,
+  ...adminUi.en,
 };
 
 export type Key = keyof typeof en;
@@ -385,6 +387,7 @@ const zh: Record<Key, string> = {
   ...agentContext.zh,
   ...agentFixes.zh,
   ...look.zh,
+  ...adminUi.zh,
 };
 
 const ja: Record<Key, string> = {
@@ -574,6 +577,7 @@ const ja: Record<Key, string> = {
   ...agentContext.ja,
   ...agentFixes.ja,
   ...look.ja,
+  ...adminUi.ja,
 };
 
 export const LANGUAGES = { en: "English", "zh-CN": "简体中文", ja: "日本語" } as const;

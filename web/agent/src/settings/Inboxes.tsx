@@ -7,6 +7,7 @@ import { useStore } from "../state/store";
 import { Button, Card, Empty, Field, IconButton } from "../ui";
 import { useError } from "./Admin";
 import { InboxTexts } from "./InboxTexts";
+import { ChannelSetup } from "./ChannelSetup";
 import { PrechatEditor } from "./PrechatEditor";
 
 const attr = (v: string) => v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
@@ -43,6 +44,7 @@ export function InboxesAdmin() {
         <div key={i.id} className="inbox-admin" data-inbox={i.id}>
           <InboxForm inbox={i} />
           <InboxTexts inbox={i} />
+          {i.channel !== "web" && <ChannelSetup inbox={i} />}
           <PrechatEditor inbox={i} />
           <EntryLinks inbox={i} />
         </div>

@@ -86,7 +86,7 @@ def decode_cursor(cursor: str) -> tuple[int | None, datetime, uuid.UUID]:
     return rank, _EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=hex_id)
 
 
-def _filters(actor: Actor, f: ConversationFilter) -> list[ColumnElement[bool]]:
+def list_conditions(actor: Actor, f: ConversationFilter) -> list[ColumnElement[bool]]:
     c = Conversation
     cond: list[ColumnElement[bool]] = [c.workspace_id == actor.workspace_id]
     if isinstance(actor, CustomerActor):
@@ -120,7 +120,7 @@ def _at(value: object, column: InstrumentedAttribute[Any]) -> ColumnElement[Any]
     return literal(value, column.type)
 
 
-def _ordered(
+def list_statement(
     sort: ListSort, cond: list[ColumnElement[bool]], cursor: str | None
 ) -> Select[Conversation]:
     """The page's statement in ``sort`` order, after ``cursor``. Each order is one range of
@@ -172,7 +172,7 @@ async def list_conversations(
     last page ended. A search keeps activity order, and for a text too short for the index
     checks a bounded stretch of the view per page, so its page may hold fewer than ``limit``
     items and still have a cursor (see :mod:`kefu.queries.search`)."""
-    cond = _filters(actor, f)
+    cond = list_conditions(actor, f)
     scanned_to = None
     if f.q:
         if cursor is not None:
@@ -183,7 +183,7 @@ async def list_conversations(
         rows, scanned_to = found.rows, found.scanned_to
         sort = ListSort.activity
     else:
-        stmt = _ordered(sort, cond, cursor)
+        stmt = list_statement(sort, cond, cursor)
         rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
     more = len(rows) > limit
     rows = rows[:limit]

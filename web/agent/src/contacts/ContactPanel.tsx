@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { api } from "../api/client";
 import type { Conversation } from "../api/types";
 import { t } from "../i18n";
-import { wantContacts } from "../state/contacts";
+import { contactName, wantContacts } from "../state/contacts";
 import { useStore } from "../state/store";
 
 export function ContactPanel({ conversationId }: { conversationId: string }) {
@@ -24,7 +24,7 @@ export function ContactPanel({ conversationId }: { conversationId: string }) {
   if (!conv) return <aside className="contact" />;
   return (
     <aside className="contact" aria-label={t("contact")} data-testid="contact-panel">
-      <h3>{contact?.name ?? t("contact")}</h3>
+      <h3>{contact ? contactName(contact.id) : t("contact")}</h3>
       {contact?.email && <p>✉ {contact.email}</p>}
       {contact?.phone && <p>☎ {contact.phone}</p>}
       <h4>{t("identities")}</h4>

@@ -84,7 +84,7 @@ function Bubble({ m, conv }: { m: Message; conv: Conversation }) {
   return (
     <li className={`msg ${note ? "note" : mine ? "out" : "in"}`} data-seq={m.seq ?? undefined} data-testid={note ? "note" : "message"}>
       <div className="who">
-        {note && <span className="tag-note">{t("internal_note")}</span>} {m.sender_name ?? m.sender_kind}
+        {note && <span className="tag-note">{t("internal_note")}</span>} {m.sender_name ?? (m.sender_kind === "customer" ? contactName(conv.contact_id) : m.sender_kind)}
         <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString()}</time>
       </div>
       <MessageBody m={m} />

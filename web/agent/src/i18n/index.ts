@@ -1,6 +1,7 @@
 // English, 简体中文 and 日本語. Every string the app shows comes from here.
 
 import { useSyncExternalStore } from "react";
+import * as agentList from "./agent-list";
 
 const en = {
   sign_in: "Sign in",
@@ -187,6 +188,7 @@ const en = {
   prechat_field: "Field",
   move_up: "Move up",
   move_down: "Move down",
+  ...agentList.en,
 };
 
 export type Key = keyof typeof en;
@@ -376,6 +378,7 @@ const zh: Record<Key, string> = {
   prechat_field: "字段",
   move_up: "上移",
   move_down: "下移",
+  ...agentList.zh,
 };
 
 const ja: Record<Key, string> = {
@@ -563,6 +566,7 @@ const ja: Record<Key, string> = {
   prechat_field: "項目",
   move_up: "上へ",
   move_down: "下へ",
+  ...agentList.ja,
 };
 
 export const LANGUAGES = { en: "English", "zh-CN": "简体中文", ja: "日本語" } as const;
@@ -586,6 +590,11 @@ export function setLang(lang: Lang): void {
   globalThis.localStorage?.setItem("kefu.lang", lang);
   document.documentElement.lang = lang;
   listeners.forEach((l) => l());
+}
+
+/** The language strings are in now (for code outside components, e.g. names). */
+export function currentLang(): Lang {
+  return current;
 }
 
 export function t(key: Key): string {

@@ -199,8 +199,8 @@ def _seed(url: str, ws: uuid.UUID, w: dict[str, Any], n: int, per: int) -> dict[
                 conn.execute(insert(ConversationTag), tags)
             print(f"  seeded {min(n, lo + CHUNK):,} conversations", flush=True)
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")  # outside a transaction, so the statistics stay
     engine.dispose()
     return {"rare_name": rare}
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import UnaryExpression
@@ -225,46 +225,31 @@ async def list_items(
 async def _unread(
     session: AsyncSession, actor: Actor, rows: Sequence[Conversation]
 ) -> dict[uuid.UUID, int]:
-    """The customer's messages after the agent's own read position, per conversation, up to
-    ``UNREAD_CAP`` + 1; one statement for the page's conversations that have any."""
-    if not isinstance(actor, AgentActor) or not rows:
+    """The customer's messages after the agent's own read position, per conversation (one
+    statement for the page's conversations that have messages; the thread index reads only
+    those conversations' messages). The app shows "99+" past ``UNREAD_CAP``."""
+    ids = [r.id for r in rows if r.last_seq > 0]
+    if not isinstance(actor, AgentActor) or not ids:
         return {}
-    ws = actor.workspace_id
-    read: dict[uuid.UUID, int] = dict(
-        (
-            await session.execute(
-                select(ConversationRead.conversation_id, ConversationRead.seq).where(
-                    ConversationRead.workspace_id == ws,
-                    ConversationRead.agent_id == actor.agent_id,
-                    ConversationRead.conversation_id.in_([r.id for r in rows]),
-                )
-            )
-        ).all()
+    ws, m, r = actor.workspace_id, Message, ConversationRead
+    read = (
+        select(r.seq)
+        .where(r.workspace_id == ws, r.conversation_id == m.conversation_id)
+        .where(r.agent_id == actor.agent_id)
+        .correlate(m)
+        .scalar_subquery()
     )
-    m = Message
-    parts = []
-    for r in rows:
-        seen = read.get(r.id, 0)
-        if r.last_seq <= seen:
-            continue
-        capped = (
-            select(m.conversation_id)
-            .where(
-                m.workspace_id == ws,
-                m.conversation_id == r.id,
-                m.sort_key > 2 * seen + 1,
-                m.sender_kind == SenderKind.customer.value,
-            )
-            .limit(UNREAD_CAP + 1)
-            .subquery()
+    stmt = (
+        select(m.conversation_id, func.count())
+        .where(
+            m.workspace_id == ws,
+            m.conversation_id.in_(ids),
+            m.sender_kind == SenderKind.customer.value,
+            m.sort_key > 2 * func.coalesce(read, 0) + 1,
         )
-        parts.append(
-            select(capped.c.conversation_id, func.count()).group_by(capped.c.conversation_id)
-        )
-    if not parts:
-        return {}
-    counts = await session.execute(union_all(*parts))
-    return {cid: n for cid, n in counts.all()}
+        .group_by(m.conversation_id)
+    )
+    return {cid: min(n, UNREAD_CAP + 1) for cid, n in (await session.execute(stmt)).all()}
 
 
 async def customer_conversations(

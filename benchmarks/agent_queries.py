@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, insert, text
 
 from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
@@ -35,9 +35,14 @@ from kefu.config import Settings
 from kefu.db.migrate import upgrade
 from kefu.db.tables import Contact, Conversation, ConversationTag, Message
 from kefu.domain.actors import AgentActor
-from kefu.domain.enums import ConversationStatus, Priority, Role
+from kefu.domain.enums import ConversationStatus, ListSort, Priority, Role
 from kefu.domain.ids import new_id
-from kefu.queries.conversations import ConversationFilter, list_conversations
+from kefu.queries.conversations import (
+    ConversationFilter,
+    list_conditions,
+    list_conversations,
+    list_statement,
+)
 from kefu.runtime import Kefu
 
 WORDS = [
@@ -140,7 +145,8 @@ def _seed(url: str, ws: uuid.UUID, w: dict[str, Any], n: int, per: int) -> dict[
                         "status": status,
                         "assignee_id": agent,
                         "team_id": w["team"],
-                        "priority": rng.choice(["normal"] * 9 + ["urgent"]),
+                        "priority": (prio := rng.choice(["normal"] * 9 + ["urgent"])),
+                        "priority_rank": 3 if prio == "urgent" else 1,
                         "source": None,
                         "last_seq": per,
                         "customer_read_seq": per,
@@ -152,6 +158,15 @@ def _seed(url: str, ws: uuid.UUID, w: dict[str, Any], n: int, per: int) -> dict[
                         "first_response_at": at,
                         "resolved_at": end if status == "resolved" else None,
                         "snoozed_until": None,
+                        # The last message is the agent's (even seq); a quarter of the
+                        # active ones wait on a customer's message since their last answer.
+                        "last_message_preview": f"message {per} of #{i}",
+                        "last_message_sender_kind": "agent" if per % 2 == 0 else "customer",
+                        "waiting_since": (
+                            end - timedelta(minutes=1)
+                            if status != "resolved" and rng.random() < 0.25
+                            else None
+                        ),
                     }
                 )
                 if rng.random() < 0.05:
@@ -184,8 +199,8 @@ def _seed(url: str, ws: uuid.UUID, w: dict[str, Any], n: int, per: int) -> dict[
                 conn.execute(insert(ConversationTag), tags)
             print(f"  seeded {min(n, lo + CHUNK):,} conversations", flush=True)
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")  # outside a transaction, so the statistics stay
     engine.dispose()
     return {"rare_name": rare}
 
@@ -226,7 +241,41 @@ def _queries(me: uuid.UUID, w: dict[str, Any], found: dict[str, str]) -> dict[st
         "search: message number": f(q="#99999"),
         "search: no match": f(q="zebra crossing"),
         "search: word + open": f(q="warranty", status=[ConversationStatus.open]),
+        # The triage orders (the name's "sort=" picks the order).
+        "all active, sort=waiting": f(status=ACTIVE),
+        "all active, sort=priority": f(status=ACTIVE),
+        "mine, sort=waiting": f(status=MINE, assignee_id=me),
+        "mine, sort=priority": f(status=MINE, assignee_id=me),
+        "unassigned, sort=priority": f(
+            status=[ConversationStatus.queued, ConversationStatus.open, ConversationStatus.pending],
+            unassigned=True,
+        ),
     }
+
+
+ACTIVE = [
+    ConversationStatus.bot,
+    ConversationStatus.queued,
+    ConversationStatus.open,
+    ConversationStatus.pending,
+    ConversationStatus.snoozed,
+]
+MINE = [ConversationStatus.open, ConversationStatus.pending, ConversationStatus.snoozed]
+
+
+def _sort(name: str) -> ListSort:
+    return ListSort(name.split("sort=")[1]) if "sort=" in name else ListSort.activity
+
+
+async def _explain(kefu: Kefu, me: AgentActor, flt: ConversationFilter, sort: ListSort) -> str:
+    """The database's plan for the page's statement (EXPLAIN QUERY PLAN / EXPLAIN)."""
+    stmt = list_statement(sort, list_conditions(me, flt), None).limit(26)
+    async with kefu.db.read() as s:
+        bind = s.get_bind()
+        sql = str(stmt.compile(bind, compile_kwargs={"literal_binds": True}))
+        pg = bind.dialect.name == "postgresql"
+        rows = await s.execute(text(("EXPLAIN " if pg else "EXPLAIN QUERY PLAN ") + sql))
+        return " | ".join(str(r[0] if pg else r[-1]) for r in rows)
 
 
 async def _time(fn: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, float]:
@@ -257,19 +306,27 @@ async def run(url: str, n: int, per: int, repeat: int) -> dict[str, Any]:
         for name, flt in _queries(me.agent_id, w, found).items():
             page: dict[str, Any] = {}
 
-            async def first(flt: ConversationFilter = flt, page: dict[str, Any] = page) -> None:
+            sort = _sort(name)
+
+            async def first(
+                flt: ConversationFilter = flt, page: dict[str, Any] = page, sort: ListSort = sort
+            ) -> None:
                 async with kefu.db.read() as s:
-                    p = await list_conversations(s, me, flt, limit=25)
+                    p = await list_conversations(s, me, flt, limit=25, sort=sort)
                 page["cursor"], page["count"] = p.next_cursor, len(p.items)
 
             results[name] = await _time(first, repeat)
             results[name]["rows"] = page["count"]
+            if not flt.q:
+                results[name]["plan"] = await _explain(kefu, me, flt, sort)
             print(f"  {name}: {results[name]}", flush=True)
             if page["cursor"]:
 
-                async def second(flt: ConversationFilter = flt, c: str = page["cursor"]) -> None:
+                async def second(
+                    flt: ConversationFilter = flt, c: str = page["cursor"], sort: ListSort = sort
+                ) -> None:
                     async with kefu.db.read() as s:
-                        await list_conversations(s, me, flt, cursor=c, limit=25)
+                        await list_conversations(s, me, flt, cursor=c, limit=25, sort=sort)
 
                 results[f"{name} — page 2"] = await _time(second, repeat)
         return {
@@ -301,6 +358,10 @@ def main() -> None:
     print(f"{'query':44} {'median ms':>10} {'p95 ms':>10} {'rows':>5}")
     for name, r in out["queries"].items():
         print(f"{name:44} {r['median_ms']:>10} {r['p95_ms']:>10} {r.get('rows', ''):>5}")
+    print("\nplans:")
+    for name, r in out["queries"].items():
+        if "plan" in r:
+            print(f"  {name}: {r['plan']}")
     if a.json:
         a.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
 

@@ -23,6 +23,7 @@ from kefu.api.agent import (
     identities,
     kb,
     webhooks,
+    triage,
 )
 from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Every router's domain answers are declared where it is included (kefu.api.contract).
     agent_api = APIRouter(prefix="/api/v1", responses=ROUTER_ERRORS)
-    for module in (auth, conversations, directory, identities, channels, kb, email):
+    for module in (auth, conversations, triage, directory, identities, channels, kb, email):
         agent_api.include_router(module.router)
     agent_api.include_router(attachments.agent_router)
     agent_api.include_router(entry_links.router)

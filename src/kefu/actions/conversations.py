@@ -14,7 +14,15 @@ from kefu.actions.jobs import enqueue_job, schedule_bot
 from kefu.actions.routing import backfill_for_agent, route_conversation, unassign
 from kefu.actions.tx import Tx
 from kefu.bot.dialogue import RESOLVED_BY_BOT
-from kefu.db.tables import Agent, BotSetting, BotState, Conversation, ConversationTag, Inbox
+from kefu.db.tables import (
+    Agent,
+    BotSetting,
+    BotState,
+    Conversation,
+    ConversationRead,
+    ConversationTag,
+    Inbox,
+)
 from kefu.domain.actors import Actor, AgentActor, CustomerActor
 from kefu.domain.enums import (
     AgentStatus,
@@ -39,7 +47,7 @@ from kefu.domain.ids import new_id
 from kefu.domain.views import ConversationView
 from kefu.queries.access import access_agent, access_conversation, access_team, require_role
 from kefu.queries.routing import loads
-from kefu.queries.views import agent_ref, conversation_view, load_conversation_view
+from kefu.queries.views import agent_ref, conversation_view, load_conversation_view, tags_of
 
 MAX_TAGS = 20
 _COUNTED = (ConversationStatus.open, ConversationStatus.pending)  # take a capacity slot
@@ -229,6 +237,8 @@ async def change_status(
             dedupe_key=f"unsnooze:{conv.id}",
         )
     conv.resolved_at = tx.now if status == ConversationStatus.resolved else None
+    if status == ConversationStatus.resolved:
+        conv.waiting_since = None  # nobody owes the customer an answer any more
     frees = previous in _COUNTED and status not in _COUNTED
     conv.status = status.value
     conv.queue_position = None
@@ -312,6 +322,8 @@ async def mark_read(tx: Tx, actor: Actor, conversation_id: uuid.UUID, seq: int) 
         reader, current = SenderKind.agent, conv.agent_read_seq
     else:
         raise Forbidden("only customers and agents read messages")
+    if isinstance(actor, AgentActor):
+        await _read_own(tx, conv, actor.agent_id, seq)
     if seq <= current:
         return current
     if reader == SenderKind.customer:
@@ -326,6 +338,35 @@ async def mark_read(tx: Tx, actor: Actor, conversation_id: uuid.UUID, seq: int) 
         visibility=Visibility.public,
     )
     return seq
+
+
+async def _read_own(tx: Tx, conv: Conversation, agent_id: uuid.UUID, seq: int) -> None:
+    """Move this agent's own read position (their unread count) forward to ``seq``."""
+    row = await tx.session.get(ConversationRead, (tx.workspace_id, conv.id, agent_id))
+    if row is None:
+        tx.session.add(
+            ConversationRead(
+                workspace_id=tx.workspace_id,
+                conversation_id=conv.id,
+                agent_id=agent_id,
+                seq=seq,
+                read_at=tx.now,
+            )
+        )
+    elif seq > row.seq:
+        row.seq, row.read_at = seq, tx.now
+
+
+async def add_conversation_tags(
+    tx: Tx, actor: Actor, conversation_id: uuid.UUID, tags: Sequence[str]
+) -> ConversationView:
+    """Add ``tags`` to those the conversation has (the list's bulk tagging)."""
+    require_role(actor, Role.agent)
+    conv = await access_conversation(tx.session, actor, conversation_id)
+    have = (await tags_of(tx.session, tx.workspace_id, [conv.id])).get(conv.id, [])
+    if set(tags) <= set(have):
+        return conversation_view(conv, have)
+    return await set_conversation_tags(tx, actor, conv.id, [*have, *tags])
 
 
 async def unsnooze(tx: Tx, actor: Actor, conversation_id: uuid.UUID, until: datetime) -> bool:

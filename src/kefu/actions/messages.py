@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from kefu.domain.errors import Forbidden, InvalidInput
 from kefu.domain.events import MessageCreated
 from kefu.domain.ids import new_id
 from kefu.domain.payloads import Origin, check_payload
+from kefu.domain.triage import ANSWERS, preview_of
 from kefu.domain.views import MessageView
 from kefu.queries.access import access_conversation
 from kefu.queries.views import message_view
@@ -115,7 +116,14 @@ async def send_message(
     else:
         seq, after_seq, sort_key = conv.last_seq + 1, None, 2 * conv.last_seq + 2
         tx.touch(
-            conv, last_seq=seq, last_message_at=tx.now, last_activity_at=tx.now, updated_at=tx.now
+            conv,
+            last_seq=seq,
+            last_message_at=tx.now,
+            last_activity_at=tx.now,
+            updated_at=tx.now,
+            last_message_preview=preview_of(content),
+            last_message_sender_kind=actor.sender_kind.value,
+            waiting_since=_waiting(conv, actor.sender_kind, tx.now),
         )
     first_response = isinstance(actor, AgentActor) and not note and conv.first_response_at is None
     # Outgoing messages of external channels leave through a delivery job (or fail at once).
@@ -246,6 +254,16 @@ async def open_conversation(
         tx.scratch[key] = (conv.id, sent)
     await route_conversation(tx, conv, text=first.content if first.type == MessageType.text else "")
     return conv.id, sent
+
+
+def _waiting(conv: Conversation, sender: SenderKind, now: datetime) -> datetime | None:
+    """Since when the customer waits once this message is in: their first unanswered
+    message's time; an agent's or the bot's answer ends the wait."""
+    if sender in ANSWERS:
+        return None
+    if sender == SenderKind.customer and conv.waiting_since is None:
+        return now
+    return conv.waiting_since
 
 
 def _check_allowed(actor: Actor, type: MessageType) -> None:

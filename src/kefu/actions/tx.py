@@ -149,7 +149,15 @@ def insert_statement(model: type[Base]) -> Insert:
 # The columns :meth:`Tx.touch` may write past the unit of work, per table, and the statement
 # that writes them (keyed by primary key).
 _HOT: dict[type[Base], tuple[str, ...]] = {
-    Conversation: ("last_seq", "last_message_at", "last_activity_at", "updated_at"),
+    Conversation: (
+        "last_seq",
+        "last_message_at",
+        "last_activity_at",
+        "updated_at",
+        "last_message_preview",
+        "last_message_sender_kind",
+        "waiting_since",
+    ),
 }
 _HOT_UPDATES: dict[type[Base], tuple[Update, tuple[str, ...]]] = {}
 

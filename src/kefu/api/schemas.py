@@ -27,7 +27,12 @@ from kefu.domain.text import (
     Slug,
     Tag,
 )
-from kefu.domain.views import AgentView, ContactView, ConversationView, MessageView
+from kefu.domain.views import (
+    AgentView,
+    ContactView,
+    ConversationListItem,
+    MessageView,
+)
 from kefu.queries.conversations import CURSOR_RE
 
 # A page cursor as the last page gave it. The route checks the pattern itself (an invalid one
@@ -179,7 +184,7 @@ class ContactUpdateIn(Strict):
 
 
 class ConversationPage(BaseModel):
-    items: list[ConversationView]
+    items: list[ConversationListItem]
     next_cursor: str | None
 
 

@@ -43,6 +43,14 @@ class Priority(StrEnum):
     urgent = "urgent"
 
 
+class ListSort(StrEnum):
+    """The conversation list's orders."""
+
+    activity = "activity"  # newest activity first
+    waiting = "waiting"  # longest waiting for an answer first (only those waiting)
+    priority = "priority"  # highest priority first, then newest activity
+
+
 class SenderKind(StrEnum):
     customer = "customer"
     agent = "agent"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from kefu.domain.enums import SenderKind
+from kefu.domain.enums import ConversationStatus, SenderKind
 from kefu.domain.events import (
     AgentCreated,
     AgentStatusChanged,
@@ -47,6 +47,7 @@ from kefu.domain.events import (
     TeamUpdated,
 )
 from kefu.domain.kb import ArticleView
+from kefu.domain.triage import ANSWERS, preview_of
 from kefu.domain.views import (
     AgentView,
     CannedReplyView,
@@ -161,7 +162,16 @@ def _message(state: State, event: MessageCreated) -> None:
         return
     update: dict[str, object] = {"updated_at": m.created_at, "status": event.conversation_status}
     if m.seq is not None:
-        update |= {"last_seq": max(conv.last_seq, m.seq), "last_message_at": m.created_at}
+        update |= {
+            "last_seq": max(conv.last_seq, m.seq),
+            "last_message_at": m.created_at,
+            "last_message_preview": preview_of(m.content),
+            "last_message_sender_kind": m.sender_kind,
+        }
+        if m.sender_kind in ANSWERS:
+            update["waiting_since"] = None
+        elif m.sender_kind == SenderKind.customer and conv.waiting_since is None:
+            update["waiting_since"] = m.created_at
     if event.first_response_at is not None:
         update["first_response_at"] = event.first_response_at
     state.conversations[conv.id] = conv.model_copy(update=update)
@@ -201,6 +211,8 @@ def _conversation_change(state: State, event: Event) -> None:
                 "resolved_at": event.resolved_at,
                 "updated_at": event.updated_at,
             }
+            if event.status == ConversationStatus.resolved:
+                update["waiting_since"] = None
         case ConversationTagsChanged():
             update = {"tags": event.tags, "updated_at": event.updated_at}
         case ConversationPriorityChanged():

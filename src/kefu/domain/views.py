@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.enums import (
     AgentStatus,
@@ -14,6 +14,7 @@ from kefu.domain.enums import (
     ConversationStatus,
     DeliveryState,
     IdentityKind,
+    ListSort,
     MessageType,
     Priority,
     Role,
@@ -22,6 +23,7 @@ from kefu.domain.enums import (
 from kefu.domain.prechat import PrechatForm
 from kefu.domain.routing import TeamRouting
 from kefu.domain.visitor import DEFAULT_COLLECT, CollectContext, VisitorContext
+from kefu.domain.text import Tag
 
 
 class View(BaseModel):
@@ -170,6 +172,43 @@ class ConversationView(View):
     first_response_due_at: datetime | None = None
     sla_breached_at: datetime | None = None
     channel_state_refused: ChannelStateRefusal | None = None
+    # The list's row (kefu.domain.triage): the last message in one line and who wrote it;
+    # since when the customer waits for an answer (None when answered or resolved).
+    last_message_preview: str | None = None
+    last_message_sender_kind: SenderKind | None = None
+    waiting_since: datetime | None = None
+
+
+class ConversationListItem(ConversationView):
+    """A conversation as the list shows it to one agent: who the contact is (their name, or
+    None for an anonymous visitor, whom the app calls by ``visitor_name``) and how many of
+    the customer's messages this agent has not read (at most ``UNREAD_CAP``)."""
+
+    contact_name: str | None = None
+    visitor_name: str
+    unread_count: int
+
+
+class SavedViewFilters(View):
+    """What a saved list view narrows to (each field as the list's query takes it)."""
+
+    status: list[ConversationStatus] = Field(default=[], max_length=6)
+    assignee: Literal["me", "none"] | uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    inbox_id: uuid.UUID | None = None
+    tag: Tag | None = None
+    priority: Priority | None = None
+
+
+class SavedViewView(View):
+    """One of an agent's own list views."""
+
+    id: uuid.UUID
+    name: str
+    filters: SavedViewFilters
+    sort: ListSort
+    created_at: datetime
+    updated_at: datetime
 
 
 class CustomerConversationView(View):

@@ -98,6 +98,11 @@ def conversation_view(c: Conversation, tags: Iterable[str]) -> ConversationView:
         channel_state_refused=(
             ChannelStateRefusal.model_validate(c.channel_state) if c.channel_state else None
         ),
+        last_message_preview=c.last_message_preview,
+        last_message_sender_kind=(
+            SenderKind(c.last_message_sender_kind) if c.last_message_sender_kind else None
+        ),
+        waiting_since=c.waiting_since,
     )
 
 

@@ -17,13 +17,9 @@ from typing import Any
 
 from kefu.domain.enums import Priority
 from kefu.domain.routing import RoutingRule, RuleMatch
+from kefu.domain.triage import PRIORITY_RANK
 
-PRIORITY_RANK: dict[Priority, int] = {
-    Priority.low: 0,
-    Priority.normal: 1,
-    Priority.high: 2,
-    Priority.urgent: 3,
-}
+__all__ = ["PRIORITY_RANK"]
 
 
 @dataclass(frozen=True, slots=True)

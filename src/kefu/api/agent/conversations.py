@@ -31,7 +31,7 @@ from kefu.api.schemas import (
     TagsIn,
 )
 from kefu.db.types import utcnow
-from kefu.domain.enums import ConversationStatus, Priority
+from kefu.domain.enums import ConversationStatus, ListSort, Priority
 from kefu.domain.numbers import BoundedInt
 from kefu.domain.text import TAG_RE
 from kefu.domain.views import ConversationView
@@ -57,7 +57,12 @@ async def conversations(
     q: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]+$")] = None,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    sort: ListSort = ListSort.activity,
 ) -> ConversationPage:
+    """The list, in ``sort`` order: ``activity`` (newest first), ``waiting`` (only those
+    waiting for an answer, longest first) or ``priority`` (highest first, then newest). A
+    search (``q``) keeps activity order. Each item carries the contact's name (or the
+    visitor name to call an anonymous one by) and this agent's unread count."""
     actor = agent_of(me)
     assignee_id = actor.agent_id if assignee == "me" else None
     if isinstance(assignee, uuid.UUID):
@@ -73,11 +78,11 @@ async def conversations(
         priority=priority,
         q=q,
     )
-    page = await list_conversations(session, actor, f, cursor=cursor, limit=limit)
+    page = await list_conversations(session, actor, f, cursor=cursor, limit=limit, sort=sort)
     return ConversationPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@router.get("/conversations/{conversation_id}", response_model=ConversationView)
+@router.get("/conversations/{conversation_id:uuid}", response_model=ConversationView)
 async def conversation(
     conversation_id: uuid.UUID, me: CurrentAgent, session: ReadSession
 ) -> ConversationView:
@@ -85,7 +90,7 @@ async def conversation(
     return await load_conversation_view(session, conv)
 
 
-@router.get("/conversations/{conversation_id}/channels", response_model=list[ChannelReach])
+@router.get("/conversations/{conversation_id:uuid}/channels", response_model=list[ChannelReach])
 async def conversation_channels(
     conversation_id: uuid.UUID, me: CurrentAgent, session: ReadSession
 ) -> list[ChannelReach]:
@@ -96,7 +101,7 @@ async def conversation_channels(
     return await contact_channels(session, conv, utcnow())
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=MessageList)
+@router.get("/conversations/{conversation_id:uuid}/messages", response_model=MessageList)
 async def messages(
     conversation_id: uuid.UUID,
     me: CurrentAgent,
@@ -117,7 +122,7 @@ async def messages(
     return MessageList(items=items)
 
 
-@router.post("/conversations/{conversation_id}/messages", response_model=SendOut)
+@router.post("/conversations/{conversation_id:uuid}/messages", response_model=SendOut)
 async def send(
     conversation_id: uuid.UUID, body: SendIn, me: CurrentAgent, kefu: KefuDep
 ) -> SendOut:
@@ -137,7 +142,7 @@ async def send(
     return SendOut(message=sent.message, duplicate=sent.duplicate)
 
 
-@router.post("/conversations/{conversation_id}/assign", response_model=ConversationView)
+@router.post("/conversations/{conversation_id:uuid}/assign", response_model=ConversationView)
 async def assign(
     conversation_id: uuid.UUID, body: AssignIn, me: CurrentAgent, kefu: KefuDep
 ) -> ConversationView:
@@ -153,7 +158,7 @@ async def assign(
     )
 
 
-@router.post("/conversations/{conversation_id}/status", response_model=ConversationView)
+@router.post("/conversations/{conversation_id:uuid}/status", response_model=ConversationView)
 async def status(
     conversation_id: uuid.UUID, body: ConversationStatusIn, me: CurrentAgent, kefu: KefuDep
 ) -> ConversationView:
@@ -169,7 +174,7 @@ async def status(
     )
 
 
-@router.put("/conversations/{conversation_id}/tags", response_model=ConversationView)
+@router.put("/conversations/{conversation_id:uuid}/tags", response_model=ConversationView)
 async def tags(
     conversation_id: uuid.UUID, body: TagsIn, me: CurrentAgent, kefu: KefuDep
 ) -> ConversationView:
@@ -181,7 +186,7 @@ async def tags(
     )
 
 
-@router.post("/conversations/{conversation_id}/priority", response_model=ConversationView)
+@router.post("/conversations/{conversation_id:uuid}/priority", response_model=ConversationView)
 async def priority(
     conversation_id: uuid.UUID, body: PriorityIn, me: CurrentAgent, kefu: KefuDep
 ) -> ConversationView:
@@ -196,7 +201,7 @@ async def priority(
     )
 
 
-@router.post("/conversations/{conversation_id}/read", response_model=ReadOut)
+@router.post("/conversations/{conversation_id:uuid}/read", response_model=ReadOut)
 async def read(
     conversation_id: uuid.UUID, body: ReadIn, me: CurrentAgent, kefu: KefuDep
 ) -> ReadOut:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from kefu.db.tables.base import NAMING, Base
 from kefu.db.tables.channels import ChannelToken, EntryLink, InboundReceipt, Inbox, InboxChannel
-from kefu.db.tables.conversations import Conversation, ConversationTag, Event, Message
+from kefu.db.tables.conversations import (
+    Conversation,
+    ConversationRead,
+    ConversationTag,
+    Event,
+    Message,
+    SavedView,
+)
 from kefu.db.tables.jobs import Attachment, Job
 from kefu.db.tables.knowledge import BotSetting, BotState, CannedReply, KbArticle
 from kefu.db.tables.people import (
@@ -40,6 +47,7 @@ __all__ = [
     "ContactIdentity",
     "ContactMerge",
     "Conversation",
+    "ConversationRead",
     "ConversationTag",
     "EntryLink",
     "Event",
@@ -51,6 +59,7 @@ __all__ = [
     "Message",
     "Notification",
     "RoutingSettings",
+    "SavedView",
     "SecondFactor",
     "Team",
     "TeamMember",

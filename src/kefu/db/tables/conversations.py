@@ -11,15 +11,19 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     Uuid,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.db.tables.base import Base, ws_fk
 from kefu.db.types import JSONType, UTCDateTime
+from kefu.domain.enums import Priority
+from kefu.domain.triage import PREVIEW_MAX, PRIORITY_RANK
 
 
 class Conversation(Base):
@@ -43,6 +47,26 @@ class Conversation(Base):
         ),
         Index("ix_conversations_contact", "workspace_id", "contact_id"),
         Index("ix_conversations_queue", "workspace_id", "status", "team_id", "queued_at"),
+        # The list's other orders: longest waiting first, and priority first.
+        Index("ix_conversations_waiting", "workspace_id", "waiting_since", "id"),
+        Index(
+            "ix_conversations_assignee_waiting",
+            "workspace_id",
+            "assignee_id",
+            "waiting_since",
+            "id",
+        ),
+        Index(
+            "ix_conversations_priority", "workspace_id", "priority_rank", "last_activity_at", "id"
+        ),
+        Index(
+            "ix_conversations_assignee_priority",
+            "workspace_id",
+            "assignee_id",
+            "priority_rank",
+            "last_activity_at",
+            "id",
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = ws_fk()
@@ -53,6 +77,8 @@ class Conversation(Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     priority: Mapped[str] = mapped_column(String(16), default="normal")
+    # PRIORITY_RANK of ``priority``, kept in step by an attribute listener (the list's order).
+    priority_rank: Mapped[int] = mapped_column(SmallInteger, default=1)
     source: Mapped[str | None] = mapped_column(String(200))
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     customer_read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -61,6 +87,12 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The list's row: the last message (not notes) in one line, and who wrote it; since when
+    # the customer has been waiting for an answer (their first message no agent or bot has
+    # answered yet, NULL when answered or resolved).
+    last_message_preview: Mapped[str | None] = mapped_column(String(PREVIEW_MAX))
+    last_message_sender_kind: Mapped[str | None] = mapped_column(String(16))
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -82,6 +114,61 @@ class Conversation(Base):
     queue_position: Mapped[int | None] = mapped_column(Integer)
     # Threaded channels (mail): what a reply needs (subject, Message-ID, References).
     channel_reply: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+@event.listens_for(Conversation.priority, "set")
+def _rank(target: Conversation, value: str, _old: object, _initiator: object) -> None:
+    target.priority_rank = PRIORITY_RANK[Priority(value)]
+
+
+class ConversationRead(Base):
+    """How far one agent has read a conversation (its unread count is the customer's
+    messages after ``seq``). The conversation's ``agent_read_seq`` is the agents' side as the
+    customer sees it; this is each agent's own."""
+
+    __tablename__ = "conversation_reads"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "conversation_id"],
+            ["conversations.workspace_id", "conversations.id"],
+            ondelete="CASCADE",
+            name="fk_conversation_reads_conversation",  # the convention's is over 63
+        ),
+        ForeignKeyConstraint(
+            ["workspace_id", "agent_id"],
+            ["agents.workspace_id", "agents.id"],
+            ondelete="CASCADE",
+            name="fk_conversation_reads_agent",
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = ws_fk()
+    conversation_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    agent_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SavedView(Base):
+    """An agent's own named list view: filters and an order (``filters`` is the checked
+    :class:`kefu.domain.views.SavedViewFilters`)."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "agent_id"], ["agents.workspace_id", "agents.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("workspace_id", "agent_id", "name"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = ws_fk()
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    agent_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    name: Mapped[str] = mapped_column(String(60))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    sort: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ConversationTag(Base):

@@ -10,7 +10,11 @@ import type {
   ChannelReach,
   Contact,
   Conversation,
+  BulkResult,
   ConversationPage,
+  ListSort,
+  SavedView,
+  SavedViewFilters,
   EntryLink,
   Inbox,
   Message,
@@ -125,6 +129,7 @@ export interface ConversationQuery {
   q?: string;
   cursor?: string;
   limit?: number;
+  sort?: ListSort;
 }
 
 export const api = {
@@ -171,6 +176,11 @@ export const api = {
   startEmail: (id: string, body: { inbox_id: string; to?: string; subject?: string }) =>
     request<Conversation>("POST", `/conversations/${id}/email`, body),
   read: (id: string, seq: number) => request<unknown>("POST", `/conversations/${id}/read`, { seq }),
+  bulk: (body: { conversation_ids: string[]; action: "assign" | "resolve" | "tag"; assignee_id?: string | null; tags?: string[] }) =>
+    request<{ results: BulkResult[] }>("POST", "/conversations/bulk", body),
+  savedViews: () => request<{ items: SavedView[] }>("GET", "/saved-views"),
+  saveView: (body: { name: string; filters: SavedViewFilters; sort: ListSort }) => request<SavedView>("POST", "/saved-views", body),
+  deleteView: (id: string) => request<void>("DELETE", `/saved-views/${id}`),
   contact: (id: string) => request<Contact>("GET", `/contacts/${id}`),
   /** Trusted attributes: a null value removes the attribute. */
   updateContact: (id: string, body: { attributes: Record<string, unknown> }) =>

@@ -147,6 +147,47 @@ export interface Conversation {
   snoozed_until: string | null;
   window: Window | null;
   channel_state_refused?: ChannelStateRefusal | null;
+  queued_at?: string | null;
+  first_response_due_at?: string | null;
+  sla_breached_at?: string | null;
+  // The list's row (kept by the reducer from message and status events).
+  last_message_preview?: string | null;
+  last_message_sender_kind?: SenderKind | null;
+  waiting_since?: string | null;
+}
+
+/** A conversation as the list gives it to one agent (GET /conversations). */
+export interface ConversationListItem extends Conversation {
+  contact_name: string | null;
+  visitor_name: string;
+  unread_count: number;
+}
+
+export type ListSort = "activity" | "waiting" | "priority";
+
+export interface SavedViewFilters {
+  status?: ConversationStatus[];
+  assignee?: "me" | "none" | string | null;
+  team_id?: string | null;
+  inbox_id?: string | null;
+  tag?: string | null;
+  priority?: Priority | null;
+}
+
+export interface SavedView {
+  id: string;
+  name: string;
+  filters: SavedViewFilters;
+  sort: ListSort;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BulkResult {
+  conversation_id: string;
+  ok: boolean;
+  code: string | null;
+  conversation: Conversation | null;
 }
 
 /** Where a conversation's contact can be reached (GET /conversations/{id}/channels). */
@@ -336,6 +377,6 @@ export type KefuEvent =
   | { type: "kb.article_deleted"; article_id: string };
 
 export interface ConversationPage {
-  items: Conversation[];
+  items: ConversationListItem[];
   next_cursor: string | null;
 }

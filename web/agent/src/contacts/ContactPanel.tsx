@@ -5,7 +5,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError } from "../api/client";
 import type { Contact, Conversation, Inbox, VisitorContext } from "../api/types";
 import { t, useLang, type Key, type Lang } from "../i18n";
-import { wantContacts } from "../state/contacts";
+import { contactName, wantContacts } from "../state/contacts";
 import { store, useStore } from "../state/store";
 
 const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -233,7 +233,7 @@ function Panel({
   const earlier = history.filter((c) => c.id !== conversationId);
   return (
     <aside id="contact-panel" className="contact" aria-label={t("contact")} data-testid="contact-panel">
-      <h3>{contact?.name || contact?.email || t("ctx_unnamed")}</h3>
+      <h3>{contact ? contactName(contact.id) : t("ctx_unnamed")}</h3>
       {contact?.email && <p>✉ {contact.email}</p>}
       {contact?.phone && <p>☎ {contact.phone}</p>}
       {contact?.context && <Context ctx={contact.context} lang={lang} />}

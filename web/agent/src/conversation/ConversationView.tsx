@@ -137,7 +137,7 @@ function Bubble({ m, conv }: { m: Message; conv: Conversation }) {
   return (
     <li className={`msg ${note ? "note" : mine ? "out" : "in"}`} data-seq={m.seq ?? undefined} data-testid={note ? "note" : "message"}>
       <div className="who">
-        {note && <span className="tag-note">{t("internal_note")}</span>} {m.sender_name ?? senderLabel(m.sender_kind)}
+        {note && <span className="tag-note">{t("internal_note")}</span>} {m.sender_name ?? (m.sender_kind === "customer" ? contactName(conv.contact_id) : senderLabel(m.sender_kind))}
         <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
       </div>
       {m.sender_kind === "system" && m.payload?.["kind"] === "out_of_hours" && (

@@ -7,6 +7,7 @@ import * as agentContext from "./agent-context";
 import * as agentFixes from "./agent-fixes";
 import * as adminUi from "./admin-ui";
 import * as look from "./agent-look";
+import * as agentList from "./agent-list";
 
 const en = {
   sign_in: "Sign in",
@@ -196,6 +197,7 @@ const en = {
   ...agentFixes.en,
   ...look.en,
   ...adminUi.en,
+  ...agentList.en,
 };
 
 export type Key = keyof typeof en;
@@ -388,6 +390,7 @@ const zh: Record<Key, string> = {
   ...agentFixes.zh,
   ...look.zh,
   ...adminUi.zh,
+  ...agentList.zh,
 };
 
 const ja: Record<Key, string> = {
@@ -578,6 +581,7 @@ const ja: Record<Key, string> = {
   ...agentFixes.ja,
   ...look.ja,
   ...adminUi.ja,
+  ...agentList.ja,
 };
 
 export const LANGUAGES = { en: "English", "zh-CN": "简体中文", ja: "日本語" } as const;
@@ -608,6 +612,11 @@ export type Vars = Record<string, string | number>;
 function fill(s: string, vars: Vars | undefined): string {
   if (!vars) return s;
   return s.replace(/\{(\w+)\}/g, (all, k: string) => (k in vars ? String(vars[k]) : all));
+}
+
+/** The language strings are in now (for code outside components, e.g. names). */
+export function currentLang(): Lang {
+  return current;
 }
 
 /** The string for ``key`` in the current language, ``{name}`` placeholders filled in. */

@@ -2,8 +2,8 @@
 // the rows in sight (and a few either side) are in the DOM; the rest is empty space of the
 // same height, so the scroll bar and scroll position behave as with every row present.
 
-/** Every list row is this tall (styles.css keeps `.row` at this height). */
-export const ROW_HEIGHT = 56;
+/** Every list row is this tall (inbox/list.css keeps `.row` at this height). */
+export const ROW_HEIGHT = 84;
 const OVERSCAN = 8;
 
 export interface Slice {

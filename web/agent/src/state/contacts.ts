@@ -1,6 +1,8 @@
 // Contacts are fetched in batches as conversations that name them come into view.
 
 import { api } from "../api/client";
+import { currentLang } from "../i18n";
+import { visitorName } from "../inbox/triage";
 import { store } from "./store";
 
 const asked = new Set<string>();
@@ -34,7 +36,8 @@ export function forgetContacts(ids: Iterable<string>): void {
   for (const id of ids) asked.delete(id);
 }
 
+/** What to call a contact: their name, email or phone, else their friendly visitor name. */
 export function contactName(id: string): string {
   const c = store.get().data.contacts[id];
-  return c?.name || c?.email || c?.phone || `#${id.slice(-6)}`;
+  return c?.name || c?.email || c?.phone || visitorName(id, currentLang());
 }

@@ -14,6 +14,7 @@ import type {
   Notification,
   Team,
 } from "../api/types";
+import { previewOf } from "../inbox/triage";
 
 export interface State {
   agents: Record<string, Agent>;
@@ -190,7 +191,17 @@ function message(state: State, event: Extract<KefuEvent, { type: "message.create
   if (!conv) return next;
   let updated: Conversation = { ...conv, updated_at: m.created_at, status: event.conversation_status };
   if (m.seq !== null) {
-    updated = { ...updated, last_seq: Math.max(conv.last_seq, m.seq), last_message_at: m.created_at };
+    updated = {
+      ...updated,
+      last_seq: Math.max(conv.last_seq, m.seq),
+      last_message_at: m.created_at,
+      last_message_preview: previewOf(m.content),
+      last_message_sender_kind: m.sender_kind,
+    };
+    // An agent's or the bot's answer ends the customer's wait; their first unanswered
+    // message starts it (kefu.domain.triage).
+    if (m.sender_kind === "agent" || m.sender_kind === "bot") updated = { ...updated, waiting_since: null };
+    else if (m.sender_kind === "customer" && !conv.waiting_since) updated = { ...updated, waiting_since: m.created_at };
   }
   if (event.first_response_at !== null && event.first_response_at !== undefined) {
     updated = { ...updated, first_response_at: event.first_response_at };
@@ -226,6 +237,7 @@ function conversationChange(state: State, event: KefuEvent): State {
         snoozed_until: event.snoozed_until,
         resolved_at: event.resolved_at,
         updated_at: event.updated_at,
+        ...(event.status === "resolved" ? { waiting_since: null } : {}),
       };
       break;
     case "conversation.tags_changed":

@@ -1,5 +1,5 @@
 import type { Conversation } from "../api/types";
-import { byActivity, inView, viewQuery } from "./views";
+import { byActivity, inView, matches, savedQuery, toSaved, viewQuery } from "./views";
 
 const base = {
   inbox_id: "i1",
@@ -41,4 +41,18 @@ test("views ask the server and admit live conversations by the same rule", () =>
   expect(ids("all")).toEqual(["1", "2", "3", "4"]);
   expect(all.filter((x) => inView(x, "all", "me", { status: "bot" })).map((x) => x.id)).toEqual(["4"]);
   expect([...all].sort(byActivity).map((x) => x.id)).toEqual(["5", "4", "3", "2", "1"]);
+});
+
+test("the waiting order lists only the waiting; saved views round-trip the filters", () => {
+  const waiting = { ...c("w", "open", "me", "2026-01-01T00:00:01Z"), waiting_since: "2026-01-01T00:00:00Z" };
+  const answered = { ...c("x", "open", "me", "2026-01-01T00:00:02Z"), waiting_since: null };
+  const q = viewQuery("mine", "me", { sort: "waiting" });
+  expect(q.sort).toBe("waiting");
+  expect(matches(waiting, q)).toBe(true);
+  expect(matches(answered, q)).toBe(false);
+  expect(viewQuery("mine", "me", { sort: "waiting", q: "parcel" }).sort).toBeUndefined(); // search: activity
+  const filters = toSaved("mine", "me", { priority: "urgent", tag: "vip" });
+  expect(filters).toEqual({ status: ["open", "pending", "snoozed"], assignee: "me", priority: "urgent", tag: "vip" });
+  const view = { id: "v", name: "Urgent", filters, sort: "priority" as const, created_at: "", updated_at: "" };
+  expect(savedQuery(view, "agent-7")).toMatchObject({ assignee: "agent-7", priority: "urgent", tag: "vip", sort: "priority" });
 });

@@ -1,7 +1,7 @@
 """webhooks: subscriptions, their delivery log, and a count of active ones on the workspace
 (read with the event counter, so only workspaces that have some look them up)
 
-Revision ID: 0026
+Revision ID: 0025
 Revises: 0024
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0026"
+revision: str = "0025"
 down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -18,7 +18,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from kefu.bot.evaluation import DataError, EvalReport, evaluate, read_examples
-from kefu.bot.matcher import Backend, Example, TrainingError
+from kefu.bot.matching import Backend, Example, TrainingError
 from kefu.bot.packaged import PackagedModelError
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.bot.matcher import Backend, Example, Model, TrainingError, train
+from kefu.bot.matching import Backend, Example, Model, TrainingError, train
 from kefu.bot.packaged import PackagedModelError
 from kefu.db.engine import Database
 from kefu.db.tables import KbArticle

@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from kefu.bot.matcher import ANSWER_THRESHOLD, Example, Match, calibrate
+from kefu.bot.matching.base import ANSWER_THRESHOLD, Example, Match, calibrate
 
 #: Longest question the matcher reads; the rest is ignored (bounds the cost of one query).
 MAX_QUERY_CHARS = 1000
@@ -152,3 +152,8 @@ def train_tfidf(
     weights, bias, labels = fit_linear(x.tocsr(), [ex.category for ex in examples], c)
     weights[: len(chars.vocabulary_)] *= char_weight
     return TfidfModel(chars, words, weights, bias, labels)
+
+
+def trainer(model: str | None = None) -> Callable[[Sequence[Example]], TfidfModel]:
+    """The training function (``model`` is for the embeddings backend; ignored here)."""
+    return train_tfidf

@@ -21,10 +21,10 @@ import math
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -32,8 +32,8 @@ import numpy.typing as npt
 from scipy import sparse
 
 from kefu.bot import packaged
-from kefu.bot.matcher import Example, Match
-from kefu.bot.tfidf import (
+from kefu.bot.matching.base import Example, Match
+from kefu.bot.matching.tfidf import (
     CHAR_WEIGHT,
     MAX_QUERY_CHARS,
     TfidfModel,
@@ -243,3 +243,9 @@ def train_embeddings(examples: Sequence[Example], model: str | None = None) -> E
     np.add.at(centroids, [index[ex.category] for ex in examples], e)
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
     return EmbeddingsModel(text, enc, np.ascontiguousarray(weights[n_text:]), centroids)
+
+
+def trainer(model: str | None = None) -> Callable[[Sequence[Example]], EmbeddingsModel]:
+    """Load the model (once per process) and return the training function."""
+    encoder(model)
+    return partial(train_embeddings, model=model)

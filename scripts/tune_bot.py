@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from kefu.bot.matcher import Example
-from kefu.bot.tfidf import TfidfModel, train_tfidf
+from kefu.bot.matching import Example
+from kefu.bot.matching.tfidf import TfidfModel, train_tfidf
 
 #: The threshold is the lowest one at which the 200 validation out-of-scope questions
 #: (oos_val + oos_train) reach this recall.
@@ -151,7 +151,7 @@ def clinc(data: Path, plot: Path | None) -> None:
 
 def clinc_embeddings(data: Path, plot: Path | None, name: str | None) -> None:
     """The embeddings backend: fit its three-feature calibration and threshold the same way."""
-    from kefu.bot.embeddings import encoder, every_core, train_embeddings
+    from kefu.bot.matching.embeddings import encoder, every_core, train_embeddings
 
     d = _clinc(data)
     encoder(name)
@@ -182,7 +182,7 @@ def banking(data: Path, embeddings: bool, name: str | None = None) -> None:
     dev = [rows[i] for i in order[cut:]]
     t0 = time.perf_counter()
     if embeddings:
-        from kefu.bot.embeddings import every_core, train_embeddings
+        from kefu.bot.matching.embeddings import every_core, train_embeddings
 
         with every_core():
             emodel = train_embeddings(train, name)

@@ -96,7 +96,8 @@ def test_character_weight_is_folded_into_the_weights() -> None:
     with the weight folded in, and gets the SVM's own decision values."""
     from scipy import sparse
 
-    from kefu.bot.matching.tfidf import CHAR_WEIGHT, fit_linear, train_tfidf
+    from kefu.bot.matching.features import CHAR_WEIGHT, fit_linear
+    from kefu.bot.matching.tfidf import train_tfidf
 
     examples = read_examples(DATA / "faq_zh_kb.csv")
     model = train_tfidf(examples)

@@ -33,12 +33,12 @@ from scipy import sparse
 
 from kefu.bot import packaged
 from kefu.bot.matching.base import Example, Match
-from kefu.bot.matching.tfidf import (
-    CHAR_WEIGHT,
+from kefu.bot.matching.features import (
     MAX_QUERY_CHARS,
-    TfidfModel,
-    _vectorizers,
+    Ngrams,
     fit_linear,
+    fit_ngrams,
+    fold_char_weight,
     normalise,
 )
 
@@ -160,7 +160,8 @@ def _encoder(name: str) -> Encoder:
 
 @dataclass(frozen=True, slots=True)
 class EmbeddingsModel:
-    text: TfidfModel  # n-gram vectorisers and their rows of the SVM weights
+    text: Ngrams  # n-gram vectorisers, their rows of the SVM weights, the biases
+    labels: tuple[str, ...]
     encoder: Encoder
     embedding_weights: npt.NDArray[np.float32]  # dimensions × categories
     centroids: npt.NDArray[np.float32]  # categories × dimensions, unit rows
@@ -171,7 +172,7 @@ class EmbeddingsModel:
 
     @property
     def categories(self) -> Sequence[str]:
-        return self.text.labels
+        return self.labels
 
     def scores(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         e = self.encoder.encode_many([normalise(t) for t in texts])
@@ -217,7 +218,7 @@ class EmbeddingsModel:
         a, b, c, d = self.encoder.profile.calibration
         z = a * top + b * (top - float(row[second])) + c * near + d
         confidence = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-        return Match(self.text.labels[best], confidence, self.threshold)
+        return Match(self.labels[best], confidence, self.threshold)
 
 
 def train_embeddings(examples: Sequence[Example], model: str | None = None) -> EmbeddingsModel:
@@ -225,24 +226,18 @@ def train_embeddings(examples: Sequence[Example], model: str | None = None) -> E
     each article's centroid (for the calibration)."""
     enc = encoder(model)
     texts = [ex.text for ex in examples]
-    chars, words = _vectorizers()
     e = enc.encode_many([normalise(t) for t in texts])
-    x = sparse.hstack(
-        [
-            CHAR_WEIGHT * chars.fit_transform(texts),
-            words.fit_transform(texts),
-            sparse.csr_matrix(EMBEDDING_WEIGHT * e),
-        ]
-    ).tocsr()
+    chars, words, x_text = fit_ngrams(texts)
+    x = sparse.hstack([x_text, sparse.csr_matrix(EMBEDDING_WEIGHT * e)]).tocsr()
     weights, bias, labels = fit_linear(x, [ex.category for ex in examples], SVM_C)
-    weights[: len(chars.vocabulary_)] *= CHAR_WEIGHT
+    fold_char_weight(weights, chars)
     n_text = len(chars.vocabulary_) + len(words.vocabulary_)
-    text = TfidfModel(chars, words, weights[:n_text], bias, labels)
+    text = Ngrams(chars, words, weights[:n_text], bias)
     index = {label: i for i, label in enumerate(labels)}
     centroids = np.zeros((len(labels), e.shape[1]), np.float32)
     np.add.at(centroids, [index[ex.category] for ex in examples], e)
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    return EmbeddingsModel(text, enc, np.ascontiguousarray(weights[n_text:]), centroids)
+    return EmbeddingsModel(text, labels, enc, np.ascontiguousarray(weights[n_text:]), centroids)
 
 
 def trainer(model: str | None = None) -> Callable[[Sequence[Example]], EmbeddingsModel]:

@@ -164,7 +164,7 @@ def clinc_embeddings(data: Path, plot: Path | None, name: str | None) -> None:
     )
     val = [t for t, _ in d["val"]]
     with every_core():
-        right = np.array(model.text.labels)[model.scores(val).argmax(1)] == np.array(
+        right = np.array(model.labels)[model.scores(val).argmax(1)] == np.array(
             [c for _, c in d["val"]]
         )
         fv = model.features(val)
@@ -186,7 +186,7 @@ def banking(data: Path, embeddings: bool, name: str | None = None) -> None:
 
         with every_core():
             emodel = train_embeddings(train, name)
-            labels, scores = emodel.text.labels, emodel.scores([e.text for e in dev])
+            labels, scores = emodel.labels, emodel.scores([e.text for e in dev])
     else:
         model = train_tfidf(train)
         labels, scores = model.labels, model.scores([e.text for e in dev])

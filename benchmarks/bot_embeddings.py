@@ -259,12 +259,57 @@ def train_times(work: Path, d: dict[str, list[list[str]]]) -> dict[str, Any]:
     }
 
 
+def encoder_cpu(questions: Sequence[str]) -> dict[str, Any]:
+    """CPU per question of the two encoders alone, one thread, taking turns question by question
+    (so both see the same load): the part of a question's cost this change is about."""
+    before, after = TorchEncoder("mpnet"), Encoder("mpnet")
+    cpu: dict[str, list[float]] = {"before": [], "after": []}
+    for i, q in enumerate(questions):
+        for name, enc in (("before", before), ("after", after)):
+            c0 = time.thread_time()
+            enc.encode_one(q)
+            if i >= 5:  # warm-up
+                cpu[name].append((time.thread_time() - c0) * 1000)
+    out: dict[str, Any] = {
+        name: {
+            "cpu_p50_ms": round(statistics.median(v), 2),
+            "cpu_p99_ms": round(_percentile(v, 0.99), 2),
+        }
+        for name, v in cpu.items()
+    }
+    out["ratio_p50"] = round(out["before"]["cpu_p50_ms"] / out["after"]["cpu_p50_ms"], 2)
+    out["questions"] = len(questions) - 5
+    return out
+
+
+def retrain(d: dict[str, list[list[str]]]) -> dict[str, Any]:
+    """CLINC150 train + val on the disk cache the other steps filled: retrained unchanged in a
+    new encoder (as after a restart), then with one article's example questions changed."""
+    examples = _examples(d["train"] + d["val"])
+    out: dict[str, Any] = {"examples": len(examples)}
+    article = examples[0].category
+    changed = [
+        Example(f"{e.text} please", e.category) if e.category == article else e for e in examples
+    ]
+    for name, kb in (("unchanged", examples), ("one_article_changed", changed)):
+        enc = Encoder("mpnet")
+        t0, c0 = time.perf_counter(), time.process_time()
+        fit_embeddings(kb, enc)
+        out[name] = {
+            "wall_s": round(time.perf_counter() - t0, 2),
+            "cpu_s": round(time.process_time() - c0, 2),
+            "encoded": enc.encoded,
+        }
+    out["changed_examples"] = sum(e.category == article for e in examples)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("data", type=Path)
     p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bot-emb-bench")
     p.add_argument("--steps", default="cpu,clinc,banking,chinese,train")
-    p.add_argument("--encoders", default="before,after")
+    p.add_argument("--encoders", default="before,after", help="comma-separated; empty: none")
     p.add_argument(
         "--per-intent", type=int, default=0, help="CLINC150 train questions per intent (0: all)"
     )
@@ -281,7 +326,11 @@ def main() -> None:
     out = a.work / "results.json"
     if out.exists():
         results = json.loads(out.read_text())
-    for kind in a.encoders.split(","):
+    if "encoders" in steps:
+        results["encoders_alone"] = encoder_cpu([t for t, _ in d["val"][:205]])
+        print(json.dumps(results["encoders_alone"]), flush=True)
+        out.write_text(json.dumps(results, indent=1))
+    for kind in filter(None, a.encoders.split(",")):
         inner: Any = TorchEncoder("mpnet") if kind == "before" else Encoder("mpnet")
         enc = Stored(inner, a.work / f"vectors-{kind}.npz")
         r = results.setdefault(kind, {})
@@ -307,6 +356,9 @@ def main() -> None:
         if enc.count:
             r["batch_cpu_ms_per_text"] = round(enc.cpu / enc.count * 1000, 2)
             r["batch_texts"] = enc.count
+        if "retrain" in steps and kind == "after":
+            r["retrain"] = retrain(d)
+            print(kind, json.dumps(r["retrain"]), flush=True)
         if "train" in steps and kind == "after":
             r["train_18000"] = train_times(a.work, d)
             print(kind, json.dumps(r["train_18000"]), flush=True)

@@ -39,7 +39,7 @@ from kefu.actions.sessions import VISITOR, open_session, token_digest
 from kefu.actions.tx import Tx
 from kefu.actions.workspaces import create_workspace
 from kefu.bootstrap import Person, create_staff
-from kefu.bot.matcher import ANSWER_THRESHOLD
+from kefu.bot.matching import ANSWER_THRESHOLD
 from kefu.bot.models import examples_of
 from kefu.config import Settings
 from kefu.db import search
@@ -455,7 +455,7 @@ async def _bot_inbox(tx: Tx, *, team_id: uuid.UUID, box: SecretBox) -> dict[str,
 async def _bot_questions(kefu: Kefu, ws_id: uuid.UUID) -> list[dict[str, str]]:
     """The customers' questions the bot answers with the right article: trained here on the
     same examples, the same way, as the server's matcher (``kefu.bot.models``)."""
-    from kefu.bot.matcher import train
+    from kefu.bot.matching import train
 
     async with kefu.db.read() as session:
         articles = await list_articles(session, ws_id, enabled_only=True)

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from kefu.bot.matcher import Example
-from kefu.bot.tfidf import TfidfModel, train_tfidf
+from kefu.bot.matching import Example
+from kefu.bot.matching.tfidf import TfidfModel, train_tfidf
 
 #: The threshold is the lowest one at which the 200 validation out-of-scope questions
 #: (oos_val + oos_train) reach this recall.
@@ -151,7 +151,7 @@ def clinc(data: Path, plot: Path | None) -> None:
 
 def clinc_embeddings(data: Path, plot: Path | None, name: str | None) -> None:
     """The embeddings backend: fit its three-feature calibration and threshold the same way."""
-    from kefu.bot.embeddings import encoder, every_core, train_embeddings
+    from kefu.bot.matching.embeddings import encoder, every_core, train_embeddings
 
     d = _clinc(data)
     encoder(name)
@@ -164,7 +164,7 @@ def clinc_embeddings(data: Path, plot: Path | None, name: str | None) -> None:
     )
     val = [t for t, _ in d["val"]]
     with every_core():
-        right = np.array(model.text.labels)[model.scores(val).argmax(1)] == np.array(
+        right = np.array(model.labels)[model.scores(val).argmax(1)] == np.array(
             [c for _, c in d["val"]]
         )
         fv = model.features(val)
@@ -182,11 +182,11 @@ def banking(data: Path, embeddings: bool, name: str | None = None) -> None:
     dev = [rows[i] for i in order[cut:]]
     t0 = time.perf_counter()
     if embeddings:
-        from kefu.bot.embeddings import every_core, train_embeddings
+        from kefu.bot.matching.embeddings import every_core, train_embeddings
 
         with every_core():
             emodel = train_embeddings(train, name)
-            labels, scores = emodel.text.labels, emodel.scores([e.text for e in dev])
+            labels, scores = emodel.labels, emodel.scores([e.text for e in dev])
     else:
         model = train_tfidf(train)
         labels, scores = model.labels, model.scores([e.text for e in dev])

@@ -16,7 +16,7 @@ from kefu.bot.dialogue import (
     language_of,
     sounds_angry,
 )
-from kefu.bot.matcher import Match
+from kefu.bot.matching import Match
 
 
 @pytest.mark.parametrize(

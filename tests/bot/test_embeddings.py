@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kefu.bot import embeddings
 from kefu.bot.evaluation import read_examples
-from kefu.bot.matcher import train
+from kefu.bot.matching import embeddings, train
 
 DATA = Path(__file__).parent / "data"
 KEFU = str(Path(sys.executable).with_name("kefu"))

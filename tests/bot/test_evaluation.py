@@ -29,7 +29,7 @@ KEYS = {
 def test_figures_agree_with_a_count_by_hand() -> None:
     kb = read_examples(DATA / "faq_zh_kb.csv")
     test = read_examples(DATA / "faq_zh_test.csv")
-    from kefu.bot.matcher import train
+    from kefu.bot.matching import train
 
     model = train(kb)
     matches = [(ex, model.match(ex.text)) for ex in test]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kefu.bot.evaluation import OUT_OF_SCOPE, read_examples
-from kefu.bot.matcher import train
+from kefu.bot.matching import train
 
 SET = Path(__file__).parents[2] / "benchmarks" / "bot" / "zh"
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from kefu.bot.evaluation import read_examples
-from kefu.bot.matcher import ANSWER_THRESHOLD, Example, TrainingError, clean_examples, train
-from kefu.bot.tfidf import TfidfModel
+from kefu.bot.matching import ANSWER_THRESHOLD, Example, TrainingError, clean_examples, train
+from kefu.bot.matching.tfidf import TfidfModel
 
 DATA = Path(__file__).parent / "data"
 
@@ -80,12 +80,12 @@ def test_too_few_categories_fail_before_the_backend_is_imported() -> None:
     on a loaded machine) only to be told that nothing can be trained."""
     code = (
         "import sys\n"
-        "from kefu.bot.matcher import Example, TrainingError, train\n"
+        "from kefu.bot.matching import Example, TrainingError, train\n"
         "try:\n"
         "    train([Example('where is my parcel', 'ship')])\n"
         "except TrainingError:\n"
         "    pass\n"
-        "print('sklearn' in sys.modules, 'kefu.bot.tfidf' in sys.modules)\n"
+        "print('sklearn' in sys.modules, 'kefu.bot.matching.tfidf' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
@@ -96,7 +96,8 @@ def test_character_weight_is_folded_into_the_weights() -> None:
     with the weight folded in, and gets the SVM's own decision values."""
     from scipy import sparse
 
-    from kefu.bot.tfidf import CHAR_WEIGHT, fit_linear, train_tfidf
+    from kefu.bot.matching.features import CHAR_WEIGHT, fit_linear
+    from kefu.bot.matching.tfidf import train_tfidf
 
     examples = read_examples(DATA / "faq_zh_kb.csv")
     model = train_tfidf(examples)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kefu.bot.matcher import Example, train
+from kefu.bot.matching import Example, train
 from kefu.bot.textnorm import MAX_QUERY_CHARS, TOKEN_PATTERN, normalise, simplified
 
 

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kefu.bot.evaluation import DataError, EvalReport, evaluate, read_examples
-from kefu.bot.matcher import Backend, Example, TrainingError
+from kefu.bot.matching import Backend, Example, TrainingError
 from kefu.bot.packaged import PackagedModelError
 
 if TYPE_CHECKING:

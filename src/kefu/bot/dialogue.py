@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kefu.bot import smalltalk
-from kefu.bot.matcher import Match
+from kefu.bot.matching import Match
 from kefu.bot.smalltalk import Kind
 
 

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kefu.bot.matcher import Backend, Example, Model, train, trainer
+from kefu.bot.matching import Backend, Example, Model, train, trainer
 
 OUT_OF_SCOPE = "oos"
 #: Test questions are decided in batches of this many (the same decisions as one at a time)...
@@ -126,7 +126,7 @@ def _batch_threads(backend: Backend) -> AbstractContextManager[None]:
     timed questions are then answered one thread each, as in a conversation."""
     if backend != "embeddings":
         return nullcontext()
-    from kefu.bot.embeddings import every_core
+    from kefu.bot.matching.embeddings import every_core
 
     return every_core()
 

@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kefu.bot.matcher import Backend, Example, Model, TrainingError, train
+from kefu.bot.matching import Backend, Example, Model, TrainingError, train
 from kefu.bot.packaged import PackagedModelError
 from kefu.domain.kb import ArticleView
 from kefu.queries.kb import ArticlesStamp, get_articles_stamp, list_articles

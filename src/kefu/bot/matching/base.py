@@ -1,4 +1,4 @@
-"""The knowledge-base matcher: which article answers a question, and how sure we are.
+"""The matcher's interface: which article answers a question, and how sure we are.
 
 A matcher is trained from example questions (``text``, ``category``) and answers one question at
 a time with a :class:`Match`. The bot answers only when ``Match.answer`` is true; otherwise it
@@ -9,9 +9,8 @@ hands the customer to a person. The decision uses one production threshold
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Literal, Protocol
 
 Backend = Literal["tfidf", "embeddings"]
@@ -82,31 +81,3 @@ def calibrate(top: float, margin: float) -> float:
 
 #: Coefficients of :func:`calibrate` (top score, margin, intercept), fitted on validation data.
 CALIBRATION = (1.728, 2.662, 0.037)
-
-
-def trainer(
-    backend: Backend = "tfidf", model: str | None = None
-) -> Callable[[Sequence[Example]], Model]:
-    """Import a backend (slow the first time) and return its training function.
-
-    ``model`` names the embeddings backend's sentence-transformers model (a name or a local
-    path; None: the packaged default); the embeddings backend loads it here, once.
-    """
-    if backend == "embeddings":
-        from kefu.bot.embeddings import encoder, train_embeddings
-
-        encoder(model)
-        return partial(train_embeddings, model=model)
-    from kefu.bot.tfidf import train_tfidf
-
-    return train_tfidf
-
-
-def train(
-    examples: Iterable[Example], backend: Backend = "tfidf", model: str | None = None
-) -> Model:
-    """Train a matcher; raises :class:`TrainingError` when the examples can't train one."""
-    cleaned = clean_examples(examples)
-    if len({ex.category for ex in cleaned}) < 2:
-        raise TrainingError("at least two categories with example questions are needed")
-    return trainer(backend, model)(cleaned)

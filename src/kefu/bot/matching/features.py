@@ -1,4 +1,5 @@
-"""The default matcher: character and word n-gram TF-IDF with a linear SVM.
+"""What both backends compute from text: normalisation, character and word n-gram TF-IDF, and
+the linear SVM that scores articles.
 
 Character n-grams within word boundaries (``char_wb``) cover Chinese and Japanese without a
 word segmenter; word uni- and bigrams add word order (a Han or kana character is one word, so
@@ -21,7 +22,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from kefu.bot.matcher import ANSWER_THRESHOLD, Example, Match, calibrate
 from kefu.bot.textnorm import MAX_QUERY_CHARS as MAX_QUERY_CHARS
 from kefu.bot.textnorm import TOKEN_PATTERN
 from kefu.bot.textnorm import normalise as normalise
@@ -34,7 +34,7 @@ CHAR_WEIGHT = 1.5
 SVM_C = 0.5
 
 
-def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+def vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
     chars = TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=(1, 4),
@@ -54,17 +54,14 @@ def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
 
 
 @dataclass(frozen=True, slots=True)
-class TfidfModel:
+class Ngrams:
+    """Fitted n-gram vectorisers and their rows of a linear model's weights, with its biases:
+    the n-gram part of an article's score."""
+
     chars: TfidfVectorizer
     words: TfidfVectorizer
     weights: npt.NDArray[np.float32]  # features × categories
     bias: npt.NDArray[np.float32]  # categories
-    labels: tuple[str, ...]
-    threshold: float = ANSWER_THRESHOLD
-
-    @property
-    def categories(self) -> Sequence[str]:
-        return self.labels
 
     def scores(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         x = sparse.hstack([self.chars.transform(texts), self.words.transform(texts)]).tocsr()
@@ -76,23 +73,28 @@ class TfidfModel:
         out = self.bias.copy()
         offset = 0
         for vectorizer in (self.chars, self.words):
-            idx, val = _features(vectorizer, text)
+            idx, val = ngram_features(vectorizer, text)
             if len(idx):
                 out += val @ self.weights[idx + offset]
             offset += len(vectorizer.vocabulary_)
         return out
 
-    def match(self, text: str) -> Match:
-        return self._decide(self.score_one(text))
 
-    def match_many(self, texts: Sequence[str]) -> list[Match]:
-        return [self._decide(row) for row in self.scores(texts)] if texts else []
+def fit_ngrams(
+    texts: Sequence[str], char_weight: float = CHAR_WEIGHT
+) -> tuple[TfidfVectorizer, TfidfVectorizer, sparse.csr_matrix]:
+    """Fit the vectorisers; the training matrix is the character block × ``char_weight`` next
+    to the word block (:func:`fold_char_weight` puts the weight into the SVM's rows after)."""
+    chars, words = vectorizers()
+    x = sparse.hstack([char_weight * chars.fit_transform(texts), words.fit_transform(texts)])
+    return chars, words, x.tocsr()
 
-    def _decide(self, row: npt.NDArray[np.float32]) -> Match:
-        best, second = np.argsort(row)[::-1][:2]
-        top = float(row[best])
-        confidence = calibrate(top, top - float(row[second]))
-        return Match(self.labels[best], confidence, self.threshold)
+
+def fold_char_weight(
+    weights: npt.NDArray[np.float32], chars: TfidfVectorizer, char_weight: float = CHAR_WEIGHT
+) -> None:
+    """Scale the character rows of trained weights, so the model scores plain TF-IDF vectors."""
+    weights[: len(chars.vocabulary_)] *= char_weight
 
 
 _ANALYZERS: weakref.WeakKeyDictionary[TfidfVectorizer, Callable[[str], list[str]]] = (
@@ -100,7 +102,7 @@ _ANALYZERS: weakref.WeakKeyDictionary[TfidfVectorizer, Callable[[str], list[str]
 )
 
 
-def _features(
+def ngram_features(
     vectorizer: TfidfVectorizer, text: str
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """Sublinear-tf × idf, L2-normalised: what ``vectorizer.transform([text])`` computes."""
@@ -135,17 +137,3 @@ def fit_linear(
         bias = np.concatenate([-bias, bias])
     labels = tuple(str(label) for label in svm.classes_)
     return np.ascontiguousarray(coef.T), bias, labels
-
-
-def train_tfidf(
-    examples: Sequence[Example], c: float = SVM_C, char_weight: float = CHAR_WEIGHT
-) -> TfidfModel:
-    """Fit the vectorisers and the SVM on the character block × ``char_weight`` next to the
-    word block; the weight goes into the character rows of the weights, so the model scores
-    the plain (unit-length) TF-IDF vectors."""
-    texts = [ex.text for ex in examples]
-    chars, words = _vectorizers()
-    x = sparse.hstack([char_weight * chars.fit_transform(texts), words.fit_transform(texts)])
-    weights, bias, labels = fit_linear(x.tocsr(), [ex.category for ex in examples], c)
-    weights[: len(chars.vocabulary_)] *= char_weight
-    return TfidfModel(chars, words, weights, bias, labels)

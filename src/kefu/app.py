@@ -22,8 +22,8 @@ from kefu.api.agent import (
     email,
     identities,
     kb,
-    webhooks,
     triage,
+    webhooks,
 )
 from kefu.api.agent import routing as routing_api
 from kefu.api.client import queue as client_queue

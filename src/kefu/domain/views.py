@@ -22,8 +22,8 @@ from kefu.domain.enums import (
 )
 from kefu.domain.prechat import PrechatForm
 from kefu.domain.routing import TeamRouting
-from kefu.domain.visitor import DEFAULT_COLLECT, CollectContext, VisitorContext
 from kefu.domain.text import Tag
+from kefu.domain.visitor import DEFAULT_COLLECT, CollectContext, VisitorContext
 
 
 class View(BaseModel):

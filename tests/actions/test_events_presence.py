@@ -52,3 +52,19 @@ async def test_touch_and_expire(kefu: Kefu) -> None:
         partial(presence.expire_presence, agent_id=who.id, grace=timedelta(0)),
         expect=[],
     )
+
+
+async def test_hold_online_puts_agents_online_without_a_last_seen_time(kefu: Kefu) -> None:
+    world = await make_world(kefu)
+    ids = [a.id for a in world.agents]
+    await check(
+        kefu,
+        world,
+        partial(presence.hold_online, agent_ids=ids),
+        expect=["agent.status_changed"] * len(ids),
+    )
+    async with kefu.db.read() as s:
+        for agent_id in ids:
+            agent = await s.get(Agent, (world.workspace_id, agent_id))
+            assert agent is not None
+            assert (agent.status, agent.last_seen_at) == (AgentStatus.online.value, None)

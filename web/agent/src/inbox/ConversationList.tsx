@@ -514,7 +514,7 @@ const Row = memo(function Row({
               {fill(t(sla === "breached" ? "tl_sla_breached" : "tl_sla_due"), { time: relative(c.first_response_due_at, now, lang) })}
             </span>
           )}
-          <span className={`pill st-${c.status}`}>{c.status}</span>
+          <span className={`pill st-${c.status}`}>{statusLabel(c.status)}</span>
           <span className="assignee">{assignee}</span>
           {c.tags.length > 0 && <span className="tags">{c.tags.join(", ")}</span>}
         </span>

@@ -44,6 +44,12 @@ PNG = samples.png((1, 1))
 # Every agent route with path parameters, and the bodies to try on it (None: no body).
 ARTICLE = {"title": "Refunds", "category": "refund", "questions": ["where is my refund"]}
 
+# What a route answers with the workspace's own ids when that is not a success: a web inbox
+# has no provider to test (409 nothing_to_test), which still proves the id was found.
+OWN_ANSWERS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("POST", "/api/v1/inboxes/{inbox_id}/channel/test"): (409,),
+}
+
 AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): [None],
     ("POST", "/api/v1/inboxes/{inbox_id}/channel/test"): [None],
@@ -384,7 +390,7 @@ def test_matrix_covers_every_route_with_path_parameters(settings: Settings) -> N
     assert all(p.startswith("/api/files/") for _, p in SIGNED_ROUTES)
     names = {"conversation_id", "agent_id", "team_id", "inbox_id", "contact_id", "token_id"}
     names |= {"workspace_id", "attachment_id", "article_id", "entry_link_id"}
-    names |= {"reply_id", "invite_id"}
+    names |= {"reply_id", "invite_id", "webhook_id", "delivery_id"}
     for method, path, route in routes:
         for param in route.dependant.path_params:
             assert param.name in names, f"no foreign id to try for {param.name} in {path}"
@@ -417,7 +423,8 @@ async def test_agent_routes_with_foreign_ids_answer_404_and_change_nothing(pair:
         for (method, path), bodies in AGENT_ROUTES.items():
             for body in bodies:
                 r = await admin_a.request(method, _fill(path, a.ids), **_kw(_body(body, a)))
-                assert r.status_code in (200, 201, 202, 204), f"{method} {path}: {r.text}"
+                ok = OWN_ANSWERS.get((method, path), (200, 201, 202, 204))
+                assert r.status_code in ok, f"{method} {path}: {r.text}"
 
 
 async def test_customer_routes_with_foreign_conversations_answer_404(pair: Pair) -> None:

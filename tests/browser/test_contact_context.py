@@ -130,11 +130,11 @@ def test_the_panel_shows_the_customer_in_context(
         agent_page.screenshot(path=str(SHOTS / "panel-other-1280x800.png"))
         agent_page.set_viewport_size({"width": 390, "height": 844})
         expect(panel).to_be_hidden()  # folded away on a phone, one tap from the conversation
-        agent_page.get_by_role("button", name="Contact", exact=True).click()
+        agent_page.get_by_test_id("show-contact").click()  # the header's button: a sheet
         expect(panel.get_by_role("heading", name="Mei")).to_be_visible()
         expect(panel.get_by_test_id("visitor-context")).to_contain_text("Chrome")
         agent_page.screenshot(path=str(SHOTS / "panel-390x844.png"))
-        agent_page.get_by_role("button", name="Hide contact").click()
+        agent_page.keyboard.press("Escape")
         expect(panel).to_be_hidden()
         agent_page.context.close()
     finally:

@@ -76,16 +76,19 @@ typecheck: install
 
 ## The whole suite on SQLite and the in-process bus (PostgreSQL/Redis suites: see `make test-pg`),
 ## browser tests included (tests/browser: Playwright driving Debian's Chromium), and the Vitest
-## suite of every web app that has one (npm run test).
+## suite of every web app that has one (npm run test). PYTEST_WORKERS processes (pytest-xdist;
+## each has its own database, and its own Redis database under test-pg); 0 runs in one process.
+PYTEST_WORKERS ?= 2
+PYTEST_PAR := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
 test: lint typecheck web chromium
 	@for app in $(WEB_APPS); do (cd web/$$app && npm run test --if-present --silent) || exit 1; done
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PAR)
 
 ## The suite again on PostgreSQL and Redis (the URLs below are the defaults .ci/run uses).
 test-pg: install
 	KEFU_TEST_DATABASE_URL=$${KEFU_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/postgres} \
 	KEFU_TEST_REDIS_URL=$${KEFU_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PAR)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache src/kefu/static/*/ web/*/node_modules

@@ -57,6 +57,8 @@ AGENT_ROUTES: dict[tuple[str, str], list[dict[str, Any] | None]] = {
     ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): [None],
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): [{"active": False}],
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): [None],  # after the webhook's other routes
+    ("PATCH", "/api/v1/saved-views/{view_id}"): [{"name": "Renamed"}],
+    ("DELETE", "/api/v1/saved-views/{view_id}"): [None],
     ("GET", "/api/v1/conversations/{conversation_id}"): [None],
     ("GET", "/api/v1/conversations/{conversation_id}/messages"): [None],
     ("POST", "/api/v1/conversations/{conversation_id}/messages"): [
@@ -276,6 +278,9 @@ async def _side(server: LiveServer, name: str) -> Side:
         # Off: its queued delivery finds nothing to send (no request leaves the machine).
         r = await c.patch(f"/api/v1/webhooks/{webhook_id}", json={"active": False})
         assert r.status_code == 200, r.text
+        r = await c.post("/api/v1/saved-views", json={"name": f"{marker} view"})
+        assert r.status_code == 201, r.text
+        view_id = r.json()["id"]
     side = Side(
         world,
         admin,
@@ -296,7 +301,7 @@ async def _side(server: LiveServer, name: str) -> Side:
     )
     side.ids["article_id"] = article_id
     side.ids |= {"reply_id": reply_id, "invite_id": invite_id}
-    side.ids |= {"webhook_id": webhook_id, "delivery_id": delivery["id"]}
+    side.ids |= {"webhook_id": webhook_id, "delivery_id": delivery["id"], "view_id": view_id}
     return side
 
 
@@ -390,7 +395,7 @@ def test_matrix_covers_every_route_with_path_parameters(settings: Settings) -> N
     assert all(p.startswith("/api/files/") for _, p in SIGNED_ROUTES)
     names = {"conversation_id", "agent_id", "team_id", "inbox_id", "contact_id", "token_id"}
     names |= {"workspace_id", "attachment_id", "article_id", "entry_link_id"}
-    names |= {"reply_id", "invite_id", "webhook_id", "delivery_id"}
+    names |= {"reply_id", "invite_id", "webhook_id", "delivery_id", "view_id"}
     for method, path, route in routes:
         for param in route.dependant.path_params:
             assert param.name in names, f"no foreign id to try for {param.name} in {path}"

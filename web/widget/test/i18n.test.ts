@@ -6,6 +6,9 @@ import { type Key, type Locale, TABLES_FOR_TESTS } from "../src/app/i18n";
 import { LABELS } from "../src/loader/labels";
 
 const SAME_EVERYWHERE = new Set(["ID {id}"]);
+// Keys whose text may use any of the values the code passes: queueText() gives the position
+// ({n}) and the people ahead ({ahead}), and Chinese says the one, English and Japanese the other.
+const EITHER: Partial<Record<Key, string[]>> = { queue: ["ahead", "n"] };
 
 function placeholders(s: string): string {
   return [...s.matchAll(/\{(\w+)\}/g)]
@@ -26,7 +29,12 @@ describe.each(["zh-CN", "ja"] as Locale[])("%s", (lang) => {
   });
 
   test("the same placeholders as English", () => {
-    expect(keys.filter((k) => placeholders(table[k]) !== placeholders(en[k]))).toEqual([]);
+    const differ = keys.filter((k) => {
+      const allowed = EITHER[k];
+      if (allowed) return !placeholders(table[k]).split(",").every((p) => allowed.includes(p));
+      return placeholders(table[k]) !== placeholders(en[k]);
+    });
+    expect(differ).toEqual([]);
   });
 
   test("the loader's labels", () => {

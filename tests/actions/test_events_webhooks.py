@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +33,10 @@ async def _webhooks_on(kefu: Kefu, ws: uuid.UUID) -> int:
 async def test_webhook_subscriptions_and_their_fan_out(kefu: Kefu) -> None:
     world = await make_world(kefu)
     ws, admin = world.workspace_id, agent_actor(world)
+
+    def mine(table: Any) -> Any:  # this test's rows: the session's database is shared
+        return select(table).where(table.workspace_id == ws)
+
     spec = WebhookIn(url=URL, event_types=["conversation.created"])
     view, secret = await check(
         kefu,
@@ -60,8 +65,8 @@ async def test_webhook_subscriptions_and_their_fan_out(kefu: Kefu) -> None:
     who = await customer(kefu, world)
     conv_id = await conversation(kefu, world, who)
     async with kefu.db.read() as s:
-        [delivery] = (await s.execute(select(WebhookDelivery))).scalars().all()
-        jobs = (await s.execute(select(Job).where(Job.kind == webhooks.DELIVER_JOB))).scalars()
+        [delivery] = (await s.execute(mine(WebhookDelivery))).scalars().all()
+        jobs = (await s.execute(mine(Job).where(Job.kind == webhooks.DELIVER_JOB))).scalars()
         assert [j.payload["delivery_id"] for j in jobs] == [str(delivery.id)]
     assert delivery.event_type == "conversation.created"
     assert delivery.body["data"]["conversation_id"] == str(conv_id)
@@ -95,7 +100,7 @@ async def test_webhook_subscriptions_and_their_fan_out(kefu: Kefu) -> None:
     # Off: the next event fans out to nobody.
     await conversation(kefu, world, who)
     async with kefu.db.read() as s:
-        assert len((await s.execute(select(WebhookDelivery))).all()) == 1
+        assert len((await s.execute(mine(WebhookDelivery))).all()) == 1
     resealed = await check(
         kefu, world, partial(webhooks.reseal_webhook_secrets, box=kefu.secrets), expect=[]
     )
@@ -107,7 +112,7 @@ async def test_webhook_subscriptions_and_their_fan_out(kefu: Kefu) -> None:
         expect=["webhook.deleted"],
     )
     async with kefu.db.read() as s:
-        assert (await s.execute(select(WebhookDelivery))).all() == []
+        assert (await s.execute(mine(WebhookDelivery))).all() == []
 
 
 async def test_a_workspace_holds_a_bounded_number_of_webhooks(kefu: Kefu) -> None:
@@ -140,7 +145,11 @@ async def test_password_reset_actions(kefu: Kefu) -> None:
         expect=[],
     )
     async with kefu.db.read() as s:
-        job = await s.scalar(select(Job).where(Job.kind == agents.PASSWORD_RESET_JOB))
+        job = await s.scalar(
+            select(Job).where(
+                Job.workspace_id == world.workspace_id, Job.kind == agents.PASSWORD_RESET_JOB
+            )
+        )
     assert job is not None and job.payload["agent_id"] == str(agent.id)
     new = PasswordHash(hash_password("a new passphrase 8"))
     with pytest.raises(InvalidInput):  # signed over a password the agent no longer has

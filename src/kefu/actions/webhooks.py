@@ -29,6 +29,7 @@ from kefu.domain.events import WebhookDeleted, WebhookSaved, events_visible_to
 from kefu.domain.ids import new_id
 from kefu.domain.webhooks import ALL, MAX_WEBHOOKS, WebhookIn, WebhookPatch, WebhookView
 from kefu.queries.access import require_role
+from kefu.queries.webhooks import webhook_view
 from kefu.security.sealing import SecretBox, seal_field
 
 DELIVER_JOB = "webhook.deliver"
@@ -46,18 +47,6 @@ _SUBSCRIBABLE = frozenset(
 
 def webhook_context(workspace_id: uuid.UUID, webhook_id: uuid.UUID) -> str:
     return f"webhooks/{workspace_id}/{webhook_id}"
-
-
-def _view(row: Webhook) -> WebhookView:
-    return WebhookView(
-        id=row.id,
-        url=row.url,
-        description=row.description,
-        event_types=list(row.event_types),
-        active=row.active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
 
 
 def _check_types(types: Sequence[str]) -> list[str]:
@@ -114,7 +103,7 @@ async def create_webhook(
     tx.session.add(row)
     await tx.session.flush()
     await _count_on(tx, 1 if spec.active else 0)
-    view = _view(row)
+    view = webhook_view(row)
     tx.emit(WebhookSaved(webhook=view), visibility=Visibility.system)
     return view, secret
 
@@ -143,7 +132,7 @@ async def update_webhook(
     row.updated_at = tx.now
     await tx.session.flush()
     await _count_on(tx, int(row.active) - int(was_on))
-    view = _view(row)
+    view = webhook_view(row)
     tx.emit(WebhookSaved(webhook=view), visibility=Visibility.system)
     return view
 

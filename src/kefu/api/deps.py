@@ -42,6 +42,12 @@ def client_ip(conn: HTTPConnection) -> str:
     return address_key(conn.client.host) if conn.client else "unknown"
 
 
+def public_base(conn: HTTPConnection, kefu: Kefu) -> str:
+    """The address customers and providers reach kefu at: ``KEFU_PUBLIC_URL``, else the one
+    this request came to (links in mail, entry links, webhook URLs given to providers)."""
+    return (kefu.settings.public_url or str(conn.base_url)).rstrip("/")
+
+
 def origin_allowed(conn: HTTPConnection, kefu: Kefu, extra: list[str] | None = None) -> bool:
     """Same origin as the server, or listed in ``KEFU_ALLOWED_ORIGINS`` (or ``extra``)."""
     origin = conn.headers.get("origin")

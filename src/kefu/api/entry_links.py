@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from kefu.actions.entry_links import create_entry_link, delete_entry_link
 from kefu.api.contract import error_responses
-from kefu.api.deps import CurrentAgent, KefuDep, ReadSession
+from kefu.api.deps import CurrentAgent, KefuDep, ReadSession, public_base
 from kefu.api.schemas import Strict
 from kefu.domain.enums import Role
 from kefu.domain.text import Name, Source
@@ -56,7 +56,7 @@ class EntryLinkList(BaseModel):
 
 
 def _base_url(request: Request, kefu: KefuDep) -> str:
-    return (kefu.settings.public_url or str(request.base_url)).rstrip("/")
+    return public_base(request, kefu)
 
 
 def link_url(base: str, inbox_key: str, source: str) -> str:

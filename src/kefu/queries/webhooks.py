@@ -17,7 +17,7 @@ from kefu.domain.webhooks import DeliveryView, WebhookView
 from kefu.queries.access import require_role
 
 
-def _view(row: Webhook) -> WebhookView:
+def webhook_view(row: Webhook) -> WebhookView:
     return WebhookView(
         id=row.id,
         url=row.url,
@@ -36,7 +36,7 @@ async def list_webhooks(session: AsyncSession, actor: Actor) -> list[WebhookView
         .where(Webhook.workspace_id == actor.workspace_id)
         .order_by(Webhook.created_at, Webhook.id)
     )
-    return [_view(r) for r in rows.scalars()]
+    return [webhook_view(r) for r in rows.scalars()]
 
 
 async def list_deliveries(

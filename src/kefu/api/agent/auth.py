@@ -20,6 +20,7 @@ from kefu.api.deps import (
     ReadSession,
     agent_of,
     client_ip,
+    public_base,
 )
 from kefu.api.errors import RATE_LIMITED
 from kefu.api.schemas import (
@@ -164,7 +165,7 @@ async def request_password_reset(
     limit = kefu.limiter.require
     await limit(f"reset:ip:{client_ip(request)}", *RESETS_PER_ADDRESS, "too many reset requests")
     await limit(f"reset:email:{body.email}", *RESETS_PER_EMAIL, "too many reset requests")
-    base = (kefu.settings.public_url or str(request.base_url)).rstrip("/")
+    base = public_base(request, kefu)
     background.add_task(_queue_reset_mails, kefu, body.email, base)
     return ResetRequestOut(message="if this address has an account, a link is on its way")
 

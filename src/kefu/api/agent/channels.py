@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kefu.actions.channels import configure_channel
 from kefu.api.contract import error_responses
-from kefu.api.deps import CurrentAgent, KefuDep, ReadSession
+from kefu.api.deps import CurrentAgent, KefuDep, ReadSession, public_base
 from kefu.channels.base import ProviderRefused
 from kefu.db.tables import Inbox
 from kefu.domain.enums import ChannelKind, Role
@@ -95,7 +95,7 @@ async def put_channel(
     webhook: WebhookState | None = None
     try:
         said = await provider_webhook(
-            kefu, me.actor.workspace_id, inbox, _base(request, kefu) + path
+            kefu, me.actor.workspace_id, inbox, public_base(request, kefu) + path
         )
         if said is not None:
             webhook = WebhookState(registered=True, detail=said)
@@ -139,7 +139,3 @@ async def test_channel(inbox_id: uuid.UUID, me: CurrentAgent, kefu: KefuDep) -> 
 
 def _webhook_path(inbox: Inbox) -> str:
     return f"/hooks/{inbox.channel}/{inbox.key}"
-
-
-def _base(request: Request, kefu: KefuDep) -> str:
-    return (kefu.settings.public_url or str(request.base_url)).rstrip("/")
